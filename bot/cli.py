@@ -1,0 +1,144 @@
+"""``focus-coach``: the one entry point (``chat``, ``check``), also as ``python -m bot``."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import locale
+import os
+import re
+import sys
+from pathlib import Path
+
+from bot.config import Settings
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_BROKEN_CONTENT = 1
+EXIT_USAGE = 2
+
+
+def _system_language() -> str:
+    """German unless the system locale says English (the coach is German first)."""
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(variable)
+        if value:
+            return "en" if value.lower().startswith("en") else "de"
+    code = locale.getlocale()[0] or ""
+    return "en" if code.lower().startswith("en") else "de"
+
+
+def _console_user_id() -> str:
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "local"
+    return "console:" + (re.sub(r"[^A-Za-z0-9_-]", "_", name)[:48] or "local")
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prompts-dir",
+        type=Path,
+        default=None,
+        help="folder with flows/, templates/ and rules/ (default: the shipped prompts/; "
+        "env FOCUS_COACH_PROMPTS_DIR)",
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="focus-coach",
+        description="Fokus-Coach: keep the few social channels that fit your audience and time.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chat = commands.add_parser("chat", help="talk to the coach in this terminal (no token needed)")
+    chat.add_argument(
+        "--lang",
+        choices=["de", "en"],
+        default=None,
+        help="language (default: from the system locale, German otherwise)",
+    )
+    chat.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where answers are stored (default: your user data folder; env FOCUS_COACH_DATA_DIR)",
+    )
+    _add_common(chat)
+    check = commands.add_parser("check", help="validate flows, templates and rules in prompts/")
+    check.add_argument("--mermaid", action="store_true", help="also print each flow as Mermaid")
+    _add_common(check)
+    return parser
+
+
+def _check(settings: Settings, *, mermaid: bool) -> int:
+    from bot.core.checker import check_prompts, flow_to_mermaid
+
+    content, problems = check_prompts(settings.prompts_dir)
+    if content is None:
+        print(f"focus-coach check: {len(problems)} problem(s) in {settings.prompts_dir}:",
+              file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_BROKEN_CONTENT
+    if mermaid:
+        for flow in content.flows.values():
+            print(f"%% {flow.path.name}")
+            print(flow_to_mermaid(flow))
+    print(f"focus-coach check: OK ({len(content.flows)} flow(s), "
+          f"{len(content.catalogue.channels)} channels)")
+    return EXIT_OK
+
+
+def _chat(settings: Settings, *, lang: str | None) -> int:
+    from bot.console import ConsoleChat
+    from bot.core.checker import load_content
+    from bot.core.engine import DialogueEngine
+    from bot.core.flows import FlowError
+    from storage import StorageError, open_repository
+
+    try:
+        content = load_content(settings.prompts_dir)
+    except FlowError as error:
+        print("focus-coach: the coaching content is broken, so the chat does not start:",
+              file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Run `focus-coach check` after fixing it.", file=sys.stderr)
+        return EXIT_BROKEN_CONTENT
+    try:
+        repository = open_repository(settings.data_dir)
+    except StorageError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        engine = DialogueEngine(content, repository)
+        chat = ConsoleChat(
+            engine,
+            _console_user_id(),
+            language_hint=lang or _system_language(),
+            reader=input,
+            out=sys.stdout,
+            color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
+        )
+        chat.run()
+    finally:
+        repository.close()
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``focus-coach`` command line."""
+    args = _build_parser().parse_args(argv)
+    settings = Settings.resolve(
+        data_dir=getattr(args, "data_dir", None), prompts_dir=args.prompts_dir
+    )
+    if args.command == "check":
+        return _check(settings, mermaid=args.mermaid)
+    return _chat(settings, lang=args.lang)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

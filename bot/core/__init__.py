@@ -1,0 +1,1 @@
+"""The transport-agnostic coaching core: flows, dialogue engine, plan. Never imports telegram."""

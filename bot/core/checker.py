@@ -1,0 +1,338 @@
+"""``focus-coach check``: validate everything in ``prompts/`` and load it as ``Content``.
+
+A coach edits YAML and templates; this module tells them what they broke, naming the file, the
+step and the problem. The bot runs the same checks at start-up and refuses a broken flow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
+from markupsafe import Markup
+
+from bot.core.coaching import FocusPlan, PlanInput, build_plan
+from bot.core.content import Content
+from bot.core.flows import AskType, Flow, FlowError, Step, load_flows
+from bot.core.plan_answers import NO_PRESSURE, PLAN_ANSWERS, TEAM
+from bot.core.rules import LANGUAGES, Catalogue, RulesError, load_catalogue
+from bot.core.state import DialogueState
+from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
+from bot.core.views import FIXED_LABELS, QuestionView
+
+__all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
+
+# Values every shared template (prompts/templates/<lang>/common/) may use.
+_COMMON_SAMPLE: dict[str, Any] = {
+    "command": "xyz",
+    "limit": 4096,
+    "minimum": 1,
+    "maximum": 2,
+    "low": 0.5,
+    "high": 60,
+    "question": Markup("<b>?</b>"),
+    "answer": "LinkedIn",
+    "letter": "z",
+    "last": "f",
+    "step": {"min": 0.5, "max": 60, "max_length": 200},
+}
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _unsafe_names(tree: nodes.Node) -> list[str]:
+    """Names and attributes starting with ``_``: the way into Python internals."""
+    found: list[str] = []
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Name)):
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Name):
+            name = node.name
+        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+            name = node.arg.value
+        else:
+            continue
+        if name.startswith("_"):
+            found.append(name)
+    return found
+
+
+def _check_template_files(templates_dir: Path, problems: list[str]) -> None:
+    """Same template files in every language; each parses; none touches internals."""
+    env = make_environment(templates_dir)
+    names: dict[str, set[str]] = {}
+    for lang in LANGUAGES:
+        folder = templates_dir / lang
+        if not folder.is_dir():
+            problems.append(f"{_display(folder)}: the folder for language '{lang}' is missing")
+            names[lang] = set()
+            continue
+        names[lang] = {
+            p.relative_to(folder).as_posix() for p in folder.rglob(f"*{TEMPLATE_SUFFIX}")
+        }
+        for name in sorted(names[lang]):
+            path = folder / name
+            try:
+                tree = env.parse(path.read_text(encoding="utf-8"))
+            except TemplateSyntaxError as error:
+                problems.append(f"{_display(path)}: line {error.lineno}: {error.message}")
+                continue
+            for unsafe in _unsafe_names(tree):
+                problems.append(
+                    f"{_display(path)}: uses '{unsafe}'; names starting with _ are not allowed"
+                )
+    for lang in LANGUAGES:
+        for other in LANGUAGES:
+            for name in sorted(names[lang] - names[other]):
+                problems.append(
+                    f"{_display(templates_dir / other / name)}: missing ({lang}/{name} exists)"
+                )
+
+
+def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str]) -> None:
+    keys = {lang: texts.label_keys(lang) for lang in LANGUAGES}
+    needed = set(FIXED_LABELS) | {f"language_{code}" for code in LANGUAGES}
+    for lang in LANGUAGES:
+        path = _display(templates_dir / lang / LABELS_FILE)
+        for key in sorted(needed - keys[lang]):
+            problems.append(f"{path}: label '{key}' is missing")
+        for other in LANGUAGES:
+            for key in sorted(keys[other] - keys[lang] - needed):
+                problems.append(f"{path}: label '{key}' is missing ({other} has it)")
+        for key in sorted(keys[lang]):
+            try:
+                texts.label(lang, key, text="x", count=1, value=1.5, field="x")
+            except TemplateError as error:
+                problems.append(f"{path}: label '{key}': {error}")
+
+
+def _sample_answers(flow: Flow, content: Content) -> dict[str, Any]:
+    answers: dict[str, Any] = {}
+    for step in flow.steps.values():
+        if not step.save:
+            continue
+        if step.ask is AskType.MULTI_CHOICE:
+            answers[step.save] = [oid for oid, _ in content.options(step, LANGUAGES[0])][:1]
+        elif step.ask is AskType.SINGLE_CHOICE:
+            answers[step.save] = content.options(step, LANGUAGES[0])[0][0]
+        elif step.ask is AskType.NUMBER:
+            answers[step.save] = step.min
+        else:
+            answers[step.save] = "sample"
+    return answers
+
+
+def _check_plan_answers(flow: Flow, where: str, problems: list[str]) -> None:
+    """A flow that shows the plan must collect its answers in the expected shape."""
+    if not any(step.ask is AskType.PLAN for step in flow.steps.values()):
+        return
+    expected = {
+        "channels": (AskType.MULTI_CHOICE, "channels"),
+        "hours": (AskType.NUMBER, None),
+        "audiences": (AskType.MULTI_CHOICE, "audiences"),
+        "goals": (AskType.MULTI_CHOICE, "goals"),
+        "team": (AskType.SINGLE_CHOICE, None),
+        "pressure": (AskType.SINGLE_CHOICE, "channels"),
+    }
+    for name in PLAN_ANSWERS:
+        step = flow.step_saving(name)
+        ask, source = expected[name]
+        if step is None:
+            problems.append(f"{where}: the plan step needs a step that saves '{name}'")
+        elif step.ask is not ask or step.options_from != source:
+            shape = f"a {ask}" + (f" with options_from: {source}" if source else "")
+            problems.append(f"{where}: step '{step.id}': '{name}' must be {shape}")
+    team = flow.step_saving("team")
+    if team is not None and TEAM not in {o.id for o in team.options}:
+        problems.append(f"{where}: step '{team.id}': needs an option with id '{TEAM}'")
+    pressure = flow.step_saving("pressure")
+    if pressure is not None and NO_PRESSURE not in {o.id for o in pressure.options}:
+        problems.append(f"{where}: step '{pressure.id}': needs an option with id '{NO_PRESSURE}'")
+
+
+def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
+    """Plans that exercise every branch of the plan template."""
+    channels = tuple(c.id for c in catalogue.channels)
+    audiences = tuple(a.id for a in catalogue.audiences)
+    goals = tuple(g.id for g in catalogue.goals)
+    inputs = [
+        PlanInput(channels, 1.0, audiences[:1], goals[:2], False, channels[0]),
+        PlanInput(channels, 12.0, audiences[:2], goals[-2:], True, channels[-1]),
+        PlanInput((), 3.0, audiences[-1:], goals[:1], False, None),
+    ]
+    inputs += [
+        PlanInput(channels, hours, (audience,), (goal,), False, pressure)
+        for hours in (1.0, 6.0)
+        for audience in audiences[:4]
+        for goal in goals[::3]
+        for pressure in channels[::4]
+    ]
+    return [build_plan(i, catalogue) for i in inputs]
+
+
+def _render_step(
+    view: QuestionView, flow: Flow, step: Step, answers: dict[str, Any], plan: FocusPlan | None
+) -> None:
+    dialogue = DialogueState(
+        flow=flow.id,
+        step=step.id,
+        # The largest turn a long-lived user may reach keeps every button under 64 bytes.
+        turn=10**9,
+        history=["x"],
+        answers=dict(answers),
+        selection=[],
+    )
+    for lang in LANGUAGES:
+        view.question(dialogue, lang, plan=plan)
+        dialogue.return_to = "x"
+        view.question(dialogue, lang, plan=plan)
+        dialogue.return_to = None
+
+
+def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> None:
+    where = _display(flow.path)
+    texts = content.texts
+    view = QuestionView(content)
+    for step in flow.steps.values():
+        for lang in LANGUAGES:
+            if step.say and not texts.has_template(lang, step.say):
+                problems.append(
+                    f"{where}: step '{step.id}': template {lang}/{step.say}{TEMPLATE_SUFFIX} "
+                    "does not exist"
+                )
+            for option in step.options:
+                if option.label not in texts.label_keys(lang):
+                    problems.append(
+                        f"{where}: step '{step.id}': option '{option.id}': label "
+                        f"'{option.label}' is missing in {lang}/{LABELS_FILE}"
+                    )
+            if step.ask is AskType.SUMMARY:
+                for target in step.edits:
+                    save = flow.steps[target].save if target in flow.steps else None
+                    if save and f"field_{save}" not in texts.label_keys(lang):
+                        problems.append(
+                            f"{where}: step '{step.id}': label 'field_{save}' is missing in "
+                            f"{lang}/{LABELS_FILE}"
+                        )
+        if step.options_from and step.options:
+            catalogue_ids = {oid for oid, _ in content.options(step, LANGUAGES[0])} - {
+                o.id for o in step.options
+            }
+            for option in step.options:
+                if option.id in catalogue_ids:
+                    problems.append(
+                        f"{where}: step '{step.id}': option id '{option.id}' is also a "
+                        f"{step.options_from} id"
+                    )
+    _check_plan_answers(flow, where, problems)
+    if problems:
+        return  # rendering would only repeat the problems above
+    answers = _sample_answers(flow, content)
+    plans = _sample_plans(content.catalogue) if any(
+        s.ask is AskType.PLAN for s in flow.steps.values()
+    ) else []
+    for step in flow.steps.values():
+        for rule in step.next:
+            if rule.when is None:
+                continue
+            try:
+                content.texts.condition(rule.when)(answers)
+            except TemplateSyntaxError as error:
+                problems.append(f"{where}: step '{step.id}': condition {rule.when!r}: {error}")
+            except (UndefinedError, SecurityError, TemplateError, TypeError) as error:
+                problems.append(f"{where}: step '{step.id}': condition {rule.when!r}: {error}")
+            else:
+                tree = content.texts.env.parse(f"{{{{ {rule.when} }}}}")
+                for unsafe in _unsafe_names(tree):
+                    problems.append(
+                        f"{where}: step '{step.id}': condition uses '{unsafe}'; names starting "
+                        "with _ are not allowed"
+                    )
+        try:
+            for plan in plans[:1] if step.ask is not AskType.PLAN else plans:
+                _render_step(view, flow, step, answers, plan)
+            if not plans:
+                _render_step(view, flow, step, answers, None)
+        except (TemplateError, ValueError, KeyError, TypeError) as error:
+            problems.append(f"{where}: step '{step.id}': template {step.say}: {error}")
+    for plan in plans:
+        for lang in LANGUAGES:
+            try:
+                view.plan_reply(plan, lang)
+            except (TemplateError, KeyError, TypeError) as error:
+                problems.append(f"{where}: plan template {lang}/common/plan: {error}")
+                return
+
+
+def _check_common_templates(content: Content, templates_dir: Path, problems: list[str]) -> None:
+    for lang in LANGUAGES:
+        paths = [
+            path
+            for group in ("common", "console")
+            for path in sorted((templates_dir / lang / group).glob(f"*{TEMPLATE_SUFFIX}"))
+        ]
+        for path in paths:
+            name = f"{path.parent.name}/{path.stem}"
+            if name == "common/plan":
+                continue  # rendered with real sample plans per flow
+            try:
+                content.texts.render(lang, name, **_COMMON_SAMPLE)
+            except (TemplateError, TypeError) as error:
+                problems.append(f"{_display(path)}: {error}")
+
+
+def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
+    """Validate all of ``prompts_dir``; return the content when it is usable and every problem."""
+    problems: list[str] = []
+    try:
+        catalogue = load_catalogue(prompts_dir / "rules")
+    except RulesError as error:
+        return None, list(error.problems)
+    templates_dir = prompts_dir / "templates"
+    _check_template_files(templates_dir, problems)
+    try:
+        texts = TextRenderer(templates_dir, LANGUAGES)
+    except (OSError, ValueError) as error:
+        problems.append(str(error))
+        return None, problems
+    _check_labels(texts, templates_dir, problems)
+    flows, flow_problems = load_flows(prompts_dir / "flows")
+    problems.extend(flow_problems)
+    if problems:
+        return None, problems
+    content = Content(flows=flows, texts=texts, catalogue=catalogue)
+    if "onboarding" not in flows:
+        problems.append(f"{_display(prompts_dir / 'flows')}: the flow 'onboarding' is missing")
+    for flow in flows.values():
+        _check_flow_content(flow, content, problems)
+    _check_common_templates(content, templates_dir, problems)
+    return (None, problems) if problems else (content, [])
+
+
+def load_content(prompts_dir: Path) -> Content:
+    """Load and validate the content; raise ``FlowError`` listing every problem."""
+    content, problems = check_prompts(prompts_dir)
+    if content is None:
+        raise FlowError(problems)
+    return content
+
+
+def flow_to_mermaid(flow: Flow) -> str:
+    """Draw a flow as a Mermaid diagram for authors."""
+    lines = ["flowchart TD"]
+    for step in flow.steps.values():
+        lines.append(f"    {step.id}[\"{step.id}<br/><i>{step.ask}</i>\"]")
+    for step in flow.steps.values():
+        for rule in step.next:
+            label = "|" + rule.when.replace('"', "'") + "|" if rule.when else ""
+            lines.append(f"    {step.id} -->{label} {rule.goto}")
+        for target in step.edits:
+            lines.append(f"    {step.id} -. change .-> {target}")
+    return "\n".join(lines)

@@ -1,0 +1,104 @@
+"""A user's stored state: language, where they are in a flow, their answers and their plan.
+
+The state is a plain document so any repository can store it; ``from_document`` tolerates
+missing keys (older documents) and rejects wrong types with ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["DialogueState", "UserState"]
+
+
+@dataclass
+class DialogueState:
+    """Where the user is in a flow.
+
+    ``turn`` increases each time a question is (re)asked, so buttons of older messages can be
+    recognised. ``selection`` holds the ticks of a multi choice that is not finished yet.
+    ``return_to`` is set while the user changes one answer from the summary.
+    ``confirm`` names a pending yes/no question ("restart").
+    """
+
+    flow: str
+    step: str
+    turn: int = 0
+    history: list[str] = field(default_factory=list)
+    answers: dict[str, Any] = field(default_factory=dict)
+    selection: list[str] | None = None
+    return_to: str | None = None
+    confirm: str | None = None
+
+    def to_document(self) -> dict[str, Any]:
+        """Serialise to a JSON-compatible dict."""
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "turn": self.turn,
+            "history": list(self.history),
+            "answers": dict(self.answers),
+            "selection": None if self.selection is None else list(self.selection),
+            "return_to": self.return_to,
+            "confirm": self.confirm,
+        }
+
+    @classmethod
+    def from_document(cls, raw: dict[str, Any]) -> DialogueState:
+        """Read from a stored dict."""
+        state = cls(
+            flow=raw["flow"],
+            step=raw["step"],
+            turn=int(raw.get("turn", 0)),
+            history=list(raw.get("history", [])),
+            answers=dict(raw.get("answers", {})),
+            selection=raw.get("selection"),
+            return_to=raw.get("return_to"),
+            confirm=raw.get("confirm"),
+        )
+        if not isinstance(state.flow, str) or not isinstance(state.step, str):
+            raise ValueError("dialogue.flow and dialogue.step must be texts")
+        return state
+
+
+@dataclass
+class UserState:
+    """Everything the coach keeps about one user."""
+
+    user_id: str
+    lang: str
+    dialogue: DialogueState | None = None
+    plan: dict[str, Any] | None = None
+    created_at: str = ""
+    updated_at: str = ""
+
+    @staticmethod
+    def now_iso(now: datetime) -> str:
+        """Format an aware instant as ISO 8601 in UTC."""
+        return now.astimezone(UTC).isoformat(timespec="seconds")
+
+    def to_document(self) -> dict[str, Any]:
+        """Serialise to a JSON-compatible dict."""
+        return {
+            "user_id": self.user_id,
+            "lang": self.lang,
+            "dialogue": None if self.dialogue is None else self.dialogue.to_document(),
+            "plan": self.plan,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+    @classmethod
+    def from_document(cls, raw: dict[str, Any]) -> UserState:
+        """Read from a stored dict."""
+        dialogue = raw.get("dialogue")
+        return cls(
+            user_id=str(raw["user_id"]),
+            lang=str(raw.get("lang", "de")),
+            dialogue=None if dialogue is None else DialogueState.from_document(dialogue),
+            plan=raw.get("plan"),
+            created_at=str(raw.get("created_at", "")),
+            updated_at=str(raw.get("updated_at", "")),
+        )

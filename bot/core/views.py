@@ -1,0 +1,237 @@
+"""Turn dialogue state into replies: the question of a step, its buttons, summary and plan views.
+
+Everything the user reads is rendered from templates; this module only assembles the context
+and the buttons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.callbacks import Action, encode
+from bot.core.coaching import FocusPlan
+from bot.core.content import Content
+from bot.core.flows import AskType, Step
+from bot.core.messages import Button, Reply, ReplyKind
+from bot.core.state import DialogueState
+
+__all__ = ["FIXED_LABELS", "QuestionView"]
+
+# Label keys the views use in every flow; the checker makes sure each language has them.
+FIXED_LABELS = (
+    "back",
+    "continue",
+    "done",
+    "chosen",
+    "ticked",
+    "hours_value",
+    "change",
+    "show_plan",
+    "show_plan_again",
+    "change_answers",
+    "restart",
+    "restart_yes",
+    "restart_no",
+    "answer_none",
+)
+
+# A row holds two buttons when every label is short enough to read on a phone.
+_SHORT_LABEL = 18
+
+
+def _rows(buttons: list[Button]) -> list[tuple[Button, ...]]:
+    """Lay buttons out two per row when their labels are short, else one per row."""
+    if all(len(b.label) <= _SHORT_LABEL for b in buttons):
+        return [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    return [(b,) for b in buttons]
+
+
+class QuestionView:
+    """Renders steps, answers, the summary and the plan for one language."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+
+    # ---- answers -------------------------------------------------------------------------
+    def show_answer(self, step: Step, value: Any, lang: str) -> str:
+        """Render a stored answer for people: labels instead of ids, hours formatted."""
+        texts = self.content.texts
+        if step.is_choice:
+            labels = dict(self.content.options(step, lang))
+            chosen = value if isinstance(value, list) else [value]
+            names = [labels.get(str(item), str(item)) for item in chosen]
+            return ", ".join(names) if names else texts.label(lang, "answer_none")
+        if step.ask is AskType.NUMBER:
+            return texts.label(lang, "hours_value", value=value)
+        return str(value)
+
+    def answer_context(self, dialogue: DialogueState, lang: str) -> dict[str, str]:
+        """Map each answer name to its display text."""
+        flow = self.content.flows[dialogue.flow]
+        shown: dict[str, str] = {}
+        for name, value in dialogue.answers.items():
+            step = flow.step_saving(name)
+            if step is not None:
+                shown[name] = self.show_answer(step, value, lang)
+        return shown
+
+    # ---- questions -----------------------------------------------------------------------
+    def question(
+        self, dialogue: DialogueState, lang: str, *, plan: FocusPlan | None = None
+    ) -> Reply:
+        """Render the current step as a question with its buttons."""
+        flow = self.content.flows[dialogue.flow]
+        step = flow.step(dialogue.step)
+        context: dict[str, Any] = {
+            "answers": dialogue.answers,
+            "shown": self.answer_context(dialogue, lang),
+            "step": {"min": step.min, "max": step.max, "max_length": step.max_length},
+            "selected": len(dialogue.selection or []),
+            "editing": dialogue.return_to is not None,
+        }
+        if step.ask is AskType.SUMMARY:
+            context["rows"] = self.summary_rows(dialogue, step, lang)
+        if step.ask is AskType.PLAN:
+            # The full plan is sent on its own (plan_reply); this step's text is the menu under it.
+            context["plan"] = self.plan_context(plan, lang) if plan else None
+        text = self.content.texts.render(lang, step.say, **context)
+        return Reply(text=text, kind=ReplyKind.QUESTION, buttons=self.buttons(dialogue, step, lang))
+
+    def buttons(
+        self, dialogue: DialogueState, step: Step, lang: str
+    ) -> tuple[tuple[Button, ...], ...]:
+        """Buttons of a step, each carrying the current turn."""
+        turn = dialogue.turn
+        label = self.content.texts.label
+        rows: list[tuple[Button, ...]] = []
+        if step.ask is AskType.SINGLE_CHOICE:
+            current = dialogue.answers.get(step.save or "")
+            options = [
+                Button(
+                    label(lang, "chosen", text=text) if oid == current else text,
+                    encode(turn, Action.CHOOSE, oid),
+                )
+                for oid, text in self.content.options(step, lang)
+            ]
+            rows.extend(_rows(options))
+        elif step.ask is AskType.MULTI_CHOICE:
+            ticked = set(dialogue.selection or [])
+            options = [
+                Button(
+                    label(lang, "ticked", text=text) if oid in ticked else text,
+                    encode(turn, Action.TOGGLE, oid),
+                )
+                for oid, text in self.content.options(step, lang)
+            ]
+            rows.extend(_rows(options))
+            rows.append((Button(label(lang, "done", count=len(ticked)), encode(turn, Action.DONE)),))
+        elif step.ask is AskType.NUMBER:
+            numbers = [
+                Button(label(lang, "hours_value", value=v), encode(turn, Action.NUMBER, f"{v:g}"))
+                for v in step.suggestions
+            ]
+            rows.extend(tuple(numbers[i : i + 3]) for i in range(0, len(numbers), 3))
+        elif step.ask is AskType.CONTINUE:
+            rows.append((Button(label(lang, "continue"), encode(turn, Action.CONTINUE)),))
+        elif step.ask is AskType.SUMMARY:
+            flow = self.content.flows[dialogue.flow]
+            edits = [
+                Button(
+                    label(lang, "change", field=label(lang, f"field_{flow.step(s).save}")),
+                    encode(turn, Action.EDIT, s),
+                )
+                for s in step.edits
+            ]
+            rows.extend(_rows(edits))
+            rows.append((Button(label(lang, "show_plan"), encode(turn, Action.CONTINUE)),))
+        elif step.ask is AskType.PLAN:
+            rows.append((Button(label(lang, "show_plan_again"), encode(turn, Action.PLAN, "show")),))
+            rows.append(
+                (
+                    Button(label(lang, "change_answers"), encode(turn, Action.BACK)),
+                    Button(label(lang, "restart"), encode(turn, Action.PLAN, "restart")),
+                )
+            )
+        if dialogue.history and step.ask is not AskType.PLAN:
+            rows.append((Button(label(lang, "back"), encode(turn, Action.BACK)),))
+        return tuple(rows)
+
+    # ---- summary and plan ----------------------------------------------------------------
+    def summary_rows(self, dialogue: DialogueState, step: Step, lang: str) -> list[dict[str, str]]:
+        """One row per changeable answer: its field name and the answer as shown."""
+        flow = self.content.flows[dialogue.flow]
+        shown = self.answer_context(dialogue, lang)
+        rows = []
+        for step_id in step.edits:
+            save = flow.step(step_id).save or ""
+            rows.append(
+                {
+                    "field": self.content.texts.label(lang, f"field_{save}"),
+                    "value": shown.get(save, self.content.texts.label(lang, "answer_none")),
+                }
+            )
+        return rows
+
+    def plan_context(self, plan: FocusPlan, lang: str) -> dict[str, Any]:
+        """Everything the plan template needs, with labels in ``lang``."""
+        catalogue = self.content.catalogue
+
+        def name(channel_id: str) -> str:
+            return str(catalogue.channel(channel_id).label[lang])
+
+        cited: list[str] = []
+        kept = []
+        for item in plan.kept:
+            channel = catalogue.channel(item.channel)
+            kept.append(
+                {
+                    "id": item.channel,
+                    "name": name(item.channel),
+                    "hours": item.hours,
+                    "reduced": item.reduced,
+                    "cadence": channel.cadence[lang],
+                    "note": channel.note[lang] if channel.note else "",
+                    "audience_fit": item.audience_fit,
+                    "goal_fit": item.goal_fit,
+                    "sources": list(item.sources),
+                }
+            )
+            cited.extend(key for key in item.sources if key not in cited)
+        sources = [
+            {"key": key, "title": catalogue.source(key).title}
+            for key in cited
+            if key != "E"
+        ]
+        pressure = None
+        if plan.pressure is not None:
+            pressure = {
+                "name": name(plan.pressure.channel),
+                "status": str(plan.pressure.status),
+                "reason": str(plan.pressure.reason) if plan.pressure.reason else "",
+            }
+        return {
+            "capacity": plan.capacity,
+            "max_channels": plan.max_channels,
+            "text_only": plan.text_only,
+            "reply_overhead": plan.reply_overhead,
+            "hours_planned": plan.hours_planned,
+            "buffer": plan.buffer,
+            "kept": kept,
+            "dropped": [
+                {"name": name(d.channel), "reason": str(d.reason)} for d in plan.dropped
+            ],
+            "parked": [{"name": name(p.channel), "reason": str(p.reason)} for p in plan.parked],
+            "pressure": pressure,
+            "sources": sources,
+        }
+
+    def source_title(self, key: str) -> str:
+        """Title of a source key, for templates that cite a fact."""
+        return str(self.content.catalogue.source(key).title)
+
+    def plan_reply(self, plan: FocusPlan, lang: str) -> Reply:
+        """Render the whole focus plan."""
+        text = self.content.texts.render(
+            lang, "common/plan", plan=self.plan_context(plan, lang), source=self.source_title
+        )
+        return Reply(text=text, kind=ReplyKind.INFO)

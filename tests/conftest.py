@@ -1,0 +1,41 @@
+"""Shared fixtures: the shipped content (loaded once) and a scripted chat driver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.checker import load_content
+from bot.core.content import DEFAULT_PROMPTS_DIR, Content
+from bot.core.engine import DialogueEngine
+from dialogue_driver import Chat
+from storage import InMemoryUserRepository, TinyDBUserRepository
+
+
+@pytest.fixture(scope="session")
+def content() -> Content:
+    return load_content(DEFAULT_PROMPTS_DIR)
+
+
+@pytest.fixture
+def engine(content: Content) -> DialogueEngine:
+    return DialogueEngine(content, InMemoryUserRepository())
+
+
+@pytest.fixture
+def file_repo(tmp_path: Path) -> Iterator[TinyDBUserRepository]:
+    repo = TinyDBUserRepository(tmp_path / "data")
+    yield repo
+    repo.close()
+
+
+@pytest.fixture
+def chat_de(engine: DialogueEngine) -> Chat:
+    return Chat(engine, "anna", language_hint="de")
+
+
+@pytest.fixture
+def chat_en(engine: DialogueEngine) -> Chat:
+    return Chat(engine, "ben", language_hint="en-GB")

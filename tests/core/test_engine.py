@@ -1,0 +1,321 @@
+"""Whole conversations through the dialogue engine, in German and English."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.content import Content
+from bot.core.engine import DialogueEngine
+from bot.core.messages import ReplyKind
+from dialogue_driver import Chat
+from storage import InMemoryUserRepository, TinyDBUserRepository
+
+
+def onboard_de(chat: Chat, *, hours: str = "3") -> None:
+    """Answer every onboarding question for a B2B consultant."""
+    chat.send("/start")
+    chat.press("Weiter ➡️")
+    chat.press("LinkedIn", "Xing", "TikTok")
+    chat.press("Fertig (3) ✔️")
+    chat.send(hours)
+    if float(hours.replace(",", ".")) < 2:
+        chat.press("Weiter ➡️")
+    chat.press("B2B-Entscheider (DACH)", "Fertig (1) ✔️")
+    chat.press("Leads/Neukunden", "Fertig (1) ✔️")
+    chat.press("Allein")
+    chat.press("TikTok")
+
+
+def test_full_onboarding_in_german(chat_de: Chat, engine: DialogueEngine) -> None:
+    chat_de.send("/start")
+    assert "Fokus-Coach" in chat_de.text
+    assert "Niemand kann alle" in chat_de.text
+    onboard_de(chat_de)
+    assert "Deine Antworten" in chat_de.question_text
+    assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
+    assert "Stunden: 3 Std." in chat_de.question_text
+
+    chat_de.press("Zeig mir meinen Plan 🎯")
+
+    plan = chat_de.text
+    assert "Dein Fokus-Plan" in plan
+    assert "✅ LinkedIn" in plan
+    assert "✖️ TikTok" in plan and "✖️ Xing" in plan
+    assert "Zu deinem gefühlten Muss: TikTok" in plan
+    assert "Quellen:" in plan
+    stored = engine.repository.get("anna")
+    assert stored is not None
+    assert stored["plan"]["kept"][0]["channel"] == "linkedin"
+
+
+def test_full_onboarding_in_english(chat_en: Chat) -> None:
+    chat_en.send("/start")
+    assert "Nobody can do every social network" in chat_en.text
+    chat_en.press("Continue ➡️")
+    chat_en.press("Instagram", "TikTok", "Facebook", "Done (3) ✔️")
+    chat_en.press("12 h")
+    chat_en.press("Consumers under 30 (Gen Z)", "Done (1) ✔️")
+    chat_en.press("Awareness/visibility", "E-commerce/direct sales", "Done (2) ✔️")
+    chat_en.press("In a team")
+    chat_en.press("None – no pressure")
+    assert "Your answers" in chat_en.question_text
+    chat_en.press("Show me my plan 🎯")
+    assert "Your focus plan" in chat_en.text
+    assert "Keep" in chat_en.text
+    assert "felt must" not in chat_en.text
+
+
+def test_each_answered_question_is_echoed_as_an_edit(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    replies = chat_de.press("Weiter ➡️")
+    assert [r.kind for r in replies] == [ReplyKind.QUESTION]
+    chat_de.press("LinkedIn")
+    toggle = chat_de.replies
+    assert len(toggle) == 1 and toggle[0].edits_question
+    assert "✅ LinkedIn" in [b.label for row in toggle[0].buttons for b in row]
+    replies = chat_de.press("Fertig (1) ✔️")
+    assert replies[0].kind is ReplyKind.ANSWERED and replies[0].edits_question
+    assert "➜ LinkedIn" in chat_de.text
+    assert replies[-1].kind is ReplyKind.QUESTION
+
+
+def test_back_goes_one_step_and_keeps_the_answer(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.send("/back")
+    assert "ganz am Anfang" in chat_de.text
+    chat_de.press("Weiter ➡️")
+    chat_de.press("LinkedIn", "Fertig (1) ✔️")
+    assert "Deine echte Zeit" in chat_de.question_text
+    chat_de.press("⬅️ Zurück")
+    assert "Deine Kanäle heute" in chat_de.question_text
+    assert "✅ LinkedIn" in [b.label for b in chat_de.buttons()]
+    chat_de.press("Fertig (1) ✔️")
+    chat_de.send("/back")
+    assert "Deine Kanäle heute" in chat_de.question_text
+
+
+def test_change_one_answer_from_the_summary_returns_to_it(chat_de: Chat) -> None:
+    onboard_de(chat_de)
+    chat_de.press("✏️ Stunden")
+    assert "Stunden ändern" in chat_de.question_text
+    chat_de.send("12")
+    assert "Deine Antworten" in chat_de.question_text
+    assert "Stunden: 12 Std." in chat_de.question_text
+    assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
+    chat_de.press("✏️ Ziele")
+    chat_de.press("⬅️ Zurück")
+    assert "Deine Antworten" in chat_de.question_text
+
+
+def test_plan_menu_shows_again_and_back_returns_to_summary(chat_de: Chat) -> None:
+    onboard_de(chat_de)
+    chat_de.press("Zeig mir meinen Plan 🎯")
+    chat_de.press("Plan noch einmal zeigen")
+    assert "Dein Fokus-Plan" in chat_de.text
+    chat_de.send("/plan")
+    assert "Dein Fokus-Plan" in chat_de.text
+    chat_de.press("Antworten ändern")
+    assert "Deine Antworten" in chat_de.question_text
+
+
+def test_plan_before_all_answers_says_what_is_missing(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.send("/plan")
+    assert "fehlen mir noch" in chat_de.text
+    assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text
+
+
+def test_restart_asks_first_and_then_discards_answers(chat_de: Chat, engine: DialogueEngine) -> None:
+    onboard_de(chat_de)
+    chat_de.send("/restart")
+    assert "Wirklich neu beginnen" in chat_de.text
+    chat_de.press("Nein, weitermachen")
+    assert "Deine Antworten" in chat_de.question_text
+    chat_de.send("/restart")
+    chat_de.press("Ja, neu beginnen")
+    assert "Alles zurückgesetzt" in chat_de.text
+    assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text
+    stored = engine.repository.get("anna")
+    assert stored is not None and stored["dialogue"]["answers"] == {}
+
+
+def test_language_can_be_changed(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.send("/language")
+    chat_de.press("English")
+    assert "from now on I will speak English" in chat_de.text
+    assert "Hi, I am your focus coach" in chat_de.question_text
+    chat_de.send("/language de")
+    assert "spreche ich Deutsch" in chat_de.text
+
+
+def test_quitting_mid_dialogue_resumes_at_the_same_question(content: Content, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    repo = TinyDBUserRepository(data)
+    chat = Chat(DialogueEngine(content, repo), "console:anna")
+    chat.send("/start")
+    chat.press("Weiter ➡️")
+    chat.press("LinkedIn", "Fertig (1) ✔️")
+    chat.send("4,5")
+    question = chat.question_text
+    repo.close()
+
+    repo = TinyDBUserRepository(data)
+    chat = Chat(DialogueEngine(content, repo), "console:anna")
+    chat.send("/start")
+    assert "Willkommen zurück" in chat.text
+    assert chat.question_text == question
+    chat.send("/back")
+    assert "Schritt 2 von 6" in chat.question_text
+    chat.send("/back")
+    assert "✅ LinkedIn" in [b.label for b in chat.buttons()]
+    repo.close()
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def at_hours(chat_de: Chat) -> Chat:
+    chat_de.send("/start")
+    chat_de.press("Weiter ➡️")
+    chat_de.press("Fertig ✔️")
+    assert "Deine echte Zeit" in chat_de.question_text
+    return chat_de
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("100", "zwischen 0,5 und 60"),
+        ("0", "zwischen 0,5 und 60"),
+        ("viel", "brauche hier eine Zahl"),
+        ("", "Da kam nichts an"),
+        ("   \t ", "Da kam nichts an"),
+        ("\x00\x07\x1b", "Da kam nichts an"),
+        ("x" * 10_000, "höchstens 4096 Zeichen"),
+    ],
+)
+def test_bad_numbers_get_a_hint_and_the_same_question(at_hours: Chat, typed: str, hint: str) -> None:
+    at_hours.send(typed)
+    assert hint in at_hours.text
+    assert "Deine echte Zeit" in at_hours.question_text
+
+
+def test_control_characters_around_a_number_are_ignored(at_hours: Chat) -> None:
+    at_hours.send("\x00 2,5 Std.\x07")
+    assert "Schritt 3 von 6" in at_hours.question_text
+
+
+def test_text_where_a_button_is_expected_gets_a_hint(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.press("Weiter ➡️")
+    chat_de.send("LinkedIn bitte")
+    assert "mit den Knöpfen" in chat_de.text
+    assert "Deine Kanäle heute" in chat_de.question_text
+
+
+def test_stale_button_says_out_of_date_and_asks_the_current_question(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    old = chat_de.button("Weiter ➡️").data
+    chat_de.press("Weiter ➡️")
+    chat_de.press_data(old)
+    assert "nicht mehr aktuell" in chat_de.text
+    assert "Deine Kanäle heute" in chat_de.question_text
+
+
+@pytest.mark.parametrize(
+    "data", ["", "x", "9999.o.linkedin", "1.z.q", "1.o.", "-1.o.x", "١.o.x", "a" * 300]
+)
+def test_forged_buttons_change_nothing(chat_de: Chat, engine: DialogueEngine, data: str) -> None:
+    chat_de.send("/start")
+    before = engine.repository.get("anna")
+    chat_de.press_data(data)
+    assert "nicht mehr aktuell" in chat_de.text
+    after = engine.repository.get("anna")
+    assert after is not None and before is not None
+    assert after["dialogue"]["answers"] == before["dialogue"]["answers"]
+    assert after["dialogue"]["step"] == before["dialogue"]["step"]
+
+
+def test_a_current_turn_with_an_unknown_option_is_refused(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.press("Weiter ➡️")
+    turn = chat_de.button("LinkedIn").data.split(".")[0]
+    chat_de.press_data(f"{turn}.t.myspace")
+    assert "nicht mehr aktuell" in chat_de.text
+    chat_de.press_data(f"{turn}.o.linkedin")  # a single-choice action on a multi choice
+    assert "nicht mehr aktuell" in chat_de.text
+
+
+def test_at_most_two_audiences(chat_de: Chat) -> None:
+    onboard_de(chat_de)
+    chat_de.press("✏️ Zielgruppe")
+    chat_de.press("Kunden vor Ort (regional)")
+    chat_de.press("Bewerber: Azubis")
+    assert "Höchstens 2" in chat_de.text
+    ticked = [b.label for b in chat_de.buttons() if b.label.startswith("✅")]
+    assert len(ticked) == 2
+
+
+def test_at_least_one_goal(chat_de: Chat) -> None:
+    onboard_de(chat_de)
+    chat_de.press("✏️ Ziele")
+    chat_de.press("Leads/Neukunden")  # untick the only goal
+    chat_de.press("Fertig ✔️")
+    assert "mindestens 1" in chat_de.text
+    assert "Ziele ändern" in chat_de.question_text
+
+
+def test_unknown_command_is_escaped(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    replies = chat_de.send("/<b>x</b>")
+    assert "&lt;b&gt;" in replies[0].text
+    assert "<b>x</b>" not in replies[0].text
+
+
+def test_cancel_pauses_and_start_resumes(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.press("Weiter ➡️")
+    chat_de.send("/cancel")
+    assert "Pause" in chat_de.text
+    chat_de.send("/start")
+    assert "Deine Kanäle heute" in chat_de.question_text
+
+
+def test_low_capacity_and_customer_service_notes_follow_the_conditions(chat_en: Chat) -> None:
+    chat_en.send("/start")
+    chat_en.press("Continue ➡️")
+    chat_en.press("Instagram", "Done (1) ✔️")
+    chat_en.send("1.5")
+    assert "Under 2 hours a week" in chat_en.question_text
+    chat_en.press("Continue ➡️")
+    chat_en.press("Local or regional customers", "Done (1) ✔️")
+    chat_en.press("Customer service", "Done (1) ✔️")
+    assert "customer service" in chat_en.question_text
+    chat_en.press("Continue ➡️")
+    chat_en.press("On my own")
+    chat_en.press("Instagram")
+    chat_en.press("Show me my plan 🎯")
+    assert "without video" in chat_en.text
+    assert "customer-service replies" in chat_en.text
+
+
+def test_any_first_message_starts_the_dialogue(engine: DialogueEngine) -> None:
+    chat = Chat(engine, "carla", language_hint="en")
+    chat.send("hello?")
+    assert "Hi, I am your focus coach" in chat.question_text
+
+
+def test_state_is_saved_before_the_reply_is_returned(content: Content) -> None:
+    repo = InMemoryUserRepository()
+    chat = Chat(DialogueEngine(content, repo), "dora")
+    chat.send("/start")
+    chat.press("Weiter ➡️")
+    chat.press("Facebook", "Fertig (1) ✔️")
+    stored = repo.get("dora")
+    assert stored is not None
+    assert stored["dialogue"]["answers"] == {"channels": ["facebook"]}
+    assert stored["dialogue"]["step"] == "hours"
