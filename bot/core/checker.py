@@ -20,7 +20,7 @@ from bot.core.plan_answers import NO_PRESSURE, PLAN_ANSWERS, TEAM
 from bot.core.rules import LANGUAGES, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
-from bot.core.views import FIXED_LABELS, QuestionView
+from bot.core.views import COMMAND_LABELS, FIXED_LABELS, QuestionView
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
 
@@ -37,6 +37,8 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "letter": "z",
     "last": "f",
     "step": {"min": 0.5, "max": 60, "max_length": 200},
+    "rows": [{"field": "Hours", "value": "3 h"}],
+    "created_at": "2026-11-26T10:00:00+00:00",
 }
 
 
@@ -98,7 +100,7 @@ def _check_template_files(templates_dir: Path, problems: list[str]) -> None:
 
 def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str]) -> None:
     keys = {lang: texts.label_keys(lang) for lang in LANGUAGES}
-    needed = set(FIXED_LABELS) | {f"language_{code}" for code in LANGUAGES}
+    needed = set(FIXED_LABELS) | {f"language_{code}" for code in LANGUAGES} | set(COMMAND_LABELS)
     for lang in LANGUAGES:
         path = _display(templates_dir / lang / LABELS_FILE)
         for key in sorted(needed - keys[lang]):
@@ -282,8 +284,12 @@ def _check_common_templates(content: Content, templates_dir: Path, problems: lis
             name = f"{path.parent.name}/{path.stem}"
             if name == "common/plan":
                 continue  # rendered with real sample plans per flow
+            sample = dict(_COMMON_SAMPLE)
+            if name == "common/export":
+                plans = _sample_plans(content.catalogue)[:1]
+                sample["plan"] = QuestionView(content).plan_context(plans[0], lang)
             try:
-                content.texts.render(lang, name, **_COMMON_SAMPLE)
+                content.texts.render(lang, name, **sample)
             except (TemplateError, TypeError) as error:
                 problems.append(f"{_display(path)}: {error}")
 

@@ -7,6 +7,7 @@ acknowledged answer is never lost) and returns what to show.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from bot.core.messages import (
     Button,
     ButtonPress,
     Command,
+    Document,
     Inbound,
     Reply,
     ReplyKind,
@@ -39,6 +41,7 @@ __all__ = ["DialogueEngine"]
 log = logging.getLogger(__name__)
 
 _RESTART = "restart"
+_DELETE = "delete"
 _LANGUAGE = "language"
 _YES = "yes"
 _NO = "no"
@@ -77,6 +80,9 @@ class DialogueEngine:
             user = UserState.from_document(stored)
             before = user.to_document()
         replies = self._dispatch(user, inbound)
+        if user.deleted:
+            self.repository.delete(user_id)
+            return replies
         after = user.to_document()
         if after != before:
             user.updated_at = UserState.now_iso(self.clock())
@@ -254,6 +260,11 @@ class DialogueEngine:
             return self._ask(user)
         if name == "cancel":
             return [self._say(user, "common/cancelled")]
+        if name == "export":
+            return [*self._export(user), *self._ask(user)]
+        if name == _DELETE:
+            dialogue.confirm = _DELETE
+            return self._ask(user)
         return self._reask(user, "common/unknown_command", command=name[:32])
 
     def _text(self, user: UserState, dialogue: DialogueState, message: TextMessage) -> list[Reply]:
@@ -302,6 +313,12 @@ class DialogueEngine:
                     return [self._say(user, "common/restarted"), *self._begin(user)]
                 dialogue.confirm = None
                 return self._ask(user)
+            if action is Action.CONFIRM and dialogue.confirm == _DELETE and value in (_YES, _NO):
+                if value == _YES:
+                    user.deleted = True
+                    return [self._say(user, "common/deleted")]
+                dialogue.confirm = None
+                return self._reask(user, "common/delete_cancelled")
             if action is Action.LANGUAGE and dialogue.confirm == _LANGUAGE:
                 if value not in self.content.languages:
                     return None
@@ -360,9 +377,47 @@ class DialogueEngine:
             )
         ]
 
+    def _export(self, user: UserState) -> list[Reply]:
+        """All stored data as a JSON file, plus a readable summary."""
+        document = user.to_document()
+        dialogue = self._dialogue(user)
+        flow = self.content.flows[dialogue.flow]
+        summary = next((s for s in flow.steps.values() if s.ask is AskType.SUMMARY), None)
+        rows = self.view.summary_rows(dialogue, summary, user.lang) if summary else []
+        plan = FocusPlan.from_dict(user.plan) if user.plan else None
+        text = self.content.texts.render(
+            user.lang,
+            "common/export",
+            rows=rows,
+            plan=self.view.plan_context(plan, user.lang) if plan else None,
+            created_at=user.created_at,
+        )
+        payload = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
+        return [
+            Reply(
+                text=text,
+                kind=ReplyKind.DOCUMENT,
+                document=Document(
+                    filename=f"fokus-coach-{user.user_id.replace(':', '-')}.json",
+                    content=payload.encode("utf-8"),
+                ),
+            )
+        ]
+
     def _confirmation(self, user: UserState, dialogue: DialogueState) -> Reply:
         label = self.content.texts.label
         lang, turn = user.lang, dialogue.turn
+        if dialogue.confirm == _DELETE:
+            return Reply(
+                text=self.content.texts.render(lang, "common/delete_confirm"),
+                kind=ReplyKind.QUESTION,
+                buttons=(
+                    (
+                        Button(label(lang, "delete_yes"), encode(turn, Action.CONFIRM, _YES)),
+                        Button(label(lang, "delete_no"), encode(turn, Action.CONFIRM, _NO)),
+                    ),
+                ),
+            )
         if dialogue.confirm == _LANGUAGE:
             buttons = tuple(
                 Button(label(lang, f"language_{code}"), encode(turn, Action.LANGUAGE, code))

@@ -73,6 +73,8 @@ class UserState:
     plan: dict[str, Any] | None = None
     created_at: str = ""
     updated_at: str = ""
+    # Set when the user confirmed /delete: the engine removes them instead of saving.
+    deleted: bool = field(default=False, compare=False)
 
     @staticmethod
     def now_iso(now: datetime) -> str:

@@ -15,7 +15,7 @@ from bot.core.flows import AskType, Step
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.state import DialogueState
 
-__all__ = ["FIXED_LABELS", "QuestionView"]
+__all__ = ["COMMAND_LABELS", "FIXED_LABELS", "MENU_COMMANDS", "QuestionView"]
 
 # Label keys the views use in every flow; the checker makes sure each language has them.
 FIXED_LABELS = (
@@ -33,7 +33,12 @@ FIXED_LABELS = (
     "restart_yes",
     "restart_no",
     "answer_none",
+    "delete_yes",
+    "delete_no",
 )
+# Commands offered in a transport's menu, in menu order; each has a label "command_<name>".
+MENU_COMMANDS = ("start", "plan", "back", "help", "language", "cancel", "export", "delete")
+COMMAND_LABELS = tuple(f"command_{name}" for name in MENU_COMMANDS)
 
 # A row holds two buttons when every label is short enough to read on a phone.
 _SHORT_LABEL = 18

@@ -319,3 +319,31 @@ def test_state_is_saved_before_the_reply_is_returned(content: Content) -> None:
     assert stored is not None
     assert stored["dialogue"]["answers"] == {"channels": ["facebook"]}
     assert stored["dialogue"]["step"] == "hours"
+
+
+def test_export_holds_everything_stored(chat_de: Chat, engine: DialogueEngine) -> None:
+    import json
+
+    onboard_de(chat_de)
+    chat_de.press("Zeig mir meinen Plan 🎯")
+    replies = chat_de.send("/export")
+    document = replies[0].document
+    assert replies[0].kind is ReplyKind.DOCUMENT and document is not None
+    exported = json.loads(document.content)
+    stored = engine.repository.get("anna")
+    assert stored is not None
+    assert {k: v for k, v in stored.items() if k != "schema"} == exported
+    assert "Behalten:" in chat_de.text and "LinkedIn" in chat_de.text
+
+
+def test_delete_asks_then_removes_the_user(chat_de: Chat, engine: DialogueEngine) -> None:
+    onboard_de(chat_de)
+    chat_de.send("/delete")
+    chat_de.press("Nein, behalten")
+    assert engine.repository.get("anna") is not None
+    chat_de.send("/delete")
+    chat_de.press("Ja, alles löschen")
+    assert "gelöscht" in chat_de.text
+    assert engine.repository.get("anna") is None
+    chat_de.send("/start")
+    assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text

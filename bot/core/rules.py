@@ -1,0 +1,598 @@
+"""The rules catalogue (``prompts/rules/*.yaml``): sources, audiences, goals and channels.
+
+A coach who does not program edits these files, so loading is strict and talkative: every problem
+is collected as ``"<file>: <where>: <problem>"`` (for example
+``"prompts/rules/channels.yaml: channel 'tiktok': audience_fit lacks 'local'"``) and all of them
+are raised together in one ``RulesError``, so an author sees every mistake at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, TypeGuard, TypeVar
+
+import yaml
+
+__all__ = [
+    "FIT_MAX",
+    "FIT_MIN",
+    "LABEL_MAX_LENGTH",
+    "LANGUAGES",
+    "Audience",
+    "Catalogue",
+    "Channel",
+    "Goal",
+    "Localized",
+    "RulesError",
+    "Source",
+    "load_catalogue",
+]
+
+LANGUAGES = ("de", "en")
+FIT_MIN = 0  # a dash in the domain.md section 3 table: no fit
+FIT_MAX = 3  # "●●●" in domain.md section 3: strong fit
+LABEL_MAX_LENGTH = 30  # labels are Telegram buttons, which are narrow
+MAX_ID_LENGTH = 20  # ids travel in Telegram callback data (64 bytes), as flow ids do
+_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+_SOURCE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+_T = TypeVar("_T")
+
+SOURCES_FILE = "sources.yaml"
+AUDIENCES_FILE = "audiences.yaml"
+GOALS_FILE = "goals.yaml"
+CHANNELS_FILE = "channels.yaml"
+_SOURCE_KINDS = ("audience", "goals", "effort")  # the keys of a channel's ``sources``
+
+
+class RulesError(ValueError):
+    """The rule files are broken; ``problems`` lists every finding, one per entry."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Localized:
+    """A short text in every supported language; ``text[lang]`` picks one."""
+
+    de: str
+    en: str
+
+    def __getitem__(self, lang: str) -> str:
+        """Return the text in ``lang``; KeyError for an unsupported language."""
+        if lang not in LANGUAGES:
+            raise KeyError(lang)
+        return str(getattr(self, lang))
+
+
+@dataclass(frozen=True)
+class Source:
+    """A source a judgement rests on: its key (e.g. ``A23``), title and where it was read."""
+
+    key: str
+    title: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A target audience segment the user can choose."""
+
+    id: str
+    label: Localized
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A goal the user can choose; ``reply_overhead`` adds reply time to every channel's hours."""
+
+    id: str
+    label: Localized
+    sources: tuple[str, ...]
+    reply_overhead: float = 0.0
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A channel: its fit (0..3) per audience and goal, its minimum cadence and what it costs."""
+
+    id: str
+    label: Localized
+    video: bool
+    hours_per_week: float
+    cadence: Localized
+    audience_fit: Mapping[str, int] = field(hash=False)
+    goal_fit: Mapping[str, int] = field(hash=False)
+    audience_sources: tuple[str, ...]
+    goal_sources: tuple[str, ...]
+    effort_sources: tuple[str, ...]
+    note: Localized | None = None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every source key behind this channel: audience, goals, effort; each once, in order."""
+        return tuple(
+            dict.fromkeys((*self.audience_sources, *self.goal_sources, *self.effort_sources))
+        )
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """The validated rules, each list in file order."""
+
+    sources: tuple[Source, ...]
+    audiences: tuple[Audience, ...]
+    goals: tuple[Goal, ...]
+    channels: tuple[Channel, ...]
+
+    def source(self, key: str) -> Source:
+        """Return the source ``key``; KeyError if there is none."""
+        return _find(self.sources, key, lambda s: s.key)
+
+    def audience(self, audience_id: str) -> Audience:
+        """Return the audience ``audience_id``; KeyError if there is none."""
+        return _find(self.audiences, audience_id, lambda a: a.id)
+
+    def goal(self, goal_id: str) -> Goal:
+        """Return the goal ``goal_id``; KeyError if there is none."""
+        return _find(self.goals, goal_id, lambda g: g.id)
+
+    def channel(self, channel_id: str) -> Channel:
+        """Return the channel ``channel_id``; KeyError if there is none."""
+        return _find(self.channels, channel_id, lambda c: c.id)
+
+
+def _find(items: Iterable[_T], wanted: str, key: Callable[[_T], str]) -> _T:
+    for item in items:
+        if key(item) == wanted:
+            return item
+    raise KeyError(wanted)
+
+
+# ---- validation helpers -----------------------------------------------------------------------
+
+
+class _Problems:
+    """Collects ``"<file>: <where>: <problem>"`` strings for one file."""
+
+    def __init__(self, shown: str, sink: list[str]) -> None:
+        self.shown = shown
+        self.sink = sink
+        self.count = 0
+
+    def add(self, where: str, problem: str) -> None:
+        self.sink.append(f"{self.shown}: {where}: {problem}")
+        self.count += 1
+
+
+def _display(path: Path, rules_dir: Path) -> str:
+    """Show ``path`` relative to the rules folder's grandparent (the project) when possible."""
+    base = rules_dir.resolve().parent.parent
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        return str(path)
+
+
+class _Unreadable:
+    """Marks a file that could not be read or parsed (its problem is recorded already)."""
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _load_yaml(path: Path, problems: _Problems) -> Any:
+    """Read one YAML file; ``_UNREADABLE`` (with a problem recorded) when it cannot be used."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.add("file", "is missing")
+        return _UNREADABLE
+    except (OSError, UnicodeDecodeError) as error:
+        problems.add("file", f"cannot be read: {error}")
+        return _UNREADABLE
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark is not None else ""
+        problems.add(
+            "file", f"is not valid YAML{line}: {getattr(error, 'problem', None) or error}"
+        )
+        return _UNREADABLE
+
+
+def _entries(raw: Any, list_key: str, problems: _Problems) -> list[Any]:
+    """Return the list under the file's single top-level key (e.g. ``channels:``)."""
+    if raw is _UNREADABLE:
+        return []
+    if raw is None:
+        problems.add("file", f"is empty; it needs '{list_key}:' with a list of entries")
+        return []
+    if not isinstance(raw, dict):
+        problems.add("file", f"must start with '{list_key}:' followed by a list of entries")
+        return []
+    unknown = sorted(str(k) for k in raw if k != list_key)
+    if unknown:
+        problems.add("file", f"has unknown top-level keys {unknown}; only '{list_key}' is allowed")
+    entries = raw.get(list_key)
+    if not isinstance(entries, list) or not entries:
+        problems.add("file", f"'{list_key}' must be a non-empty list of entries")
+        return []
+    return entries
+
+
+def _check_keys(
+    raw: dict[str, Any],
+    required: tuple[str, ...],
+    optional: tuple[str, ...],
+    where: str,
+    problems: _Problems,
+) -> bool:
+    """Report missing and unknown keys; True when every required key is there."""
+    missing = [key for key in required if key not in raw]
+    for key in missing:
+        problems.add(where, f"lacks '{key}'")
+    unknown = sorted(str(k) for k in raw if k not in required and k not in optional)
+    if unknown:
+        problems.add(where, f"has unknown keys {unknown}")
+    return not missing
+
+
+def _valid_id(value: Any) -> TypeGuard[str]:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_ID_LENGTH
+        and set(value) <= _ID_CHARS
+        and value[0].isalpha()
+    )
+
+
+def _entry_id(raw: Any, kind: str, index: int, problems: _Problems, seen: set[str]) -> str | None:
+    """Check an entry's ``id``; return it, or None when the entry cannot be used."""
+    where = f"{kind} number {index}"
+    if not isinstance(raw, dict):
+        problems.add(where, "must be a mapping of keys and values (did you forget 'id:'?)")
+        return None
+    entry_id = raw.get("id")
+    if not _valid_id(entry_id):
+        problems.add(
+            where,
+            f"id {entry_id!r} must be a text of a-z, 0-9 and _, starting with a letter, "
+            f"at most {MAX_ID_LENGTH} characters",
+        )
+        return None
+    if entry_id in seen:
+        problems.add(f"{kind} '{entry_id}'", "id appears twice")
+        return None
+    seen.add(entry_id)
+    return entry_id
+
+
+def _localized(
+    raw: Any, name: str, where: str, problems: _Problems, max_length: int | None = None
+) -> Localized | None:
+    """Parse ``{de: ..., en: ...}``; every language required, no others."""
+    if not isinstance(raw, dict):
+        problems.add(where, f"{name} must be a mapping with {' and '.join(LANGUAGES)}")
+        return None
+    ok = True
+    for lang in LANGUAGES:
+        text = raw.get(lang)
+        if lang not in raw:
+            problems.add(where, f"{name} lacks '{lang}'")
+            ok = False
+        elif not isinstance(text, str) or not text.strip():
+            problems.add(where, f"{name}.{lang} must be a non-empty text")
+            ok = False
+        elif max_length is not None and len(text) > max_length:
+            problems.add(
+                where, f"{name}.{lang} is {len(text)} characters long; at most {max_length} fit"
+            )
+            ok = False
+    unknown = sorted(str(k) for k in raw if k not in LANGUAGES)
+    if unknown:
+        problems.add(where, f"{name} has unknown languages {unknown}; use {', '.join(LANGUAGES)}")
+        ok = False
+    if not ok:
+        return None
+    return Localized(**{lang: str(raw[lang]) for lang in LANGUAGES})
+
+
+def _source_keys(
+    raw: Any, name: str, where: str, known: set[str] | None, problems: _Problems
+) -> tuple[str, ...]:
+    """Parse a non-empty list of source keys; each must be in sources.yaml (when it loaded)."""
+    if not isinstance(raw, list) or not raw or not all(isinstance(k, str) for k in raw):
+        problems.add(where, f"{name} must be a non-empty list of source keys, e.g. [A23, E]")
+        return ()
+    for key in raw:
+        if known is not None and key not in known:
+            problems.add(where, f"{name} cites unknown source '{key}' (not in {SOURCES_FILE})")
+    return tuple(dict.fromkeys(raw))
+
+
+def _fits(
+    raw: Any,
+    name: str,
+    *,
+    expected: tuple[str, ...] | None,
+    kind: str,
+    where: str,
+    problems: _Problems,
+) -> dict[str, int]:
+    """Parse ``{id: 0..3}`` covering exactly the ``expected`` ids (when they are known)."""
+    if not isinstance(raw, dict):
+        problems.add(
+            where, f"{name} must be a mapping of {kind} id to a rating {FIT_MIN}..{FIT_MAX}"
+        )
+        return {}
+    fits: dict[str, int] = {}
+    for key, value in raw.items():
+        if expected is not None and key not in expected:
+            problems.add(where, f"{name} has unknown {kind} '{key}'")
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not FIT_MIN <= value <= FIT_MAX
+        ):
+            problems.add(
+                where,
+                f"{name} '{key}' must be a whole number {FIT_MIN}..{FIT_MAX}, got {value!r}",
+            )
+            continue
+        fits[str(key)] = value
+    for key in expected or ():
+        if key not in raw:
+            problems.add(where, f"{name} lacks '{key}'")
+    return fits
+
+
+def _positive_number(raw: Any, name: str, where: str, problems: _Problems) -> float | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
+        problems.add(where, f"{name} must be a number above 0, got {raw!r}")
+        return None
+    return float(raw)
+
+
+# ---- the four files ---------------------------------------------------------------------------
+
+
+def _load_sources(path: Path, problems: _Problems) -> tuple[Source, ...]:
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(_entries(_load_yaml(path, problems), "sources", problems), 1):
+        where = f"source number {index}"
+        if not isinstance(raw, dict):
+            problems.add(where, "must be a mapping with key, title and where")
+            continue
+        key = raw.get("key")
+        if not isinstance(key, str) or not key or not set(key) <= _SOURCE_KEY_CHARS:
+            problems.add(where, f"key {key!r} must be capital letters, digits and '-'")
+            continue
+        where = f"source '{key}'"
+        if key in seen:
+            problems.add(where, "key appears twice")
+            continue
+        seen.add(key)
+        ok = _check_keys(raw, ("key", "title", "where"), (), where, problems)
+        for name in ("title", "where"):
+            if name in raw and (not isinstance(raw[name], str) or not raw[name].strip()):
+                problems.add(where, f"{name} must be a non-empty text")
+                ok = False
+        if ok:
+            sources.append(Source(key=key, title=raw["title"], where=raw["where"]))
+    return tuple(sources)
+
+
+def _load_audiences(
+    path: Path, known_sources: set[str] | None, problems: _Problems
+) -> tuple[Audience, ...]:
+    audiences: list[Audience] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(_entries(_load_yaml(path, problems), "audiences", problems), 1):
+        audience_id = _entry_id(raw, "audience", index, problems, seen)
+        if audience_id is None:
+            continue
+        where = f"audience '{audience_id}'"
+        before = problems.count
+        _check_keys(raw, ("id", "label", "sources"), (), where, problems)
+        label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
+        sources = _source_keys(raw.get("sources"), "sources", where, known_sources, problems)
+        if label is not None and problems.count == before:
+            audiences.append(Audience(id=audience_id, label=label, sources=sources))
+    return tuple(audiences)
+
+
+def _load_goals(
+    path: Path, known_sources: set[str] | None, problems: _Problems
+) -> tuple[Goal, ...]:
+    goals: list[Goal] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(_entries(_load_yaml(path, problems), "goals", problems), 1):
+        goal_id = _entry_id(raw, "goal", index, problems, seen)
+        if goal_id is None:
+            continue
+        where = f"goal '{goal_id}'"
+        before = problems.count
+        _check_keys(raw, ("id", "label", "sources"), ("reply_overhead",), where, problems)
+        label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
+        sources = _source_keys(raw.get("sources"), "sources", where, known_sources, problems)
+        overhead = raw.get("reply_overhead", 0.0)
+        if isinstance(overhead, bool) or not isinstance(overhead, int | float):
+            problems.add(where, f"reply_overhead must be a number 0..1, got {overhead!r}")
+        elif not 0 <= overhead <= 1:
+            problems.add(where, f"reply_overhead must lie between 0 and 1, got {overhead!r}")
+        if label is not None and problems.count == before:
+            goals.append(
+                Goal(id=goal_id, label=label, sources=sources, reply_overhead=float(overhead))
+            )
+    return tuple(goals)
+
+
+_CHANNEL_KEYS = (
+    "id",
+    "label",
+    "video",
+    "hours_per_week",
+    "cadence",
+    "audience_fit",
+    "goal_fit",
+    "sources",
+)
+
+
+def _channel_sources(
+    raw: Any, where: str, known: set[str] | None, problems: _Problems
+) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, dict):
+        problems.add(where, f"sources must be a mapping with {', '.join(_SOURCE_KINDS)}")
+        return {}
+    unknown = sorted(str(k) for k in raw if k not in _SOURCE_KINDS)
+    if unknown:
+        problems.add(where, f"sources has unknown keys {unknown}; use {', '.join(_SOURCE_KINDS)}")
+    parsed: dict[str, tuple[str, ...]] = {}
+    for kind in _SOURCE_KINDS:
+        if kind not in raw:
+            problems.add(where, f"sources lacks '{kind}'")
+            continue
+        parsed[kind] = _source_keys(raw[kind], f"sources.{kind}", where, known, problems)
+    return parsed
+
+
+def _parse_channel(
+    raw: dict[str, Any],
+    channel_id: str,
+    *,
+    audience_ids: tuple[str, ...] | None,
+    goal_ids: tuple[str, ...] | None,
+    known_sources: set[str] | None,
+    problems: _Problems,
+) -> Channel | None:
+    where = f"channel '{channel_id}'"
+    before = problems.count
+    _check_keys(raw, _CHANNEL_KEYS, ("note",), where, problems)
+    label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
+    cadence = _localized(raw.get("cadence"), "cadence", where, problems)
+    note = None
+    if "note" in raw:
+        note = _localized(raw["note"], "note", where, problems)
+    video = raw.get("video")
+    if "video" in raw and not isinstance(video, bool):
+        problems.add(where, f"video must be true or false, got {video!r}")
+    hours = None
+    if "hours_per_week" in raw:
+        hours = _positive_number(raw["hours_per_week"], "hours_per_week", where, problems)
+    audience_fit = _fits(
+        raw.get("audience_fit"),
+        "audience_fit",
+        expected=audience_ids,
+        kind="segment",
+        where=where,
+        problems=problems,
+    )
+    goal_fit = _fits(
+        raw.get("goal_fit"),
+        "goal_fit",
+        expected=goal_ids,
+        kind="goal",
+        where=where,
+        problems=problems,
+    )
+    sources = _channel_sources(raw.get("sources"), where, known_sources, problems)
+    if (
+        problems.count != before
+        or label is None
+        or cadence is None
+        or hours is None
+        or not isinstance(video, bool)
+    ):
+        return None
+    return Channel(
+        id=channel_id,
+        label=label,
+        video=video,
+        hours_per_week=hours,
+        cadence=cadence,
+        audience_fit=MappingProxyType(audience_fit),
+        goal_fit=MappingProxyType(goal_fit),
+        audience_sources=sources["audience"],
+        goal_sources=sources["goals"],
+        effort_sources=sources["effort"],
+        note=note,
+    )
+
+
+def _load_channels(
+    path: Path,
+    audience_ids: tuple[str, ...] | None,
+    goal_ids: tuple[str, ...] | None,
+    known_sources: set[str] | None,
+    problems: _Problems,
+) -> tuple[Channel, ...]:
+    channels: list[Channel] = []
+    seen: set[str] = set()
+    entries = _entries(_load_yaml(path, problems), "channels", problems)
+    for index, raw in enumerate(entries, 1):
+        channel_id = _entry_id(raw, "channel", index, problems, seen)
+        if channel_id is None:
+            continue
+        channel = _parse_channel(
+            raw,
+            channel_id,
+            audience_ids=audience_ids,
+            goal_ids=goal_ids,
+            known_sources=known_sources,
+            problems=problems,
+        )
+        if channel is not None:
+            channels.append(channel)
+    if entries and not any(raw.get("video") is False for raw in entries if isinstance(raw, dict)):
+        # Under 2 h a week the plan is text and images only (domain.md section 6), and a plan
+        # always keeps one channel, so at least one channel must do without video.
+        problems.add("file", "needs at least one channel with 'video: false'")
+    return tuple(channels)
+
+
+def load_catalogue(rules_dir: Path) -> Catalogue:
+    """Load and validate ``sources``, ``audiences``, ``goals`` and ``channels`` in ``rules_dir``.
+
+    Raises:
+        RulesError: listing every problem found in any of the four files.
+    """
+    found: list[str] = []
+
+    def problems_for(name: str) -> _Problems:
+        return _Problems(_display(rules_dir / name, rules_dir), found)
+
+    source_problems = problems_for(SOURCES_FILE)
+    sources = _load_sources(rules_dir / SOURCES_FILE, source_problems)
+    # Cross-file checks only run against a file that loaded cleanly, so one broken file does
+    # not bury its own message under hundreds of follow-up complaints.
+    known_sources = {s.key for s in sources} if source_problems.count == 0 else None
+
+    audience_problems = problems_for(AUDIENCES_FILE)
+    audiences = _load_audiences(rules_dir / AUDIENCES_FILE, known_sources, audience_problems)
+    audience_ids = tuple(a.id for a in audiences) if audience_problems.count == 0 else None
+
+    goal_problems = problems_for(GOALS_FILE)
+    goals = _load_goals(rules_dir / GOALS_FILE, known_sources, goal_problems)
+    goal_ids = tuple(g.id for g in goals) if goal_problems.count == 0 else None
+
+    channels = _load_channels(
+        rules_dir / CHANNELS_FILE,
+        audience_ids,
+        goal_ids,
+        known_sources,
+        problems_for(CHANNELS_FILE),
+    )
+    if found:
+        raise RulesError(found)
+    return Catalogue(sources=sources, audiences=audiences, goals=goals, channels=channels)
