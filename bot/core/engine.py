@@ -261,7 +261,8 @@ class DialogueEngine:
         if name == "cancel":
             return [self._say(user, "common/cancelled")]
         if name == "export":
-            return [*self._export(user), *self._ask(user)]
+            question = self._ask(user)  # first, so the export shows the state as saved
+            return [*self._export(user), *question]
         if name == _DELETE:
             dialogue.confirm = _DELETE
             return self._ask(user)
