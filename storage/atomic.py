@@ -1,0 +1,106 @@
+"""A TinyDB storage whose writes are atomic and durable: a crash leaves the old or the new file.
+
+TinyDB's JSONStorage truncates and rewrites in place, so a kill mid-write can leave a torn file
+(design.md, section 5). Here a write goes to a temp file in the same folder, is fsynced and
+renamed onto the target with ``os.replace``; then the folder is fsynced so the rename is durable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Final
+
+from tinydb.storages import Storage
+
+from storage.errors import DamagedDocumentError
+
+__all__ = ["TEMP_SUFFIX", "AtomicJSONStorage", "fsync_directory", "is_temp_file"]
+
+TEMP_SUFFIX: Final = ".tmp"
+
+
+def is_temp_file(name: str) -> bool:
+    """Tell whether a file name is one of our temp files (left behind only by a crash)."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX)
+
+
+def fsync_directory(folder: Path) -> None:
+    """Make renames and deletions inside ``folder`` durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class AtomicJSONStorage(Storage):
+    """Compact UTF-8 JSON in one file, replaced atomically on every write."""
+
+    def __init__(self, path: Path | str) -> None:
+        """Use ``path``; nothing is created until the first write."""
+        super().__init__()
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        """Return the stored tables; None if the file is missing or empty.
+
+        Raises:
+            DamagedDocumentError: the file is not UTF-8 JSON in TinyDB's table layout.
+        """
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+        if not raw:
+            return None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise DamagedDocumentError(self.path, f"not valid JSON ({exc})") from exc
+        _check_layout(self.path, data)
+        return data  # type: ignore[no-any-return]  # layout checked just above
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """Replace the file with ``data``; durable when this returns."""
+        # Serialise first: a document that is not JSON leaves no temp file behind.
+        payload = json.dumps(
+            data, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        ).encode("utf-8")
+        fd, temp_name = tempfile.mkstemp(
+            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=TEMP_SUFFIX
+        )
+        temp = Path(temp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            temp.replace(self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+        fsync_directory(self.path.parent)
+
+    def close(self) -> None:
+        """Nothing to close: no handle is kept between reads and writes."""
+
+
+def _check_layout(path: Path, data: object) -> None:
+    """Check TinyDB's layout ``{table: {doc_id: {...}}}`` so TinyDB never trips over a bad file."""
+    if not isinstance(data, dict):
+        raise DamagedDocumentError(path, f"expected a JSON object, found {type(data).__name__}")
+    for table_name, table in data.items():
+        if not isinstance(table, dict):
+            raise DamagedDocumentError(path, f"table {table_name!r} is not a JSON object")
+        for doc_id, document in table.items():
+            if not (doc_id.isascii() and doc_id.isdigit()):
+                raise DamagedDocumentError(path, f"table {table_name!r} has record id {doc_id!r}")
+            if not isinstance(document, dict):
+                raise DamagedDocumentError(
+                    path, f"record {doc_id} of table {table_name!r} is not a JSON object"
+                )
