@@ -78,8 +78,10 @@ def _check(settings: Settings, *, mermaid: bool) -> int:
 
     content, problems = check_prompts(settings.prompts_dir)
     if content is None:
-        print(f"focus-coach check: {len(problems)} problem(s) in {settings.prompts_dir}:",
-              file=sys.stderr)
+        print(
+            f"focus-coach check: {len(problems)} problem(s) in {settings.prompts_dir}:",
+            file=sys.stderr,
+        )
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_BROKEN_CONTENT
@@ -87,8 +89,10 @@ def _check(settings: Settings, *, mermaid: bool) -> int:
         for flow in content.flows.values():
             print(f"%% {flow.path.name}")
             print(flow_to_mermaid(flow))
-    print(f"focus-coach check: OK ({len(content.flows)} flow(s), "
-          f"{len(content.catalogue.channels)} channels)")
+    print(
+        f"focus-coach check: OK ({len(content.flows)} flow(s), "
+        f"{len(content.catalogue.channels)} channels)"
+    )
     return EXIT_OK
 
 
@@ -102,8 +106,10 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
     try:
         content = load_content(settings.prompts_dir)
     except FlowError as error:
-        print("focus-coach: the coaching content is broken, so the chat does not start:",
-              file=sys.stderr)
+        print(
+            "focus-coach: the coaching content is broken, so the chat does not start:",
+            file=sys.stderr,
+        )
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         print("Run `focus-coach check` after fixing it.", file=sys.stderr)

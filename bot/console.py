@@ -92,8 +92,13 @@ class ConsoleChat:
             for letter in letters:
                 index = _LETTERS.index(letter)
                 if index >= len(self.buttons):
-                    presses.append(self._render("console/no_such_button", letter=letter,
-                                                last=_LETTERS[len(self.buttons) - 1]))
+                    presses.append(
+                        self._render(
+                            "console/no_such_button",
+                            letter=letter,
+                            last=_LETTERS[len(self.buttons) - 1],
+                        )
+                    )
                     return presses[-1:]
                 presses.append(ButtonPress(self.buttons[index].data))
             return presses

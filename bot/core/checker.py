@@ -57,7 +57,11 @@ def _unsafe_names(tree: nodes.Node) -> list[str]:
             name = node.attr
         elif isinstance(node, nodes.Name):
             name = node.name
-        elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
+        elif (
+            isinstance(node, nodes.Getitem)
+            and isinstance(node.arg, nodes.Const)
+            and isinstance(node.arg.value, str)
+        ):
             name = node.arg.value
         else:
             continue
@@ -237,9 +241,11 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
     if problems:
         return  # rendering would only repeat the problems above
     answers = _sample_answers(flow, content)
-    plans = _sample_plans(content.catalogue) if any(
-        s.ask is AskType.PLAN for s in flow.steps.values()
-    ) else []
+    plans = (
+        _sample_plans(content.catalogue)
+        if any(s.ask is AskType.PLAN for s in flow.steps.values())
+        else []
+    )
     for step in flow.steps.values():
         for rule in step.next:
             if rule.when is None:
@@ -334,7 +340,7 @@ def flow_to_mermaid(flow: Flow) -> str:
     """Draw a flow as a Mermaid diagram for authors."""
     lines = ["flowchart TD"]
     for step in flow.steps.values():
-        lines.append(f"    {step.id}[\"{step.id}<br/><i>{step.ask}</i>\"]")
+        lines.append(f'    {step.id}["{step.id}<br/><i>{step.ask}</i>"]')
     for step in flow.steps.values():
         for rule in step.next:
             label = "|" + rule.when.replace('"', "'") + "|" if rule.when else ""

@@ -71,7 +71,7 @@ class Option:
 
 @dataclass(frozen=True)
 class NextRule:
-    """Go to ``goto`` when ``when`` (a Jinja expression over ``answers``) is true; no ``when`` = default."""
+    """Go to ``goto`` when ``when`` (a Jinja expression over ``answers``) holds, else default."""
 
     goto: str
     when: str | None = None
@@ -262,10 +262,12 @@ def _check_step_shape(step: Step, problems: _Problems) -> None:
         else:
             for value in step.suggestions:
                 if not step.min <= value <= step.max:
-                    problems.add(f"suggestion {value:g} lies outside {step.min:g}..{step.max:g}", sid)
-    if step.ask is AskType.MULTI_CHOICE and step.min is not None and step.max is not None:
-        if step.min > step.max:
-            problems.add("'min' must not be above 'max'", sid)
+                    problems.add(
+                        f"suggestion {value:g} lies outside {step.min:g}..{step.max:g}", sid
+                    )
+    multi = step.ask is AskType.MULTI_CHOICE
+    if multi and step.min is not None and step.max is not None and step.min > step.max:
+        problems.add("'min' must not be above 'max'", sid)
     if step.ask is AskType.TEXT and (step.max_length is None or step.max_length < 1):
         problems.add("a text step needs 'max_length' (a positive whole number)", sid)
     if step.ask is AskType.SUMMARY and not step.edits:
@@ -292,7 +294,8 @@ def _parse_step(raw: Any, problems: _Problems, index: int) -> Step | None:
         ask = AskType(raw.get("ask", ""))
     except ValueError:
         problems.add(
-            f"'ask: {raw.get('ask')}' is unknown; use one of {', '.join(a.value for a in AskType)}",
+            f"'ask: {raw.get('ask')}' is unknown; use one of "
+            + ", ".join(a.value for a in AskType),
             sid,
         )
         return None
@@ -310,7 +313,9 @@ def _parse_step(raw: Any, problems: _Problems, index: int) -> Step | None:
         problems.add("'edits' must be a list of step ids", sid)
         edits_raw = []
     max_length = raw.get("max_length")
-    if max_length is not None and (isinstance(max_length, bool) or not isinstance(max_length, int)):
+    if max_length is not None and (
+        isinstance(max_length, bool) or not isinstance(max_length, int)
+    ):
         problems.add("'max_length' must be a whole number", sid)
         max_length = None
     step = Step(
@@ -403,7 +408,7 @@ def load_flow(path: Path) -> tuple[Flow | None, list[str]]:
             problems.add("the step id appears twice", step.id)
             continue
         steps[step.id] = step
-    flow = Flow(id=flow_id, path=path, start=start, steps=steps)
+    flow = Flow(id=str(flow_id), path=path, start=start, steps=steps)
     _check_graph(flow, problems)
     return flow, problems.items
 
@@ -422,7 +427,8 @@ def load_flows(flows_dir: Path) -> tuple[dict[str, Flow], list[str]]:
             continue
         if flow.id in flows:
             problems.append(
-                f"{_display(path)}: flow id '{flow.id}' is used by {_display(flows[flow.id].path)} too"
+                f"{_display(path)}: flow id '{flow.id}' is used by "
+                f"{_display(flows[flow.id].path)} too"
             )
             continue
         flows[flow.id] = flow

@@ -1,4 +1,4 @@
-"""Neutral message types between a transport (Telegram, terminal, tests) and the dialogue engine."""
+"""Neutral message types between a transport (Telegram, terminal, tests) and the engine."""
 
 from __future__ import annotations
 

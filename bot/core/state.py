@@ -59,7 +59,7 @@ class DialogueState:
             confirm=raw.get("confirm"),
         )
         if not isinstance(state.flow, str) or not isinstance(state.step, str):
-            raise ValueError("dialogue.flow and dialogue.step must be texts")
+            raise TypeError("dialogue.flow and dialogue.step must be texts")
         return state
 
 

@@ -1,7 +1,8 @@
 """The one sandboxed Jinja environment for every text, button label and flow condition.
 
 Prompts are content written by coaches, so they run in ``SandboxedEnvironment``: a template cannot
-reach Python internals (``''.__class__`` raises ``SecurityError``). ``StrictUndefined`` turns a typo
+reach Python internals (``''.__class__`` raises ``SecurityError``). ``StrictUndefined`` turns a
+typo
 in a variable name into an error at check time instead of an empty gap in a message.
 """
 
@@ -70,7 +71,9 @@ class TextRenderer:
     def render(self, lang: str, name: str, **context: Any) -> str:
         """Render ``<lang>/<name>.j2``; the result is HTML with every variable escaped."""
         template = self.env.get_template(f"{lang}/{name}{TEMPLATE_SUFFIX}")
-        text = template.render(lang=lang, label=lambda key, **kw: self.label(lang, key, **kw), **context)
+        text = template.render(
+            lang=lang, label=lambda key, **kw: self.label(lang, key, **kw), **context
+        )
         return _BLANK_LINES.sub("\n\n", text).strip()
 
     def label(self, lang: str, key: str, **context: Any) -> str:

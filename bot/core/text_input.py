@@ -22,9 +22,7 @@ def clean_text(raw: str) -> str:
 
     Format characters such as right-to-left marks stay: they are part of real writing.
     """
-    kept = (
-        ch for ch in raw if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
-    )
+    kept = (ch for ch in raw if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co"))
     return "".join(kept).strip()
 
 

@@ -100,7 +100,9 @@ class QuestionView:
             # The full plan is sent on its own (plan_reply); this step's text is the menu under it.
             context["plan"] = self.plan_context(plan, lang) if plan else None
         text = self.content.texts.render(lang, step.say, **context)
-        return Reply(text=text, kind=ReplyKind.QUESTION, buttons=self.buttons(dialogue, step, lang))
+        return Reply(
+            text=text, kind=ReplyKind.QUESTION, buttons=self.buttons(dialogue, step, lang)
+        )
 
     def buttons(
         self, dialogue: DialogueState, step: Step, lang: str
@@ -129,7 +131,9 @@ class QuestionView:
                 for oid, text in self.content.options(step, lang)
             ]
             rows.extend(_rows(options))
-            rows.append((Button(label(lang, "done", count=len(ticked)), encode(turn, Action.DONE)),))
+            rows.append(
+                (Button(label(lang, "done", count=len(ticked)), encode(turn, Action.DONE)),)
+            )
         elif step.ask is AskType.NUMBER:
             numbers = [
                 Button(label(lang, "hours_value", value=v), encode(turn, Action.NUMBER, f"{v:g}"))
@@ -150,7 +154,9 @@ class QuestionView:
             rows.extend(_rows(edits))
             rows.append((Button(label(lang, "show_plan"), encode(turn, Action.CONTINUE)),))
         elif step.ask is AskType.PLAN:
-            rows.append((Button(label(lang, "show_plan_again"), encode(turn, Action.PLAN, "show")),))
+            rows.append(
+                (Button(label(lang, "show_plan_again"), encode(turn, Action.PLAN, "show")),)
+            )
             rows.append(
                 (
                     Button(label(lang, "change_answers"), encode(turn, Action.BACK)),
@@ -203,9 +209,7 @@ class QuestionView:
             )
             cited.extend(key for key in item.sources if key not in cited)
         sources = [
-            {"key": key, "title": catalogue.source(key).title}
-            for key in cited
-            if key != "E"
+            {"key": key, "title": catalogue.source(key).title} for key in cited if key != "E"
         ]
         pressure = None
         if plan.pressure is not None:
@@ -222,9 +226,7 @@ class QuestionView:
             "hours_planned": plan.hours_planned,
             "buffer": plan.buffer,
             "kept": kept,
-            "dropped": [
-                {"name": name(d.channel), "reason": str(d.reason)} for d in plan.dropped
-            ],
+            "dropped": [{"name": name(d.channel), "reason": str(d.reason)} for d in plan.dropped],
             "parked": [{"name": name(p.channel), "reason": str(p.reason)} for p in plan.parked],
             "pressure": pressure,
             "sources": sources,

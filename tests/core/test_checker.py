@@ -1,0 +1,163 @@
+"""``focus-coach check``: the shipped prompts pass; deliberately broken copies fail clearly."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.core.checker import check_prompts, flow_to_mermaid, load_content
+from bot.core.content import DEFAULT_PROMPTS_DIR
+from bot.core.flows import FlowError
+
+
+@pytest.fixture
+def prompts(tmp_path: Path) -> Path:
+    copy = tmp_path / "prompts"
+    shutil.copytree(DEFAULT_PROMPTS_DIR, copy)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture text {old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_shipped_prompts_pass() -> None:
+    content, problems = check_prompts(DEFAULT_PROMPTS_DIR)
+    assert problems == []
+    assert content is not None
+    assert set(content.flows) == {"onboarding"}
+
+
+FLOW = "flows/onboarding.yaml"
+DE = "templates/de"
+EN = "templates/en"
+
+Breakage = Callable[[Path], None]
+
+BROKEN: dict[str, tuple[Breakage, str]] = {
+    "unknown next target": (
+        lambda p: edit(p / FLOW, "next: hours\n", "next: hourz\n"),
+        "onboarding.yaml: step 'channels': goes to 'hourz', which is not a step of this flow",
+    ),
+    "unreachable step": (
+        lambda p: edit(p / FLOW, "        goto: low_capacity\n", "        goto: audiences\n"),
+        "onboarding.yaml: step 'low_capacity': cannot be reached from the start step 'welcome'",
+    ),
+    "unknown ask type": (
+        lambda p: edit(p / FLOW, "ask: number", "ask: numbr"),
+        "onboarding.yaml: step 'hours': 'ask: numbr' is unknown",
+    ),
+    "number without bounds": (
+        lambda p: edit(p / FLOW, "    max: 60\n", ""),
+        "onboarding.yaml: step 'hours': a number step needs 'min' and 'max'",
+    ),
+    "suggestion out of range": (
+        lambda p: edit(p / FLOW, "[1, 3, 5, 8, 12]", "[1, 3, 500]"),
+        "onboarding.yaml: step 'hours': suggestion 500 lies outside 0.5..60",
+    ),
+    "duplicate option id": (
+        lambda p: edit(
+            p / FLOW,
+            "      - id: team\n        label: team_team",
+            "      - id: alone\n        label: team_team",
+        ),
+        "onboarding.yaml: step 'team': option id 'alone' appears twice",
+    ),
+    "duplicate step id": (
+        lambda p: edit(p / FLOW, "  - id: service_note", "  - id: low_capacity"),
+        "onboarding.yaml: step 'low_capacity': the step id appears twice",
+    ),
+    "default rule missing": (
+        lambda p: edit(p / FLOW, "      - goto: audiences\n", ""),
+        "onboarding.yaml: step 'hours': the last rule of 'next' must be a default without 'when'",
+    ),
+    "condition syntax error": (
+        lambda p: edit(p / FLOW, "when: answers.hours < 2", "when: answers.hours <"),
+        "onboarding.yaml: step 'hours': condition 'answers.hours <'",
+    ),
+    "condition names an unknown answer": (
+        lambda p: edit(p / FLOW, "when: answers.hours < 2", "when: answers.hourz < 2"),
+        "onboarding.yaml: step 'hours': condition 'answers.hourz < 2': 'dict object' has no attribute 'hourz'",
+    ),
+    "condition reaches internals": (
+        lambda p: edit(p / FLOW, "when: answers.hours < 2", "when: answers.__class__"),
+        "onboarding.yaml: step 'hours': condition 'answers.__class__': access to attribute '__class__'",
+    ),
+    "missing template in English": (
+        lambda p: (p / EN / "onboarding" / "team.j2").unlink(),
+        "templates/en/onboarding/team.j2: missing (de/onboarding/team.j2 exists)",
+    ),
+    "template names a variable that does not exist": (
+        lambda p: edit(
+            p / DE / "onboarding" / "hours.j2", "{{ step.min|hours(lang) }}", "{{ stepp.min }}"
+        ),
+        "onboarding.yaml: step 'hours': template onboarding/hours: 'stepp' is undefined",
+    ),
+    "template syntax error": (
+        lambda p: edit(p / EN / "onboarding" / "goals.j2", "{% endif %}", "{% endfi %}"),
+        "templates/en/onboarding/goals.j2: line 1:",
+    ),
+    "template reaches python internals": (
+        lambda p: edit(p / DE / "common" / "help.j2", "<b>So", "{{ ''.__class__.__mro__ }}<b>So"),
+        "templates/de/common/help.j2: uses '__mro__'; names starting with _ are not allowed",
+    ),
+    "label missing in one language": (
+        lambda p: edit(p / EN / "labels.yaml", 'team_alone: "On my own"\n', ""),
+        "templates/en/labels.yaml: label 'team_alone' is missing (de has it)",
+    ),
+    "plan answer missing": (
+        lambda p: edit(p / FLOW, "    save: pressure\n", "    save: must\n"),
+        "onboarding.yaml: the plan step needs a step that saves 'pressure'",
+    ),
+    "say template missing": (
+        lambda p: edit(p / FLOW, "say: onboarding/team", "say: onboarding/tem"),
+        "onboarding.yaml: step 'team': template de/onboarding/tem.j2 does not exist",
+    ),
+    "not yaml": (
+        lambda p: (p / FLOW).write_text("flow: [unclosed\n", encoding="utf-8"),
+        "onboarding.yaml: is not valid YAML at line 2",
+    ),
+    "broken rules file": (
+        lambda p: edit(p / "rules" / "goals.yaml", "id: leads", "id: leads\n    bogus: 1"),
+        "rules/goals.yaml: goal 'leads': has unknown keys ['bogus']",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_content_is_reported_with_file_step_and_problem(prompts: Path, case: str) -> None:
+    breakage, expected = BROKEN[case]
+    breakage(prompts)
+    content, problems = check_prompts(prompts)
+    assert content is None
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_load_content_raises_with_every_problem(prompts: Path) -> None:
+    edit(prompts / FLOW, "next: hours\n", "next: hourz\n")
+    (prompts / EN / "onboarding" / "team.j2").unlink()
+    with pytest.raises(FlowError) as raised:
+        load_content(prompts)
+    assert len(raised.value.problems) >= 2
+
+
+def test_sandbox_blocks_internals_at_run_time_too(prompts: Path) -> None:
+    from jinja2.exceptions import SecurityError
+
+    content = load_content(prompts)
+    template = content.texts.env.from_string("{{ ''.__class__.__mro__ }}")
+    with pytest.raises(SecurityError):
+        template.render()
+
+
+def test_mermaid_draws_every_step_and_edge() -> None:
+    content = load_content(DEFAULT_PROMPTS_DIR)
+    diagram = flow_to_mermaid(content.flows["onboarding"])
+    assert diagram.startswith("flowchart TD")
+    assert "hours -->|answers.hours < 2| low_capacity" in diagram
+    assert "summary -. change .-> channels" in diagram
