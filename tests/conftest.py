@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from dialogue_driver import Chat
 
 from bot.core.checker import load_content
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
 from bot.core.engine import DialogueEngine
-from dialogue_driver import Chat
 from storage import InMemoryUserRepository, TinyDBUserRepository
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dialogue_driver import Chat
 
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
 from bot.core.messages import ReplyKind
-from dialogue_driver import Chat
 from storage import InMemoryUserRepository, TinyDBUserRepository
 
 
@@ -127,7 +127,9 @@ def test_plan_before_all_answers_says_what_is_missing(chat_de: Chat) -> None:
     assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text
 
 
-def test_restart_asks_first_and_then_discards_answers(chat_de: Chat, engine: DialogueEngine) -> None:
+def test_restart_asks_first_and_then_discards_answers(
+    chat_de: Chat, engine: DialogueEngine
+) -> None:
     onboard_de(chat_de)
     chat_de.send("/restart")
     assert "Wirklich neu beginnen" in chat_de.text
@@ -151,7 +153,9 @@ def test_language_can_be_changed(chat_de: Chat) -> None:
     assert "spreche ich Deutsch" in chat_de.text
 
 
-def test_quitting_mid_dialogue_resumes_at_the_same_question(content: Content, tmp_path: Path) -> None:
+def test_quitting_mid_dialogue_resumes_at_the_same_question(
+    content: Content, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     repo = TinyDBUserRepository(data)
     chat = Chat(DialogueEngine(content, repo), "console:anna")
@@ -198,7 +202,9 @@ def at_hours(chat_de: Chat) -> Chat:
         ("x" * 10_000, "höchstens 4096 Zeichen"),
     ],
 )
-def test_bad_numbers_get_a_hint_and_the_same_question(at_hours: Chat, typed: str, hint: str) -> None:
+def test_bad_numbers_get_a_hint_and_the_same_question(
+    at_hours: Chat, typed: str, hint: str
+) -> None:
     at_hours.send(typed)
     assert hint in at_hours.text
     assert "Deine echte Zeit" in at_hours.question_text
