@@ -1,0 +1,340 @@
+"""Weekly check-in schedule: when a user's next check-in is due, in UTC, across DST changes.
+
+The dispatcher (design.md section 4) stores one UTC instant per user and, once it has passed,
+asks ``next_occurrence`` for the following one. A naive cron in the user's zone fires twice when
+the clocks go back and not at all when they spring forward; the rules here avoid both:
+
+- Skipped local time (spring forward, e.g. 02:30 Europe/Berlin on 2026-03-29 does not exist): the
+  check-in fires at the same distance after the gap's end as the slot is after the gap's start,
+  i.e. it is shifted forward by the length of the gap (02:30 -> 03:30 CEST).
+- Repeated local time (fall back, 02:30 Europe/Berlin on 2026-10-25 happens twice): the check-in
+  fires once, at the first occurrence (``fold=0``, still on summer time); the second pass of that
+  wall-clock time is never a firing time.
+
+So there is exactly one check-in per local ISO week; ``local_week_key`` names that week, so the
+sender can record "sent for this week" once and survive restarts.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+__all__ = [
+    "COMMON_ZONES",
+    "DEFAULT_ZONE",
+    "WeeklySlot",
+    "local_week_key",
+    "next_occurrence",
+    "parse_time_of_day",
+    "parse_zone",
+    "suggested_zone",
+]
+
+DEFAULT_ZONE = "Europe/Berlin"  # a German-first product
+
+# Offered as buttons when the user picks a time zone.
+COMMON_ZONES: tuple[str, ...] = (
+    "Europe/Berlin",
+    "Europe/Vienna",
+    "Europe/Zurich",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+)
+
+# Keys that available_timezones() lists but that are no real place: "localtime" follows the host's
+# setting, "Factory" is a placeholder zone.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+
+# Areas whose keys name cities; only these are searched by city name ("Pacific" must not find
+# "US/Pacific", but "US/Pacific" typed in full is still accepted).
+_CITY_AREAS = frozenset(
+    {
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    }
+)
+
+# City spellings that are not the last component of a zone key, in normalized form (see
+# ``_normalize``: lower case, no spaces/underscores/hyphens/dots, no diacritics, ß -> ss).
+_CITY_ALIASES: dict[str, str] = {
+    # Germany
+    "deutschland": "Europe/Berlin",
+    "germany": "Europe/Berlin",
+    "hamburg": "Europe/Berlin",
+    "munchen": "Europe/Berlin",
+    "munich": "Europe/Berlin",
+    "koln": "Europe/Berlin",
+    "cologne": "Europe/Berlin",
+    "frankfurt": "Europe/Berlin",
+    "frankfurtammain": "Europe/Berlin",
+    "stuttgart": "Europe/Berlin",
+    "dusseldorf": "Europe/Berlin",
+    "dortmund": "Europe/Berlin",
+    "essen": "Europe/Berlin",
+    "leipzig": "Europe/Berlin",
+    "dresden": "Europe/Berlin",
+    "hannover": "Europe/Berlin",
+    "hanover": "Europe/Berlin",
+    "nurnberg": "Europe/Berlin",
+    "nuremberg": "Europe/Berlin",
+    "bremen": "Europe/Berlin",
+    "bonn": "Europe/Berlin",
+    "mannheim": "Europe/Berlin",
+    "karlsruhe": "Europe/Berlin",
+    "freiburg": "Europe/Berlin",
+    "augsburg": "Europe/Berlin",
+    "kiel": "Europe/Berlin",
+    "rostock": "Europe/Berlin",
+    "potsdam": "Europe/Berlin",
+    # Austria
+    "osterreich": "Europe/Vienna",
+    "austria": "Europe/Vienna",
+    "wien": "Europe/Vienna",
+    "graz": "Europe/Vienna",
+    "linz": "Europe/Vienna",
+    "salzburg": "Europe/Vienna",
+    "innsbruck": "Europe/Vienna",
+    "klagenfurt": "Europe/Vienna",
+    # Switzerland
+    "schweiz": "Europe/Zurich",
+    "switzerland": "Europe/Zurich",
+    "genf": "Europe/Zurich",
+    "geneva": "Europe/Zurich",
+    "geneve": "Europe/Zurich",
+    "bern": "Europe/Zurich",
+    "berne": "Europe/Zurich",
+    "basel": "Europe/Zurich",
+    "lausanne": "Europe/Zurich",
+    "luzern": "Europe/Zurich",
+    "lucerne": "Europe/Zurich",
+    "lugano": "Europe/Zurich",
+    "winterthur": "Europe/Zurich",
+    "stgallen": "Europe/Zurich",
+    "sanktgallen": "Europe/Zurich",
+    # A few world cities, with German spellings
+    "mumbai": "Asia/Kolkata",
+    "bombay": "Asia/Kolkata",
+    "delhi": "Asia/Kolkata",
+    "newdelhi": "Asia/Kolkata",
+    "calcutta": "Asia/Kolkata",
+    "bangalore": "Asia/Kolkata",
+    "bengaluru": "Asia/Kolkata",
+    "chennai": "Asia/Kolkata",
+    "hyderabad": "Asia/Kolkata",
+    "sanfrancisco": "America/Los_Angeles",
+    "seattle": "America/Los_Angeles",
+    "washington": "America/New_York",
+    "boston": "America/New_York",
+    "miami": "America/New_York",
+    "beijing": "Asia/Shanghai",
+    "peking": "Asia/Shanghai",
+    "istanbul": "Europe/Istanbul",
+    "rom": "Europe/Rome",
+    "mailand": "Europe/Rome",
+    "milan": "Europe/Rome",
+    "prag": "Europe/Prague",
+    "warschau": "Europe/Warsaw",
+    "kopenhagen": "Europe/Copenhagen",
+    "brussel": "Europe/Brussels",
+    "lissabon": "Europe/Lisbon",
+    "athen": "Europe/Athens",
+    "moskau": "Europe/Moscow",
+    "kiew": "Europe/Kyiv",
+    "kiev": "Europe/Kyiv",
+}
+
+_MAX_ZONE_INPUT = 64  # longer input is no city name; do not normalize arbitrary text
+_GERMAN_DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
+
+_TIME_RE = re.compile(
+    r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minute>[0-9]{2}))?\s*(?P<suffix>uhr|h|am|pm|a\.m\.|p\.m\.)?",
+    re.IGNORECASE,
+)
+_HOURS_PER_HALF_DAY = 12
+
+
+@dataclass(frozen=True)
+class WeeklySlot:
+    """A weekly wall-clock time in an IANA zone: ``weekday`` 0 = Monday, ``time`` to the minute."""
+
+    weekday: int
+    time: time
+    zone: str
+
+    def __post_init__(self) -> None:
+        """Reject slots that ``next_occurrence`` could not honour."""
+        if not 0 <= self.weekday <= 6:
+            raise ValueError(f"weekday must be 0 (Monday) .. 6 (Sunday), got {self.weekday}")
+        if self.time.tzinfo is not None:
+            raise ValueError("time must be a naive wall-clock time; the zone is a separate field")
+        if self.time.second or self.time.microsecond:
+            raise ValueError(f"time must be whole minutes, got {self.time.isoformat()}")
+        if self.zone not in _zone_keys():
+            raise ValueError(f"unknown IANA time zone {self.zone!r}")
+
+    def tzinfo(self) -> ZoneInfo:
+        """The slot's zone as a ``ZoneInfo``."""
+        return ZoneInfo(self.zone)
+
+
+def next_occurrence(slot: WeeklySlot, after: datetime) -> datetime:
+    """The first firing instant strictly after ``after`` (aware, any zone), in UTC.
+
+    A firing instant is when the wall clock in ``slot.zone`` shows ``slot.weekday`` and
+    ``slot.time``. If that wall-clock time is skipped (spring forward), it fires as far after the
+    gap as the slot lies after the gap's start (02:30 in a 02:00-03:00 gap fires at 03:30). If it
+    is repeated (fall back), it fires once, at the first occurrence; the second pass is not a
+    firing time, so ``after`` between the two passes yields next week's check-in.
+    """
+    if after.tzinfo is None or after.utcoffset() is None:
+        raise ValueError("after must be a timezone-aware datetime")
+    zone = slot.tzinfo()
+    local_day = after.astimezone(zone).date()
+    # Start two days early: a gap across midnight can move a day's firing onto the next date.
+    day = local_day - timedelta(days=2)
+    day += timedelta(days=(slot.weekday - day.weekday()) % 7)
+    while True:
+        instant = _firing_instant(day, slot.time, zone)
+        if instant > after:
+            return instant
+        day += timedelta(days=7)  # firing instants grow with the date, so this ends within 2 steps
+
+
+def _firing_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of ``wall_time`` on ``day`` in ``zone`` under the module's DST rules."""
+    # PEP 495 fold=0 is exactly the documented rule: for a repeated time it picks the first
+    # occurrence (the pre-transition offset); for a skipped time it also applies the
+    # pre-transition offset, which lands the gap's length later on the post-transition wall clock.
+    # combine() copies the time's own fold, so set it explicitly: a slot typed as time(2, 30,
+    # fold=1) must not fire on the second pass.
+    return datetime.combine(day, wall_time, tzinfo=zone).replace(fold=0).astimezone(UTC)
+
+
+def local_week_key(instant: datetime, zone: str) -> str:
+    """The ISO week of ``instant`` on the wall clock of ``zone``, e.g. ``"2026-W44"``."""
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("instant must be a timezone-aware datetime")
+    if zone not in _zone_keys():
+        raise ValueError(f"unknown IANA time zone {zone!r}")
+    iso = instant.astimezone(ZoneInfo(zone)).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def parse_zone(text: str) -> str | None:
+    """The IANA key for a zone or city name typed by a user ("münchen", "New York"), or None."""
+    stripped = text.strip()
+    if not stripped or len(stripped) > _MAX_ZONE_INPUT:
+        return None
+    by_key = _keys_by_lower_name()
+    exact = by_key.get(stripped.lower().replace(" ", "_"))
+    if exact is not None:
+        return exact
+    if "/" in stripped:
+        full = _normalize(stripped)
+        return next((key for key in sorted(by_key.values()) if _normalize(key) == full), None)
+    cities = _keys_by_city()
+    for name in _spellings(stripped):
+        found = _CITY_ALIASES.get(name) or cities.get(name)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_time_of_day(text: str) -> time | None:
+    """A time typed by a user ("8", "08:30", "8.30", "20 Uhr", "8pm", "8:30 am"), or None."""
+    match = _TIME_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    hour = int(match["hour"])
+    minute = int(match["minute"] or 0)
+    suffix = (match["suffix"] or "").lower().replace(".", "")
+    if suffix in {"am", "pm"}:
+        if not 1 <= hour <= _HOURS_PER_HALF_DAY:
+            return None
+        hour %= _HOURS_PER_HALF_DAY  # 12 am is midnight, 12 pm is noon
+        if suffix == "pm":
+            hour += _HOURS_PER_HALF_DAY
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def suggested_zone(language_code: str | None) -> str:
+    """The zone to suggest for a Telegram ``language_code`` such as "de", "de-AT" or "en-US"."""
+    language, _, region = (language_code or "").strip().lower().replace("_", "-").partition("-")
+    region = region.partition("-")[0]
+    # The region decides where it names a country we know, whatever the language ("fr-CH").
+    by_region = {
+        "at": "Europe/Vienna",
+        "ch": "Europe/Zurich",
+        "us": "America/New_York",
+        "gb": "Europe/London",
+        "uk": "Europe/London",
+        "in": "Asia/Kolkata",
+        "au": "Australia/Sydney",
+    }
+    if region in by_region:
+        return by_region[region]
+    if language == "en":
+        return "Europe/London"
+    return DEFAULT_ZONE
+
+
+@cache
+def _zone_keys() -> frozenset[str]:
+    """All usable IANA keys; scanning the zoneinfo directories is slow, so it happens once."""
+    return frozenset(available_timezones() - _NOT_ZONES)
+
+
+@cache
+def _keys_by_lower_name() -> dict[str, str]:
+    """Zone keys by their lower-case spelling, for case-insensitive exact matches."""
+    return {key.lower(): key for key in _zone_keys()}
+
+
+@cache
+def _keys_by_city() -> dict[str, str]:
+    """Zone keys in the city areas by their normalized last component."""
+    found: dict[str, str] = {}
+    # A few cities appear twice (America/Argentina/Cordoba and the old link America/Cordoba):
+    # take the longer, newer key, then the first alphabetically, so the answer is stable.
+    for key in sorted(_zone_keys(), key=lambda k: (-k.count("/"), k)):
+        parts = key.split("/")
+        if parts[0] in _CITY_AREAS and len(parts) > 1:
+            found.setdefault(_normalize(parts[-1]), key)
+    return found
+
+
+def _normalize(text: str) -> str:
+    """Lower case, no spaces, underscores, hyphens, dots or diacritics ("Zürich" -> "zurich")."""
+    text = text.lower().replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.sub(r"[\s_.\-']+", "", bare)
+
+
+def _spellings(text: str) -> list[str]:
+    """Normalized spellings to try: umlauts as plain vowels, as digraphs, and digraphs undone."""
+    lowered = text.lower()
+    german = lowered.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+    plain = _normalize(lowered)
+    undone = plain
+    for digraph, vowel in _GERMAN_DIGRAPHS:  # "Zuerich", "Muenchen", "Koeln" typed without umlauts
+        undone = undone.replace(digraph, vowel)
+    return list(dict.fromkeys((plain, _normalize(german), undone)))
