@@ -28,6 +28,8 @@ class Action(StrEnum):
     PLAN = "p"  # plan menu: show again / change / restart
     CONFIRM = "r"  # answer a yes/no confirmation
     LANGUAGE = "l"  # switch language
+    FLOW = "f"  # start a side flow (check-in, settings)
+    CHECKIN = "k"  # answer a check-in reminder: start, snooze or skip
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ step and the problem. The bot runs the same checks at start-up and refuses a bro
 
 from __future__ import annotations
 
+import copy
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +15,21 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
+from bot.core.actions import ACTIONS, ActionContext, default_reminder
+from bot.core.checkins import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import Content
 from bot.core.flows import AskType, Flow, FlowError, Step, load_flows
 from bot.core.plan_answers import NO_PRESSURE, PLAN_ANSWERS, TEAM
 from bot.core.rules import LANGUAGES, Catalogue, RulesError, load_catalogue
-from bot.core.state import DialogueState
+from bot.core.state import DialogueState, UserState
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
 from bot.core.views import COMMAND_LABELS, FIXED_LABELS, QuestionView
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
+
+# A fixed instant for sample renders, so a check never depends on the clock.
+_SAMPLE_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 # Values every shared template (prompts/templates/<lang>/common/) may use.
 _COMMON_SAMPLE: dict[str, Any] = {
@@ -114,22 +121,58 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
                 problems.append(f"{path}: label '{key}' is missing ({other} has it)")
         for key in sorted(keys[lang]):
             try:
-                texts.label(lang, key, text="x", count=1, value=1.5, field="x")
+                texts.label(
+                    lang, key, text="x", count=1, value=1.5, field="x", rating="x", active=True
+                )
             except TemplateError as error:
                 problems.append(f"{path}: label '{key}': {error}")
 
 
-def _sample_answers(flow: Flow, content: Content) -> dict[str, Any]:
+def _sample_user(content: Content, plan: FocusPlan) -> UserState:
+    """A user with a plan, a weekly check-in and a few answered weeks, for rendering samples."""
+    reminder = default_reminder()
+    reminder.update(
+        weekday=4, time="08:30", zone="Europe/Berlin", next_due=_SAMPLE_NOW.isoformat()
+    )
+    kept = {k.channel: "on_plan" for k in plan.kept}
+    return UserState(
+        user_id="check",
+        lang=LANGUAGES[0],
+        plan=plan.to_dict(),
+        reminder=reminder,
+        pending_checkin={
+            "week": "2026-W48",
+            "late": True,
+            "missed": ["2026-W47"],
+            "snooze": False,
+            "abandoned": True,
+        },
+        checkins=[
+            {"week": f"2026-W{n}", "channels": kept, "hours": 2.0, "energy": 3, "budget": 2.0}
+            for n in (45, 46, 47)
+        ],
+    )
+
+
+def _sample_answers(flow: Flow, content: Content, user: UserState) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for step in flow.steps.values():
         if not step.save:
             continue
+        options = content.options(step, LANGUAGES[0], user.plan)
         if step.ask is AskType.MULTI_CHOICE:
-            answers[step.save] = [oid for oid, _ in content.options(step, LANGUAGES[0])][:1]
+            answers[step.save] = [oid for oid, _ in options][:1]
         elif step.ask is AskType.SINGLE_CHOICE:
-            answers[step.save] = content.options(step, LANGUAGES[0])[0][0]
+            answers[step.save] = options[0][0]
+        elif step.ask is AskType.CHANNEL_GRID:
+            rating = step.options[0].id
+            answers[step.save] = {oid: rating for oid, _ in options}
         elif step.ask is AskType.NUMBER:
             answers[step.save] = step.min
+        elif step.ask is AskType.TIME_OF_DAY:
+            answers[step.save] = "08:30"
+        elif step.ask is AskType.TIMEZONE:
+            answers[step.save] = "Europe/Berlin"
         else:
             answers[step.save] = "sample"
     return answers
@@ -183,23 +226,43 @@ def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
     return [build_plan(i, catalogue) for i in inputs]
 
 
-def _render_step(
-    view: QuestionView, flow: Flow, step: Step, answers: dict[str, Any], plan: FocusPlan | None
+def _render_step(  # noqa: PLR0917 - one private call site, all needed
+    content: Content,
+    flow: Flow,
+    step: Step,
+    answers: dict[str, Any],
+    user: UserState,
+    plan: FocusPlan | None,
 ) -> None:
-    dialogue = DialogueState(
-        flow=flow.id,
-        step=step.id,
-        # The largest turn a long-lived user may reach keeps every button under 64 bytes.
-        turn=10**9,
-        history=["x"],
-        answers=dict(answers),
-        selection=[],
-    )
+    """Render a step the way the engine would, in every language, also while editing."""
+    view = QuestionView(content)
     for lang in LANGUAGES:
-        view.question(dialogue, lang, plan=plan)
-        dialogue.return_to = "x"
-        view.question(dialogue, lang, plan=plan)
-        dialogue.return_to = None
+        sample = copy.deepcopy(user)
+        sample.lang = lang
+        sample.dialogue = DialogueState(
+            flow=flow.id,
+            step=step.id,
+            # The largest turn a long-lived user may reach keeps every button under 64 bytes.
+            turn=10**9,
+            history=["x"],
+            answers=dict(answers),
+            selection=[],
+        )
+        extra: dict[str, Any] = {}
+        if step.action is not None:
+            context = ActionContext(
+                user=sample,
+                answers=sample.dialogue.answers,
+                now=_SAMPLE_NOW,
+                content=content,
+                condition=content.texts.condition,
+            )
+            extra = ACTIONS[step.action](context)
+            if extra.get("advice"):
+                extra["advice_text"] = Markup("x")
+        view.question(sample, plan=plan, extra=extra)
+        sample.dialogue.return_to = "x"
+        view.question(sample, plan=plan, extra=extra)
 
 
 def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> None:
@@ -237,21 +300,24 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
                         f"{where}: step '{step.id}': option id '{option.id}' is also a "
                         f"{step.options_from} id"
                     )
+        if step.action is not None and step.action not in ACTIONS:
+            problems.append(
+                f"{where}: step '{step.id}': action '{step.action}' is unknown; use one of "
+                + ", ".join(sorted(ACTIONS))
+            )
     _check_plan_answers(flow, where, problems)
     if problems:
         return  # rendering would only repeat the problems above
-    answers = _sample_answers(flow, content)
-    plans = (
-        _sample_plans(content.catalogue)
-        if any(s.ask is AskType.PLAN for s in flow.steps.values())
-        else []
-    )
+    all_plans = _sample_plans(content.catalogue)
+    user = _sample_user(content, all_plans[0])
+    answers = _sample_answers(flow, content, user)
+    plans = all_plans if any(s.ask is AskType.PLAN for s in flow.steps.values()) else []
     for step in flow.steps.values():
         for rule in step.next:
             if rule.when is None:
                 continue
             try:
-                content.texts.condition(rule.when)(answers)
+                content.texts.condition(rule.when)({"answers": answers, "plan": user.plan})
             except TemplateSyntaxError as error:
                 problems.append(f"{where}: step '{step.id}': condition {rule.when!r}: {error}")
             except (UndefinedError, SecurityError, TemplateError, TypeError) as error:
@@ -265,9 +331,9 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
                     )
         try:
             for plan in plans[:1] if step.ask is not AskType.PLAN else plans:
-                _render_step(view, flow, step, answers, plan)
+                _render_step(content, flow, step, answers, user, plan)
             if not plans:
-                _render_step(view, flow, step, answers, None)
+                _render_step(content, flow, step, answers, user, None)
         except (TemplateError, ValueError, KeyError, TypeError) as error:
             problems.append(f"{where}: step '{step.id}': template {step.say}: {error}")
     for plan in plans:
@@ -279,21 +345,66 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
                 return
 
 
-def _check_common_templates(content: Content, templates_dir: Path, problems: list[str]) -> None:
+def _check_advice(content: Content, rules_path: Path, problems: list[str]) -> None:
+    """Every advice rule's condition evaluates over sample stats, and its text exists."""
+    stats = evaluate(
+        [{"week": "2026-W48", "channels": {"x": "on_plan"}, "hours": 3.0, "energy": 2}], 2.0
+    ).as_context()
+    for rule in content.advice:
+        where = f"{_display(rules_path)}: advice '{rule.id}'"
+        try:
+            content.texts.condition(rule.when)({"stats": stats})
+        except (TemplateError, TypeError) as error:
+            problems.append(f"{where}: condition {rule.when!r}: {error}")
+        for unsafe in _unsafe_names(content.texts.env.parse(f"{{{{ {rule.when} }}}}")):
+            problems.append(
+                f"{where}: condition uses '{unsafe}'; names starting with _ are not allowed"
+            )
+        for lang in LANGUAGES:
+            if not content.texts.has_template(lang, f"advice/{rule.id}"):
+                problems.append(f"{where}: template {lang}/advice/{rule.id}.j2 does not exist")
+
+
+def _template_sample(content: Content, lang: str) -> dict[str, Any]:
+    """Values for templates that no flow step renders: hints, prompts, history, export."""
+    view = QuestionView(content)
+    plan = _sample_plans(content.catalogue)[0]
+    user = _sample_user(content, plan)
+    user.lang = lang
+    stats = evaluate(user.checkins, plan.hours_planned).as_context()
+    return {
+        **_COMMON_SAMPLE,
+        **view.user_context(user),
+        "plan": view.plan_context(plan, lang),
+        "stats": stats,
+        "weeks": [
+            {
+                "week_number": 47,
+                "year": "2026",
+                "on_plan": True,
+                "hours": 2.0,
+                "budget": 2.0,
+                "energy": 3,
+                "creep": True,
+            }
+        ],
+        "this_week": "2026-W48",
+        "checkins": 3,
+        "time": "19:00",
+        "choice": "snooze_evening",
+    }
+
+
+def _check_other_templates(content: Content, templates_dir: Path, problems: list[str]) -> None:
+    """Render every template that no flow step names with a broad sample context."""
+    step_templates = {s.say for f in content.flows.values() for s in f.steps.values()}
     for lang in LANGUAGES:
-        paths = [
-            path
-            for group in ("common", "console")
-            for path in sorted((templates_dir / lang / group).glob(f"*{TEMPLATE_SUFFIX}"))
-        ]
-        for path in paths:
-            name = f"{path.parent.name}/{path.stem}"
-            if name == "common/plan":
-                continue  # rendered with real sample plans per flow
-            sample = dict(_COMMON_SAMPLE)
-            if name == "common/export":
-                plans = _sample_plans(content.catalogue)[:1]
-                sample["plan"] = QuestionView(content).plan_context(plans[0], lang)
+        sample = _template_sample(content, lang)
+        folder = templates_dir / lang
+        for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
+            name = path.relative_to(folder).with_suffix("").as_posix()
+            if name in step_templates or name == "common/plan":
+                continue  # rendered with real sample plans and steps per flow
             try:
                 content.texts.render(lang, name, **sample)
             except (TemplateError, TypeError) as error:
@@ -319,12 +430,19 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     problems.extend(flow_problems)
     if problems:
         return None, problems
-    content = Content(flows=flows, texts=texts, catalogue=catalogue)
-    if "onboarding" not in flows:
-        problems.append(f"{_display(prompts_dir / 'flows')}: the flow 'onboarding' is missing")
+    advice_path = prompts_dir / "rules" / "advice.yaml"
+    advice, advice_problems = load_advice(advice_path)
+    problems.extend(advice_problems)
+    if problems:
+        return None, problems
+    content = Content(flows=flows, texts=texts, catalogue=catalogue, advice=tuple(advice))
+    for required in ("onboarding", "checkin", "settings"):
+        if required not in flows:
+            problems.append(f"{_display(prompts_dir / 'flows')}: the flow '{required}' is missing")
     for flow in flows.values():
         _check_flow_content(flow, content, problems)
-    _check_common_templates(content, templates_dir, problems)
+    _check_advice(content, advice_path, problems)
+    _check_other_templates(content, templates_dir, problems)
     return (None, problems) if problems else (content, [])
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bot.core.flows import Flow, Option, Step
+from bot.core.checkins import AdviceRule
+from bot.core.flows import CATALOGUE_SOURCES, PLAN_SOURCES, AskType, Flow, Option, Step
 from bot.core.rules import LANGUAGES, Catalogue
 from bot.core.templating import TextRenderer
 
@@ -23,16 +26,34 @@ class Content:
     flows: dict[str, Flow]
     texts: TextRenderer
     catalogue: Catalogue
+    advice: tuple[AdviceRule, ...] = ()
     languages: tuple[str, ...] = LANGUAGES
 
-    def options(self, step: Step, lang: str) -> list[tuple[str, str]]:
-        """Return ``(id, label)`` for every option of a choice step, catalogue ones first."""
+    def options(
+        self, step: Step, lang: str, plan: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        """Return ``(id, label)`` for every option of a choice step, listed ones first.
+
+        For a channel grid these are the rows (the plan's channels); its ``options`` are the
+        ratings offered in every row (see ``ratings``).
+        """
         items: list[tuple[str, str]] = []
-        if step.options_from is not None:
+        if step.options_from in CATALOGUE_SOURCES:
             for entry in getattr(self.catalogue, step.options_from):
                 items.append((entry.id, entry.label[lang]))
-        items.extend((option.id, self.option_label(option, lang)) for option in step.options)
+        elif step.options_from in PLAN_SOURCES:
+            # "plan_kept" -> the plan's "kept" list; the user's own plan decides the options.
+            section = step.options_from.removeprefix("plan_")
+            for entry in (plan or {}).get(section, []):
+                channel = self.catalogue.channel(entry["channel"])
+                items.append((channel.id, channel.label[lang]))
+        if step.ask is not AskType.CHANNEL_GRID:
+            items.extend(self.ratings(step, lang))
         return items
+
+    def ratings(self, step: Step, lang: str) -> list[tuple[str, str]]:
+        """Return ``(id, label)`` of a step's fixed options."""
+        return [(option.id, self.option_label(option, lang)) for option in step.options]
 
     def option_label(self, option: Option, lang: str) -> str:
         """Render a fixed option's label."""

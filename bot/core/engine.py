@@ -2,25 +2,30 @@
 
 ``DialogueEngine.handle`` is plain synchronous Python shared by every transport. It loads the
 user's state, applies the message, saves the state (before any reply can reach the user, so an
-acknowledged answer is never lost) and returns what to show.
+acknowledged answer is never lost) and returns what to show. ``checkin_reminder`` builds the
+weekly reminder for the reminder dispatcher in the same way.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.core.callbacks import Action, ButtonToken, decode, encode
+from bot.core import confirmations as prompt
+from bot.core.actions import ACTIONS, ActionContext, slot_of
+from bot.core.callbacks import Action, ButtonToken, decode
+from bot.core.checkins import evaluate
 from bot.core.coaching import FocusPlan, build_plan
 from bot.core.content import ONBOARDING_FLOW, Content
-from bot.core.flows import AskType, Step
+from bot.core.flows import AskType, Step, Then
 from bot.core.messages import (
-    Button,
     ButtonPress,
     Command,
     Document,
@@ -30,21 +35,48 @@ from bot.core.messages import (
     TextMessage,
 )
 from bot.core.plan_answers import plan_input
+from bot.core.schedule import local_week_key, next_occurrence, parse_time_of_day, parse_zone
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import Condition
 from bot.core.text_input import MAX_INBOUND_CHARS, clean_text, parse_number
-from bot.core.views import QuestionView
+from bot.core.views import GRID_UNRATED, QuestionView, format_hour, grid_ratings
 from storage.repository import UserRepository
 
-__all__ = ["DialogueEngine"]
+__all__ = ["CHECKIN_FLOW", "SETTINGS_FLOW", "DialogueEngine", "NoReminders", "ReminderHooks"]
 
 log = logging.getLogger(__name__)
 
-_RESTART = "restart"
-_DELETE = "delete"
-_LANGUAGE = "language"
-_YES = "yes"
-_NO = "no"
+CHECKIN_FLOW = "checkin"
+SETTINGS_FLOW = "settings"
+# "This evening" means 19:00 local time, unless that is less than half an hour away.
+_EVENING = 19
+_MIN_SNOOZE = timedelta(minutes=30)
+
+
+class ReminderHooks(Protocol):
+    """What the engine tells the reminder side when a user's reminder block changes."""
+
+    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
+        """Called before the changed document is saved (so no due instant is ever missed)."""
+
+    def reschedule(self, user_id: str) -> None:
+        """Called after the changed document is saved."""
+
+    def forget(self, user_id: str) -> None:
+        """Called after the user's data was deleted."""
+
+
+class NoReminders:
+    """Reminder hooks for transports without reminders (the terminal chat)."""
+
+    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
+        """Do nothing."""
+
+    def reschedule(self, user_id: str) -> None:
+        """Do nothing."""
+
+    def forget(self, user_id: str) -> None:
+        """Do nothing."""
 
 
 def _utc_now() -> datetime:
@@ -60,33 +92,60 @@ class DialogueEngine:
         repository: UserRepository,
         *,
         clock: Callable[[], datetime] = _utc_now,
+        reminders: ReminderHooks | None = None,
     ) -> None:
         self.content = content
         self.repository = repository
         self.clock = clock
+        self.reminders: ReminderHooks = reminders or NoReminders()
         self.view = QuestionView(content)
-        self._condition = lru_cache(maxsize=256)(self._compile_condition)
+        self._condition: Callable[[str], Condition] = lru_cache(maxsize=256)(
+            self.content.texts.condition
+        )
 
-    # ---- entry point ---------------------------------------------------------------------
+    # ---- entry points --------------------------------------------------------------------
     def handle(
         self, user_id: str, inbound: Inbound, *, language_hint: str | None = None
     ) -> list[Reply]:
         """Apply one inbound message for ``user_id`` and return the replies to show."""
+        user, before = self._load(user_id, language_hint)
+        if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
+            user.active = True  # they came back after blocking the bot: reminders resume
+        replies = self._dispatch(user, inbound)
+        self._save(user, before)
+        return replies
+
+    def checkin_reminder(
+        self,
+        user_id: str,
+        *,
+        week: str,
+        late: bool = False,
+        missed_weeks: Sequence[str] = (),
+        snooze: bool = False,
+    ) -> list[Reply]:
+        """Build (and record) the weekly check-in reminder; [] when there is nothing to send."""
         stored = self.repository.get(user_id)
         if stored is None:
-            user = self._new_user(user_id, language_hint)
-            before = None
-        else:
-            user = UserState.from_document(stored)
-            before = user.to_document()
-        replies = self._dispatch(user, inbound)
-        if user.deleted:
-            self.repository.delete(user_id)
-            return replies
-        after = user.to_document()
-        if after != before:
-            user.updated_at = UserState.now_iso(self.clock())
-            self.repository.put(user_id, user.to_document())
+            return []
+        user = UserState.from_document(stored)
+        before = user.to_document()
+        if not user.active or user.plan is None or user.dialogue is None:
+            return []
+        abandoned = False
+        if user.suspended is not None:
+            abandoned = user.dialogue.flow == CHECKIN_FLOW
+            self._end_flow(user, resume=False)
+        user.pending_checkin = {
+            "week": week,
+            "late": late,
+            "missed": list(missed_weeks),
+            "snooze": snooze,
+            "abandoned": abandoned,
+        }
+        self._dialogue(user).confirm = prompt.CHECKIN
+        replies = self._ask(user)
+        self._save(user, before)
         return replies
 
     def language(self, user_id: str, *, language_hint: str | None = None) -> str:
@@ -96,17 +155,43 @@ class DialogueEngine:
             return self.content.pick_language(language_hint)
         return UserState.from_document(stored).lang
 
-    def _new_user(self, user_id: str, language_hint: str | None) -> UserState:
+    # ---- loading and saving --------------------------------------------------------------
+    def _load(self, user_id: str, language_hint: str | None) -> tuple[UserState, dict[str, Any]]:
+        stored = self.repository.get(user_id)
+        if stored is not None:
+            user = UserState.from_document(stored)
+            return user, user.to_document()
         now = UserState.now_iso(self.clock())
-        return UserState(
+        user = UserState(
             user_id=user_id,
             lang=self.content.pick_language(language_hint),
             created_at=now,
             updated_at=now,
         )
+        return user, {}
 
+    def _save(self, user: UserState, before: dict[str, Any]) -> None:
+        if user.deleted:
+            self.repository.delete(user.user_id)
+            self.reminders.forget(user.user_id)
+            return
+        after = user.to_document()
+        if after == before:
+            return
+        reminder_changed = (
+            before.get("reminder") != after["reminder"]
+            or before.get("active", True) != after["active"]
+        )
+        if reminder_changed:
+            self.reminders.expect(user.user_id, user.reminder if user.active else None)
+        user.updated_at = UserState.now_iso(self.clock())
+        self.repository.put(user.user_id, user.to_document())
+        if reminder_changed:
+            self.reminders.reschedule(user.user_id)
+
+    # ---- dispatch ------------------------------------------------------------------------
     def _dispatch(self, user: UserState, inbound: Inbound) -> list[Reply]:
-        if isinstance(inbound, Command) and inbound.name == _LANGUAGE and inbound.args.strip():
+        if isinstance(inbound, Command) and inbound.name == prompt.LANGUAGE and inbound.args:
             # Honour "/language en" even as the very first message.
             code = inbound.args.strip().lower()
             if code in self.content.languages:
@@ -124,11 +209,18 @@ class DialogueEngine:
         flow = self.content.flows[ONBOARDING_FLOW]
         previous_turn = user.dialogue.turn if user.dialogue else 0
         user.dialogue = DialogueState(flow=flow.id, step=flow.start, turn=previous_turn)
+        user.suspended = None
         user.plan = None
         return self._enter(user, flow.start, push=False)
 
     def _step(self, dialogue: DialogueState) -> Step:
         return self.content.flows[dialogue.flow].step(dialogue.step)
+
+    @staticmethod
+    def _dialogue(user: UserState) -> DialogueState:
+        if user.dialogue is None:
+            raise RuntimeError("no dialogue in progress")
+        return user.dialogue
 
     def _enter(self, user: UserState, step_id: str, *, push: bool) -> list[Reply]:
         """Move to ``step_id`` and ask its question (a new turn)."""
@@ -138,17 +230,20 @@ class DialogueEngine:
         dialogue.step = step_id
         dialogue.confirm = None
         step = self._step(dialogue)
-        dialogue.selection = (
-            list(dialogue.answers.get(step.save or "", []))
-            if step.ask is AskType.MULTI_CHOICE
-            else None
-        )
+        dialogue.selection = None
+        if step.ask is AskType.MULTI_CHOICE:
+            dialogue.selection = list(dialogue.answers.get(step.save or "", []))
+        elif step.ask is AskType.CHANNEL_GRID:
+            previous = dialogue.answers.get(step.save or "") or {}
+            dialogue.selection = [f"{c}:{r}" for c, r in previous.items()]
         if step.ask is AskType.PLAN:
             plan = self._build_plan(user)
             if plan is None:
                 # Cannot happen with a checked flow: a plan step needs every plan answer.
                 raise RuntimeError(f"plan step '{step_id}' reached without all plan answers")
             return [self.view.plan_reply(plan, user.lang), *self._ask(user, plan=plan)]
+        if step.ask is AskType.FINISH:
+            return self._finish(user, dialogue, step)
         return self._ask(user)
 
     def _ask(self, user: UserState, *, plan: FocusPlan | None = None) -> list[Reply]:
@@ -156,8 +251,13 @@ class DialogueEngine:
         dialogue = self._dialogue(user)
         dialogue.turn += 1
         if dialogue.confirm is not None:
-            return [self._confirmation(user, dialogue)]
-        return [self.view.question(dialogue, user.lang, plan=plan)]
+            context = self.view.user_context(user)
+            return [
+                prompt.confirmation(
+                    self.content, dialogue.confirm, user.lang, dialogue.turn, context
+                )
+            ]
+        return [self.view.question(user, plan=plan)]
 
     def _say(self, user: UserState, template: str, **context: object) -> Reply:
         return Reply(text=self.content.texts.render(user.lang, template, **context))
@@ -165,12 +265,6 @@ class DialogueEngine:
     def _reask(self, user: UserState, template: str, **context: object) -> list[Reply]:
         """Say something (a hint, an error) and ask the current question again."""
         return [self._say(user, template, **context), *self._ask(user)]
-
-    @staticmethod
-    def _dialogue(user: UserState) -> DialogueState:
-        if user.dialogue is None:
-            raise RuntimeError("no dialogue in progress")
-        return user.dialogue
 
     def _back(self, user: UserState, dialogue: DialogueState) -> list[Reply]:
         if dialogue.confirm is not None:
@@ -180,6 +274,8 @@ class DialogueEngine:
             target, dialogue.return_to = dialogue.return_to, None
             return self._enter(user, target, push=False)
         if not dialogue.history:
+            if user.suspended is not None:
+                return self._end_flow(user, resume=True)  # back out of a side flow
             return self._reask(user, "common/at_first_step")
         return self._enter(user, dialogue.history.pop(), push=False)
 
@@ -188,28 +284,25 @@ class DialogueEngine:
             # Changing one answer from the summary goes straight back to it.
             target, dialogue.return_to = dialogue.return_to, None
             return self._enter(user, target, push=False)
-        return self._enter(user, self._next_step(dialogue, step), push=True)
+        return self._enter(user, self._next_step(user, dialogue, step), push=True)
 
-    def _next_step(self, dialogue: DialogueState, step: Step) -> str:
+    def _next_step(self, user: UserState, dialogue: DialogueState, step: Step) -> str:
         for rule in step.next:
             if rule.when is None:
                 return rule.goto
             try:
-                if self._condition(rule.when)(dialogue.answers):
+                if self._condition(rule.when)({"answers": dialogue.answers, "plan": user.plan}):
                     return rule.goto
             except Exception:
                 # Checked flows evaluate cleanly; a failing condition counts as false.
                 log.exception("condition %r of step %r failed", rule.when, step.id)
         raise RuntimeError(f"step '{step.id}' has no default 'next'")
 
-    def _compile_condition(self, expression: str) -> Condition:
-        return self.content.texts.condition(expression)
-
     def _answer(
         self, user: UserState, dialogue: DialogueState, step: Step, value: object
     ) -> list[Reply]:
         """Save an answer, echo it on the question, and go on."""
-        question = self.view.question(dialogue, user.lang)
+        question = self.view.question(user)
         dialogue.answers[step.save or ""] = value
         dialogue.selection = None
         echo = Reply(
@@ -217,17 +310,61 @@ class DialogueEngine:
                 user.lang,
                 "common/answered",
                 question=Markup(question.text),  # noqa: S704 - rendered by our own sandbox
-                answer=self.view.show_answer(step, value, user.lang),
+                answer=self.view.show_answer(step, value, user),
             ),
             kind=ReplyKind.ANSWERED,
             edits_question=True,
         )
         return [echo, *self._advance(user, dialogue, step)]
 
+    # ---- side flows ----------------------------------------------------------------------
+    def _start_flow(
+        self, user: UserState, flow_id: str, step_id: str | None = None
+    ) -> list[Reply]:
+        """Start a side flow; the onboarding dialogue waits (a running side flow is dropped)."""
+        current = self._dialogue(user)
+        current.confirm = None
+        if user.suspended is None:
+            user.suspended = current
+        flow = self.content.flows[flow_id]
+        user.dialogue = DialogueState(flow=flow.id, step=flow.start, turn=current.turn)
+        return self._enter(user, step_id or flow.start, push=False)
+
+    def _end_flow(self, user: UserState, *, resume: bool) -> list[Reply]:
+        """Return from a side flow to the waiting onboarding dialogue."""
+        side = self._dialogue(user)
+        if user.suspended is None:
+            return self._ask(user) if resume else []
+        user.dialogue, user.suspended = user.suspended, None
+        user.dialogue.turn = max(user.dialogue.turn, side.turn) + (0 if resume else 1)
+        return self._ask(user) if resume else []
+
+    def _finish(self, user: UserState, dialogue: DialogueState, step: Step) -> list[Reply]:
+        extra: dict[str, Any] = {}
+        if step.action is not None:
+            context = ActionContext(
+                user=user,
+                answers=dialogue.answers,
+                now=self.clock(),
+                content=self.content,
+                condition=self._condition,
+            )
+            extra = ACTIONS[step.action](context)
+        if extra.get("advice"):
+            extra["advice_text"] = Markup(  # noqa: S704 - rendered by our own sandbox
+                self.content.texts.render(
+                    user.lang, f"advice/{extra['advice']}", stats=extra["stats"]
+                )
+            )
+        dialogue.turn += 1
+        finish = self.view.question(user, extra=extra)
+        replies = [Reply(text=finish.text, kind=ReplyKind.INFO)]
+        return [*replies, *self._end_flow(user, resume=step.then is Then.RESUME)]
+
     # ---- plan ----------------------------------------------------------------------------
     def _build_plan(self, user: UserState) -> FocusPlan | None:
-        answers = self._dialogue(user).answers
-        inputs = plan_input(answers)
+        onboarding = user.onboarding()
+        inputs = plan_input(onboarding.answers) if onboarding else None
         if inputs is None:
             return None
         plan = build_plan(inputs, self.content.catalogue)
@@ -238,6 +375,10 @@ class DialogueEngine:
     def _command(self, user: UserState, dialogue: DialogueState, command: Command) -> list[Reply]:
         name = command.name
         if name == "start":
+            if user.suspended is not None:
+                self._end_flow(user, resume=False)
+                dialogue = self._dialogue(user)
+            dialogue.confirm = None
             if self._step(dialogue).ask is AskType.PLAN:
                 return self._enter(user, dialogue.step, push=False)
             return self._reask(user, "common/resume")
@@ -248,24 +389,37 @@ class DialogueEngine:
             if plan is None:
                 return self._reask(user, "common/plan_not_ready")
             return [self.view.plan_reply(plan, user.lang), *self._ask(user)]
-        if name == _RESTART:
-            dialogue.confirm = _RESTART
+        if name == prompt.RESTART:
+            dialogue.confirm = prompt.RESTART
             return self._ask(user)
         if name == "help":
             return self._reask(user, "common/help")
-        if name == _LANGUAGE:
+        if name == prompt.LANGUAGE:
             if command.args.strip().lower() in self.content.languages:
                 return self._reask(user, "common/language_changed")
-            dialogue.confirm = _LANGUAGE
+            dialogue.confirm = prompt.LANGUAGE
             return self._ask(user)
         if name == "cancel":
+            if user.suspended is not None:
+                return [
+                    self._say(user, "common/side_cancelled"),
+                    *self._end_flow(user, resume=True),
+                ]
             return [self._say(user, "common/cancelled")]
         if name == "export":
             question = self._ask(user)  # first, so the export shows the state as saved
             return [*self._export(user), *question]
-        if name == _DELETE:
-            dialogue.confirm = _DELETE
+        if name == prompt.DELETE:
+            dialogue.confirm = prompt.DELETE
             return self._ask(user)
+        if name == CHECKIN_FLOW:
+            if user.plan is None:
+                return self._reask(user, "common/plan_not_ready")
+            return self._start_flow(user, CHECKIN_FLOW)
+        if name == SETTINGS_FLOW:
+            return self._start_flow(user, SETTINGS_FLOW)
+        if name == "history":
+            return [self._history(user), *self._ask(user)]
         return self._reask(user, "common/unknown_command", command=name[:32])
 
     def _text(self, user: UserState, dialogue: DialogueState, message: TextMessage) -> list[Reply]:
@@ -275,17 +429,29 @@ class DialogueEngine:
         if not text:
             return self._reask(user, "common/empty_input")
         step = self._step(dialogue)
-        if dialogue.confirm is not None or step.ask not in (AskType.NUMBER, AskType.TEXT):
+        if dialogue.confirm is not None:
             return self._reask(user, "common/use_buttons")
         if step.ask is AskType.NUMBER:
             value = parse_number(text)
             if value is None:
-                return self._reask(user, "common/not_a_number", step=step)
+                return self._reask(user, "common/not_a_number")
             return self._number(user, dialogue, step, value)
-        limit = step.max_length or MAX_INBOUND_CHARS
-        if len(text) > limit:
-            return self._reask(user, "common/too_long", limit=limit)
-        return self._answer(user, dialogue, step, text)
+        if step.ask is AskType.TIME_OF_DAY:
+            moment = parse_time_of_day(text)
+            if moment is None:
+                return self._reask(user, "common/not_a_time")
+            return self._answer(user, dialogue, step, moment.strftime("%H:%M"))
+        if step.ask is AskType.TIMEZONE:
+            zone = parse_zone(text)
+            if zone is None:
+                return self._reask(user, "common/unknown_zone")
+            return self._answer(user, dialogue, step, zone)
+        if step.ask is AskType.TEXT:
+            limit = step.max_length or MAX_INBOUND_CHARS
+            if len(text) > limit:
+                return self._reask(user, "common/too_long", limit=limit)
+            return self._answer(user, dialogue, step, text)
+        return self._reask(user, "common/use_buttons")
 
     def _number(
         self, user: UserState, dialogue: DialogueState, step: Step, value: float
@@ -302,58 +468,98 @@ class DialogueEngine:
         replies = self._apply_button(user, dialogue, token)
         return replies if replies is not None else self._reask(user, "common/button_outdated")
 
+    def _apply_confirmation(
+        self, user: UserState, dialogue: DialogueState, token: ButtonToken
+    ) -> list[Reply] | None:
+        action, value, kind = token.action, token.value, dialogue.confirm
+        if action is Action.BACK:
+            return self._back(user, dialogue)
+        if action is Action.CONFIRM and value in (prompt.YES, prompt.NO):
+            if kind == prompt.RESTART and value == prompt.YES:
+                return [self._say(user, "common/restarted"), *self._begin(user)]
+            if kind == prompt.DELETE and value == prompt.YES:
+                user.deleted = True
+                return [self._say(user, "common/deleted")]
+            if kind in (prompt.RESTART, prompt.DELETE):
+                dialogue.confirm = None
+                if kind == prompt.DELETE:
+                    return self._reask(user, "common/delete_cancelled")
+                return self._ask(user)
+        if action is Action.LANGUAGE and kind == prompt.LANGUAGE:
+            if value not in self.content.languages:
+                return None
+            user.lang = value
+            dialogue.confirm = None
+            return self._reask(user, "common/language_changed")
+        if action is Action.CHECKIN and kind == prompt.CHECKIN:
+            return self._answer_reminder(user, dialogue, value)
+        return None
+
     def _apply_button(
         self, user: UserState, dialogue: DialogueState, token: ButtonToken
     ) -> list[Reply] | None:
         """Apply a current button; None when it does not belong to the current question."""
+        if dialogue.confirm is not None:
+            return self._apply_confirmation(user, dialogue, token)
         step = self._step(dialogue)
         action, value = token.action, token.value
-        if dialogue.confirm is not None:
-            if action is Action.CONFIRM and dialogue.confirm == _RESTART and value in (_YES, _NO):
-                if value == _YES:
-                    return [self._say(user, "common/restarted"), *self._begin(user)]
-                dialogue.confirm = None
-                return self._ask(user)
-            if action is Action.CONFIRM and dialogue.confirm == _DELETE and value in (_YES, _NO):
-                if value == _YES:
-                    user.deleted = True
-                    return [self._say(user, "common/deleted")]
-                dialogue.confirm = None
-                return self._reask(user, "common/delete_cancelled")
-            if action is Action.LANGUAGE and dialogue.confirm == _LANGUAGE:
-                if value not in self.content.languages:
-                    return None
-                user.lang = value
-                dialogue.confirm = None
-                return self._reask(user, "common/language_changed")
-            if action is Action.BACK:
-                return self._back(user, dialogue)
-            return None
         if action is Action.BACK:
             return self._back(user, dialogue)
-        option_ids = [oid for oid, _ in self.content.options(step, user.lang)]
+        option_ids = [oid for oid, _ in self.view.options(step, user)]
         if action is Action.CHOOSE and step.ask is AskType.SINGLE_CHOICE and value in option_ids:
             return self._answer(user, dialogue, step, value)
+        if action is Action.CHOOSE and step.ask is AskType.TIMEZONE:
+            zones = self.view.zones(user)
+            return self._answer(user, dialogue, step, value) if value in zones else None
         if action is Action.TOGGLE and step.ask is AskType.MULTI_CHOICE and value in option_ids:
             return self._toggle(user, dialogue, step, value)
+        if action is Action.TOGGLE and step.ask is AskType.CHANNEL_GRID and value in option_ids:
+            return self._rate(user, dialogue, step, value)
         if action is Action.DONE and step.ask is AskType.MULTI_CHOICE:
             chosen = [oid for oid in option_ids if oid in (dialogue.selection or [])]
             if step.min is not None and len(chosen) < step.min:
                 return self._reask(user, "common/too_few", minimum=int(step.min))
             return self._answer(user, dialogue, step, chosen)
-        if action is Action.NUMBER and step.ask is AskType.NUMBER:
+        if action is Action.DONE and step.ask is AskType.CHANNEL_GRID:
+            ratings = grid_ratings(dialogue.selection)
+            if any(oid not in ratings for oid in option_ids):
+                return self._reask(user, "common/rate_all")
+            return self._answer(user, dialogue, step, {oid: ratings[oid] for oid in option_ids})
+        if action is Action.NUMBER and step.ask in (AskType.NUMBER, AskType.TIME_OF_DAY):
             number = parse_number(value)
-            return None if number is None else self._number(user, dialogue, step, number)
+            if number is None or (
+                step.ask is AskType.TIME_OF_DAY and number not in step.suggestions
+            ):
+                return None
+            if step.ask is AskType.TIME_OF_DAY:
+                return self._answer(user, dialogue, step, format_hour(number))
+            return self._number(user, dialogue, step, number)
         if action is Action.CONTINUE and step.ask in (AskType.CONTINUE, AskType.SUMMARY):
             return self._advance(user, dialogue, step)
+        if action is Action.CONTINUE and step.ask is AskType.TEXT and step.optional:
+            return self._answer(user, dialogue, step, None)
         if action is Action.EDIT and step.ask is AskType.SUMMARY and value in step.edits:
             dialogue.return_to = dialogue.step
             return self._enter(user, value, push=False)
-        if action is Action.PLAN and step.ask is AskType.PLAN and value in ("show", _RESTART):
-            if value == _RESTART:
-                dialogue.confirm = _RESTART
+        if (
+            action is Action.PLAN
+            and step.ask is AskType.PLAN
+            and value in ("show", prompt.RESTART)
+        ):
+            if value == prompt.RESTART:
+                dialogue.confirm = prompt.RESTART
                 return self._ask(user)
             return self._enter(user, dialogue.step, push=False)
+        if action is Action.FLOW and step.ask is AskType.PLAN:
+            flow_id, _, step_id = value.partition(":")
+            flow = self.content.flows.get(flow_id)
+            if (
+                flow is None
+                or flow_id == ONBOARDING_FLOW
+                or (step_id and step_id not in flow.steps)
+            ):
+                return None
+            return self._start_flow(user, flow_id, step_id or None)
         return None
 
     def _toggle(
@@ -367,24 +573,109 @@ class DialogueEngine:
         else:
             selection.append(option)
         dialogue.selection = selection
-        # Same turn: the ticks are redrawn on the same message, its buttons stay valid.
-        question = self.view.question(dialogue, user.lang)
-        return [
-            Reply(
-                text=question.text,
-                kind=ReplyKind.QUESTION,
-                buttons=question.buttons,
-                edits_question=True,
-            )
-        ]
+        return [self._redraw(user)]
 
+    def _rate(
+        self, user: UserState, dialogue: DialogueState, step: Step, channel: str
+    ) -> list[Reply]:
+        """Cycle one channel's rating in a grid: unrated -> first -> second -> ... -> first."""
+        order = [oid for oid, _ in self.content.ratings(step, user.lang)]
+        ratings = grid_ratings(dialogue.selection)
+        current = ratings.get(channel, GRID_UNRATED)
+        position = order.index(current) + 1 if current in order else 0
+        ratings[channel] = order[position % len(order)]
+        dialogue.selection = [f"{c}:{r}" for c, r in ratings.items()]
+        return [self._redraw(user)]
+
+    def _redraw(self, user: UserState) -> Reply:
+        # Same turn: the ticks are redrawn on the same message, its buttons stay valid.
+        question = self.view.question(user)
+        return Reply(
+            text=question.text,
+            kind=ReplyKind.QUESTION,
+            buttons=question.buttons,
+            edits_question=True,
+        )
+
+    # ---- weekly check-in -----------------------------------------------------------------
+    def _answer_reminder(
+        self, user: UserState, dialogue: DialogueState, choice: str
+    ) -> list[Reply] | None:
+        pending = user.pending_checkin
+        reminder = user.reminder
+        if choice not in prompt.CHECKIN_CHOICES or pending is None:
+            return None
+        dialogue.confirm = None
+        if choice == "start":
+            return self._start_flow(user, CHECKIN_FLOW)
+        dialogue.turn += 1  # the reminder's buttons are used up
+        if reminder is None:
+            return [self._say(user, "checkin/skipped")]
+        if choice == "skip":
+            reminder.update(skipped_week=pending["week"], snoozed_until=None, snoozed_week=None)
+            user.pending_checkin = None
+            return [self._say(user, "checkin/skipped")]
+        until = self._snooze_until(choice, reminder)
+        reminder.update(snoozed_until=until.isoformat(), snoozed_week=pending["week"])
+        local = until.astimezone(ZoneInfo(reminder["zone"]))
+        return [self._say(user, "checkin/snoozed", time=local.strftime("%H:%M"), choice=choice)]
+
+    def _snooze_until(self, choice: str, reminder: dict[str, Any]) -> datetime:
+        now = self.clock()
+        zone = ZoneInfo(reminder["zone"])
+        if choice == "snooze_1h":
+            return now + timedelta(hours=1)
+        local = now.astimezone(zone)
+        if choice == "snooze_evening":
+            evening = local.replace(hour=_EVENING, minute=0, second=0, microsecond=0)
+            return evening.astimezone(UTC) if evening - local >= _MIN_SNOOZE else now + _MIN_SNOOZE
+        # Tomorrow at the usual check-in time (a wall-clock time, so DST-safe via the slot).
+        slot = slot_of(reminder)
+        tomorrow = local.date() + timedelta(days=1)
+        start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
+        return next_occurrence(
+            type(slot)(weekday=tomorrow.weekday(), time=slot.time, zone=slot.zone),
+            start - timedelta(microseconds=1),
+        )
+
+    def _history(self, user: UserState) -> Reply:
+        if not user.checkins:
+            return self._say(user, "common/history_empty")
+        plan = FocusPlan.from_dict(user.plan) if user.plan else None
+        budget = plan.hours_planned if plan else 0.0
+        stats = evaluate(user.checkins, budget)
+        zone = user.reminder["zone"] if user.reminder else "Europe/Berlin"
+        weeks = [
+            {
+                "week_number": int(str(r["week"]).split("-W")[1]),
+                "year": str(r["week"]).split("-W")[0],
+                "on_plan": all(v == "on_plan" for v in (r.get("channels") or {}).values()),
+                "hours": r.get("hours", 0.0),
+                "budget": r.get("budget", budget),
+                "energy": r.get("energy"),
+                "creep": r.get("creep", "none") != "none",
+            }
+            for r in reversed(user.checkins[-12:])
+        ]
+        return self._say(
+            user,
+            "common/history",
+            stats=stats.as_context(),
+            weeks=weeks,
+            this_week=local_week_key(self.clock(), zone),
+        )
+
+    # ---- data ----------------------------------------------------------------------------
     def _export(self, user: UserState) -> list[Reply]:
         """All stored data as a JSON file, plus a readable summary."""
         document = user.to_document()
-        dialogue = self._dialogue(user)
-        flow = self.content.flows[dialogue.flow]
-        summary = next((s for s in flow.steps.values() if s.ask is AskType.SUMMARY), None)
-        rows = self.view.summary_rows(dialogue, summary, user.lang) if summary else []
+        onboarding = user.onboarding()
+        rows: list[dict[str, str]] = []
+        if onboarding is not None and onboarding.flow == ONBOARDING_FLOW:
+            flow = self.content.flows[onboarding.flow]
+            summary = next((s for s in flow.steps.values() if s.ask is AskType.SUMMARY), None)
+            if summary is not None:
+                rows = self.view.summary_rows(onboarding, summary, user)
         plan = FocusPlan.from_dict(user.plan) if user.plan else None
         text = self.content.texts.render(
             user.lang,
@@ -392,6 +683,7 @@ class DialogueEngine:
             rows=rows,
             plan=self.view.plan_context(plan, user.lang) if plan else None,
             created_at=user.created_at,
+            checkins=len(user.checkins),
         )
         payload = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True)
         return [
@@ -404,38 +696,3 @@ class DialogueEngine:
                 ),
             )
         ]
-
-    def _confirmation(self, user: UserState, dialogue: DialogueState) -> Reply:
-        label = self.content.texts.label
-        lang, turn = user.lang, dialogue.turn
-        if dialogue.confirm == _DELETE:
-            return Reply(
-                text=self.content.texts.render(lang, "common/delete_confirm"),
-                kind=ReplyKind.QUESTION,
-                buttons=(
-                    (
-                        Button(label(lang, "delete_yes"), encode(turn, Action.CONFIRM, _YES)),
-                        Button(label(lang, "delete_no"), encode(turn, Action.CONFIRM, _NO)),
-                    ),
-                ),
-            )
-        if dialogue.confirm == _LANGUAGE:
-            buttons = tuple(
-                Button(label(lang, f"language_{code}"), encode(turn, Action.LANGUAGE, code))
-                for code in self.content.languages
-            )
-            return Reply(
-                text=self.content.texts.render(lang, "common/choose_language"),
-                kind=ReplyKind.QUESTION,
-                buttons=(buttons,),
-            )
-        return Reply(
-            text=self.content.texts.render(lang, "common/restart_confirm"),
-            kind=ReplyKind.QUESTION,
-            buttons=(
-                (
-                    Button(label(lang, "restart_yes"), encode(turn, Action.CONFIRM, _YES)),
-                    Button(label(lang, "restart_no"), encode(turn, Action.CONFIRM, _NO)),
-                ),
-            ),
-        )

@@ -18,19 +18,27 @@ from typing import Any
 import yaml
 
 __all__ = [
+    "ANSWERING_TYPES",
+    "CATALOGUE_SOURCES",
+    "ENDING_TYPES",
     "OPTION_SOURCES",
+    "PLAN_SOURCES",
     "AskType",
     "Flow",
     "FlowError",
     "NextRule",
     "Option",
     "Step",
+    "Then",
     "load_flow",
     "load_flows",
 ]
 
 # Lists in the rules catalogue that a step may take its options from.
-OPTION_SOURCES = ("channels", "audiences", "goals")
+CATALOGUE_SOURCES = ("channels", "audiences", "goals")
+# Lists from the user's own focus plan (for the weekly check-in).
+PLAN_SOURCES = ("plan_kept", "plan_dropped")
+OPTION_SOURCES = CATALOGUE_SOURCES + PLAN_SOURCES
 
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 MAX_ID_LENGTH = 20  # ids travel in Telegram callback data, which is limited to 64 bytes
@@ -52,13 +60,34 @@ class AskType(StrEnum):
     MULTI_CHOICE = "multi_choice"
     NUMBER = "number"
     TEXT = "text"
+    TIME_OF_DAY = "time_of_day"  # a local time such as 08:30
+    TIMEZONE = "timezone"  # an IANA zone, from buttons or a typed city
+    CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding
+    FINISH = "finish"  # ends a side flow (check-in, settings): runs its action, says the result
 
 
 ANSWERING_TYPES = frozenset(
-    {AskType.SINGLE_CHOICE, AskType.MULTI_CHOICE, AskType.NUMBER, AskType.TEXT}
+    {
+        AskType.SINGLE_CHOICE,
+        AskType.MULTI_CHOICE,
+        AskType.NUMBER,
+        AskType.TEXT,
+        AskType.TIME_OF_DAY,
+        AskType.TIMEZONE,
+        AskType.CHANNEL_GRID,
+    }
 )
+# Steps that end a flow: no 'next'.
+ENDING_TYPES = frozenset({AskType.PLAN, AskType.FINISH})
+
+
+class Then(StrEnum):
+    """What a finish step does after its message."""
+
+    RESUME = "resume"  # ask the question the user was at before the side flow again
+    QUIET = "quiet"  # say nothing more; the earlier question stays where it was
 
 
 @dataclass(frozen=True)
@@ -94,11 +123,13 @@ class Step:
     max_length: int | None = None
     edits: tuple[str, ...] = ()
     optional: bool = False
+    action: str | None = None
+    then: Then = Then.RESUME
 
     @property
     def is_choice(self) -> bool:
-        """Tell whether the step is answered with buttons."""
-        return self.ask in (AskType.SINGLE_CHOICE, AskType.MULTI_CHOICE)
+        """Tell whether the step is answered with option buttons."""
+        return self.ask in (AskType.SINGLE_CHOICE, AskType.MULTI_CHOICE, AskType.CHANNEL_GRID)
 
     def targets(self) -> list[str]:
         """Every step this one can lead to."""
@@ -223,6 +254,8 @@ _STEP_KEYS = frozenset(
         "max_length",
         "edits",
         "optional",
+        "action",
+        "then",
     }
 )
 
@@ -272,8 +305,22 @@ def _check_step_shape(step: Step, problems: _Problems) -> None:
         problems.add("a text step needs 'max_length' (a positive whole number)", sid)
     if step.ask is AskType.SUMMARY and not step.edits:
         problems.add("a summary step needs 'edits': the steps whose answers can be changed", sid)
-    if step.ask is not AskType.PLAN and not step.next:
-        problems.add("needs 'next' (only a plan step ends a flow)", sid)
+    if step.ask is AskType.CHANNEL_GRID and (step.options_from != "plan_kept" or not step.options):
+        problems.add(
+            "a channel_grid needs 'options_from: plan_kept' and 'options' to rate by", sid
+        )
+    if step.ask is AskType.TIME_OF_DAY:
+        for value in step.suggestions:
+            if not 0 <= value < 24:
+                problems.add(f"suggestion {value:g} is not an hour of the day (0 to 23.99)", sid)
+    if step.optional and step.ask is not AskType.TEXT:
+        problems.add("only a text step can be optional", sid)
+    if step.action is not None and step.ask is not AskType.FINISH:
+        problems.add("only a finish step can have an 'action'", sid)
+    if step.ask in ENDING_TYPES and step.next:
+        problems.add(f"a {step.ask} step ends the flow and cannot have 'next'", sid)
+    if step.ask not in ENDING_TYPES and not step.next:
+        problems.add("needs 'next' (only plan and finish steps end a flow)", sid)
 
 
 def _parse_step(raw: Any, problems: _Problems, index: int) -> Step | None:
@@ -312,6 +359,15 @@ def _parse_step(raw: Any, problems: _Problems, index: int) -> Step | None:
     if not isinstance(edits_raw, list) or not all(isinstance(v, str) for v in edits_raw):
         problems.add("'edits' must be a list of step ids", sid)
         edits_raw = []
+    action = raw.get("action")
+    if action is not None and not isinstance(action, str):
+        problems.add("'action' must be the name of an action", sid)
+        action = None
+    try:
+        then = Then(raw.get("then", Then.RESUME))
+    except ValueError:
+        problems.add(f"'then: {raw.get('then')}' is unknown; use resume or quiet", sid)
+        then = Then.RESUME
     max_length = raw.get("max_length")
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, int)
@@ -332,6 +388,8 @@ def _parse_step(raw: Any, problems: _Problems, index: int) -> Step | None:
         max_length=max_length,
         edits=tuple(edits_raw),
         optional=bool(raw.get("optional", False)),
+        action=action,
+        then=then,
     )
     _check_step_shape(step, problems)
     return step

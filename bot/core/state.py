@@ -65,7 +65,14 @@ class DialogueState:
 
 @dataclass
 class UserState:
-    """Everything the coach keeps about one user."""
+    """Everything the coach keeps about one user.
+
+    ``dialogue`` is the flow the user is in; while a side flow (check-in, settings) runs, the
+    onboarding dialogue waits in ``suspended``. ``reminder`` is the weekly check-in block whose
+    fields the reminder service owns (see ``bot.core.reminders``); ``checkins`` are the answered
+    weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not acted on.
+    ``active`` turns false when the user blocked the bot, and true again with /start.
+    """
 
     user_id: str
     lang: str
@@ -73,6 +80,11 @@ class UserState:
     plan: dict[str, Any] | None = None
     created_at: str = ""
     updated_at: str = ""
+    suspended: DialogueState | None = None
+    active: bool = True
+    reminder: dict[str, Any] | None = None
+    checkins: list[dict[str, Any]] = field(default_factory=list)
+    pending_checkin: dict[str, Any] | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -90,12 +102,22 @@ class UserState:
             "plan": self.plan,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "suspended": None if self.suspended is None else self.suspended.to_document(),
+            "active": self.active,
+            "reminder": self.reminder,
+            "checkins": list(self.checkins),
+            "pending_checkin": self.pending_checkin,
         }
+
+    def onboarding(self) -> DialogueState | None:
+        """The onboarding dialogue, whether it is current or waits behind a side flow."""
+        return self.suspended if self.suspended is not None else self.dialogue
 
     @classmethod
     def from_document(cls, raw: dict[str, Any]) -> UserState:
         """Read from a stored dict."""
         dialogue = raw.get("dialogue")
+        suspended = raw.get("suspended")
         return cls(
             user_id=str(raw["user_id"]),
             lang=str(raw.get("lang", "de")),
@@ -103,4 +125,9 @@ class UserState:
             plan=raw.get("plan"),
             created_at=str(raw.get("created_at", "")),
             updated_at=str(raw.get("updated_at", "")),
+            suspended=None if suspended is None else DialogueState.from_document(suspended),
+            active=bool(raw.get("active", True)),
+            reminder=raw.get("reminder"),
+            checkins=list(raw.get("checkins", [])),
+            pending_checkin=raw.get("pending_checkin"),
         )

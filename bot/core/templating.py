@@ -91,11 +91,15 @@ class TextRenderer:
         return set(self._labels[lang])
 
     def condition(self, expression: str) -> Condition:
-        """Compile a flow condition such as ``answers.hours < 2`` into a predicate over answers."""
+        """Compile a condition such as ``answers.hours < 2`` into a predicate over a context.
+
+        The context names what the expression may use: ``answers`` and ``plan`` in flows,
+        ``stats`` in advice rules.
+        """
         compiled = self.env.compile_expression(expression, undefined_to_none=False)
 
-        def evaluate(answers: Mapping[str, Any]) -> bool:
-            return bool(compiled(answers=answers))
+        def evaluate(context: Mapping[str, Any]) -> bool:
+            return bool(compiled(**context))
 
         return evaluate
 

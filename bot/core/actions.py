@@ -1,0 +1,171 @@
+"""Actions a flow's finish step runs by name (``action: save_schedule``), and their results.
+
+Each action changes the user's state from the answers of the side flow that just ended and
+returns what its finish template shows. The checker knows every name in ``ACTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.core.checkins import evaluate
+from bot.core.coaching import FocusPlan
+from bot.core.content import Content
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence, suggested_zone
+from bot.core.state import UserState
+from bot.core.templating import Condition
+
+__all__ = ["ACTIONS", "WEEKDAYS", "ActionContext", "checkin_week", "default_reminder"]
+
+# Option ids of the weekday question, Monday first (datetime.weekday() order).
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Answer a pause question with "w1".."w8": the number of weeks.
+PAUSE_PREFIX = "w"
+# How many check-ins are kept per user: two years of weeks is plenty for /history and advice.
+MAX_CHECKINS = 104
+
+
+@dataclass
+class ActionContext:
+    """What an action works on."""
+
+    user: UserState
+    answers: dict[str, Any]
+    now: datetime
+    content: Content
+    condition: Callable[[str], Condition]
+
+
+def default_reminder() -> dict[str, Any]:
+    """A reminder block with the bookkeeping fields the reminder service expects."""
+    return {
+        "next_due": None,
+        "paused_until": None,
+        "snoozed_until": None,
+        "snoozed_week": None,
+        "skipped_week": None,
+        "sending": None,
+        "sent_weeks": [],
+        "missed_weeks": [],
+    }
+
+
+def slot_of(reminder: dict[str, Any]) -> WeeklySlot:
+    """The weekly slot stored in a reminder block."""
+    hour, minute = (int(part) for part in str(reminder["time"]).split(":"))
+    return WeeklySlot(
+        weekday=int(reminder["weekday"]), time=time(hour, minute), zone=str(reminder["zone"])
+    )
+
+
+def _local(instant: datetime, zone: str) -> dict[str, str]:
+    local = instant.astimezone(ZoneInfo(zone))
+    return {"date": local.strftime("%d.%m.%Y"), "time": local.strftime("%H:%M")}
+
+
+def save_schedule(ctx: ActionContext) -> dict[str, Any]:
+    """Store weekday, time and zone; compute the next check-in instant."""
+    reminder = ctx.user.reminder or default_reminder()
+    reminder.update(
+        weekday=WEEKDAYS.index(ctx.answers["weekday"]),
+        time=ctx.answers["time"],
+        zone=ctx.answers["zone"],
+        snoozed_until=None,
+        snoozed_week=None,
+    )
+    due = next_occurrence(slot_of(reminder), ctx.now)
+    reminder["next_due"] = due.isoformat()
+    ctx.user.reminder = reminder
+    return {"next": _local(due, reminder["zone"])}
+
+
+def pause_reminders(ctx: ActionContext) -> dict[str, Any]:
+    """Pause check-ins for a number of weeks (holidays); the streak is not affected."""
+    reminder = ctx.user.reminder
+    if reminder is None:
+        return {"no_reminder": True}
+    weeks = int(str(ctx.answers["pause"]).removeprefix(PAUSE_PREFIX))
+    until = (ctx.now.astimezone(ZoneInfo(reminder["zone"])) + timedelta(weeks=weeks)).date()
+    reminder["paused_until"] = until.isoformat()
+    return {"until": until.strftime("%d.%m.%Y"), "weeks": weeks, "no_reminder": False}
+
+
+def resume_reminders(ctx: ActionContext) -> dict[str, Any]:
+    """End a pause: the next regular slot applies."""
+    reminder = ctx.user.reminder
+    if reminder is None:
+        return {"no_reminder": True, "was_paused": False}
+    was_paused = reminder.get("paused_until") is not None
+    reminder["paused_until"] = None
+    due = next_occurrence(slot_of(reminder), ctx.now)
+    reminder["next_due"] = due.isoformat()
+    return {"no_reminder": False, "was_paused": was_paused, "next": _local(due, reminder["zone"])}
+
+
+def set_language(ctx: ActionContext) -> dict[str, Any]:
+    """Switch the language the coach speaks."""
+    ctx.user.lang = str(ctx.answers["language"])
+    return {}
+
+
+def checkin_week(user: UserState, now: datetime) -> str:
+    """The week a check-in is about: the pending reminder's, else the current local week."""
+    if user.pending_checkin is not None:
+        return str(user.pending_checkin["week"])
+    zone = user.reminder["zone"] if user.reminder else suggested_zone(user.lang)
+    return local_week_key(now, zone)
+
+
+def record_checkin(ctx: ActionContext) -> dict[str, Any]:
+    """Store this week's check-in, then evaluate all of them and pick one piece of advice."""
+    user, answers = ctx.user, ctx.answers
+    week = checkin_week(user, ctx.now)
+    zone = user.reminder["zone"] if user.reminder else suggested_zone(user.lang)
+    current_week = local_week_key(ctx.now, zone)
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    budget = plan.hours_planned if plan else 0.0
+    record = {
+        "week": week,
+        "answered_at": ctx.now.isoformat(),
+        "channels": dict(answers.get("channels") or {}),
+        "hours": float(answers.get("hours", 0.0)),
+        "creep": answers.get("creep", "none"),
+        "audit": answers.get("audit"),
+        "win": answers.get("win"),
+        "energy": int(str(answers.get("energy", "e3")).removeprefix("e")),
+        "budget": budget,
+    }
+    replaced = any(r["week"] == week for r in user.checkins)
+    records = [r for r in user.checkins if r["week"] != week] + [record]
+    records.sort(key=lambda r: str(r["week"]))
+    user.checkins = records[-MAX_CHECKINS:]
+    missed = list((user.pending_checkin or {}).get("missed", []))
+    user.pending_checkin = None
+    stats = evaluate(user.checkins, budget)
+    context = stats.as_context()
+    advice = next(
+        (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),
+        None,
+    )
+    return {
+        "stats": context,
+        "advice": advice,
+        "week": week,
+        "week_number": int(week.split("-W")[1]),
+        "late": week != current_week,
+        "replaced": replaced,
+        "missed": missed,
+    }
+
+
+ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
+    "save_schedule": save_schedule,
+    "pause_reminders": pause_reminders,
+    "resume_reminders": resume_reminders,
+    "set_language": set_language,
+    "record_checkin": record_checkin,
+}

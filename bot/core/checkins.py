@@ -1,0 +1,135 @@
+"""Weekly check-in evaluation: adherence, streak, hours against the budget, and advice rules.
+
+A week is "on plan" when every focus channel was rated on plan; "partly" counts half towards
+adherence. The streak counts the most recent check-ins on plan in a row. Weeks without a
+check-in (paused, skipped, or simply not answered) neither extend nor break the streak: a
+holiday must not cost the user their streak, and the coach does not punish silence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ON_PLAN",
+    "PARTLY",
+    "AdviceRule",
+    "CheckinStats",
+    "evaluate",
+    "load_advice",
+    "week_on_plan",
+]
+
+ON_PLAN = "on_plan"
+PARTLY = "partly"
+NO_CREEP = "none"
+
+# "Over budget" means more than 10 % over the planned hours: a little slack is normal.
+OVER_BUDGET_FACTOR = 1.1
+# How many recent check-ins the drift and "room to spare" judgements look at.
+RECENT = 3
+
+
+@dataclass(frozen=True)
+class AdviceRule:
+    """One advice rule: when ``when`` holds over ``stats``, say ``advice/<id>``."""
+
+    id: str
+    when: str
+
+
+@dataclass(frozen=True)
+class CheckinStats:
+    """What the feedback after a check-in and /history report."""
+
+    weeks: int
+    streak: int
+    adherence: int  # percent of check-ins on plan (partly counts half)
+    hours: float  # hours spent in the latest week
+    budget: float  # hours planned per week
+    over_budget_streak: int  # latest check-ins over budget in a row
+    creep_recent: int  # of the last RECENT check-ins, how many had a dropped channel creep back
+    energy: int  # latest energy, 1-5
+    energy_recent: float  # average energy over the last RECENT check-ins
+    hours_recent: float  # average hours over the last RECENT check-ins
+
+    def as_context(self) -> dict[str, Any]:
+        """The stats as a template/condition context."""
+        return asdict(self)
+
+
+def week_on_plan(record: Mapping[str, Any]) -> bool:
+    """Tell whether a check-in had every focus channel on plan."""
+    ratings = record.get("channels") or {}
+    return bool(ratings) and all(value == ON_PLAN for value in ratings.values())
+
+
+def _adherence(record: Mapping[str, Any]) -> float:
+    ratings = list((record.get("channels") or {}).values())
+    if not ratings:
+        return 0.0
+    score = sum(1.0 if r == ON_PLAN else 0.5 if r == PARTLY else 0.0 for r in ratings)
+    return score / len(ratings)
+
+
+def _leading(records: Sequence[Mapping[str, Any]], predicate: Any) -> int:
+    count = 0
+    for record in reversed(records):
+        if not predicate(record):
+            break
+        count += 1
+    return count
+
+
+def evaluate(records: Sequence[Mapping[str, Any]], budget: float) -> CheckinStats:
+    """Compute the stats over check-ins ordered oldest first (at least one)."""
+    if not records:
+        raise ValueError("evaluate needs at least one check-in")
+    recent = records[-RECENT:]
+    latest = records[-1]
+    return CheckinStats(
+        weeks=len(records),
+        streak=_leading(records, week_on_plan),
+        adherence=round(100 * sum(_adherence(r) for r in records) / len(records)),
+        hours=float(latest.get("hours", 0.0)),
+        budget=budget,
+        over_budget_streak=_leading(
+            records, lambda r: float(r.get("hours", 0.0)) > budget * OVER_BUDGET_FACTOR
+        ),
+        creep_recent=sum(1 for r in recent if r.get("creep", NO_CREEP) != NO_CREEP),
+        energy=int(latest.get("energy", 3)),
+        energy_recent=round(sum(int(r.get("energy", 3)) for r in recent) / len(recent), 1),
+        hours_recent=round(sum(float(r.get("hours", 0.0)) for r in recent) / len(recent), 1),
+    )
+
+
+def load_advice(path: Path) -> tuple[list[AdviceRule], list[str]]:
+    """Read ``advice.yaml``: an ordered list of ``{id, when}``; the first rule that holds wins."""
+    problems: list[str] = []
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        return [], [f"{path}: cannot be read as YAML: {error}"]
+    entries = raw.get("advice") if isinstance(raw, dict) else None
+    if not isinstance(entries, list):
+        return [], [f"{path}: needs 'advice': a list of {{id, when}}"]
+    rules: list[AdviceRule] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            problems.append(f"{path}: advice number {index} needs 'id' and 'when'")
+            continue
+        if not isinstance(entry.get("when"), str) or not entry["when"].strip():
+            problems.append(f"{path}: advice '{entry['id']}': 'when' must be a condition")
+            continue
+        if entry["id"] in seen:
+            problems.append(f"{path}: advice '{entry['id']}' appears twice")
+            continue
+        seen.add(entry["id"])
+        rules.append(AdviceRule(id=entry["id"], when=entry["when"]))
+    return rules, problems

@@ -1,0 +1,530 @@
+"""Weekly check-ins: who is due, and the exactly-once claim / confirm / release protocol.
+
+The user document is the truth (its ``"reminder"`` block and ``"active"`` flag, see the issue 4
+design); ``storage.ScheduleIndex`` is a persistent hint of when each user must next be looked at,
+and this service keeps that hint in memory as a heap, so a tick where nobody is due costs a
+comparison. The hint may be too early (``claim`` reads the document and corrects it) but never
+later than the document's due instant, so every change that moves the instant writes the index
+as ``min(old, new)`` first, then the document, then the index as ``new``.
+
+A claim is written into the document ("sending") before the check-in goes out and stays there
+until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm`` is found
+and re-sent by the first tick after the restart. Weeks are local ISO weeks of the slot instant.
+
+Synchronous and thread-safe: the dispatcher runs ``claim``/``confirm`` in worker threads while
+``due_users`` runs on the event loop; operations on one user are serialised by ``user_lock``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
+from storage.errors import DamagedDocumentError
+from storage.repository import UserRepository
+from storage.schedule_index import ScheduleIndex
+
+__all__ = [
+    "DEFAULT_GRACE",
+    "KEPT_WEEKS",
+    "LATE_AFTER",
+    "Claim",
+    "ReminderService",
+    "effective_due",
+    "slot_of",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GRACE: Final = timedelta(hours=12)
+LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
+KEPT_WEEKS: Final = 12  # length of sent_weeks and missed_weeks
+
+REMINDER: Final = "reminder"
+ACTIVE: Final = "active"
+
+# A reminder block that does not parse (wrong types, unknown zone, bad instant).
+_BAD_BLOCK = (KeyError, TypeError, ValueError)
+# How far back the slot before an instant lies at most: a week plus a DST change, rounded up.
+_WEEK_AND_MORE: Final = timedelta(days=8)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A check-in the sender must send now; ``resend`` if a dead process claimed it before."""
+
+    user_id: str
+    week: str
+    late: bool
+    resend: bool
+    missed_weeks: tuple[str, ...]
+
+
+def slot_of(reminder: dict[str, Any]) -> WeeklySlot:
+    """The weekly slot of a reminder block (raises KeyError/TypeError/ValueError if malformed)."""
+    weekday = reminder["weekday"]
+    if not isinstance(weekday, int) or isinstance(weekday, bool):
+        raise TypeError(f"weekday must be an integer, got {weekday!r}")
+    return WeeklySlot(weekday, time.fromisoformat(reminder["time"]), str(reminder["zone"]))
+
+
+def effective_due(document: dict[str, Any] | None) -> datetime | None:
+    """When ``claim`` must next look at this user (UTC), or None for never.
+
+    A pending claim ("sending") is due at once; otherwise the earlier of the snooze and the
+    regular slot, with the pause applied. Inactive users and users without a reminder: None.
+    """
+    reminder = _active_reminder(document)
+    if reminder is None:
+        return None
+    sending = _sending_of(reminder)
+    if sending is not None:
+        return _required_instant(sending.get("claimed_at"))
+    upcoming = _upcoming(reminder, slot_of(reminder))
+    return None if upcoming is None else upcoming[0]
+
+
+class ReminderService:
+    """Finds due users and moves each user's weekly check-in through claim -> confirm/release."""
+
+    def __init__(
+        self,
+        repository: UserRepository,
+        index: ScheduleIndex,
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Use ``repository`` for the documents and ``index`` for the persistent hints."""
+        if grace < timedelta(0):
+            raise ValueError(f"grace must not be negative, got {grace}")
+        self._repository = repository
+        self._index = index
+        self._grace = grace
+        self._clock = clock
+        self._user_locks = _KeyedRLocks()
+        # In memory: the hint per user (equal to the index on disk), a heap of (hint, user)
+        # whose stale entries are skipped when popped, and the users whose claim is in flight.
+        self._mutex = threading.Lock()
+        self._due: dict[str, datetime] = {}
+        self._heap: list[tuple[datetime, str]] = []
+        self._in_flight: set[str] = set()
+
+    # ---- start-up and the tick ----------------------------------------------------------
+    def load(self) -> None:
+        """Build the in-memory hints from the index; rebuild the index first if it is incomplete.
+
+        Call once at start-up, before any other method.
+        """
+        entries = self._index.load_all()
+        if not self._index.is_complete():
+            logger.warning(
+                "the schedule index in %s is missing or damaged: rebuilding it from the user "
+                "documents",
+                self._index.folder,
+            )
+            entries = self._scan_documents()
+            self._index.rebuild(entries)
+        with self._mutex:
+            self._due = dict(entries)
+            self._heap = [(due, user_id) for user_id, due in entries.items()]
+            heapq.heapify(self._heap)
+            self._in_flight.clear()
+        logger.info("loaded %d check-in schedules", len(entries))
+
+    def due_users(self, now: datetime, limit: int | None = None) -> list[str]:
+        """Users whose hint is at or before ``now`` and not in flight; marks them in flight."""
+        found: list[str] = []
+        with self._mutex:
+            heap = self._heap
+            while heap and heap[0][0] <= now and (limit is None or len(found) < limit):
+                due, user_id = heapq.heappop(heap)
+                # Stale entries (hint changed since) and users in flight are dropped here; a
+                # user leaving the in-flight set is pushed again with its current hint.
+                if user_id in self._in_flight or self._due.get(user_id) != due:
+                    continue
+                self._in_flight.add(user_id)
+                found.append(user_id)
+            if len(heap) > 2 * len(self._due) + 1024:
+                self._compact()
+        return found
+
+    def abandon(self, user_id: str) -> None:
+        """Give back a user returned by ``due_users`` that will not be claimed (shutdown)."""
+        self._leave_flight(user_id)
+
+    # ---- the protocol ---------------------------------------------------------------------
+    def claim(self, user_id: str, now: datetime) -> Claim | None:
+        """Claim the user's due check-in durably, or return None (and fix the hint)."""
+        with self._user_locks.hold(user_id):
+            with self._mutex:
+                self._in_flight.add(user_id)
+            try:
+                claim = self._claim(user_id, now)
+            except DamagedDocumentError:
+                # Reading it again every minute will not help: forget it until the next start.
+                logger.exception("cannot read the document of %s; no check-in", user_id)
+                self._forget_in_memory(user_id)
+                return None
+            except _BAD_BLOCK:
+                logger.exception("malformed reminder block of %s; no check-in", user_id)
+                self._forget_in_memory(user_id)
+                return None
+            except BaseException:
+                self._leave_flight(user_id)  # tried again at the next tick
+                raise
+            if claim is None:
+                self._leave_flight(user_id)
+            return claim
+
+    def confirm(self, claim: Claim) -> None:
+        """The check-in went out: record its week as sent and move on to the next slot.
+
+        If this raises (disk failure), the user stays in flight, so this process never sends it
+        again; the next start re-sends it once.
+        """
+        user_id = claim.user_id
+        with self._user_locks.hold(user_id):
+            document, reminder, sending = self._pending(claim)
+            if document is None or reminder is None or sending is None:
+                self._set_hint(user_id, effective_due(document))
+            else:
+                reminder["sending"] = None
+                sent = [week for week in reminder.get("sent_weeks") or [] if week != claim.week]
+                reminder["sent_weeks"] = [*sent, claim.week][-KEPT_WEEKS:]
+                missed = reminder.get("missed_weeks") or []
+                reminder["missed_weeks"] = [w for w in missed if w not in claim.missed_weeks]
+                self._write(user_id, document, effective_due(document))
+            self._leave_flight(user_id)
+
+    def release(self, claim: Claim, *, retry_at: datetime | None = None) -> None:
+        """The send failed for good: undo the claim so the check-in is due again.
+
+        It is tried again at ``retry_at`` (default: the next tick); the grace window still
+        counts from the slot, so a check-in that keeps failing ends up in missed_weeks.
+        """
+        user_id = claim.user_id
+        with self._user_locks.hold(user_id):
+            document, reminder, sending = self._pending(claim)
+            if document is None or reminder is None or sending is None:
+                self._set_hint(user_id, effective_due(document))
+            else:
+                reminder["sending"] = None
+                due = _claimed_due(sending)
+                if sending.get("snooze"):
+                    reminder["snoozed_until"] = _iso(due)
+                else:
+                    regular = _instant(reminder.get("next_due"))
+                    reminder["next_due"] = _iso(due if regular is None else min(due, regular))
+                hint = effective_due(document)
+                if hint is not None:
+                    # Deliberately later than the document says: a back-off, not a loss.
+                    hint = max(hint, retry_at or self._clock())
+                self._write(user_id, document, hint)
+            self._leave_flight(user_id)
+
+    def mark_inactive(self, user_id: str) -> None:
+        """The user blocked the bot (403): no more check-ins until /start sets active again."""
+        with self._user_locks.hold(user_id):
+            document = self._repository.get(user_id)
+            if document is not None:
+                document[ACTIVE] = False
+                reminder = document.get(REMINDER)
+                if isinstance(reminder, dict):
+                    reminder["sending"] = None
+                self._write(user_id, document, None)
+            else:
+                self._set_hint(user_id, None)
+            self._leave_flight(user_id)
+
+    # ---- changes made by the dialogue ---------------------------------------------------
+    @contextmanager
+    def user_lock(self, user_id: str) -> Iterator[None]:
+        """Hold the (re-entrant) lock this service takes for ``user_id``.
+
+        Whoever else reads and writes the same document (the dialogue engine) must hold it
+        around its get/put, or a claim written in between is overwritten.
+        """
+        with self._user_locks.hold(user_id):
+            yield
+
+    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
+        """Call before storing ``document``: lowers the hint if the new due instant is earlier.
+
+        With ``reschedule`` after the put this is the full ``min(old, new)`` -> doc -> ``new``
+        ordering; without it a crash between the put and ``reschedule`` can delay a check-in
+        moved earlier (a snooze) until the old hint.
+        """
+        with self._user_locks.hold(user_id):
+            new = effective_due(document)
+            old = self._hint(user_id)
+            if new is not None and (old is None or new < old):
+                self._set_hint(user_id, new)
+
+    def reschedule(self, user_id: str) -> None:
+        """Recompute the user's hint from their stored document (after the engine changed it)."""
+        with self._user_locks.hold(user_id):
+            self._set_hint(user_id, effective_due(self._repository.get(user_id)))
+
+    def forget(self, user_id: str) -> None:
+        """Drop a deleted user from memory and from the index."""
+        with self._user_locks.hold(user_id):
+            self._index.remove(user_id)
+            self._forget_in_memory(user_id)
+
+    # ---- claim ----------------------------------------------------------------------------
+    def _claim(self, user_id: str, now: datetime) -> Claim | None:
+        document = self._repository.get(user_id)
+        reminder = _active_reminder(document)
+        if document is None or reminder is None:
+            self._set_hint(user_id, None)
+            return None
+        slot = slot_of(reminder)
+        changed = False
+        sending = _sending_of(reminder)
+        if sending is not None:
+            due = _claimed_due(sending)
+            week = str(sending["week"])
+            if now - due <= self._grace:
+                missed = tuple(reminder.get("missed_weeks") or ())
+                return Claim(user_id, week, now - due > LATE_AFTER, True, missed)
+            # Left by a process that died, and now too old to send.
+            reminder["sending"] = None
+            if week not in (reminder.get("sent_weeks") or []):
+                _append_capped(reminder, "missed_weeks", week)
+            changed = True
+        while (upcoming := _upcoming(reminder, slot)) is not None and upcoming[0] <= now:
+            due, snoozed = upcoming
+            week = local_week_key(_slot_at_or_before(slot, due) if snoozed else due, slot.zone)
+            too_old = now - due > self._grace
+            if snoozed:
+                # A snooze re-sends a week already sent, so sent_weeks does not stop it; once
+                # past the grace window it is dropped, not missed (the user had the check-in).
+                reminder["snoozed_until"] = None
+                changed = True
+                if too_old or week == reminder.get("skipped_week"):
+                    continue
+            else:
+                if week in (reminder.get("sent_weeks") or []) or week == reminder.get(
+                    "skipped_week"
+                ):
+                    reminder["next_due"] = _iso(next_occurrence(slot, due))
+                    changed = True
+                    continue
+                if too_old:
+                    # Down longer than the grace window: mention it once in the next check-in.
+                    _append_capped(reminder, "missed_weeks", week)
+                    reminder["next_due"] = _iso(next_occurrence(slot, due))
+                    changed = True
+                    continue
+                reminder["next_due"] = _iso(next_occurrence(slot, max(due, now)))
+                reminder["snoozed_until"] = None
+            late = now - due > LATE_AFTER
+            reminder["sending"] = {
+                "week": week,
+                "claimed_at": _iso(now),
+                "late": late,
+                # Beyond the design's fields: release() restores this instant and a resend
+                # measures the grace window from it.
+                "due": _iso(due),
+                "snooze": snoozed,
+            }
+            # The index must say "due" while the claim is pending; it normally already does.
+            hint = self._hint(user_id)
+            if hint is None or hint > now:
+                self._set_hint(user_id, now)
+            self._repository.put(user_id, document)
+            missed = tuple(reminder.get("missed_weeks") or ())
+            return Claim(user_id, week, late, False, missed)
+        hint = effective_due(document)
+        if changed:
+            self._write(user_id, document, hint)
+        else:
+            self._set_hint(user_id, hint)
+        return None
+
+    def _pending(
+        self, claim: Claim
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+        """The document, its reminder block and the claim recorded in it, if it matches."""
+        document = self._repository.get(claim.user_id)
+        reminder = None if document is None else document.get(REMINDER)
+        if not isinstance(reminder, dict):
+            return document, None, None
+        sending = reminder.get("sending")
+        if not isinstance(sending, dict) or sending.get("week") != claim.week:
+            logger.warning("no pending check-in for %s in week %s", claim.user_id, claim.week)
+            return document, reminder, None
+        return document, reminder, sending
+
+    def _scan_documents(self) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        for user_id in self._repository.user_ids():
+            try:
+                due = effective_due(self._repository.get(user_id))
+            except DamagedDocumentError:
+                logger.exception("cannot read the document of %s; no check-ins", user_id)
+                continue
+            except _BAD_BLOCK:
+                logger.exception("malformed reminder block of %s; no check-ins", user_id)
+                continue
+            if due is not None:
+                found[user_id] = due
+        return found
+
+    # ---- hints: index on disk and memory --------------------------------------------------
+    def _write(self, user_id: str, document: dict[str, Any], new: datetime | None) -> None:
+        """Store the document, moving the hint to ``new`` in the order that never says later."""
+        old = self._hint(user_id)
+        if new is not None and (old is None or new < old):
+            self._set_hint(user_id, new)
+        self._repository.put(user_id, document)
+        self._set_hint(user_id, new)
+
+    def _hint(self, user_id: str) -> datetime | None:
+        with self._mutex:
+            return self._due.get(user_id)
+
+    def _set_hint(self, user_id: str, due: datetime | None) -> None:
+        """Write the hint to the index (if it changed), then to memory."""
+        if due == self._hint(user_id):
+            return
+        self._index.set(user_id, due)
+        with self._mutex:
+            if due is None:
+                self._due.pop(user_id, None)
+            else:
+                self._due[user_id] = due
+                if user_id not in self._in_flight:
+                    heapq.heappush(self._heap, (due, user_id))
+
+    def _leave_flight(self, user_id: str) -> None:
+        with self._mutex:
+            if user_id in self._in_flight:
+                self._in_flight.discard(user_id)
+                due = self._due.get(user_id)
+                if due is not None:
+                    heapq.heappush(self._heap, (due, user_id))
+
+    def _forget_in_memory(self, user_id: str) -> None:
+        with self._mutex:
+            self._due.pop(user_id, None)
+            self._in_flight.discard(user_id)
+
+    def _compact(self) -> None:
+        """Drop stale heap entries (caller holds the mutex)."""
+        self._heap = [
+            (due, user_id) for user_id, due in self._due.items() if user_id not in self._in_flight
+        ]
+        heapq.heapify(self._heap)
+
+
+@dataclass
+class _LockEntry:
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    users: int = 0
+
+
+class _KeyedRLocks:
+    """Re-entrant locks created per key on demand and dropped when nobody holds or waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._entries: dict[str, _LockEntry] = {}
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            entry = self._entries.setdefault(key, _LockEntry())
+            entry.users += 1
+        try:
+            with entry.lock:
+                yield
+        finally:
+            with self._guard:
+                entry.users -= 1
+                if entry.users == 0:
+                    del self._entries[key]
+
+
+def _active_reminder(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The reminder block of an active user, else None (a missing "active" means active)."""
+    if document is None or document.get(ACTIVE, True) is False:
+        return None
+    reminder = document.get(REMINDER)
+    return reminder if isinstance(reminder, dict) else None
+
+
+def _upcoming(reminder: dict[str, Any], slot: WeeklySlot) -> tuple[datetime, bool] | None:
+    """The next send instant of a reminder block and whether it is a snooze, or None.
+
+    No check-in before the local midnight that starts ``paused_until``: a regular slot inside
+    the pause moves to the first slot on or after it, and a snooze inside it is dropped.
+    """
+    regular = _instant(reminder.get("next_due"))
+    snooze = _instant(reminder.get("snoozed_until"))
+    paused_until = reminder.get("paused_until")
+    if paused_until is not None:
+        pause_end = datetime.combine(
+            date.fromisoformat(paused_until), time(0), tzinfo=ZoneInfo(slot.zone)
+        ).astimezone(UTC)
+        if regular is not None and regular < pause_end:
+            regular = next_occurrence(slot, pause_end - timedelta(microseconds=1))
+        if snooze is not None and snooze < pause_end:
+            snooze = None
+    if snooze is not None and (regular is None or snooze < regular):
+        return snooze, True
+    return None if regular is None else (regular, False)
+
+
+def _slot_at_or_before(slot: WeeklySlot, instant: datetime) -> datetime:
+    """The latest firing instant of ``slot`` at or before ``instant`` (the week a snooze is of)."""
+    found = next_occurrence(slot, instant - _WEEK_AND_MORE)
+    while (following := next_occurrence(slot, found)) <= instant:
+        found = following
+    return found
+
+
+def _sending_of(reminder: dict[str, Any]) -> dict[str, Any] | None:
+    sending = reminder.get("sending")
+    if sending is not None and not isinstance(sending, dict):
+        raise TypeError(f"sending must be an object or null, got {sending!r}")
+    return sending
+
+
+def _claimed_due(sending: dict[str, Any]) -> datetime:
+    """The instant a pending claim was due (older claims without it: when it was claimed)."""
+    return _instant(sending.get("due")) or _required_instant(sending.get("claimed_at"))
+
+
+def _append_capped(reminder: dict[str, Any], key: str, week: str) -> None:
+    weeks = [item for item in reminder.get(key) or [] if item != week]
+    reminder[key] = [*weeks, week][-KEPT_WEEKS:]
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat()
+
+
+def _instant(value: object) -> datetime | None:
+    """Parse an optional ISO 8601 instant; naive or malformed values raise ValueError."""
+    if value is None:
+        return None
+    return _required_instant(value)
+
+
+def _required_instant(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 instant, got {value!r}")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"instant {value!r} has no UTC offset")
+    return instant.astimezone(UTC)

@@ -1,0 +1,362 @@
+"""The weekly check-in, its reminder, and /settings, through the engine with an injected clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from dialogue_driver import Chat
+from test_engine import onboard_de
+
+from bot.core.content import Content
+from bot.core.engine import DialogueEngine
+from bot.core.messages import Reply, ReplyKind
+from storage import InMemoryUserRepository
+
+
+class Clock:
+    """A settable clock (Friday 2026-11-27 09:00 UTC to start with)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class RecordingHooks:
+    """Reminder hooks that record their calls together with what was stored at that moment."""
+
+    def __init__(self, repository: InMemoryUserRepository) -> None:
+        self.repository = repository
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def _stored_due(self, user_id: str) -> Any:
+        doc = self.repository.get(user_id)
+        return None if doc is None or doc.get("reminder") is None else doc["reminder"]["next_due"]
+
+    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
+        self.calls.append(("expect", user_id, self._stored_due(user_id)))
+
+    def reschedule(self, user_id: str) -> None:
+        self.calls.append(("reschedule", user_id, self._stored_due(user_id)))
+
+    def forget(self, user_id: str) -> None:
+        self.calls.append(("forget", user_id, self._stored_due(user_id)))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def repo() -> InMemoryUserRepository:
+    return InMemoryUserRepository()
+
+
+@pytest.fixture
+def hooks(repo: InMemoryUserRepository) -> RecordingHooks:
+    return RecordingHooks(repo)
+
+
+@pytest.fixture
+def engine(
+    content: Content, repo: InMemoryUserRepository, clock: Clock, hooks: RecordingHooks
+) -> DialogueEngine:
+    return DialogueEngine(content, repo, clock=clock, reminders=hooks)
+
+
+@pytest.fixture
+def planned(engine: DialogueEngine) -> Chat:
+    """A German user with a plan: LinkedIn kept, Xing and TikTok dropped."""
+    chat = Chat(engine, "anna", language_hint="de")
+    onboard_de(chat)
+    chat.press("Zeig mir meinen Plan 🎯")
+    return chat
+
+
+def schedule_friday_0830(chat: Chat) -> None:
+    chat.press("⏰ Wöchentlichen Check-in einrichten")
+    assert "An welchem Tag" in chat.question_text
+    chat.press("Freitag")
+    chat.send("8:30")
+    chat.send("Hamburg")
+
+
+def test_setting_up_the_weekly_checkin(
+    planned: Chat, repo: InMemoryUserRepository, hooks: RecordingHooks
+) -> None:
+    schedule_friday_0830(planned)
+    assert "Check-in eingerichtet: jeden Freitag um 08:30 (Berlin)" in planned.text
+    assert "Der nächste kommt am 04.12.2026 um 08:30" in planned.text  # today's 08:30 has passed
+    reminder = repo.get("anna")["reminder"]  # type: ignore[index]
+    assert (reminder["weekday"], reminder["time"], reminder["zone"]) == (
+        4,
+        "08:30",
+        "Europe/Berlin",
+    )
+    assert reminder["next_due"] == "2026-12-04T07:30:00+00:00"
+    # The reminder side heard of it before and after the save (index ordering).
+    assert hooks.calls == [
+        ("expect", "anna", None),
+        ("reschedule", "anna", "2026-12-04T07:30:00+00:00"),
+    ]
+    planned.send("/settings")
+    assert "jeden Freitag um 08:30 (Berlin)" in planned.question_text
+
+
+def test_time_and_zone_typos_get_a_hint(planned: Chat) -> None:
+    planned.press("⏰ Wöchentlichen Check-in einrichten")
+    planned.press("Montag")
+    planned.send("25:99")
+    assert "Diese Uhrzeit verstehe ich nicht" in planned.text
+    planned.press("07:00")
+    planned.send("Atlantis")
+    assert "Diese Stadt oder Zeitzone kenne ich nicht" in planned.text
+    planned.press("New York")
+    assert "jeden Montag um 07:00 (New York)" in planned.text
+
+
+def test_back_out_of_the_side_flow_returns_to_the_plan(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.press("⏰ Wöchentlichen Check-in einrichten")
+    planned.press("⬅️ Zurück")
+    assert "Das ist dein Plan" in planned.question_text
+    planned.send("/settings")
+    planned.send("/cancel")
+    assert "Abgebrochen" in planned.text
+    assert "Das ist dein Plan" in planned.question_text
+    assert repo.get("anna")["reminder"] is None  # type: ignore[index]
+
+
+def do_checkin(
+    chat: Chat, *, hours: str = "2", creep: str | None = None, energy: str = "4 🙂"
+) -> None:
+    chat.press("LinkedIn: ? antippen")
+    chat.press("Fertig (1) ✔️")
+    chat.send(hours)
+    if creep is None:
+        chat.press("Nein, alles draußen geblieben")
+    else:
+        chat.press(creep)
+        assert "Eins rein, eins raus" in chat.question_text
+        chat.press("Er fliegt wieder raus")
+    chat.press("Überspringen ⏭")
+    chat.press(energy)
+
+
+def test_a_whole_checkin_with_a_dropped_channel_creeping_back(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/checkin")
+    assert "Fokus-Check-in" in planned.question_text
+    planned.press("Fertig ✔️")
+    assert "Bitte bewerte jeden Kanal" in planned.text
+    planned.press("LinkedIn: ? antippen")
+    assert "LinkedIn: ✅ nach Plan" in [b.label for b in planned.buttons()]
+    planned.press("LinkedIn: ✅ nach Plan")
+    assert "LinkedIn: ◐ teilweise" in [b.label for b in planned.buttons()]
+    planned.press("Fertig (1) ✔️")
+    planned.send("3")
+    assert [b.label for b in planned.buttons()][:3] == [
+        "Xing",
+        "TikTok",
+        "Nein, alles draußen geblieben",
+    ]
+    planned.press("TikTok")
+    planned.press("Er fliegt wieder raus")
+    planned.send("Mein erster Beitrag mit <b>100 Likes</b>")
+    planned.press("5 🤩")
+    assert "Danke, dein Check-in für KW 48 ist gespeichert" in planned.text
+    assert "3 von 2 Std. geplant – mehr als geplant" in planned.text
+    record = repo.get("anna")["checkins"][0]  # type: ignore[index]
+    assert record["channels"] == {"linkedin": "partly"}
+    assert (record["hours"], record["creep"], record["audit"], record["energy"]) == (
+        3.0,
+        "tiktok",
+        "drop_again",
+        5,
+    )
+    assert record["win"] == "Mein erster Beitrag mit <b>100 Likes</b>"
+    assert record["week"] == "2026-W48"
+
+
+def test_checkin_needs_a_plan(engine: DialogueEngine) -> None:
+    chat = Chat(engine, "neu", language_hint="de")
+    chat.send("/start")
+    chat.send("/checkin")
+    assert "fehlen mir noch" in chat.text
+
+
+def test_the_reminder_offers_start_snooze_and_skip(
+    planned: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    replies = engine.checkin_reminder("anna", week="2026-W48")
+    assert len(replies) == 1 and replies[0].kind is ReplyKind.QUESTION
+    assert "Zeit für deinen Fokus-Check-in (KW 48)" in replies[0].text
+    labels = [b.label for row in replies[0].buttons for b in row]
+    assert labels == [
+        "▶️ Check-in starten",
+        "⏰ In 1 Stunde",
+        "🌙 Heute Abend",
+        "📅 Morgen",
+        "⏭ Diese Woche auslassen",
+    ]
+    planned.question = replies[0]
+    planned.press("🌙 Heute Abend")
+    assert "erinnere dich um 19:00" in planned.text
+    reminder = repo.get("anna")["reminder"]  # type: ignore[index]
+    assert reminder["snoozed_until"] == "2026-11-27T18:00:00+00:00"  # 19:00 Berlin (CET)
+    assert reminder["snoozed_week"] == "2026-W48"
+
+    clock.now += timedelta(hours=9)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48", snooze=True)[0]
+    planned.press("📅 Morgen")
+    assert "morgen um 08:30" in planned.text
+    assert repo.get("anna")["reminder"]["snoozed_until"] == "2026-11-28T07:30:00+00:00"  # type: ignore[index]
+
+    planned.question = engine.checkin_reminder("anna", week="2026-W48", snooze=True)[0]
+    planned.press("⏭ Diese Woche auslassen")
+    assert "diese Woche lassen wir aus" in planned.text
+    stored = repo.get("anna")
+    assert stored is not None
+    assert stored["reminder"]["skipped_week"] == "2026-W48"
+    assert stored["reminder"]["snoozed_until"] is None
+    assert stored["pending_checkin"] is None
+
+
+def test_a_button_from_last_weeks_reminder_is_out_of_date(
+    planned: Chat, engine: DialogueEngine, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    old = engine.checkin_reminder("anna", week="2026-W47")[0]
+    clock.now += timedelta(days=7)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
+    planned.press_data(old.buttons[0][0].data)
+    assert "nicht mehr aktuell" in planned.text
+    assert "KW 48" in planned.question_text
+
+
+def test_a_checkin_answered_days_late_counts_for_its_week_and_says_so(
+    planned: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
+    clock.now += timedelta(days=4)  # Tuesday of the next week
+    planned.press("▶️ Check-in starten")
+    do_checkin(planned)
+    assert "KW 48 ist gespeichert" in planned.text
+    assert "(nachgetragen)" in planned.text
+    assert repo.get("anna")["checkins"][-1]["week"] == "2026-W48"  # type: ignore[index]
+
+
+def test_an_unfinished_checkin_is_replaced_by_the_next_reminder(
+    planned: Chat, engine: DialogueEngine, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
+    planned.press("▶️ Check-in starten")
+    clock.now += timedelta(days=7)
+    reply = engine.checkin_reminder("anna", week="2026-W49")[0]
+    assert "Der Check-in von letzter Woche ist unvollständig geblieben" in reply.text
+
+
+def test_streak_history_and_advice(planned: Chat, engine: DialogueEngine, clock: Clock) -> None:
+    planned.send("/history")
+    assert "Noch keine Check-ins" in planned.text
+    schedule_friday_0830(planned)
+    for _ in range(2):
+        planned.question = engine.checkin_reminder("anna", week=week_now(clock))[0]
+        planned.press("▶️ Check-in starten")
+        do_checkin(planned, hours="6")
+        clock.now += timedelta(days=7)
+    assert "zwei Wochen in Folge über deinem Zeitbudget" in planned.text
+    assert "🔥 2 Wochen in Folge nach Plan" in planned.text
+    planned.send("/history")
+    assert "Serie: 2 Wochen nach Plan · 100 % nach Plan über 2 Check-ins" in planned.text
+    assert "KW 49/2026: 6 von 2 Std., Energie 4/5" in planned.text
+
+
+def week_now(clock: Clock) -> str:
+    year, week, _ = clock.now.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def test_settings_pause_resume_and_language(planned: Chat, repo: InMemoryUserRepository) -> None:
+    planned.send("/settings")
+    planned.press("🏖 Pause (Urlaub)")
+    planned.press("2 Wochen")
+    assert "noch keinen Check-in eingerichtet" in planned.text
+    schedule_friday_0830(planned)
+    planned.send("/settings")
+    planned.press("🏖 Pause (Urlaub)")
+    planned.press("2 Wochen")
+    assert "Pause bis 11.12.2026" in planned.text
+    assert repo.get("anna")["reminder"]["paused_until"] == "2026-12-11"  # type: ignore[index]
+    planned.send("/settings")
+    assert "pausiert bis 2026-12-11" in planned.question_text
+    planned.press("▶️ Pause beenden")
+    assert "Pause beendet" in planned.text
+    assert repo.get("anna")["reminder"]["paused_until"] is None  # type: ignore[index]
+    planned.send("/settings")
+    planned.press("🌐 Sprache")
+    planned.press("English")
+    assert "from now on I will speak English" in planned.text
+    assert "This is your plan" in planned.question_text
+
+
+def test_reminder_for_users_who_cannot_get_one_is_empty(
+    engine: DialogueEngine, repo: InMemoryUserRepository
+) -> None:
+    assert engine.checkin_reminder("nobody", week="2026-W48") == []
+    chat = Chat(engine, "halfway", language_hint="de")
+    chat.send("/start")
+    assert engine.checkin_reminder("halfway", week="2026-W48") == []
+
+
+def test_start_reactivates_a_user_who_had_blocked_the_bot(
+    planned: Chat, repo: InMemoryUserRepository, hooks: RecordingHooks
+) -> None:
+    schedule_friday_0830(planned)
+    document = repo.get("anna")
+    assert document is not None
+    document["active"] = False
+    repo.put("anna", document)
+    hooks.calls.clear()
+    planned.send("/start")
+    assert repo.get("anna")["active"] is True  # type: ignore[index]
+    assert [c[0] for c in hooks.calls] == ["expect", "reschedule"]
+
+
+def test_delete_tells_the_reminder_side(planned: Chat, hooks: RecordingHooks) -> None:
+    planned.send("/delete")
+    planned.press("Ja, alles löschen")
+    assert hooks.calls[-1][:2] == ("forget", "anna")
+
+
+def test_checkin_in_english(engine: DialogueEngine) -> None:
+    chat = Chat(engine, "ben", language_hint="en")
+    chat.send("/start")
+    chat.press("Continue ➡️")
+    chat.press("Instagram", "Done (1) ✔️")
+    chat.send("4")
+    chat.press("Consumers under 30 (Gen Z)", "Done (1) ✔️")
+    chat.press("Awareness/visibility", "Done (1) ✔️")
+    chat.press("On my own")
+    chat.press("None – no pressure")
+    chat.press("Show me my plan 🎯")
+    chat.send("/checkin")
+    assert "Focus check-in" in chat.question_text
+    for button in [b for b in chat.buttons() if b.label.endswith("? tap")]:
+        chat.press_data(button.data)
+    chat.press(next(b.label for b in chat.buttons() if b.label.startswith("Done")))
+    chat.press("3 h")
+    chat.press("Skip ⏭")
+    chat.press("3 😐")
+    assert "your check-in for week 48 is saved" in chat.text
+    replies: list[Reply] = chat.replies
+    assert replies[-1].kind is ReplyKind.INFO
