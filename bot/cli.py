@@ -1,4 +1,4 @@
-"""``focus-coach``: the one entry point (``chat``, ``check``), also as ``python -m bot``."""
+"""``focus-coach``: the one entry point (``chat``, ``run``, ``check``); also ``python -m bot``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ __all__ = ["main"]
 EXIT_OK = 0
 EXIT_BROKEN_CONTENT = 1
 EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
 
 
 def _system_language() -> str:
@@ -67,6 +68,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where answers are stored (default: your user data folder; env FOCUS_COACH_DATA_DIR)",
     )
     _add_common(chat)
+    run = commands.add_parser(
+        "run", help="run the Telegram bot with long polling (needs TELEGRAM_BOT_TOKEN)"
+    )
+    run.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where answers are stored (default: your user data folder; env FOCUS_COACH_DATA_DIR)",
+    )
+    run.add_argument(
+        "--base-url",
+        default=None,
+        help="Bot API server to use, e.g. a local one: http://127.0.0.1:8081/bot "
+        "(env TELEGRAM_BASE_URL; default https://api.telegram.org/bot)",
+    )
+    _add_common(run)
     check = commands.add_parser("check", help="validate flows, templates and rules in prompts/")
     check.add_argument("--mermaid", action="store_true", help="also print each flow as Mermaid")
     _add_common(check)
@@ -135,6 +152,58 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
     return EXIT_OK
 
 
+def _run(settings: Settings, *, base_url: str | None) -> int:
+    from bot.config import ConfigError, TelegramSettings
+
+    try:
+        telegram = TelegramSettings.resolve(base_url=base_url)
+    except ConfigError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+    from bot.core.checker import load_content
+    from bot.core.engine import DialogueEngine
+    from bot.core.flows import FlowError
+    from bot.telegram import BotApiUnreachableError, TokenRejectedError, run_bot
+    from storage import StorageError, open_repository
+
+    try:
+        content = load_content(settings.prompts_dir)
+    except FlowError as error:
+        print(
+            "focus-coach: the coaching content is broken, so the bot does not start:",
+            file=sys.stderr,
+        )
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Run `focus-coach check` after fixing it.", file=sys.stderr)
+        return EXIT_BROKEN_CONTENT
+    try:
+        repository = open_repository(settings.data_dir)
+    except StorageError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        run_bot(telegram, DialogueEngine(content, repository))
+    except TokenRejectedError:
+        print(
+            "focus-coach: Telegram rejected the bot token (it is wrong or was revoked). Copy it "
+            "again from @BotFather (/mybots, API Token) into TELEGRAM_BOT_TOKEN or the file "
+            "named by TELEGRAM_BOT_TOKEN_FILE.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except BotApiUnreachableError as error:
+        print(
+            f"focus-coach: cannot reach the Bot API at {telegram.base_url}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    finally:
+        repository.close()
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``focus-coach`` command line."""
     args = _build_parser().parse_args(argv)
@@ -143,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "check":
         return _check(settings, mermaid=args.mermaid)
+    if args.command == "run":
+        return _run(settings, base_url=args.base_url)
     return _chat(settings, lang=args.lang)
 
 

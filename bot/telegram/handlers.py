@@ -1,0 +1,174 @@
+"""Thin Telegram handlers: update -> engine -> renderer, one user's updates at a time.
+
+No dialogue logic lives here. The engine is synchronous and touches the disk, so it runs in a
+worker thread; the per-user lock keeps one user's updates in arrival order while other users
+are served at the same time (the repository is safe for different users in different threads).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    Bot,
+    Chat,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+    User,
+)
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.core.engine import DialogueEngine
+from bot.core.messages import Inbound
+from bot.telegram.inbound import button_inbound, message_inbound
+from bot.telegram.locks import KeyedLocks
+from bot.telegram.render import ReplyRenderer
+
+__all__ = ["CoachHandlers"]
+
+log = logging.getLogger(__name__)
+
+GROUP_NOTE = "telegram/group_only"
+TEXT_ONLY = "telegram/text_only"
+FAILED = "telegram/failed"
+OPEN_PRIVATE_LABEL = "telegram_open_private"
+
+_PRESENT = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER})
+
+
+class CoachHandlers:
+    """The callbacks the application registers; they share the engine, locks and renderer."""
+
+    def __init__(self, engine: DialogueEngine, *, renderer: ReplyRenderer | None = None) -> None:
+        """Serve ``engine``'s dialogue."""
+        self.engine = engine
+        self.texts = engine.content.texts
+        self.renderer = renderer or ReplyRenderer()
+        self.locks = KeyedLocks()
+
+    # ---- private chat --------------------------------------------------------------------
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Pass a private text message or command to the engine and show its replies."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        inbound = message_inbound(message, bot_username=context.bot.username)
+        if inbound is None:
+            return  # a command for another bot
+        await self._converse(context.bot, user, message.chat_id, inbound, pressed=None)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer the tap at once, then pass the press to the engine (private chats only)."""
+        query, user, inbound = update.callback_query, update.effective_user, button_inbound(update)
+        if query is None or user is None or inbound is None:
+            return
+        # Answered concurrently (the spinner stops) while earlier updates of this user finish;
+        # creating the task does not yield, so this update keeps its place in the lock queue.
+        answering = asyncio.create_task(self._answer_query(update))
+        try:
+            message = query.message
+            if message is not None and message.chat.type == Chat.PRIVATE:
+                await self._converse(
+                    context.bot, user, message.chat.id, inbound, pressed=message.message_id
+                )
+        finally:
+            await answering
+
+    async def on_other_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Tell a user who sent a photo, sticker, voice ... that only text and buttons work."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        async with self.locks.hold(str(user.id)):
+            lang = await self._language(user)
+            await context.bot.send_message(message.chat_id, self.texts.render(lang, TEXT_ONLY))
+
+    async def _converse(
+        self, bot: Bot, user: User, chat_id: int, inbound: Inbound, *, pressed: int | None
+    ) -> None:
+        user_id = str(user.id)
+        async with self.locks.hold(user_id):
+            replies = await asyncio.to_thread(
+                self.engine.handle, user_id, inbound, language_hint=user.language_code
+            )
+            await self.renderer.show(bot, chat_id, replies, pressed=pressed)
+
+    async def _answer_query(self, update: Update) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        try:
+            await query.answer()
+        except TelegramError as error:
+            # Too old (Telegram allows ~15 s), already answered or a network hiccup: only the
+            # spinner is affected, the reply itself still comes.
+            log.info("cannot answer button press %s (%s)", query.id, error)
+
+    async def _language(self, user: User) -> str:
+        return await asyncio.to_thread(
+            self.engine.language, str(user.id), language_hint=user.language_code
+        )
+
+    # ---- groups and membership -----------------------------------------------------------
+    async def on_group_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer a command in a group: the coach works in a private chat."""
+        message, user = update.message, update.effective_user
+        if message is None or user is None:
+            return
+        if message_inbound(message, bot_username=context.bot.username) is None:
+            return  # meant for another bot in the group
+        await self._send_group_note(context.bot, message.chat_id, user)
+
+    async def on_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Note a user blocking the bot; introduce the coach when added to a group."""
+        change = update.my_chat_member
+        if change is None:
+            return
+        old, new = change.old_chat_member.status, change.new_chat_member.status
+        if change.chat.type == Chat.PRIVATE:
+            # Only logged for now; the check-in feature will mark such users inactive.
+            if new == ChatMember.BANNED:
+                log.info("user %s blocked the bot", change.chat.id)
+            elif old == ChatMember.BANNED:
+                log.info("user %s unblocked the bot", change.chat.id)
+            return
+        if new in _PRESENT and old not in _PRESENT:
+            await self._send_group_note(context.bot, change.chat.id, change.from_user)
+
+    async def _send_group_note(self, bot: Bot, chat_id: int, user: User) -> None:
+        async with self.locks.hold(str(user.id)):
+            lang = await self._language(user)
+        markup = None
+        if bot.username:
+            button = InlineKeyboardButton(
+                self.texts.label(lang, OPEN_PRIVATE_LABEL), url=f"https://t.me/{bot.username}"
+            )
+            markup = InlineKeyboardMarkup([[button]])
+        await bot.send_message(chat_id, self.texts.render(lang, GROUP_NOTE), reply_markup=markup)
+
+    # ---- errors --------------------------------------------------------------------------
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a failed update; tell the user in a private chat when the fault is ours."""
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        if isinstance(error, Forbidden):
+            log.warning("update %s: reply not delivered: %s", update_id, error)
+            return
+        log.error("update %s failed", update_id, exc_info=error)
+        if isinstance(error, TelegramError) or not isinstance(update, Update):
+            return  # a Telegram or network problem: another message would likely fail too
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or chat.type != Chat.PRIVATE:
+            return
+        # No storage read here: storage may be what failed.
+        lang = self.engine.content.pick_language(user.language_code if user else None)
+        try:
+            await context.bot.send_message(chat.id, self.texts.render(lang, FAILED))
+        except TelegramError as send_error:
+            log.warning(
+                "update %s: could not tell the user about the failure: %s", update_id, send_error
+            )

@@ -1,0 +1,49 @@
+"""Telegram updates -> the engine's neutral inbound messages."""
+
+from __future__ import annotations
+
+import re
+
+from telegram import Message, MessageEntity, Update
+
+from bot.core.messages import ButtonPress, Command, Inbound, TextMessage
+
+__all__ = ["button_inbound", "message_inbound", "parse_command"]
+
+# "/name" or "/name@bot", then anything (args may follow a space or a line break).
+_COMMAND = re.compile(r"/(\S+)(.*)", re.DOTALL)
+
+
+def parse_command(text: str, *, bot_username: str | None) -> Command | None:
+    """``/Name@bot args`` -> ``Command("name", "args")``; None if addressed to another bot."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    name, _, target = match.group(1).partition("@")
+    if target and (bot_username is None or target.lower() != bot_username.lower()):
+        return None
+    return Command(name=name.lower(), args=match.group(2).strip())
+
+
+def _starts_with_command(message: Message) -> bool:
+    return any(
+        entity.type == MessageEntity.BOT_COMMAND and entity.offset == 0
+        for entity in message.entities
+    )
+
+
+def message_inbound(message: Message, *, bot_username: str | None) -> Inbound | None:
+    """A text message as a command or free text; None for non-text or another bot's command."""
+    if message.text is None:
+        return None
+    if _starts_with_command(message):
+        return parse_command(message.text, bot_username=bot_username)
+    return TextMessage(text=message.text)
+
+
+def button_inbound(update: Update) -> ButtonPress | None:
+    """A button press; the data is opaque here (the engine decodes and checks it)."""
+    query = update.callback_query
+    if query is None:
+        return None
+    return ButtonPress(data=query.data or "")

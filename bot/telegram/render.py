@@ -1,0 +1,148 @@
+"""The engine's replies -> Telegram messages: send, edit in place, split, attach files.
+
+Presentation only: which message a reply edits and what is sent follows from ``Reply`` itself.
+The renderer remembers the message that carries each chat's current question, so that a typed
+answer can rewrite it and a superseded question loses its (now outdated) buttons.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest
+
+from bot.core.messages import Button, Reply, ReplyKind
+from bot.telegram.splitting import (
+    MAX_CAPTION_LENGTH,
+    MAX_MESSAGE_LENGTH,
+    split_html,
+    visible_length,
+)
+
+__all__ = ["ReplyRenderer", "keyboard"]
+
+log = logging.getLogger(__name__)
+
+_NOT_MODIFIED = "message is not modified"
+# Chats whose question message is remembered; the oldest are forgotten first. Forgetting only
+# means a typed answer is not echoed on its question (the user's own message shows it).
+_REMEMBERED_CHATS = 50_000
+
+
+def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+    """Inline keyboard for the engine's button rows; None when there are none."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
+            for row in rows
+        ]
+    )
+
+
+class ReplyRenderer:
+    """Shows replies in a chat; calls for one chat must not overlap (the per-user lock)."""
+
+    def __init__(self, *, remembered_chats: int = _REMEMBERED_CHATS) -> None:
+        """Start without any known question message."""
+        self._questions: OrderedDict[int, int] = OrderedDict()
+        self._remembered_chats = remembered_chats
+
+    def question_message(self, chat_id: int) -> int | None:
+        """Id of the message showing the chat's current question, if known."""
+        return self._questions.get(chat_id)
+
+    def _remember(self, chat_id: int, message_id: int) -> None:
+        self._questions[chat_id] = message_id
+        self._questions.move_to_end(chat_id)
+        while len(self._questions) > self._remembered_chats:
+            self._questions.popitem(last=False)
+
+    async def show(
+        self, bot: Bot, chat_id: int, replies: Sequence[Reply], *, pressed: int | None = None
+    ) -> None:
+        """Show ``replies``; ``pressed`` is the message whose button caused them, if any."""
+        superseded = {m for m in (pressed, self._questions.get(chat_id)) if m is not None}
+        settled: set[int] = set()  # edited, or found to be beyond editing
+        asked = False
+        for reply in replies:
+            if reply.document is not None:
+                await self._send_document(bot, chat_id, reply)
+                continue
+            if reply.edits_question:
+                target = pressed if pressed is not None else self._questions.get(chat_id)
+                if target is None and reply.kind is ReplyKind.ANSWERED:
+                    continue  # nothing known to rewrite; the user's own message shows the answer
+                if target is not None:
+                    settled.add(target)
+                    if await self._edit(bot, chat_id, target, reply):
+                        if reply.kind is ReplyKind.QUESTION:
+                            self._remember(chat_id, target)
+                        continue
+            message_id = await self._send(bot, chat_id, reply)
+            if reply.kind is ReplyKind.QUESTION:
+                self._remember(chat_id, message_id)
+                asked = True
+        if asked:
+            # A new question message replaced the old one; its buttons would only be outdated.
+            current = self._questions.get(chat_id)
+            for message_id in sorted(superseded - settled):
+                if message_id != current:
+                    await self._drop_keyboard(bot, chat_id, message_id)
+
+    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> int:
+        """Send the reply's text (in parts if long; buttons on the last); return its id."""
+        parts = split_html(reply.text, MAX_MESSAGE_LENGTH)
+        message_id = 0
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            message = await bot.send_message(
+                chat_id, part, reply_markup=keyboard(reply.buttons) if last else None
+            )
+            message_id = message.message_id
+        return message_id
+
+    async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
+        """Rewrite a message with the reply; False if it cannot be (then send a new one)."""
+        if len(split_html(reply.text, MAX_MESSAGE_LENGTH)) > 1:
+            return False
+        try:
+            await bot.edit_message_text(
+                reply.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=keyboard(reply.buttons),
+            )
+        except BadRequest as error:
+            if _NOT_MODIFIED in error.message.lower():
+                return True  # a repeated tap: the message already shows this
+            # Deleted, too old to edit (48 h) or otherwise gone: the reply still gets through.
+            log.info("cannot edit message %s in chat %s (%s)", message_id, chat_id, error)
+            return False
+        return True
+
+    async def _drop_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+        try:
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+        except BadRequest as error:
+            # Already without buttons, deleted or too old: nothing left to tidy.
+            log.debug("cannot remove buttons of message %s (%s)", message_id, error)
+
+    async def _send_document(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+        """Send the file with the text as its caption, or after it when too long for one."""
+        document = reply.document
+        if document is None:
+            raise ValueError("reply has no document")
+        fits = bool(reply.text) and visible_length(reply.text) <= MAX_CAPTION_LENGTH
+        await bot.send_document(
+            chat_id,
+            document.content,
+            filename=document.filename,
+            caption=reply.text if fits else None,
+        )
+        if reply.text and not fits:
+            await self._send(bot, chat_id, Reply(text=reply.text))
