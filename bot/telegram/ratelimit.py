@@ -1,0 +1,393 @@
+"""Outbound rate limiting: replies to people chatting go ahead of the weekly check-in fan-out.
+
+Telegram allows about 30 messages per second overall and about one per second in one chat, and
+answers 429 with ``retry_after`` when a bot sends faster. PTB's ``AIORateLimiter`` does not retry
+by default, has no per-private-chat limit and pauses *every* request on a 429, so a weekly
+fan-out would make the coach unresponsive to someone in the middle of a dialogue (design.md 4).
+
+``PriorityRateLimiter`` keeps two queues, INTERACTIVE (the default) and BROADCAST (chosen per call
+with ``rate_limit_args={"broadcast": True}``), in front of one shared budget:
+
+* Global budget: ``overall_per_second`` permits per second. A permit is held while its request is
+  in flight and for one window after the answer arrived, so no window of *arrivals at Telegram*
+  can hold more than the budget, whatever the network jitter. Broadcasts are also spaced
+  ``1 / overall_per_second`` apart, so they never burst and a reply waits at most one spacing.
+* Whenever both classes wait, a free permit goes to INTERACTIVE first.
+* Per chat: a broadcast waits until ``per_chat_interval`` has passed since the last answer to
+  that chat (of either class); interactive replies are never held per chat.
+* A 429 is waited out and retried up to ``max_retries`` times. A 429 on a broadcast pauses only
+  broadcasts; one on a reply pauses everything (then the bot itself is over its limits).
+* Requests that do not send messages (getUpdates, answerCallbackQuery, getMe, setMyCommands,
+  sendChatAction, ...) pass straight through, so button presses are answered at once.
+
+All bookkeeping runs synchronously on the event loop (no locks, no polling); a single timer
+wakes the queues when a permit frees up, a pause ends or the next broadcast is due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dtm
+import enum
+import logging
+import warnings
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
+
+__all__ = [
+    "PriorityRateLimiter",
+    "RateLimitStats",
+    "RequestClass",
+    "is_sending_method",
+    "retry_after_seconds",
+]
+
+log = logging.getLogger(__name__)
+
+JSONDict = dict[str, Any]
+ApiResult = bool | JSONDict | list[JSONDict]
+ApiCallback = Callable[..., Coroutine[Any, Any, ApiResult]]
+
+# Bot API methods that put a message into a chat (or change one) and so count against
+# Telegram's message limits; everything else passes through unthrottled.
+_SENDING_PREFIXES = ("send", "copyMessage", "forwardMessage", "editMessage", "stopPoll")
+_NOT_SENDING = frozenset({"sendChatAction"})
+# Chat gates are forgotten lazily once this many exist (one per chat written to recently).
+_GATE_PRUNE_THRESHOLD = 1024
+
+
+class RequestClass(enum.Enum):
+    """Who is waiting for a request: a person in a dialogue, or nobody in particular."""
+
+    INTERACTIVE = "interactive"
+    BROADCAST = "broadcast"
+
+
+@dataclass
+class RateLimitStats:
+    """Counters for benchmarks and logs (a snapshot; the limiter keeps counting)."""
+
+    sent: int = 0
+    """Sending requests that Telegram accepted."""
+    retried: int = 0
+    """429 answers that were waited out and retried."""
+    waited_seconds: float = 0.0
+    """Time sending requests spent held back (queue, per-chat gap, 429 pause), summed."""
+    passed_through: int = 0
+    """Requests that are not sending messages and skipped the limiter."""
+
+
+def is_sending_method(endpoint: str) -> bool:
+    """Whether a Bot API method sends or edits a message and so counts against the limits."""
+    return endpoint.startswith(_SENDING_PREFIXES) and endpoint not in _NOT_SENDING
+
+
+def retry_after_seconds(error: RetryAfter) -> float:
+    """Seconds Telegram asked to wait, whether PTB gives an int or a timedelta (PTB_TIMEDELTA)."""
+    # Without PTB_TIMEDELTA, PTB 22 returns an int and warns that it will become a timedelta;
+    # both shapes are handled here, so the warning carries no news for this caller.
+    with warnings.catch_warnings(action="ignore", category=PTBDeprecationWarning):
+        value = error.retry_after
+    if isinstance(value, dtm.timedelta):
+        return value.total_seconds()
+    return float(value)
+
+
+def _chat_key(data: JSONDict) -> int | str | None:
+    """The chat a request goes to, with numeric strings read as ids (``"42"`` is chat 42)."""
+    chat_id = data.get("chat_id")
+    if chat_id is None or isinstance(chat_id, int):
+        return chat_id
+    text = str(chat_id)
+    try:
+        return int(text)
+    except ValueError:
+        return text  # an @username of a channel
+
+
+@dataclass
+class _ChatGate:
+    """Serialises broadcasts to one chat and remembers when the next one may go."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    ready_at: float = 0.0
+    holders: int = 0
+
+
+class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    """Rate limiter for ``ExtBot``: interactive replies first, broadcasts throttled per chat.
+
+    Args:
+        overall_per_second: Sending requests per second for the whole bot, both classes
+            together; 0 switches the global budget off.
+        per_chat_interval: Seconds between broadcasts to one chat; 0 switches it off.
+        max_retries: How often a request answered with 429 is retried before the
+            ``RetryAfter`` is raised to the caller.
+    """
+
+    def __init__(
+        self,
+        overall_per_second: float = 30.0,
+        per_chat_interval: float = 1.0,
+        max_retries: int = 3,
+    ) -> None:
+        if overall_per_second < 0 or per_chat_interval < 0 or max_retries < 0:
+            raise ValueError("rate limits and max_retries must not be negative")
+        # Below one request per second the window stretches so that one permit still exists.
+        self._permits = max(1, int(overall_per_second)) if overall_per_second else 0
+        self._window = self._permits / overall_per_second if overall_per_second else 0.0
+        self._spacing = 1 / overall_per_second if overall_per_second else 0.0
+        self._per_chat_interval = per_chat_interval
+        self._max_retries = max_retries
+        self._stats = RateLimitStats()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._queues: dict[RequestClass, deque[asyncio.Future[None]]] = {
+            cls: deque() for cls in RequestClass
+        }
+        self._paused_until = dict.fromkeys(RequestClass, 0.0)
+        self._in_flight = 0
+        self._cooling: deque[float] = deque()  # when the permits of answered requests free up
+        self._next_broadcast_at = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._gates: dict[int | str, _ChatGate] = {}
+        self._prune_gates_at = _GATE_PRUNE_THRESHOLD
+        self._closed = False
+
+    @property
+    def stats(self) -> RateLimitStats:
+        """A snapshot of the counters."""
+        return replace(self._stats)
+
+    async def initialize(self) -> None:
+        """Start afresh after a shutdown (called by ``ExtBot.initialize``)."""
+        if self._closed:
+            self._reset()
+
+    async def shutdown(self) -> None:
+        """Stop the timer and fail requests still queued: the bot is going away."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        for queue in self._queues.values():
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_exception(RuntimeError("the rate limiter was shut down"))
+
+    async def process_request(  # noqa: PLR0917 (the signature is PTB's)
+        self,
+        callback: ApiCallback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> ApiResult:
+        """Send ``callback(*args, **kwargs)`` when the limits allow; retry after a 429.
+
+        Args:
+            callback: PTB's coroutine function that makes the HTTP request.
+            args: Its positional arguments.
+            kwargs: Its keyword arguments.
+            endpoint: The Bot API method, e.g. ``"sendMessage"``.
+            data: The method's parameters (``chat_id`` selects the per-chat gap).
+            rate_limit_args: ``{"broadcast": True}`` for a broadcast; anything else is a reply.
+        """
+        if not is_sending_method(endpoint):
+            self._stats.passed_through += 1
+            return await callback(*args, **kwargs)
+        broadcast = bool(rate_limit_args and rate_limit_args.get("broadcast"))
+        request_class = RequestClass.BROADCAST if broadcast else RequestClass.INTERACTIVE
+        chat = _chat_key(data)
+        if broadcast and chat is not None and self._per_chat_interval > 0:
+            async with self._chat_turn(chat):
+                return await self._send(request_class, chat, callback, args, kwargs)
+        return await self._send(request_class, chat, callback, args, kwargs)
+
+    # --- one request, with retries -----------------------------------------------------------
+
+    async def _send(
+        self,
+        request_class: RequestClass,
+        chat: int | str | None,
+        callback: ApiCallback,
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> ApiResult:
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            queued_at = loop.time()
+            # A retry is older than anything queued behind it, so it goes to the front.
+            await self._acquire(request_class, front=attempt > 0)
+            self._stats.waited_seconds += loop.time() - queued_at
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as error:
+                delay = retry_after_seconds(error)
+                self._pause(request_class, delay)
+                if attempt >= self._max_retries:
+                    log.warning(
+                        "429 on a %s request after %d retries; giving up",
+                        request_class.value,
+                        attempt,
+                    )
+                    raise
+                log.info("429 on a %s request; retrying in %.1f s", request_class.value, delay)
+                self._stats.retried += 1
+                attempt += 1
+                continue
+            finally:
+                self._release(chat)
+            self._stats.sent += 1
+            return result
+
+    def _pause(self, request_class: RequestClass, seconds: float) -> None:
+        """Hold back broadcasts (a 429 on a reply: everything) for ``seconds``."""
+        until = asyncio.get_running_loop().time() + seconds
+        paused = (
+            (RequestClass.BROADCAST,)
+            if request_class is RequestClass.BROADCAST
+            else (RequestClass.INTERACTIVE, RequestClass.BROADCAST)
+        )
+        for cls in paused:
+            self._paused_until[cls] = max(self._paused_until[cls], until)
+        self._pump()
+
+    # --- the global budget -------------------------------------------------------------------
+
+    async def _acquire(self, request_class: RequestClass, *, front: bool) -> None:
+        """Wait for a permit of the global budget, in priority order."""
+        if self._closed:
+            raise RuntimeError("the rate limiter was shut down")
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._queues[request_class]
+        if front:
+            queue.appendleft(waiter)
+        else:
+            queue.append(waiter)
+        self._pump()
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                # Granted, but the caller went away before sending: the permit is unused.
+                self._in_flight -= 1
+                self._pump()
+            raise
+
+    def _release(self, chat: int | str | None) -> None:
+        """An answer arrived: start the permit's cool-down and the chat's gap."""
+        now = asyncio.get_running_loop().time()
+        self._in_flight -= 1
+        if self._permits:
+            self._cooling.append(now + self._window)
+        if chat is not None and self._per_chat_interval > 0:
+            self._gate(chat).ready_at = now + self._per_chat_interval
+        self._pump()
+
+    def _has_free_permit(self) -> bool:
+        return not self._permits or self._in_flight + len(self._cooling) < self._permits
+
+    def _next_eligible(self, now: float) -> tuple[RequestClass, asyncio.Future[None]] | None:
+        """The waiter a free permit goes to now: replies first, then a due broadcast."""
+        for cls in RequestClass:  # INTERACTIVE is declared first
+            queue = self._queues[cls]
+            while queue and queue[0].done():  # cancelled while waiting
+                queue.popleft()
+            if not queue or now < self._paused_until[cls]:
+                continue
+            if cls is RequestClass.BROADCAST and now < self._next_broadcast_at:
+                continue
+            return cls, queue.popleft()
+        return None
+
+    def _pump(self) -> None:
+        """Hand out every permit that may go now, then arm the timer for the next change."""
+        if self._closed:
+            return
+        now = asyncio.get_running_loop().time()
+        while self._cooling and self._cooling[0] <= now:
+            self._cooling.popleft()
+        while self._has_free_permit():
+            chosen = self._next_eligible(now)
+            if chosen is None:
+                break
+            cls, waiter = chosen
+            self._in_flight += 1
+            if cls is RequestClass.BROADCAST:
+                self._next_broadcast_at = now + self._spacing
+            waiter.set_result(None)
+        self._arm_timer(now)
+
+    def _arm_timer(self, now: float) -> None:
+        """Wake up when the first blocked waiter could go (a completion pumps by itself)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        interactive = self._queues[RequestClass.INTERACTIVE]
+        broadcast = self._queues[RequestClass.BROADCAST]
+        if not interactive and not broadcast:
+            return
+        candidates: list[float] = []
+        if not self._has_free_permit():
+            if self._cooling:
+                candidates.append(self._cooling[0])
+        else:
+            if interactive:
+                candidates.append(self._paused_until[RequestClass.INTERACTIVE])
+            if broadcast:
+                candidates.append(
+                    max(self._paused_until[RequestClass.BROADCAST], self._next_broadcast_at)
+                )
+        wake_at = min((at for at in candidates if at > now), default=None)
+        if wake_at is not None:
+            self._timer = asyncio.get_running_loop().call_at(wake_at, self._pump)
+
+    # --- the per-chat gap for broadcasts -----------------------------------------------------
+
+    def _gate(self, chat: int | str) -> _ChatGate:
+        gate = self._gates.get(chat)
+        if gate is None:
+            if len(self._gates) >= self._prune_gates_at:
+                self._forget_idle_gates(asyncio.get_running_loop().time())
+            gate = self._gates[chat] = _ChatGate()
+        return gate
+
+    @contextlib.asynccontextmanager
+    async def _chat_turn(self, chat: int | str) -> AsyncIterator[None]:
+        """One broadcast to ``chat`` at a time, ``per_chat_interval`` after the last answer."""
+        loop = asyncio.get_running_loop()
+        gate = self._gate(chat)
+        gate.holders += 1
+        arrived = loop.time()
+        try:
+            async with gate.lock:
+                delay = gate.ready_at - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self._stats.waited_seconds += loop.time() - arrived
+                yield
+        finally:
+            gate.holders -= 1
+
+    def _forget_idle_gates(self, now: float) -> None:
+        """Drop gates nobody holds whose gap has passed, so memory follows recent chats only."""
+        idle = [
+            chat
+            for chat, gate in self._gates.items()
+            if gate.holders == 0 and gate.ready_at <= now
+        ]
+        for chat in idle:
+            del self._gates[chat]
+        self._prune_gates_at = max(_GATE_PRUNE_THRESHOLD, 2 * len(self._gates))
