@@ -23,6 +23,7 @@ from storage.lock import DataDirLock
 from storage.memory_repo import InMemoryUserRepository
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SCHEMA_KEY, Migration, SchemaMigrator
 from storage.repository import UserRepository
+from storage.schedule_index import ScheduleIndex
 from storage.tinydb_repo import TinyDBUserRepository
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "DataDirLock",
     "InMemoryUserRepository",
     "Migration",
+    "ScheduleIndex",
     "SchemaMigrator",
     "SchemaVersionError",
     "StorageError",

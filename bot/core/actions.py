@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.checkins import evaluate
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
-from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence, suggested_zone
+from bot.core.reminders import slot_of
+from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.templating import Condition
 
@@ -52,14 +53,6 @@ def default_reminder() -> dict[str, Any]:
         "sent_weeks": [],
         "missed_weeks": [],
     }
-
-
-def slot_of(reminder: dict[str, Any]) -> WeeklySlot:
-    """The weekly slot stored in a reminder block."""
-    hour, minute = (int(part) for part in str(reminder["time"]).split(":"))
-    return WeeklySlot(
-        weekday=int(reminder["weekday"]), time=time(hour, minute), zone=str(reminder["zone"])
-    )
 
 
 def _local(instant: datetime, zone: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from bot.core import confirmations as prompt
-from bot.core.actions import ACTIONS, ActionContext, slot_of
+from bot.core.actions import ACTIONS, ActionContext
 from bot.core.callbacks import Action, ButtonToken, decode
 from bot.core.checkins import evaluate
 from bot.core.coaching import FocusPlan, build_plan
@@ -35,6 +36,7 @@ from bot.core.messages import (
     TextMessage,
 )
 from bot.core.plan_answers import plan_input
+from bot.core.reminders import slot_of
 from bot.core.schedule import local_week_key, next_occurrence, parse_time_of_day, parse_zone
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import Condition
@@ -54,10 +56,13 @@ _MIN_SNOOZE = timedelta(minutes=30)
 
 
 class ReminderHooks(Protocol):
-    """What the engine tells the reminder side when a user's reminder block changes."""
+    """The reminder side (``bot.core.reminders.ReminderService``) as the engine sees it."""
 
-    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
-        """Called before the changed document is saved (so no due instant is ever missed)."""
+    def user_lock(self, user_id: str) -> AbstractContextManager[None]:
+        """Serialise the engine's and the dispatcher's read-modify-write of one document."""
+
+    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
+        """Called before a document with a changed reminder is saved (no due instant missed)."""
 
     def reschedule(self, user_id: str) -> None:
         """Called after the changed document is saved."""
@@ -69,7 +74,11 @@ class ReminderHooks(Protocol):
 class NoReminders:
     """Reminder hooks for transports without reminders (the terminal chat)."""
 
-    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
+    def user_lock(self, user_id: str) -> AbstractContextManager[None]:
+        """No dispatcher writes documents here: nothing to serialise with."""
+        return nullcontext()
+
+    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
         """Do nothing."""
 
     def reschedule(self, user_id: str) -> None:
@@ -108,12 +117,23 @@ class DialogueEngine:
         self, user_id: str, inbound: Inbound, *, language_hint: str | None = None
     ) -> list[Reply]:
         """Apply one inbound message for ``user_id`` and return the replies to show."""
-        user, before = self._load(user_id, language_hint)
-        if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
-            user.active = True  # they came back after blocking the bot: reminders resume
-        replies = self._dispatch(user, inbound)
-        self._save(user, before)
-        return replies
+        with self.reminders.user_lock(user_id):
+            user, before = self._load(user_id, language_hint)
+            if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
+                self._reactivate(user)
+            replies = self._dispatch(user, inbound)
+            self._save(user, before)
+            return replies
+
+    def _reactivate(self, user: UserState) -> None:
+        """They came back after blocking the bot: reminders resume from the next slot on."""
+        user.active = True
+        if user.reminder is not None:
+            # The weeks they were away are not "missed": start afresh at the next slot.
+            due = next_occurrence(slot_of(user.reminder), self.clock())
+            user.reminder.update(
+                next_due=due.isoformat(), sending=None, snoozed_until=None, snoozed_week=None
+            )
 
     def checkin_reminder(
         self,
@@ -125,6 +145,14 @@ class DialogueEngine:
         snooze: bool = False,
     ) -> list[Reply]:
         """Build (and record) the weekly check-in reminder; [] when there is nothing to send."""
+        with self.reminders.user_lock(user_id):
+            return self._checkin_reminder(
+                user_id, week=week, late=late, missed_weeks=missed_weeks, snooze=snooze
+            )
+
+    def _checkin_reminder(
+        self, user_id: str, *, week: str, late: bool, missed_weeks: Sequence[str], snooze: bool
+    ) -> list[Reply]:
         stored = self.repository.get(user_id)
         if stored is None:
             return []
@@ -182,10 +210,11 @@ class DialogueEngine:
             before.get("reminder") != after["reminder"]
             or before.get("active", True) != after["active"]
         )
-        if reminder_changed:
-            self.reminders.expect(user.user_id, user.reminder if user.active else None)
         user.updated_at = UserState.now_iso(self.clock())
-        self.repository.put(user.user_id, user.to_document())
+        document = user.to_document()
+        if reminder_changed:
+            self.reminders.before_update(user.user_id, document)
+        self.repository.put(user.user_id, document)
         if reminder_changed:
             self.reminders.reschedule(user.user_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,8 +37,11 @@ class RecordingHooks:
         doc = self.repository.get(user_id)
         return None if doc is None or doc.get("reminder") is None else doc["reminder"]["next_due"]
 
-    def expect(self, user_id: str, reminder: dict[str, Any] | None) -> None:
-        self.calls.append(("expect", user_id, self._stored_due(user_id)))
+    def user_lock(self, user_id: str) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
+        self.calls.append(("before_update", user_id, self._stored_due(user_id)))
 
     def reschedule(self, user_id: str) -> None:
         self.calls.append(("reschedule", user_id, self._stored_due(user_id)))
@@ -100,7 +104,7 @@ def test_setting_up_the_weekly_checkin(
     assert reminder["next_due"] == "2026-12-04T07:30:00+00:00"
     # The reminder side heard of it before and after the save (index ordering).
     assert hooks.calls == [
-        ("expect", "anna", None),
+        ("before_update", "anna", None),
         ("reschedule", "anna", "2026-12-04T07:30:00+00:00"),
     ]
     planned.send("/settings")
@@ -325,11 +329,21 @@ def test_start_reactivates_a_user_who_had_blocked_the_bot(
     document = repo.get("anna")
     assert document is not None
     document["active"] = False
+    document["reminder"]["next_due"] = "2026-10-02T06:30:00+00:00"  # weeks ago, while blocked
+    document["reminder"]["sending"] = {
+        "week": "2026-W40",
+        "claimed_at": "2026-10-02T06:30:00+00:00",
+    }
     repo.put("anna", document)
     hooks.calls.clear()
     planned.send("/start")
-    assert repo.get("anna")["active"] is True  # type: ignore[index]
-    assert [c[0] for c in hooks.calls] == ["expect", "reschedule"]
+    stored = repo.get("anna")
+    assert stored is not None
+    assert stored["active"] is True
+    # The blocked weeks are not "missed": the next regular slot after now applies.
+    assert stored["reminder"]["next_due"] == "2026-12-04T07:30:00+00:00"
+    assert stored["reminder"]["sending"] is None
+    assert [c[0] for c in hooks.calls] == ["before_update", "reschedule"]
 
 
 def test_delete_tells_the_reminder_side(planned: Chat, hooks: RecordingHooks) -> None:

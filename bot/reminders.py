@@ -1,0 +1,158 @@
+"""The asyncio side of weekly check-ins: one APScheduler job that ticks the ReminderService.
+
+One interval job for all users, not one cron job per user (design.md, section 4: 100,000 cron
+jobs cost 17-40 s and 350 MB, missed check-ins with the default misfire grace time and fired
+twice on a DST night). Each tick asks the service who is due, claims them in worker threads
+(the claim is a durable write), hands each claim to ``send`` (at most ``max_in_flight`` at once,
+the real sender rate-limits) and records the result. The service's in-flight set makes
+overlapping ticks harmless; ``max_instances=1`` makes them rare.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Final
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.core.reminders import Claim, ReminderService
+
+__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender"]
+
+logger = logging.getLogger(__name__)
+
+JOB_ID: Final = "weekly-check-ins"
+DEFAULT_MAX_IN_FLIGHT: Final = 64
+
+
+class SendResult(enum.Enum):
+    """What happened to one check-in message."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"  # Telegram 403: the user blocked the bot
+    FAILED = "failed"  # gave up after the sender's own retries
+
+
+Sender = Callable[[Claim], Awaitable[SendResult]]
+
+
+class Dispatcher:
+    """Ticks ``service`` every ``interval`` seconds and sends what it claims through ``send``."""
+
+    def __init__(
+        self,
+        service: ReminderService,
+        send: Sender,
+        *,
+        clock: Callable[[], datetime],
+        interval: float = 60.0,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+    ) -> None:
+        """Prepare; nothing runs before ``start``."""
+        if interval <= 0 or max_in_flight < 1:
+            raise ValueError("interval must be positive and max_in_flight at least 1")
+        self._service = service
+        self._send = send
+        self._clock = clock
+        self._interval = interval
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._ticks: set[asyncio.Task[object]] = set()
+        self._sends: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._scheduler: AsyncIOScheduler | None = None
+
+    @property
+    def scheduler(self) -> AsyncIOScheduler | None:
+        """The running APScheduler, if started."""
+        return self._scheduler
+
+    @property
+    def in_flight(self) -> int:
+        """Check-ins being claimed, sent or recorded right now (at most ``max_in_flight``)."""
+        return len(self._sends)
+
+    def start(self) -> None:
+        """Tick at once (catch-up after downtime), then every interval; needs a running loop."""
+        if self._scheduler is not None or self._stopping:
+            raise RuntimeError("the dispatcher can be started only once")
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(
+            self.tick,
+            IntervalTrigger(seconds=self._interval, timezone=UTC),
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # a late tick still runs: nothing is ever skipped
+            # APScheduler times its jobs by the real clock, whatever the injected one says.
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    async def shutdown(self) -> None:
+        """Stop ticking and wait for the sends in flight (claims not yet made are given back)."""
+        self._stopping = True
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            scheduler.pause()
+        while pending := self._ticks | self._sends:
+            await asyncio.wait(pending)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)  # its shutdown runs as a loop callback: let it happen
+
+    async def tick(self) -> None:
+        """Claim and send every due check-in; returns when they are all settled."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._ticks.add(task)
+        user_ids = self._service.due_users(self._clock())
+        handed = 0
+        mine: list[asyncio.Task[None]] = []
+        try:
+            for user_id in user_ids:
+                await self._slots.acquire()
+                if self._stopping:
+                    self._slots.release()
+                    break
+                send = asyncio.create_task(self._deliver(user_id))
+                self._sends.add(send)
+                send.add_done_callback(self._sends.discard)
+                mine.append(send)
+                handed += 1
+            if mine:
+                # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
+                await asyncio.wait(mine)
+        finally:
+            for user_id in user_ids[handed:]:
+                self._service.abandon(user_id)
+            if task is not None:
+                self._ticks.discard(task)
+
+    async def _deliver(self, user_id: str) -> None:
+        """Claim, send and record one check-in; holds one of the ``max_in_flight`` slots."""
+        try:
+            claim = await asyncio.to_thread(self._service.claim, user_id, self._clock())
+            if claim is None:
+                return
+            try:
+                result = await self._send(claim)
+            except Exception:
+                logger.exception("sending the check-in of %s failed", user_id)
+                result = SendResult.FAILED
+            if result is SendResult.SENT:
+                await asyncio.to_thread(self._service.confirm, claim)
+            elif result is SendResult.BLOCKED:
+                logger.info("%s blocked the bot: no more check-ins", user_id)
+                await asyncio.to_thread(self._service.mark_inactive, user_id)
+            else:
+                await asyncio.to_thread(self._service.release, claim)
+        except Exception:
+            logger.exception("the check-in of %s could not be recorded", user_id)
+        finally:
+            self._slots.release()
