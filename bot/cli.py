@@ -153,19 +153,23 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
 
 
 def _run(settings: Settings, *, base_url: str | None) -> int:
-    from bot.config import ConfigError, TelegramSettings
+    from bot.config import ConfigError, ReminderSettings, TelegramSettings
 
     try:
         telegram = TelegramSettings.resolve(base_url=base_url)
+        timing = ReminderSettings.resolve()
     except ConfigError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
         return EXIT_USAGE
 
+    from datetime import UTC, datetime
+
     from bot.core.checker import load_content
     from bot.core.engine import DialogueEngine
     from bot.core.flows import FlowError
+    from bot.core.reminders import ReminderService
     from bot.telegram import BotApiUnreachableError, TokenRejectedError, run_bot
-    from storage import StorageError, open_repository
+    from storage import ScheduleIndex, StorageError, open_repository
 
     try:
         content = load_content(settings.prompts_dir)
@@ -183,8 +187,16 @@ def _run(settings: Settings, *, base_url: str | None) -> int:
     except StorageError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    reminders = ReminderService(
+        repository, ScheduleIndex(settings.data_dir), grace=timing.grace, clock=clock
+    )
+    engine = DialogueEngine(content, repository, clock=clock, reminders=reminders)
     try:
-        run_bot(telegram, DialogueEngine(content, repository))
+        run_bot(telegram, engine, reminders=reminders, tick_seconds=timing.tick_seconds)
     except TokenRejectedError:
         print(
             "focus-coach: Telegram rejected the bot token (it is wrong or was revoked). Copy it "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -15,10 +16,13 @@ __all__ = [
     "BASE_URL_ENV",
     "DATA_DIR_ENV",
     "DEFAULT_BASE_URL",
+    "GRACE_HOURS_ENV",
     "PROMPTS_DIR_ENV",
+    "TICK_SECONDS_ENV",
     "TOKEN_ENV",
     "TOKEN_FILE_ENV",
     "ConfigError",
+    "ReminderSettings",
     "Settings",
     "TelegramSettings",
     "default_data_dir",
@@ -123,3 +127,37 @@ def _read_token(env: Mapping[str, str]) -> str:
             "@BotFather (/mybots, API Token)"
         )
     return token
+
+
+GRACE_HOURS_ENV = "FOCUS_COACH_GRACE_HOURS"
+TICK_SECONDS_ENV = "FOCUS_COACH_TICK_SECONDS"
+
+
+@dataclass(frozen=True)
+class ReminderSettings:
+    """How late a missed check-in may still go out, and how often the dispatcher looks."""
+
+    grace: timedelta = timedelta(hours=12)
+    tick_seconds: float = 60.0
+
+    @classmethod
+    def resolve(cls, environ: Mapping[str, str] | None = None) -> ReminderSettings:
+        """Read ``FOCUS_COACH_GRACE_HOURS`` and ``FOCUS_COACH_TICK_SECONDS``; raise ConfigError."""
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        grace_hours = _positive(env, GRACE_HOURS_ENV, defaults.grace.total_seconds() / 3600)
+        tick = _positive(env, TICK_SECONDS_ENV, defaults.tick_seconds)
+        return cls(grace=timedelta(hours=grace_hours), tick_seconds=tick)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be above 0, got {raw!r}")
+    return value

@@ -66,6 +66,7 @@ class Claim:
     late: bool
     resend: bool
     missed_weeks: tuple[str, ...]
+    snooze: bool = False  # the user snoozed this week's reminder; it comes again on purpose
 
 
 def slot_of(reminder: dict[str, Any]) -> WeeklySlot:
@@ -295,7 +296,8 @@ class ReminderService:
             week = str(sending["week"])
             if now - due <= self._grace:
                 missed = tuple(reminder.get("missed_weeks") or ())
-                return Claim(user_id, week, now - due > LATE_AFTER, True, missed)
+                snooze = bool(sending.get("snooze", False))
+                return Claim(user_id, week, now - due > LATE_AFTER, True, missed, snooze)
             # Left by a process that died, and now too old to send.
             reminder["sending"] = None
             if week not in (reminder.get("sent_weeks") or []):
@@ -343,7 +345,7 @@ class ReminderService:
                 self._set_hint(user_id, now)
             self._repository.put(user_id, document)
             missed = tuple(reminder.get("missed_weeks") or ())
-            return Claim(user_id, week, late, False, missed)
+            return Claim(user_id, week, late, False, missed, snoozed)
         hint = effective_due(document)
         if changed:
             self._write(user_id, document, hint)

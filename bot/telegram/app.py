@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
+import os
 from typing import Any, TypeAlias
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -27,9 +26,13 @@ from telegram.request import BaseRequest
 
 from bot.config import TelegramSettings
 from bot.core.engine import DialogueEngine
+from bot.core.reminders import ReminderService
+from bot.reminders import Dispatcher
+from bot.telegram.checkins import CheckinSender
 from bot.telegram.handlers import CoachHandlers
 from bot.telegram.logs import configure_logging
 from bot.telegram.menu import publish_menu
+from bot.telegram.ratelimit import PriorityRateLimiter
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -46,9 +49,9 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 # A 429 from Telegram is waited out and retried this often before the reply is given up.
 _RATE_LIMIT_RETRIES = 3
 
-# What ApplicationBuilder builds with a rate limiter whose per-call argument is an int.
+# What ApplicationBuilder builds with our rate limiter (per-call arguments are a dict).
 CoachApplication: TypeAlias = Application[
-    ExtBot[int],
+    ExtBot[dict[str, Any]],
     ContextTypes.DEFAULT_TYPE,
     dict[Any, Any],
     dict[Any, Any],
@@ -90,21 +93,60 @@ def _register(application: CoachApplication, handlers: CoachHandlers) -> None:
     application.add_error_handler(handlers.on_error)
 
 
-async def _post_init(engine: DialogueEngine, application: CoachApplication) -> None:
-    """Publish the command menu once the token is known to work (getMe ran in initialize)."""
-    await publish_menu(application.bot, engine.content)
-    log.info("Fokus-Coach is running as @%s", application.bot.username)
+class _Lifecycle:
+    """What starts after the token is known to work and stops before the data folder closes."""
 
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        handlers: CoachHandlers,
+        reminders: ReminderService | None,
+        tick_seconds: float,
+    ) -> None:
+        self.engine = engine
+        self.handlers = handlers
+        self.reminders = reminders
+        self.tick_seconds = tick_seconds
+        self.dispatcher: Dispatcher | None = None
 
-async def _post_shutdown(engine: DialogueEngine, application: CoachApplication) -> None:
-    """Release the data folder (the engine calls have all finished by now)."""
-    engine.repository.close()
+    async def post_init(self, application: CoachApplication) -> None:
+        """Publish the menu, rebuild the due index from storage, start the one reminder job."""
+        await publish_menu(application.bot, self.engine.content)
+        if self.reminders is not None:
+            await asyncio.to_thread(self.reminders.load)
+            sender = CheckinSender(
+                self.engine, self.handlers.renderer, self.handlers.locks, application.bot
+            )
+            self.dispatcher = Dispatcher(
+                self.reminders, sender, clock=self.engine.clock, interval=self.tick_seconds
+            )
+            self.dispatcher.start()  # its first tick catches up on what came due while down
+        log.info("Fokus-Coach is running as @%s", application.bot.username)
+
+    async def post_stop(self, application: CoachApplication) -> None:
+        """Stop ticking and let the reminders in flight finish (before the loop stops)."""
+        if self.dispatcher is not None:
+            await self.dispatcher.shutdown()
+
+    async def post_shutdown(self, application: CoachApplication) -> None:
+        """Release the data folder (the engine calls have all finished by now)."""
+        self.engine.repository.close()
 
 
 def build_application(
-    settings: TelegramSettings, engine: DialogueEngine, *, request: BaseRequest | None = None
+    settings: TelegramSettings,
+    engine: DialogueEngine,
+    *,
+    reminders: ReminderService | None = None,
+    tick_seconds: float = 60.0,
+    request: BaseRequest | None = None,
 ) -> CoachApplication:
-    """Wire the bot; ``request`` replaces the network for tests (used for every call)."""
+    """Wire the bot; ``request`` replaces the network for tests (used for every call).
+
+    With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``.
+    """
+    handlers = CoachHandlers(engine, reminders=reminders)
+    lifecycle = _Lifecycle(engine, handlers, reminders, tick_seconds)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -118,26 +160,39 @@ def build_application(
         )
         # Different users at once; one user's updates stay in order (CoachHandlers' locks).
         .concurrent_updates(True)
-        .rate_limiter(AIORateLimiter(max_retries=_RATE_LIMIT_RETRIES))
-        .post_init(partial(_post_init, engine))
-        .post_shutdown(partial(_post_shutdown, engine))
+        # Telegram's limits (30/s overall, 1/s per chat for broadcasts); replies go first.
+        .rate_limiter(PriorityRateLimiter(max_retries=_RATE_LIMIT_RETRIES))
+        .post_init(lifecycle.post_init)
+        .post_stop(lifecycle.post_stop)
+        .post_shutdown(lifecycle.post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
-    _register(application, CoachHandlers(engine))
+    _register(application, handlers)
     return application
 
 
-def run_bot(settings: TelegramSettings, engine: DialogueEngine) -> None:
+def run_bot(
+    settings: TelegramSettings,
+    engine: DialogueEngine,
+    *,
+    reminders: ReminderService | None = None,
+    tick_seconds: float = 60.0,
+) -> None:
     """Long-poll until SIGINT/SIGTERM; the repository is closed on the way out.
 
     Raises:
         TokenRejectedError: Telegram does not accept the token.
         BotApiUnreachableError: the Bot API server cannot be reached.
     """
+    # PTB 22 warns on every RetryAfter unless it may give retry_after as a timedelta; our rate
+    # limiter reads either form, so opt in to the future behaviour.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     redactor = configure_logging([settings.token])
-    application = build_application(settings, engine)
+    application = build_application(
+        settings, engine, reminders=reminders, tick_seconds=tick_seconds
+    )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # Initialise (getMe) ourselves: a bad token then surfaces as one clear error instead of

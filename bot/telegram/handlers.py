@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from telegram import (
     Bot,
@@ -20,10 +21,11 @@ from telegram import (
     User,
 )
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, ExtBot
 
 from bot.core.engine import DialogueEngine
 from bot.core.messages import Inbound
+from bot.core.reminders import ReminderService
 from bot.telegram.inbound import button_inbound, message_inbound
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import ReplyRenderer
@@ -43,9 +45,16 @@ _PRESENT = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OW
 class CoachHandlers:
     """The callbacks the application registers; they share the engine, locks and renderer."""
 
-    def __init__(self, engine: DialogueEngine, *, renderer: ReplyRenderer | None = None) -> None:
-        """Serve ``engine``'s dialogue."""
+    def __init__(
+        self,
+        engine: DialogueEngine,
+        *,
+        renderer: ReplyRenderer | None = None,
+        reminders: ReminderService | None = None,
+    ) -> None:
+        """Serve ``engine``'s dialogue; ``reminders`` hears of users who blocked the bot."""
         self.engine = engine
+        self.reminders = reminders
         self.texts = engine.content.texts
         self.renderer = renderer or ReplyRenderer()
         self.locks = KeyedLocks()
@@ -88,7 +97,7 @@ class CoachHandlers:
             await context.bot.send_message(message.chat_id, self.texts.render(lang, TEXT_ONLY))
 
     async def _converse(
-        self, bot: Bot, user: User, chat_id: int, inbound: Inbound, *, pressed: int | None
+        self, bot: ExtBot[Any], user: User, chat_id: int, inbound: Inbound, *, pressed: int | None
     ) -> None:
         user_id = str(user.id)
         async with self.locks.hold(user_id):
@@ -130,9 +139,13 @@ class CoachHandlers:
             return
         old, new = change.old_chat_member.status, change.new_chat_member.status
         if change.chat.type == Chat.PRIVATE:
-            # Only logged for now; the check-in feature will mark such users inactive.
             if new == ChatMember.BANNED:
+                # No more reminders until they send /start again.
                 log.info("user %s blocked the bot", change.chat.id)
+                if self.reminders is not None:
+                    user_id = str(change.chat.id)
+                    async with self.locks.hold(user_id):
+                        await asyncio.to_thread(self.reminders.mark_inactive, user_id)
             elif old == ChatMember.BANNED:
                 log.info("user %s unblocked the bot", change.chat.id)
             return

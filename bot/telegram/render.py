@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest
+from telegram.ext import ExtBot
 
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.telegram.splitting import (
@@ -63,9 +65,20 @@ class ReplyRenderer:
             self._questions.popitem(last=False)
 
     async def show(
-        self, bot: Bot, chat_id: int, replies: Sequence[Reply], *, pressed: int | None = None
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        replies: Sequence[Reply],
+        *,
+        pressed: int | None = None,
+        broadcast: bool = False,
     ) -> None:
-        """Show ``replies``; ``pressed`` is the message whose button caused them, if any."""
+        """Show ``replies``; ``pressed`` is the message whose button caused them, if any.
+
+        ``broadcast`` marks messages nobody is waiting for (weekly reminders): the rate limiter
+        serves replies to people chatting first and spaces broadcasts per chat.
+        """
+        limits = {"broadcast": True} if broadcast else None
         superseded = {m for m in (pressed, self._questions.get(chat_id)) if m is not None}
         settled: set[int] = set()  # edited, or found to be beyond editing
         asked = False
@@ -83,7 +96,7 @@ class ReplyRenderer:
                         if reply.kind is ReplyKind.QUESTION:
                             self._remember(chat_id, target)
                         continue
-            message_id = await self._send(bot, chat_id, reply)
+            message_id = await self._send(bot, chat_id, reply, limits)
             if reply.kind is ReplyKind.QUESTION:
                 self._remember(chat_id, message_id)
                 asked = True
@@ -94,19 +107,24 @@ class ReplyRenderer:
                 if message_id != current:
                     await self._drop_keyboard(bot, chat_id, message_id)
 
-    async def _send(self, bot: Bot, chat_id: int, reply: Reply) -> int:
+    async def _send(
+        self, bot: ExtBot[Any], chat_id: int, reply: Reply, limits: dict[str, Any] | None = None
+    ) -> int:
         """Send the reply's text (in parts if long; buttons on the last); return its id."""
         parts = split_html(reply.text, MAX_MESSAGE_LENGTH)
         message_id = 0
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             message = await bot.send_message(
-                chat_id, part, reply_markup=keyboard(reply.buttons) if last else None
+                chat_id,
+                part,
+                reply_markup=keyboard(reply.buttons) if last else None,
+                rate_limit_args=limits,
             )
             message_id = message.message_id
         return message_id
 
-    async def _edit(self, bot: Bot, chat_id: int, message_id: int, reply: Reply) -> bool:
+    async def _edit(self, bot: ExtBot[Any], chat_id: int, message_id: int, reply: Reply) -> bool:
         """Rewrite a message with the reply; False if it cannot be (then send a new one)."""
         if len(split_html(reply.text, MAX_MESSAGE_LENGTH)) > 1:
             return False
@@ -125,14 +143,14 @@ class ReplyRenderer:
             return False
         return True
 
-    async def _drop_keyboard(self, bot: Bot, chat_id: int, message_id: int) -> None:
+    async def _drop_keyboard(self, bot: ExtBot[Any], chat_id: int, message_id: int) -> None:
         try:
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
         except BadRequest as error:
             # Already without buttons, deleted or too old: nothing left to tidy.
             log.debug("cannot remove buttons of message %s (%s)", message_id, error)
 
-    async def _send_document(self, bot: Bot, chat_id: int, reply: Reply) -> None:
+    async def _send_document(self, bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
         """Send the file with the text as its caption, or after it when too long for one."""
         document = reply.document
         if document is None:

@@ -324,7 +324,9 @@ def test_snooze_resends_the_same_week_once(
     claims = tick(service, snooze)
     assert tick(service, snooze + MINUTE) == []
 
-    assert claims == [Claim("u1", "2026-W48", late=False, resend=False, missed_weeks=())]
+    assert claims == [
+        Claim("u1", "2026-W48", late=False, resend=False, missed_weeks=(), snooze=True)
+    ]
     block = reminder_of(repo, "u1")
     assert (block["snoozed_until"], block["sent_weeks"]) == (None, ["2026-W48"])
     assert block["next_due"] == (due + WEEK).isoformat()

@@ -1,0 +1,61 @@
+"""Sends a claimed weekly check-in reminder through Telegram, as a rate-limited broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ExtBot
+
+from bot.core.engine import DialogueEngine
+from bot.core.reminders import Claim
+from bot.reminders import SendResult
+from bot.telegram.locks import KeyedLocks
+from bot.telegram.render import ReplyRenderer
+
+__all__ = ["CheckinSender"]
+
+log = logging.getLogger(__name__)
+
+
+class CheckinSender:
+    """The dispatcher's ``send``: build the reminder with the engine, deliver it, report back."""
+
+    def __init__(
+        self, engine: DialogueEngine, renderer: ReplyRenderer, locks: KeyedLocks, bot: ExtBot[Any]
+    ) -> None:
+        """Share the handlers' renderer and per-user locks, so a reminder never interleaves."""
+        self.engine = engine
+        self.renderer = renderer
+        self.locks = locks
+        self.bot = bot
+
+    async def __call__(self, claim: Claim) -> SendResult:
+        """Send one reminder; BLOCKED on 403, FAILED when Telegram keeps refusing."""
+        if not claim.user_id.isdigit():
+            # A terminal-chat user in the same data folder: Telegram cannot reach them.
+            log.info("check-in for %s not sent: not a Telegram user", claim.user_id)
+            return SendResult.BLOCKED
+        chat_id = int(claim.user_id)
+        async with self.locks.hold(claim.user_id):
+            replies = await asyncio.to_thread(
+                self.engine.checkin_reminder,
+                claim.user_id,
+                week=claim.week,
+                late=claim.late,
+                missed_weeks=claim.missed_weeks,
+                snooze=claim.snooze,
+            )
+            if not replies:
+                return SendResult.SENT  # nothing to remind of (no plan any more): done
+            try:
+                await self.renderer.show(self.bot, chat_id, replies, broadcast=True)
+            except Forbidden:
+                return SendResult.BLOCKED
+            except TelegramError as error:
+                # The rate limiter already waited out 429s; this is a lasting failure.
+                log.warning("check-in for %s not delivered: %s", claim.user_id, error)
+                return SendResult.FAILED
+        return SendResult.SENT
