@@ -21,13 +21,15 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def launch(tg: FakeTelegram, data_dir: Path, tmp_path: Path) -> Iterator[Callable[[], BotProcess]]:
+def launch(
+    tg: FakeTelegram, data_dir: Path, tmp_path: Path
+) -> Iterator[Callable[..., BotProcess]]:
     """Start bot processes on ``data_dir``; at the end each stops cleanly, token never printed."""
     launched: list[BotProcess] = []
     running: list[BotProcess] = []
 
-    def start() -> BotProcess:
-        bot = BotProcess(tg, data_dir, tmp_path, f"bot{len(launched)}")
+    def start(env: dict[str, str] | None = None) -> BotProcess:
+        bot = BotProcess(tg, data_dir, tmp_path, f"bot{len(launched)}", env)
         launched.append(bot)
         running.append(bot.start())  # a failed start has already been reported
         return bot

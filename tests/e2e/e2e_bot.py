@@ -51,8 +51,16 @@ def run_once(
 class BotProcess:
     """One `focus-coach run` process; stdout and stderr go to files (no pipe can fill up)."""
 
-    def __init__(self, tg: FakeTelegram, data_dir: Path, logs_dir: Path, name: str) -> None:
+    def __init__(
+        self,
+        tg: FakeTelegram,
+        data_dir: Path,
+        logs_dir: Path,
+        name: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.tg = tg
+        self.env = env or {}
         self.data_dir = data_dir
         self.stdout_path = logs_dir / f"{name}.out"
         self.stderr_path = logs_dir / f"{name}.err"
@@ -66,7 +74,7 @@ class BotProcess:
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bot", *args],
-                env=bot_env(self.tg.token),
+                env={**bot_env(self.tg.token), **self.env},
                 cwd=self.cwd,
                 stdout=out,
                 stderr=err,

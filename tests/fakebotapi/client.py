@@ -418,6 +418,11 @@ class FakeUser(FakeChat):
         """Unblock the bot again (my_chat_member "member" update)."""
         self._world.set_blocked(self.user_id, blocked=False)
 
+    def had_started_the_bot(self) -> None:
+        """The user talked to the bot before this run (no update): the bot may write first."""
+        with self._world.lock:
+            self._world.find_chat(self.chat_id).started = True
+
 
 def _find_button(
     message: BotMessage,
