@@ -55,6 +55,37 @@ def test_whole_onboarding_in_the_terminal(engine: DialogueEngine) -> None:
     assert "<b>" not in text
 
 
+def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine) -> None:
+    lines = iter(
+        [
+            "a",
+            "a,o",
+            "3",
+            "a,k",
+            "b,j",
+            "a",
+            "o",
+            "g",
+            "/checkin",
+            "a",
+            "b",
+            "2",
+            "a",
+            "d",
+            "/history",
+            "/quit",
+        ]
+    )
+    out = io.StringIO()
+    ConsoleChat(
+        engine, "console:t", language_hint="de", reader=lambda _: next(lines), out=out
+    ).run()
+    text = out.getvalue()
+    assert "[a] LinkedIn: ? antippen" in text
+    assert "Danke, dein Check-in für KW" in text
+    assert "Serie: 1 Woche nach Plan" in text
+
+
 def test_unknown_letter_gets_a_hint(engine: DialogueEngine) -> None:
     lines = iter(["z", "/quit"])
     out = io.StringIO()

@@ -136,7 +136,6 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     records = [r for r in user.checkins if r["week"] != week] + [record]
     records.sort(key=lambda r: str(r["week"]))
     user.checkins = records[-MAX_CHECKINS:]
-    missed = list((user.pending_checkin or {}).get("missed", []))
     user.pending_checkin = None
     stats = evaluate(user.checkins, budget)
     context = stats.as_context()
@@ -151,7 +150,6 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "week_number": int(week.split("-W")[1]),
         "late": week != current_week,
         "replaced": replaced,
-        "missed": missed,
     }
 
 

@@ -184,3 +184,10 @@ def test_rate_limit_and_blocked_users_during_a_fan_out(
         messages = [m for m in users[uid].messages() if "Zeit für deinen Fokus-Check-in" in m.text]
         assert len(messages) == 1, f"user {uid} got {len(messages)} reminders"
         assert week in stored(uid)["reminder"]["sent_weeks"], stored(uid)  # type: ignore[index]
+
+    # Blocking the bot (Telegram's my_chat_member update) also stops the reminders.
+    users[ok_id].block_bot()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and stored(ok_id).get("active") is not False:
+        time.sleep(0.1)
+    assert stored(ok_id)["active"] is False
