@@ -95,6 +95,9 @@ class ReplyRenderer:
                     if await self._edit(bot, chat_id, target, reply):
                         if reply.kind is ReplyKind.QUESTION:
                             self._remember(chat_id, target)
+                        elif self._questions.get(chat_id) == target:
+                            # The echo took its buttons: nothing left to tidy on it later.
+                            del self._questions[chat_id]
                         continue
             message_id = await self._send(bot, chat_id, reply, limits)
             if reply.kind is ReplyKind.QUESTION:
