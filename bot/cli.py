@@ -48,6 +48,43 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_webhook(run: argparse.ArgumentParser) -> None:
+    webhook = run.add_argument_group(
+        "webhook mode", "receive updates by webhook instead of long polling"
+    )
+    webhook.add_argument(
+        "--webhook-url",
+        default=None,
+        help="public https URL Telegram posts updates to, best with an unguessable path "
+        "(env TELEGRAM_WEBHOOK_URL); turns webhook mode on",
+    )
+    webhook.add_argument(
+        "--webhook-secret",
+        default=None,
+        help="secret Telegram sends with every update; requests without it are refused "
+        "(required; 16-256 of A-Z a-z 0-9 _ -; prefer env TELEGRAM_WEBHOOK_SECRET or "
+        "TELEGRAM_WEBHOOK_SECRET_FILE: a command line is visible to other users)",
+    )
+    webhook.add_argument(
+        "--listen",
+        default=None,
+        help="address the webhook server listens on (env TELEGRAM_WEBHOOK_LISTEN; "
+        "default 127.0.0.1, behind a TLS reverse proxy)",
+    )
+    webhook.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="port the webhook server listens on (env TELEGRAM_WEBHOOK_PORT; default 8443)",
+    )
+    webhook.add_argument(
+        "--webhook-path",
+        default=None,
+        help="path the webhook server answers on, if a proxy rewrites it (env "
+        "TELEGRAM_WEBHOOK_PATH; default: the path of --webhook-url)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="focus-coach",
@@ -69,7 +106,8 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_common(chat)
     run = commands.add_parser(
-        "run", help="run the Telegram bot with long polling (needs TELEGRAM_BOT_TOKEN)"
+        "run",
+        help="run the Telegram bot with long polling, or by webhook (needs TELEGRAM_BOT_TOKEN)",
     )
     run.add_argument(
         "--data-dir",
@@ -83,6 +121,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="Bot API server to use, e.g. a local one: http://127.0.0.1:8081/bot "
         "(env TELEGRAM_BASE_URL; default https://api.telegram.org/bot)",
     )
+    _add_webhook(run)
     _add_common(run)
     check = commands.add_parser("check", help="validate flows, templates and rules in prompts/")
     check.add_argument("--mermaid", action="store_true", help="also print each flow as Mermaid")
@@ -152,11 +191,18 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
     return EXIT_OK
 
 
-def _run(settings: Settings, *, base_url: str | None) -> int:
-    from bot.config import ConfigError, ReminderSettings, TelegramSettings
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.config import ConfigError, ReminderSettings, TelegramSettings, WebhookSettings
 
     try:
-        telegram = TelegramSettings.resolve(base_url=base_url)
+        telegram = TelegramSettings.resolve(base_url=args.base_url)
+        webhook = WebhookSettings.resolve(
+            url=args.webhook_url,
+            secret=args.webhook_secret,
+            listen=args.listen,
+            port=args.port,
+            url_path=args.webhook_path,
+        )
         timing = ReminderSettings.resolve()
     except ConfigError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
@@ -168,7 +214,13 @@ def _run(settings: Settings, *, base_url: str | None) -> int:
     from bot.core.engine import DialogueEngine
     from bot.core.flows import FlowError
     from bot.core.reminders import ReminderService
-    from bot.telegram import BotApiUnreachableError, TokenRejectedError, run_bot
+    from bot.telegram.app import (
+        BotApiRefusedError,
+        BotApiUnreachableError,
+        TokenRejectedError,
+        WebhookListenError,
+        run_bot,
+    )
     from storage import ScheduleIndex, StorageError, open_repository
 
     try:
@@ -196,7 +248,13 @@ def _run(settings: Settings, *, base_url: str | None) -> int:
     )
     engine = DialogueEngine(content, repository, clock=clock, reminders=reminders)
     try:
-        run_bot(telegram, engine, reminders=reminders, tick_seconds=timing.tick_seconds)
+        run_bot(
+            telegram,
+            engine,
+            webhook=webhook,
+            reminders=reminders,
+            tick_seconds=timing.tick_seconds,
+        )
     except TokenRejectedError:
         print(
             "focus-coach: Telegram rejected the bot token (it is wrong or was revoked). Copy it "
@@ -211,6 +269,13 @@ def _run(settings: Settings, *, base_url: str | None) -> int:
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
+    except BotApiRefusedError as error:
+        what = "set the webhook" if webhook is not None else "start long polling"
+        print(f"focus-coach: the Bot API refused to {what}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except WebhookListenError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
     finally:
         repository.close()
     return EXIT_OK
@@ -225,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check":
         return _check(settings, mermaid=args.mermaid)
     if args.command == "run":
-        return _run(settings, base_url=args.base_url)
+        return _run(settings, args)
     return _chat(settings, lang=args.lang)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
@@ -21,10 +23,17 @@ __all__ = [
     "TICK_SECONDS_ENV",
     "TOKEN_ENV",
     "TOKEN_FILE_ENV",
+    "WEBHOOK_LISTEN_ENV",
+    "WEBHOOK_PATH_ENV",
+    "WEBHOOK_PORT_ENV",
+    "WEBHOOK_SECRET_ENV",
+    "WEBHOOK_SECRET_FILE_ENV",
+    "WEBHOOK_URL_ENV",
     "ConfigError",
     "ReminderSettings",
     "Settings",
     "TelegramSettings",
+    "WebhookSettings",
     "default_data_dir",
 ]
 
@@ -104,20 +113,7 @@ def _read_token(env: Mapping[str, str]) -> str:
     token = env.get(TOKEN_ENV, "").strip()
     token_file = env.get(TOKEN_FILE_ENV, "").strip()
     if not token and token_file:
-        path = Path(token_file).expanduser()
-        try:
-            token = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ConfigError(
-                f"cannot read the token file {path} named by {TOKEN_FILE_ENV}: "
-                f"{error.strerror or 'unreadable'}"
-            ) from None
-        except UnicodeDecodeError:
-            raise ConfigError(
-                f"the token file {path} named by {TOKEN_FILE_ENV} is not a text file"
-            ) from None
-        if not token:
-            raise ConfigError(f"the token file {path} named by {TOKEN_FILE_ENV} is empty")
+        token = _read_secret_file(token_file, TOKEN_FILE_ENV, "token")
     if not token:
         raise ConfigError(_NO_TOKEN)
     if any(character.isspace() for character in token):
@@ -127,6 +123,146 @@ def _read_token(env: Mapping[str, str]) -> str:
             "@BotFather (/mybots, API Token)"
         )
     return token
+
+
+def _read_secret_file(name: str, variable: str, what: str) -> str:
+    """The stripped text of the file ``name`` (named by ``variable``); ConfigError if unusable."""
+    path = Path(name).expanduser()
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"cannot read the {what} file {path} named by {variable}: "
+            f"{error.strerror or 'unreadable'}"
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"the {what} file {path} named by {variable} is not a text file"
+        ) from None
+    if not value:
+        raise ConfigError(f"the {what} file {path} named by {variable} is empty")
+    return value
+
+
+WEBHOOK_URL_ENV = "TELEGRAM_WEBHOOK_URL"
+WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"  # noqa: S105 - the variable's name
+WEBHOOK_SECRET_FILE_ENV = "TELEGRAM_WEBHOOK_SECRET_FILE"  # noqa: S105 - the variable's name
+WEBHOOK_LISTEN_ENV = "TELEGRAM_WEBHOOK_LISTEN"
+WEBHOOK_PORT_ENV = "TELEGRAM_WEBHOOK_PORT"
+WEBHOOK_PATH_ENV = "TELEGRAM_WEBHOOK_PATH"
+DEFAULT_WEBHOOK_LISTEN = "127.0.0.1"
+DEFAULT_WEBHOOK_PORT = 8443
+# Telegram allows 1-256 characters of this alphabet; fewer than 16 can be guessed (and could
+# not be told apart from ordinary words when the logs are redacted).
+MIN_WEBHOOK_SECRET_LENGTH = 16
+MAX_WEBHOOK_SECRET_LENGTH = 256
+_SECRET_ALPHABET = re.compile(r"[A-Za-z0-9_-]+")
+_MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"  # noqa: S105
+
+_NO_SECRET = (
+    "webhook mode needs a secret token: Telegram sends it with every update, and requests "
+    "without it are refused, so nobody else can post updates to the bot.\n"
+    f"  Make one with {_MAKE_SECRET}\n"
+    f"  and set it in {WEBHOOK_SECRET_ENV}, or put it in a file and set "
+    f"{WEBHOOK_SECRET_FILE_ENV}=<path to the file> (--webhook-secret works too, but the "
+    "command line is visible to other users of the machine)."
+)
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Receive updates by webhook: the public URL, the secret (never in ``repr``), the socket."""
+
+    url: str
+    secret: str = field(repr=False)
+    listen: str = DEFAULT_WEBHOOK_LISTEN
+    port: int = DEFAULT_WEBHOOK_PORT
+    url_path: str = ""
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        url: str | None = None,
+        secret: str | None = None,
+        listen: str | None = None,
+        port: int | None = None,
+        url_path: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> WebhookSettings | None:
+        """Webhook settings from the options and the environment; None means long polling.
+
+        Raises:
+            ConfigError: webhook options without a URL, no or a malformed secret, a bad URL or
+                port. The message never quotes the secret.
+        """
+        env = os.environ if environ is None else environ
+        webhook_url = (url or env.get(WEBHOOK_URL_ENV, "")).strip()
+        if not webhook_url:
+            if secret is not None or listen is not None or port is not None or url_path:
+                raise ConfigError(
+                    "--webhook-secret, --listen, --port and --webhook-path only apply in "
+                    f"webhook mode: add --webhook-url (or set {WEBHOOK_URL_ENV})"
+                )
+            return None
+        try:
+            parts = urlsplit(webhook_url)
+            usable = parts.scheme in {"http", "https"} and bool(parts.hostname)
+            usable = usable and not parts.fragment and parts.port != 0
+        except ValueError:
+            usable = False
+        if not usable:
+            # The URL is not quoted: its path may carry something secret.
+            raise ConfigError(
+                f"the webhook URL (--webhook-url or {WEBHOOK_URL_ENV}) must be a public "
+                "https:// address like https://bot.example.org/telegram/<something "
+                "unguessable> (api.telegram.org accepts no other; a self-hosted Bot API "
+                "server also takes http://)"
+            )
+        path = url_path if url_path is not None else env.get(WEBHOOK_PATH_ENV, "").strip()
+        return cls(
+            url=webhook_url,
+            secret=_webhook_secret(secret, env),
+            listen=(listen or env.get(WEBHOOK_LISTEN_ENV, "")).strip() or DEFAULT_WEBHOOK_LISTEN,
+            port=_webhook_port(port, env),
+            url_path=path or parts.path,
+        )
+
+
+def _webhook_secret(option: str | None, env: Mapping[str, str]) -> str:
+    """The secret from the option, ``TELEGRAM_WEBHOOK_SECRET`` or the file it names."""
+    secret = (option or env.get(WEBHOOK_SECRET_ENV, "")).strip()
+    secret_file = env.get(WEBHOOK_SECRET_FILE_ENV, "").strip()
+    if not secret and secret_file:
+        secret = _read_secret_file(secret_file, WEBHOOK_SECRET_FILE_ENV, "webhook secret")
+    if not secret:
+        raise ConfigError(_NO_SECRET)
+    length_ok = MIN_WEBHOOK_SECRET_LENGTH <= len(secret) <= MAX_WEBHOOK_SECRET_LENGTH
+    if not length_ok or not _SECRET_ALPHABET.fullmatch(secret):
+        # Never echo the value: it is a secret, even when it is malformed.
+        raise ConfigError(
+            f"the webhook secret must be {MIN_WEBHOOK_SECRET_LENGTH} to "
+            f"{MAX_WEBHOOK_SECRET_LENGTH} characters of A-Z, a-z, 0-9, _ and - (Telegram "
+            f"allows only these; fewer than {MIN_WEBHOOK_SECRET_LENGTH} can be guessed). "
+            f"Make one with {_MAKE_SECRET}"
+        )
+    return secret
+
+
+def _webhook_port(option: int | None, env: Mapping[str, str]) -> int:
+    if option is not None:
+        value, source = option, "--port"
+    else:
+        raw = env.get(WEBHOOK_PORT_ENV, "").strip()
+        if not raw:
+            return DEFAULT_WEBHOOK_PORT
+        try:
+            value, source = int(raw), WEBHOOK_PORT_ENV
+        except ValueError:
+            raise ConfigError(f"{WEBHOOK_PORT_ENV} must be a port number, got {raw!r}") from None
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"{source} must be a port number from 1 to 65535, got {value}")
+    return value
 
 
 GRACE_HOURS_ENV = "FOCUS_COACH_GRACE_HOURS"

@@ -6,10 +6,11 @@ import asyncio
 import logging
 import os
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,7 +25,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import TelegramSettings
+from bot.config import TelegramSettings, WebhookSettings
 from bot.core.engine import DialogueEngine
 from bot.core.reminders import ReminderService
 from bot.reminders import Dispatcher
@@ -36,8 +37,10 @@ from bot.telegram.ratelimit import PriorityRateLimiter
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "BotApiRefusedError",
     "BotApiUnreachableError",
     "TokenRejectedError",
+    "WebhookListenError",
     "build_application",
     "run_bot",
 ]
@@ -66,6 +69,14 @@ class TokenRejectedError(Exception):
 
 class BotApiUnreachableError(Exception):
     """The Bot API server did not answer at start-up."""
+
+
+class BotApiRefusedError(Exception):
+    """The Bot API refused a start-up call (say setWebhook); the message is redacted."""
+
+
+class WebhookListenError(Exception):
+    """The webhook server cannot listen on the configured address and port."""
 
 
 def _register(application: CoachApplication, handlers: CoachHandlers) -> None:
@@ -125,12 +136,19 @@ class _Lifecycle:
 
     async def post_stop(self, application: CoachApplication) -> None:
         """Stop ticking and let the reminders in flight finish (before the loop stops)."""
-        if self.dispatcher is not None:
-            await self.dispatcher.shutdown()
+        await self._stop_dispatcher()
 
     async def post_shutdown(self, application: CoachApplication) -> None:
         """Release the data folder (the engine calls have all finished by now)."""
+        # PTB skips post_stop when starting the updater failed after post_init (setWebhook
+        # refused, port taken): the reminder job must not outlive the loop then either.
+        await self._stop_dispatcher()
         self.engine.repository.close()
+
+    async def _stop_dispatcher(self) -> None:
+        dispatcher, self.dispatcher = self.dispatcher, None
+        if dispatcher is not None:
+            await dispatcher.shutdown()
 
 
 def build_application(
@@ -177,26 +195,31 @@ def run_bot(
     settings: TelegramSettings,
     engine: DialogueEngine,
     *,
+    webhook: WebhookSettings | None = None,
     reminders: ReminderService | None = None,
     tick_seconds: float = 60.0,
 ) -> None:
-    """Long-poll until SIGINT/SIGTERM; the repository is closed on the way out.
+    """Long-poll, or serve ``webhook``, until SIGINT/SIGTERM; the repository is closed on exit.
 
     Raises:
         TokenRejectedError: Telegram does not accept the token.
         BotApiUnreachableError: the Bot API server cannot be reached.
+        BotApiRefusedError: the Bot API refused to set (or delete) the webhook.
+        WebhookListenError: the webhook server cannot listen on its address.
     """
     # PTB 22 warns on every RetryAfter unless it may give retry_after as a timedelta; our rate
     # limiter reads either form, so opt in to the future behaviour.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    redactor = configure_logging([settings.token])
+    secrets = [settings.token] if webhook is None else [settings.token, webhook.secret]
+    redactor = configure_logging(secrets)
     application = build_application(
         settings, engine, reminders=reminders, tick_seconds=tick_seconds
     )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     # Initialise (getMe) ourselves: a bad token then surfaces as one clear error instead of
-    # the traceback PTB's start-up retry loop logs. run_polling skips the done initialisation.
+    # the traceback PTB's start-up retry loop logs. run_polling/run_webhook skip the done
+    # initialisation but still run post_init, so the reminder job starts in either mode.
     try:
         loop.run_until_complete(application.initialize())
     except InvalidToken:
@@ -205,4 +228,43 @@ def run_bot(
     except NetworkError as error:
         loop.close()
         raise BotApiUnreachableError(redactor.redact(str(error))) from None
-    application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
+    try:
+        if webhook is None:
+            application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
+        else:
+            _serve_webhook(application, webhook)
+    except InvalidToken:
+        raise TokenRejectedError from None
+    except BadRequest as error:  # a NetworkError in PTB's hierarchy, but an answer
+        raise BotApiRefusedError(redactor.redact(error.message)) from None
+    except NetworkError as error:
+        raise BotApiUnreachableError(redactor.redact(str(error))) from None
+    except TelegramError as error:
+        raise BotApiRefusedError(redactor.redact(error.message)) from None
+    except OSError as error:
+        if webhook is None:
+            raise
+        raise WebhookListenError(
+            f"cannot listen on {webhook.listen}:{webhook.port}: {error.strerror or error}"
+        ) from None
+
+
+def _serve_webhook(application: CoachApplication, webhook: WebhookSettings) -> None:
+    """Set the webhook (with its secret) and serve it; PTB's server answers 403 without it."""
+    # The URL's path (or user info) may be what keeps the webhook unguessable: only the host
+    # is logged.
+    log.info(
+        "receiving updates by webhook: listening on %s:%d for %s",
+        webhook.listen,
+        webhook.port,
+        urlsplit(webhook.url).hostname,
+    )
+    application.run_webhook(
+        listen=webhook.listen,
+        port=webhook.port,
+        url_path=webhook.url_path,
+        webhook_url=webhook.url,
+        secret_token=webhook.secret,
+        allowed_updates=list(ALLOWED_UPDATES),
+        close_loop=True,
+    )

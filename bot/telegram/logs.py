@@ -1,47 +1,61 @@
-"""Logging for the bot process: readable lines on stderr, and the token never in any of them.
+"""Logging for the bot process: readable lines on stderr, and no secret in any of them.
 
 httpx logs every request URL at INFO, and the Bot API puts the token into the URL; PTB's
 ``InvalidToken`` message quotes the token too. So httpx/httpcore are lowered to WARNING and every
-root handler gets a filter that replaces the token in the message, the traceback and the stack.
+root handler gets a filter that replaces each secret (the token, the webhook secret) in the
+message, the traceback and the stack. An exception nobody catches would be printed by Python
+itself, past the handlers, so the process's exception hooks log it through them instead.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import sys
+import threading
 from collections.abc import Iterable
+from types import TracebackType
 from urllib.parse import quote
 
 __all__ = ["REDACTED", "TokenRedactor", "configure_logging"]
 
-REDACTED = "[token]"
+REDACTED = "[redacted]"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _NOISY_LOGGERS = ("httpx", "httpcore")
 # Shorter pieces are not secret enough to hunt for (and would redact ordinary words).
 _MIN_SECRET_LENGTH = 8
 
+log = logging.getLogger("bot")
 
-def _variants(token: str) -> list[str]:
-    """The token as it may appear: whole, URL-quoted, and its secret part after the bot id."""
-    secret = token.partition(":")[2]
-    found = {token, quote(token, safe=""), secret}
-    # Longest first, so the whole token is replaced before its secret part.
-    return sorted((v for v in found if len(v) >= _MIN_SECRET_LENGTH), key=len, reverse=True)
+
+def _variants(secret: str) -> list[str]:
+    """A secret as it may appear: whole, URL-quoted, and a token's part after the bot id."""
+    after_id = secret.partition(":")[2]
+    found = {secret, quote(secret, safe=""), quote(secret), after_id, quote(after_id, safe="")}
+    return [v for v in found if len(v) >= _MIN_SECRET_LENGTH]
 
 
 class TokenRedactor(logging.Filter):
-    """Replace secrets with ``[token]`` in every record that passes through a handler."""
+    """Replace secrets with ``[redacted]`` in every record that passes through a handler."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         """Remember the secrets (and their variants) to hide."""
         super().__init__()
-        self._secrets = [variant for secret in secrets for variant in _variants(secret)]
+        variants = {variant for secret in secrets for variant in _variants(secret)}
+        # Longest first, so the whole token is replaced before its secret part. Ignoring case:
+        # PTB capitalises error descriptions ("Bad Request: X" -> "X" lowercased but the first
+        # letter), and a lowercased token is still most of the token.
+        ordered = sorted(variants, key=len, reverse=True)
+        self._pattern = (
+            re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE) if ordered else None
+        )
         self._formatter = logging.Formatter()
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with every secret replaced."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        """Return ``text`` with every secret replaced, in any letter case."""
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
@@ -60,8 +74,30 @@ class TokenRedactor(logging.Filter):
         return True
 
 
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    """``sys.excepthook``: the traceback goes through the (redacting) handlers."""
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    log.critical("uncaught exception, stopping", exc_info=(kind, error, traceback))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    """``threading.excepthook``: like ``_log_uncaught``, naming the thread."""
+    if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    log.critical(
+        "uncaught exception in thread %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
 def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> TokenRedactor:
-    """Log to stderr at ``level`` with every secret redacted; warnings go through logging too."""
+    """Log to stderr at ``level`` with every secret redacted, uncaught exceptions included."""
     logging.basicConfig(level=level, format=_FORMAT)
     logging.captureWarnings(True)
     for name in _NOISY_LOGGERS:
@@ -69,4 +105,6 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> T
     redactor = TokenRedactor(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
     return redactor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from e2e_bot import BotProcess, assert_token_hidden, bot_env, question, run_once
 from fakebotapi import FakeTelegram
+from test_e2e_checkins import onboard
 
 pytestmark = pytest.mark.e2e
 
@@ -46,31 +48,60 @@ def test_restart_in_the_middle_resumes_at_the_same_question(
     assert tg.pending_updates() == 0
 
 
-def test_delete_removes_the_user_from_disk(
+def test_export_holds_everything_stored_and_delete_leaves_no_trace_on_disk(
     tg: FakeTelegram, launch: Callable[[], BotProcess], data_dir: Path
 ) -> None:
     bot = launch()
     user_id = 987654321
-    carla = tg.user(user_id, "Carla", "en")
-    carla.send_command("/start")
-    carla.press(question(carla, "Nobody can do every social network"), button_text="Continue")
-    question(carla, "Step 1 of 6")
-    stored = [p for p in data_dir.rglob("*") if str(user_id) in p.name]
-    assert stored  # the answers are on disk now
+    anna = tg.user(user_id, "Anna", "de")
+    onboard(anna)
+    anna.press(
+        question(anna, "Das ist dein Plan"), button_text="Wöchentlichen Check-in einrichten"
+    )
+    anna.press(question(anna, "An welchem Tag"), button_text="Montag")
+    question(anna, "Um wie viel Uhr")
+    anna.send_text("08:00")
+    anna.press(question(anna, "In welcher Zeitzone"), button_text="Berlin")
+    anna.wait_for_text("Check-in eingerichtet")
+    (user_file,) = data_dir.glob(f"users/*/{user_id}.json")
+    # A copy kept from an earlier damage of the file (the repository moves such files aside).
+    damaged = user_file.with_name(f"{user_file.name}.damaged-20260101T000000.000000Z")
+    damaged.write_bytes(b'{"user": {"1": {"user_id": "987654321", "lang": "de"')
+    before = mentioning(data_dir, user_id)
+    assert user_file in before and damaged in before
+    assert len([p for p in before if p.parent == data_dir / "schedule"]) == 1  # the index entry
 
-    carla.send_command("/delete")
-    confirm = question(carla, "Really delete everything?")
-    carla.press(confirm, button_text="Yes, delete everything")
-    carla.wait_for_text("everything I had stored about you is deleted")
+    anna.send_command("/export")
+
+    exported = anna.wait_for(lambda m: m.file is not None).file
+    assert exported is not None
+    on_disk = json.loads(user_file.read_bytes())
+    assert set(on_disk) == {"user"}  # one table, one record: nothing stored beside it
+    stored = dict(on_disk["user"]["1"])
+    assert stored.pop("schema") == 1
+    document = json.loads(exported.data)
+    # The export is built before the /export turn itself is saved, which stamps a new time.
+    assert document.pop("updated_at") <= stored.pop("updated_at")
+    assert document == stored
+    assert stored["reminder"]["weekday"] == 0 and stored["plan"]  # a full user, not a stub
+
+    anna.send_command("/delete")
+    anna.press(question(anna, "Wirklich alles löschen?"), button_text="Ja, alles löschen")
+    anna.wait_for_text("ist gelöscht")
     assert bot.stop() == 0
 
-    mentions = [
+    assert mentioning(data_dir, user_id) == []
+    assert not user_file.parent.exists()  # the shard folder held only this user
+
+
+def mentioning(data_dir: Path, user_id: int) -> list[Path]:
+    """Every path under ``data_dir`` whose name or bytes contain the user's id."""
+    needle = str(user_id)
+    return sorted(
         path
         for path in data_dir.rglob("*")
-        if str(user_id) in path.name
-        or (path.is_file() and str(user_id) in path.read_text(errors="replace"))
-    ]
-    assert mentions == []
+        if needle in path.name or (path.is_file() and needle.encode() in path.read_bytes())
+    )
 
 
 def test_rate_limit_answer_is_waited_out(

@@ -1,4 +1,4 @@
-"""Token and Bot API server settings, and `focus-coach run` refusing to start without a token."""
+"""Token, Bot API server and webhook settings; `focus-coach run` refusing to start without them."""
 
 from __future__ import annotations
 
@@ -12,11 +12,19 @@ from bot.config import (
     DEFAULT_BASE_URL,
     TOKEN_ENV,
     TOKEN_FILE_ENV,
+    WEBHOOK_LISTEN_ENV,
+    WEBHOOK_PATH_ENV,
+    WEBHOOK_PORT_ENV,
+    WEBHOOK_SECRET_ENV,
+    WEBHOOK_SECRET_FILE_ENV,
+    WEBHOOK_URL_ENV,
     ConfigError,
     TelegramSettings,
+    WebhookSettings,
 )
 
 TOKEN = "7000000001:AASecretPartOfTheToken-0123456789abc"
+SECRET_PART = TOKEN.partition(":")[2]
 
 
 def test_token_from_the_environment_with_the_default_server() -> None:
@@ -94,5 +102,155 @@ def test_run_without_a_token_stops_at_once_with_exit_2(
     out, err = capsys.readouterr()
     assert code == 2
     assert "@BotFather" in err and TOKEN_ENV in err
+    assert out == ""
+    assert not (tmp_path / "data").exists()  # stopped before touching the data folder
+
+
+WEBHOOK_SECRET = "Webhook_Secret-0123456789abcdefXYZ"
+HOOK = "https://bot.example.org/telegram/hook-5f1c0a7e"
+
+
+def test_without_a_webhook_url_the_bot_long_polls() -> None:
+    assert WebhookSettings.resolve(environ={WEBHOOK_SECRET_ENV: WEBHOOK_SECRET}) is None
+
+
+def test_webhook_from_the_options_with_the_defaults() -> None:
+    webhook = WebhookSettings.resolve(url=HOOK, secret=WEBHOOK_SECRET, environ={})
+
+    assert webhook == WebhookSettings(
+        url=HOOK,
+        secret=WEBHOOK_SECRET,
+        listen="127.0.0.1",
+        port=8443,
+        url_path="/telegram/hook-5f1c0a7e",
+    )
+
+
+def test_webhook_from_the_environment_with_the_secret_in_a_file(tmp_path: Path) -> None:
+    secret_file = tmp_path / "webhook-secret"
+    secret_file.write_text(WEBHOOK_SECRET + "\n", encoding="utf-8")
+    env = {
+        WEBHOOK_URL_ENV: HOOK,
+        WEBHOOK_SECRET_FILE_ENV: str(secret_file),
+        WEBHOOK_LISTEN_ENV: "0.0.0.0",
+        WEBHOOK_PORT_ENV: "8080",
+        WEBHOOK_PATH_ENV: "/hook-behind-proxy",
+    }
+
+    webhook = WebhookSettings.resolve(environ=env)
+
+    assert webhook == WebhookSettings(
+        url=HOOK,
+        secret=WEBHOOK_SECRET,
+        listen="0.0.0.0",
+        port=8080,
+        url_path="/hook-behind-proxy",
+    )
+
+
+def test_options_win_over_the_environment() -> None:
+    env = {
+        WEBHOOK_URL_ENV: "https://old.example.org/x",
+        WEBHOOK_SECRET_ENV: "Old_Secret-0123456789abcdef",
+        WEBHOOK_PORT_ENV: "8080",
+    }
+
+    webhook = WebhookSettings.resolve(url=HOOK, secret=WEBHOOK_SECRET, port=88, environ=env)
+
+    assert webhook is not None
+    assert (webhook.url, webhook.secret, webhook.port) == (HOOK, WEBHOOK_SECRET, 88)
+
+
+def test_webhook_mode_without_a_secret_says_how_to_make_one() -> None:
+    with pytest.raises(ConfigError) as caught:
+        WebhookSettings.resolve(url=HOOK, environ={})
+
+    message = str(caught.value)
+    assert "webhook mode needs a secret token" in message
+    assert WEBHOOK_SECRET_ENV in message and WEBHOOK_SECRET_FILE_ENV in message
+    assert "secrets.token_urlsafe" in message
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "Too_Short-0123",  # 14 characters: Telegram would take it, but it can be guessed
+        "With spaces-0123456789abcdef",
+        "With;Semicolon-0123456789abcdef",
+        "Ümlaut_Secret-0123456789abcdef",
+        "x" * 257,
+    ],
+)
+def test_a_malformed_webhook_secret_is_refused_without_echoing_it(secret: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        WebhookSettings.resolve(url=HOOK, secret=secret, environ={})
+
+    message = str(caught.value)
+    assert "16 to 256 characters of A-Z, a-z, 0-9, _ and -" in message
+    assert secret not in message
+
+
+@pytest.mark.parametrize("secret", ["a" * 16, "A-z_0" * 51 + "9"])
+def test_webhook_secrets_at_the_limits_are_taken(secret: str) -> None:
+    webhook = WebhookSettings.resolve(url=HOOK, secret=secret, environ={})
+
+    assert webhook is not None and webhook.secret == secret
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "bot.example.org/hook",
+        "ftp://bot.example.org/hook",
+        "https:///hook",
+        "https://bot.example.org/hook#part",
+        "https://[::1/hook",
+        f"https//bot.example.org/{TOKEN}",  # a token as the path, and a typo
+    ],
+)
+def test_an_unusable_webhook_url_is_refused_without_quoting_it(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        WebhookSettings.resolve(url=url, secret=WEBHOOK_SECRET, environ={})
+
+    assert "must be a public https:// address" in str(caught.value)
+    assert url not in str(caught.value) and SECRET_PART not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("port", "env", "expected"),
+    [
+        (None, "http", "TELEGRAM_WEBHOOK_PORT must be a port number, got 'http'"),
+        (None, "0", "TELEGRAM_WEBHOOK_PORT must be a port number from 1 to 65535, got 0"),
+        (70000, "", "--port must be a port number from 1 to 65535, got 70000"),
+    ],
+)
+def test_an_unusable_port_is_refused(port: int | None, env: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected):
+        WebhookSettings.resolve(
+            url=HOOK, secret=WEBHOOK_SECRET, port=port, environ={WEBHOOK_PORT_ENV: env}
+        )
+
+
+def test_webhook_options_without_a_url_are_refused() -> None:
+    with pytest.raises(ConfigError, match="only apply in webhook mode: add --webhook-url"):
+        WebhookSettings.resolve(secret=WEBHOOK_SECRET, port=8443, environ={})
+
+
+def test_repr_never_shows_the_webhook_secret() -> None:
+    assert WEBHOOK_SECRET not in repr(WebhookSettings(url=HOOK, secret=WEBHOOK_SECRET))
+
+
+def test_run_in_webhook_mode_without_a_secret_stops_at_once_with_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    for name in (WEBHOOK_SECRET_ENV, WEBHOOK_SECRET_FILE_ENV, WEBHOOK_URL_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+    code = main(["run", "--data-dir", str(tmp_path / "data"), "--webhook-url", HOOK])
+
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err.startswith("focus-coach: webhook mode needs a secret token")
     assert out == ""
     assert not (tmp_path / "data").exists()  # stopped before touching the data folder

@@ -1,18 +1,23 @@
-"""The token never reaches a log line: message, arguments, traceback or stack."""
+"""No secret reaches a log line: message, arguments, traceback, stack or uncaught error."""
 
 from __future__ import annotations
 
 import io
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from tg_harness import Harness
+from tg_offline import TOKEN as OFFLINE
 
 from bot.telegram.logs import REDACTED, TokenRedactor, configure_logging
 
 TOKEN = "7000000001:AASecretPartOfTheToken-0123456789abc"
 SECRET = TOKEN.partition(":")[2]
+WEBHOOK_SECRET = "Webhook_Secret-0123456789abcdefXYZ"
 
 
 @pytest.fixture
@@ -73,23 +78,86 @@ def test_token_in_stack_info_is_replaced() -> None:
     assert record.stack_info == f'Stack (most recent call last):\n  get("/bot{REDACTED}/getMe")'
 
 
-def test_configure_logging_quietens_httpx_and_filters_every_root_handler() -> None:
-    root = logging.getLogger()
-    added = logging.StreamHandler(io.StringIO())
-    root.addHandler(added)
-    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
-    try:
-        redactor = configure_logging([TOKEN])
+def test_a_lowercased_token_and_the_webhook_secret_are_replaced() -> None:
+    # PTB capitalises error descriptions: "Bad Request: X" becomes "X" in lower case.
+    message = f"Bad webhook: post /bot{TOKEN.lower()}/setwebhook?secret_token={WEBHOOK_SECRET}"
 
-        assert {name: logging.getLogger(name).level for name in levels} == {
-            "httpx": logging.WARNING,
-            "httpcore": logging.WARNING,
-        }
-        assert all(redactor in handler.filters for handler in root.handlers)
+    redacted = TokenRedactor([TOKEN, WEBHOOK_SECRET]).redact(message)
+
+    assert redacted == f"Bad webhook: post /bot{REDACTED}/setwebhook?secret_token={REDACTED}"
+
+
+def test_short_or_empty_secrets_are_not_hunted_for() -> None:
+    redactor = TokenRedactor(["", "abc"])
+
+    assert redactor.redact("abc abcdef") == "abc abcdef"
+
+
+@pytest.fixture
+def configured() -> Iterator[tuple[TokenRedactor, io.StringIO]]:
+    """``configure_logging`` on the root logger, with an extra handler to read; all undone."""
+    root = logging.getLogger()
+    stream = io.StringIO()
+    added = logging.StreamHandler(stream)
+    added.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(added)
+    levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "")}
+    hooks = (sys.excepthook, threading.excepthook)
+    redactor = configure_logging([TOKEN, WEBHOOK_SECRET, OFFLINE])
+    try:
+        yield redactor, stream
     finally:
+        sys.excepthook, threading.excepthook = hooks
         for handler in root.handlers:
             handler.removeFilter(redactor)
         root.removeHandler(added)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
         logging.captureWarnings(False)
+
+
+def test_configure_logging_quietens_httpx_and_filters_every_root_handler(
+    configured: tuple[TokenRedactor, io.StringIO],
+) -> None:
+    redactor, _ = configured
+    root = logging.getLogger()
+
+    assert {name: logging.getLogger(name).level for name in ("httpx", "httpcore")} == {
+        "httpx": logging.WARNING,
+        "httpcore": logging.WARNING,
+    }
+    assert all(redactor in handler.filters for handler in root.handlers)
+
+
+def test_uncaught_exceptions_go_through_the_redacting_handlers(
+    configured: tuple[TokenRedactor, io.StringIO],
+) -> None:
+    _, stream = configured
+    try:
+        raise RuntimeError(f"GET /bot{TOKEN}/getMe with {WEBHOOK_SECRET}")
+    except RuntimeError as error:
+        sys.excepthook(type(error), error, error.__traceback__)
+        thread = threading.Thread(name="worker")
+        threading.excepthook(
+            threading.ExceptHookArgs((type(error), error, error.__traceback__, thread))
+        )
+
+    output = stream.getvalue()
+    assert output.count(f"RuntimeError: GET /bot{REDACTED}/getMe with {REDACTED}") == 2
+    assert "CRITICAL bot: uncaught exception in thread worker" in output
+    assert SECRET not in output and WEBHOOK_SECRET not in output
+
+
+async def test_a_failing_handler_logs_its_error_without_the_token(
+    harness: Harness, configured: tuple[TokenRedactor, io.StringIO]
+) -> None:
+    _, stream = configured
+    # A proxy in front of the Bot API that echoes the request path in its error.
+    harness.request.fail_next("sendMessage", 500, f"Internal Server Error: /bot{OFFLINE}/x")
+
+    await harness.send("/start")
+
+    output = stream.getvalue()
+    assert "ERROR bot.telegram.handlers: update" in output and "Traceback" in output
+    assert f"Internal Server Error: /bot{REDACTED}/x" in output
+    assert OFFLINE.partition(":")[2] not in output
