@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Final
@@ -77,22 +78,34 @@ class Dispatcher:
         return len(self._sends)
 
     def start(self) -> None:
-        """Tick at once (catch-up after downtime), then every interval; needs a running loop."""
+        """Tick at once (catch-up after downtime), then every interval; needs a running loop.
+
+        The interval ticks fall on a fixed grid (whole minutes for the default 60 s), because
+        check-ins are due at whole minutes: a tick at 09:00:00 finds the 09:00 check-ins at
+        once, where a grid set by the start time would find them up to an interval late.
+        """
         if self._scheduler is not None or self._stopping:
             raise RuntimeError("the dispatcher can be started only once")
+        # APScheduler times its jobs by the real clock, whatever the injected one says.
+        now = datetime.now(UTC)
+        grid = datetime.fromtimestamp(
+            math.floor(now.timestamp() / self._interval) * self._interval, UTC
+        )
         scheduler = AsyncIOScheduler(timezone=UTC)
         scheduler.add_job(
             self.tick,
-            IntervalTrigger(seconds=self._interval, timezone=UTC),
+            IntervalTrigger(seconds=self._interval, start_date=grid, timezone=UTC),
             id=JOB_ID,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=None,  # a late tick still runs: nothing is ever skipped
-            # APScheduler times its jobs by the real clock, whatever the injected one says.
-            next_run_time=datetime.now(UTC),
         )
         scheduler.start()
         self._scheduler = scheduler
+        # The catch-up runs off the grid (a job's first run would move its grid to now).
+        catch_up = asyncio.get_running_loop().create_task(self.tick())
+        self._ticks.add(catch_up)
+        catch_up.add_done_callback(self._ticks.discard)
 
     async def shutdown(self) -> None:
         """Stop ticking and wait for the sends in flight (claims not yet made are given back)."""
@@ -114,6 +127,9 @@ class Dispatcher:
         user_ids = self._service.due_users(self._clock())
         handed = 0
         mine: list[asyncio.Task[None]] = []
+        if user_ids:
+            # The confirms' later hints go to the index in one batch when the tick ends.
+            self._service.hold_hints()
         try:
             for user_id in user_ids:
                 await self._slots.acquire()
@@ -131,8 +147,12 @@ class Dispatcher:
         finally:
             for user_id in user_ids[handed:]:
                 self._service.abandon(user_id)
-            if task is not None:
-                self._ticks.discard(task)
+            try:
+                if user_ids:
+                    await asyncio.to_thread(self._service.release_hints)
+            finally:
+                if task is not None:
+                    self._ticks.discard(task)
 
     async def _deliver(self, user_id: str) -> None:
         """Claim, send and record one check-in; holds one of the ``max_in_flight`` slots."""

@@ -12,15 +12,29 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from tinydb.storages import Storage
 
 from storage.errors import DamagedDocumentError
 
-__all__ = ["TEMP_SUFFIX", "AtomicJSONStorage", "fsync_directory", "is_temp_file"]
+__all__ = [
+    "TEMP_SUFFIX",
+    "AtomicJSONStorage",
+    "Signature",
+    "file_signature",
+    "fsync_directory",
+    "is_temp_file",
+]
 
 TEMP_SUFFIX: Final = ".tmp"
+
+Signature: TypeAlias = tuple[int, int, int]
+"""Inode, size and modification time (ns) of a file: every atomic write changes it.
+
+Only the process holding the data folder writes its files; a hand edit that keeps the size and
+lands within the same clock tick as our own last write would go unnoticed by a signature check.
+"""
 
 
 def is_temp_file(name: str) -> bool:
@@ -51,10 +65,24 @@ class AtomicJSONStorage(Storage):
         Raises:
             DamagedDocumentError: the file is not UTF-8 JSON in TinyDB's table layout.
         """
+        return self.read_signed()[0]
+
+    def read_signed(self) -> tuple[dict[str, dict[str, Any]] | None, Signature | None]:
+        """Like ``read``, plus the signature of the file that was read (None if missing).
+
+        Raises:
+            DamagedDocumentError: the file is not UTF-8 JSON in TinyDB's table layout.
+        """
         try:
-            raw = self.path.read_bytes()
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            return None
+            return None, None
+        with os.fdopen(fd, "rb") as handle:
+            signature = _signature(os.fstat(fd))
+            raw = handle.read()
+        return self._parse(raw), signature
+
+    def _parse(self, raw: bytes) -> dict[str, dict[str, Any]] | None:
         if not raw:
             return None
         try:
@@ -66,6 +94,10 @@ class AtomicJSONStorage(Storage):
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         """Replace the file with ``data``; durable when this returns."""
+        self.write_signed(data)
+
+    def write_signed(self, data: dict[str, dict[str, Any]]) -> Signature:
+        """Like ``write``, and return the signature of the file written."""
         # Serialise first: a document that is not JSON leaves no temp file behind.
         payload = json.dumps(
             data, ensure_ascii=False, separators=(",", ":"), allow_nan=False
@@ -79,15 +111,29 @@ class AtomicJSONStorage(Storage):
                 handle.write(payload)
                 handle.flush()
                 os.fsync(handle.fileno())
+                signature = _signature(os.fstat(handle.fileno()))
             temp.replace(self.path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
             raise
         fsync_directory(self.path.parent)
+        return signature
 
     def close(self) -> None:
         """Nothing to close: no handle is kept between reads and writes."""
+
+
+def file_signature(path: Path) -> Signature | None:
+    """The signature of the file at ``path`` now, or None if there is none."""
+    try:
+        return _signature(path.stat())
+    except FileNotFoundError:
+        return None
+
+
+def _signature(stat: os.stat_result) -> Signature:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _check_layout(path: Path, data: object) -> None:

@@ -27,7 +27,10 @@ class UserRepository(Protocol):
         ...
 
     def put(self, user_id: str, document: dict[str, Any]) -> None:
-        """Store the document, stamped with the current schema; durable when this returns."""
+        """Store the document, stamped with the current schema; durable when this returns.
+
+        A stored document that cannot be read is kept (moved aside), never overwritten.
+        """
         ...
 
     def delete(self, user_id: str) -> bool:

@@ -23,7 +23,7 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -94,8 +94,18 @@ class ScheduleIndex:
         """Forget the user (no-op if absent)."""
         self.set_many({user_id: None})
 
-    def set_many(self, changes: Mapping[str, datetime | None]) -> None:
-        """Apply several changes with one write per touched shard (None removes)."""
+    def set_many(
+        self,
+        changes: Mapping[str, datetime | None],
+        *,
+        only_if: Callable[[str], bool] | None = None,
+    ) -> None:
+        """Apply several changes with one write per touched shard (None removes).
+
+        ``only_if(user_id)``, if given, is asked under the shard's lock just before a user's
+        change is applied; a change it refuses is skipped. A caller that writes some changes
+        late (in batches) uses it to skip those overtaken by a newer change meanwhile.
+        """
         by_shard: dict[str, dict[str, str | None]] = {}
         for user_id, due in changes.items():
             check_user_id(user_id)
@@ -108,6 +118,8 @@ class ScheduleIndex:
                 entries = self._read_or_move_aside(path)
                 before = dict(entries)
                 for user_id, text in shard_changes.items():
+                    if only_if is not None and not only_if(user_id):
+                        continue
                     if text is None:
                         entries.pop(user_id, None)
                     else:

@@ -4,7 +4,9 @@ Layout: ``<data_dir>/users/<first 2 hex digits of sha256(id)>/<id>.json``. One p
 one small file, so its cost does not grow with the number of users (design.md, section 5: one big
 file cost 6.6 s per update at 100,000 users). The user's document is the single record of the
 TinyDB table ``"user"``; other per-user tables (say ``"checkins"``) can live in the same file and
-are kept when the document is replaced.
+are kept when the document is replaced. The repository reads and writes the files through
+``AtomicJSONStorage`` directly, in TinyDB's layout: a put parses the file once and writes it once,
+where TinyDB's ``Table.update`` parses it twice.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import contextlib
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
-from tinydb import TinyDB
-from tinydb.table import Document
-
-from storage.atomic import AtomicJSONStorage, fsync_directory, is_temp_file
+from storage.atomic import (
+    AtomicJSONStorage,
+    Signature,
+    file_signature,
+    fsync_directory,
+    is_temp_file,
+)
 from storage.errors import DamagedDocumentError, StorageError
 from storage.ids import check_user_id, is_user_id
 from storage.lock import DataDirLock
@@ -37,6 +42,7 @@ USER_TABLE: Final = "user"
 _USER_RECORD_ID: Final = 1
 _SUFFIX: Final = ".json"
 _SHARD_DIGITS: Final = 2
+_SEEN_LIMIT: Final = 8192  # files whose last known state is remembered (a few MB at most)
 
 
 def shard_of(user_id: str) -> str:
@@ -60,8 +66,12 @@ class TinyDBUserRepository:
         self._lock = DataDirLock(data_dir)
         self._lock.acquire()
         # Puts and deletes in one shard share a lock so that a delete removing an empty shard
-        # folder never races a put that has just created it. TinyDB instances are per call.
+        # folder never races a put that has just created it.
         self._shard_locks = {f"{n:02x}": threading.Lock() for n in range(16**_SHARD_DIGITS)}
+        # user id -> signature of the file as this process last read or wrote it, and its
+        # tables other than the user's (usually none), so a put need not read the file again.
+        self._seen: dict[str, tuple[Signature, dict[str, dict[str, Any]]]] = {}
+        self._seen_lock = threading.Lock()
         try:
             self._remove_temp_files()
         except BaseException:
@@ -75,10 +85,11 @@ class TinyDBUserRepository:
             DamagedDocumentError: the file cannot be read; nothing is changed on disk.
         """
         path = self._path_of(user_id)
-        with TinyDB(path, storage=AtomicJSONStorage) as db:
-            record = self._user_record(db, path)
-        if record is None:
+        tables, signature = AtomicJSONStorage(path).read_signed()
+        record = self._user_record(tables, path)
+        if record is None or tables is None or signature is None:
             return None
+        self._remember(user_id, signature, tables)
         return self._migrator.upgrade(record, source=path)
 
     def put(self, user_id: str, document: dict[str, Any]) -> None:
@@ -88,25 +99,29 @@ class TinyDBUserRepository:
         """
         path = self._path_of(user_id)
         stamped = self._migrator.stamp(document)
+        storage = AtomicJSONStorage(path)
         with self._shard_locks[path.parent.name]:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with TinyDB(path, storage=AtomicJSONStorage) as db:
+            # The file's other tables must be kept and damage found; a file unchanged since
+            # this process last read or wrote it is not read again (a tenth of a step). TinyDB's
+            # Table.update would even parse it twice.
+            tables = self._known_tables(user_id, path)
+            if tables is None:
                 try:
-                    existing = self._user_record(db, path)
+                    tables = storage.read() or {}
+                    self._user_record(tables, path)
                 except DamagedDocumentError as exc:
+                    self._forget(user_id)
                     _move_aside(path, exc)
-                    existing = None
-                table = db.table(USER_TABLE)
-                # One write either way: TinyDB rewrites the whole (small) file per operation.
-                if existing is None:
-                    table.insert(Document(stamped, doc_id=_USER_RECORD_ID))
-                else:
-                    table.update(_replace_with(stamped), doc_ids=[_USER_RECORD_ID])
+                    tables = {}
+            tables[USER_TABLE] = {str(_USER_RECORD_ID): stamped}
+            self._remember(user_id, storage.write_signed(tables), tables)
 
     def delete(self, user_id: str) -> bool:
         """Remove the user's file, damaged copies and temp files, then the shard if empty."""
         path = self._path_of(user_id)
         shard = path.parent
+        self._forget(user_id)
         with self._shard_locks[shard.name]:
             try:
                 names = [entry.name for entry in shard.iterdir()]
@@ -174,6 +189,26 @@ class TinyDBUserRepository:
                     logger.info("removing temp file left by an interrupted write: %s", entry)
                     entry.unlink(missing_ok=True)
 
+    def _remember(self, user_id: str, signature: Signature, tables: dict[str, Any]) -> None:
+        others = {name: table for name, table in tables.items() if name != USER_TABLE}
+        with self._seen_lock:
+            self._seen.pop(user_id, None)
+            self._seen[user_id] = (signature, others)
+            if len(self._seen) > _SEEN_LIMIT:
+                del self._seen[next(iter(self._seen))]  # the least recently used
+
+    def _forget(self, user_id: str) -> None:
+        with self._seen_lock:
+            self._seen.pop(user_id, None)
+
+    def _known_tables(self, user_id: str, path: Path) -> dict[str, Any] | None:
+        """The file's other tables if it is unchanged since we last read or wrote it."""
+        with self._seen_lock:
+            seen = self._seen.get(user_id)
+        if seen is None or file_signature(path) != seen[0]:
+            return None
+        return dict(seen[1])
+
     def _path_of(self, user_id: str) -> Path:
         self._check_open()
         check_user_id(user_id)
@@ -183,27 +218,22 @@ class TinyDBUserRepository:
         if not self._lock.held:
             raise StorageError(f"the repository on {self.data_dir} is closed")
 
-    def _user_record(self, db: TinyDB, path: Path) -> dict[str, Any] | None:
-        """Return the single record of the user table, checked but not migrated."""
-        records = db.table(USER_TABLE).all()
+    def _user_record(
+        self, tables: dict[str, dict[str, Any]] | None, path: Path
+    ) -> dict[str, Any] | None:
+        """Return the single record of the user table, checked but not migrated.
+
+        ``tables`` is the file as ``AtomicJSONStorage.read`` returns it (layout already checked).
+        """
+        records = (tables or {}).get(USER_TABLE) or {}
         if not records:
             return None
-        if len(records) != 1 or records[0].doc_id != _USER_RECORD_ID:
-            ids = sorted(record.doc_id for record in records)
+        ids = sorted(int(doc_id) for doc_id in records)
+        if ids != [_USER_RECORD_ID]:
             raise DamagedDocumentError(path, f"table {USER_TABLE!r} has records {ids}, not [1]")
-        record = dict(records[0])
+        record = dict(next(iter(records.values())))
         self._migrator.version_of(record, source=path)
         return record
-
-
-def _replace_with(document: dict[str, Any]) -> Callable[[MutableMapping[str, Any]], None]:
-    """Return a TinyDB update that replaces a record instead of merging into it."""
-
-    def replace(record: MutableMapping[str, Any]) -> None:
-        record.clear()
-        record.update(document)
-
-    return replace
 
 
 def _move_aside(path: Path, problem: DamagedDocumentError) -> None:

@@ -41,10 +41,25 @@ from bot.core.schedule import local_week_key, next_occurrence, parse_time_of_day
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import Condition
 from bot.core.text_input import MAX_INBOUND_CHARS, clean_text, parse_number
-from bot.core.views import GRID_UNRATED, QuestionView, format_hour, grid_ratings
+from bot.core.views import (
+    GRID_UNRATED,
+    QuestionView,
+    format_hour,
+    grid_ratings,
+    plan_flow_target,
+)
+from storage.errors import DamagedDocumentError, SchemaVersionError
 from storage.repository import UserRepository
 
-__all__ = ["CHECKIN_FLOW", "SETTINGS_FLOW", "DialogueEngine", "NoReminders", "ReminderHooks"]
+__all__ = [
+    "CHECKIN_FLOW",
+    "DATA_DAMAGED",
+    "DATA_NEWER",
+    "SETTINGS_FLOW",
+    "DialogueEngine",
+    "NoReminders",
+    "ReminderHooks",
+]
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +68,9 @@ SETTINGS_FLOW = "settings"
 # "This evening" means 19:00 local time, unless that is less than half an hour away.
 _EVENING = 19
 _MIN_SNOOZE = timedelta(minutes=30)
+# Said when the user's stored document cannot be read (see ``DialogueEngine.handle``).
+DATA_DAMAGED = "common/data_damaged"
+DATA_NEWER = "common/data_newer"
 
 
 class ReminderHooks(Protocol):
@@ -68,7 +86,7 @@ class ReminderHooks(Protocol):
         """Called after the changed document is saved."""
 
     def forget(self, user_id: str) -> None:
-        """Called after the user's data was deleted."""
+        """Called after the user's data was deleted (or a damaged file of theirs set aside)."""
 
 
 class NoReminders:
@@ -90,6 +108,17 @@ class NoReminders:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _log_damaged(user_id: str, error: DamagedDocumentError, consequence: str = "") -> None:
+    """Tell the operator which file cannot be read and why (no traceback: it is not a bug)."""
+    log.error(
+        "stored data of user %s cannot be read: %s: %s%s",
+        user_id,
+        error.path,
+        error.problem,
+        f"; {consequence}" if consequence else "",
+    )
 
 
 class DialogueEngine:
@@ -116,14 +145,55 @@ class DialogueEngine:
     def handle(
         self, user_id: str, inbound: Inbound, *, language_hint: str | None = None
     ) -> list[Reply]:
-        """Apply one inbound message for ``user_id`` and return the replies to show."""
+        """Apply one inbound message for ``user_id`` and return the replies to show.
+
+        A damaged stored document is reported and the user starts afresh (the file is kept);
+        one written by a newer focus-coach is left alone and the user is told to try later.
+        """
         with self.reminders.user_lock(user_id):
-            user, before = self._load(user_id, language_hint)
+            try:
+                user, before = self._load(user_id, language_hint)
+            except SchemaVersionError as error:
+                return self._newer_data(user_id, error, language_hint)
+            except DamagedDocumentError as error:
+                return self._start_afresh(user_id, inbound, error, language_hint)
             if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
                 self._reactivate(user)
             replies = self._dispatch(user, inbound)
             self._save(user, before)
             return replies
+
+    def _start_afresh(
+        self,
+        user_id: str,
+        inbound: Inbound,
+        error: DamagedDocumentError,
+        language_hint: str | None,
+    ) -> list[Reply]:
+        """The stored file is torn or garbled: say so and begin anew as with a new user.
+
+        Saving the new document moves the damaged file aside (``UserRepository.put``), so an
+        operator can still look into it; every other user is unaffected.
+        """
+        _log_damaged(user_id, error, consequence="a copy is kept and the user starts afresh")
+        user = self._new_user(user_id, language_hint)
+        replies = self._dispatch(user, inbound)
+        notice = self._say(user, DATA_DAMAGED)
+        self._save(user, {})
+        # A new user has no check-in: the damaged file's schedule goes with it.
+        self.reminders.forget(user_id)
+        return [notice, *replies]
+
+    def _newer_data(
+        self, user_id: str, error: SchemaVersionError, language_hint: str | None
+    ) -> list[Reply]:
+        """A newer focus-coach wrote this file: leave it untouched until that version runs.
+
+        Starting afresh here would overwrite (a copy of) real data after a downgrade.
+        """
+        _log_damaged(user_id, error, consequence="the file is left as it is")
+        lang = self.content.pick_language(language_hint)
+        return [Reply(text=self.content.texts.render(lang, DATA_NEWER))]
 
     def _reactivate(self, user: UserState) -> None:
         """They came back after blocking the bot: reminders resume from the next slot on."""
@@ -178,7 +248,11 @@ class DialogueEngine:
 
     def language(self, user_id: str, *, language_hint: str | None = None) -> str:
         """The language the user's replies are in (their choice, else the hint)."""
-        stored = self.repository.get(user_id)
+        try:
+            stored = self.repository.get(user_id)
+        except DamagedDocumentError as error:
+            _log_damaged(user_id, error)
+            stored = None
         if stored is None:
             return self.content.pick_language(language_hint)
         return UserState.from_document(stored).lang
@@ -189,14 +263,16 @@ class DialogueEngine:
         if stored is not None:
             user = UserState.from_document(stored)
             return user, user.to_document()
+        return self._new_user(user_id, language_hint), {}
+
+    def _new_user(self, user_id: str, language_hint: str | None) -> UserState:
         now = UserState.now_iso(self.clock())
-        user = UserState(
+        return UserState(
             user_id=user_id,
             lang=self.content.pick_language(language_hint),
             created_at=now,
             updated_at=now,
         )
-        return user, {}
 
     def _save(self, user: UserState, before: dict[str, Any]) -> None:
         if user.deleted:
@@ -449,7 +525,8 @@ class DialogueEngine:
             return self._start_flow(user, SETTINGS_FLOW)
         if name == "history":
             return [self._history(user), *self._ask(user)]
-        return self._reask(user, "common/unknown_command", command=name[:32])
+        # Cleaned: a console can pass undecodable bytes as lone surrogates, not valid UTF-8.
+        return self._reask(user, "common/unknown_command", command=clean_text(name)[:32])
 
     def _text(self, user: UserState, dialogue: DialogueState, message: TextMessage) -> list[Reply]:
         if len(message.text) > MAX_INBOUND_CHARS:
@@ -580,14 +657,9 @@ class DialogueEngine:
                 return self._ask(user)
             return self._enter(user, dialogue.step, push=False)
         if action is Action.FLOW and step.ask is AskType.PLAN:
+            if value != plan_flow_target(user):
+                return None  # never a forged entry point (say, straight to a finish step)
             flow_id, _, step_id = value.partition(":")
-            flow = self.content.flows.get(flow_id)
-            if (
-                flow is None
-                or flow_id == ONBOARDING_FLOW
-                or (step_id and step_id not in flow.steps)
-            ):
-                return None
             return self._start_flow(user, flow_id, step_id or None)
         return None
 

@@ -23,6 +23,8 @@ __all__ = [
     "MENU_COMMANDS",
     "QuestionView",
     "format_hour",
+    "grid_ratings",
+    "plan_flow_target",
     "zone_label",
 ]
 
@@ -87,6 +89,16 @@ def format_hour(value: float) -> str:
 def zone_label(zone: str) -> str:
     """A zone as people name it: its city (``America/New_York`` -> ``New York``)."""
     return zone.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def plan_flow_target(user: UserState) -> str:
+    """The side flow (``flow`` or ``flow:step``) the plan menu's check-in button starts.
+
+    Without a check-in yet it goes straight to the weekday question of the settings flow. The
+    engine accepts only this target: a forged one could enter a flow at its finish step and
+    run its action on answers never given.
+    """
+    return "settings" if user.reminder else "settings:weekday"
 
 
 def grid_ratings(selection: list[str] | None) -> dict[str, str]:
@@ -278,10 +290,8 @@ class QuestionView:
             rows.extend(_rows(edits))
             rows.append((Button(label(lang, "show_plan"), encode(turn, Action.CONTINUE)),))
         elif step.ask is AskType.PLAN:
-            # Without a check-in yet, go straight to the weekday question of the settings flow.
-            target = "settings" if user.reminder else "settings:weekday"
             caption = label(lang, "setup_checkin", active=bool(user.reminder))
-            rows.append((Button(caption, encode(turn, Action.FLOW, target)),))
+            rows.append((Button(caption, encode(turn, Action.FLOW, plan_flow_target(user))),))
             rows.append(
                 (Button(label(lang, "show_plan_again"), encode(turn, Action.PLAN, "show")),)
             )

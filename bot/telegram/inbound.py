@@ -11,18 +11,21 @@ from bot.core.messages import ButtonPress, Command, Inbound, TextMessage
 __all__ = ["button_inbound", "message_inbound", "parse_command"]
 
 # "/name" or "/name@bot", then anything (args may follow a space or a line break).
-_COMMAND = re.compile(r"/(\S+)(.*)", re.DOTALL)
+_COMMAND = re.compile(r"/([^\s@]+)(?:@(\S*))?(.*)", re.DOTALL)
 
 
 def parse_command(text: str, *, bot_username: str | None) -> Command | None:
-    """``/Name@bot args`` -> ``Command("name", "args")``; None if addressed to another bot."""
+    """``/Name@bot args`` -> ``Command("name", "args")``; None if addressed to another bot.
+
+    None too for text that is no command at all (``/``, ``/@bot``, no slash).
+    """
     match = _COMMAND.match(text)
     if match is None:
         return None
-    name, _, target = match.group(1).partition("@")
+    name, target, args = match.groups()
     if target and (bot_username is None or target.lower() != bot_username.lower()):
         return None
-    return Command(name=name.lower(), args=match.group(2).strip())
+    return Command(name=name.lower(), args=args.strip())
 
 
 def _starts_with_command(message: Message) -> bool:
@@ -36,7 +39,9 @@ def message_inbound(message: Message, *, bot_username: str | None) -> Inbound | 
     """A text message as a command or free text; None for non-text or another bot's command."""
     if message.text is None:
         return None
-    if _starts_with_command(message):
+    # The entity alone does not make a command: text that has no command shape stays text
+    # (found by fuzzing; dropping it silently would leave the user without an answer).
+    if _starts_with_command(message) and _COMMAND.match(message.text):
         return parse_command(message.text, bot_username=bot_username)
     return TextMessage(text=message.text)
 

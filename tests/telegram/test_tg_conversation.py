@@ -279,7 +279,10 @@ async def test_engine_failure_tells_the_user_and_logs(
 ) -> None:
     await start(harness)
     stored = next(Path(file_repo.data_dir, "users").rglob("1001.json"))
-    stored.write_text("{ not json", encoding="utf-8")
+    # An I/O error, not damaged content (a damaged file starts the user afresh, see
+    # tests/reliability/test_damaged_files.py).
+    stored.unlink()
+    stored.mkdir()
 
     calls = await harness.send("/start")
 

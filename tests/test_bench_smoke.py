@@ -1,0 +1,48 @@
+"""The benchmark command runs at all (``python -m bench --quick`` at a tiny size).
+
+Nothing here looks at a figure: performance is measured by ``python -m bench``, never asserted.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.e2e
+
+
+def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "--quick",
+            "--sizes",
+            "40",
+            "--steps",
+            "30",
+            "--startup-runs",
+            "1",
+            "--fanout-users",
+            "20",
+            "--fanout-due",
+            "past-minute",
+            "--cache-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert "| Dialogue step, median (ms) |" in finished.stdout
+    assert "| Lost / doubled | 0 / 0 |" in finished.stdout
