@@ -9,8 +9,13 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
+
+if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
+    from bot.core.content import Content
+    from storage import TinyDBUserRepository
 
 __all__ = ["main"]
 
@@ -152,10 +157,11 @@ def _check(settings: Settings, *, mermaid: bool) -> int:
     return EXIT_OK
 
 
-def _chat(settings: Settings, *, lang: str | None) -> int:
-    from bot.console import ConsoleChat
+def _open_content_and_store(
+    settings: Settings, *, what: str
+) -> tuple[Content, TinyDBUserRepository] | int:
+    """Load the checked content and lock the data folder; an exit code if either fails."""
     from bot.core.checker import load_content
-    from bot.core.engine import DialogueEngine
     from bot.core.flows import FlowError
     from storage import StorageError, open_repository
 
@@ -163,7 +169,7 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
         content = load_content(settings.prompts_dir)
     except FlowError as error:
         print(
-            "focus-coach: the coaching content is broken, so the chat does not start:",
+            f"focus-coach: the coaching content is broken, so the {what} does not start:",
             file=sys.stderr,
         )
         for problem in error.problems:
@@ -175,6 +181,17 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
     except StorageError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
         return EXIT_USAGE
+    return content, repository
+
+
+def _chat(settings: Settings, *, lang: str | None) -> int:
+    from bot.console import ConsoleChat
+    from bot.core.engine import DialogueEngine
+
+    opened = _open_content_and_store(settings, what="chat")
+    if isinstance(opened, int):
+        return opened
+    content, repository = opened
     try:
         engine = DialogueEngine(content, repository)
         chat = ConsoleChat(
@@ -210,9 +227,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
     from datetime import UTC, datetime
 
-    from bot.core.checker import load_content
     from bot.core.engine import DialogueEngine
-    from bot.core.flows import FlowError
     from bot.core.reminders import ReminderService
     from bot.telegram.app import (
         BotApiRefusedError,
@@ -221,24 +236,12 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         WebhookListenError,
         run_bot,
     )
-    from storage import ScheduleIndex, StorageError, open_repository
+    from storage import ScheduleIndex
 
-    try:
-        content = load_content(settings.prompts_dir)
-    except FlowError as error:
-        print(
-            "focus-coach: the coaching content is broken, so the bot does not start:",
-            file=sys.stderr,
-        )
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        print("Run `focus-coach check` after fixing it.", file=sys.stderr)
-        return EXIT_BROKEN_CONTENT
-    try:
-        repository = open_repository(settings.data_dir)
-    except StorageError as error:
-        print(f"focus-coach: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    opened = _open_content_and_store(settings, what="bot")
+    if isinstance(opened, int):
+        return opened
+    content, repository = opened
 
     def clock() -> datetime:
         return datetime.now(UTC)
