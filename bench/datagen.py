@@ -5,7 +5,8 @@ up a weekly check-in (the reminder block of the issue 4 design) and answered 52 
 (the record shape of ``bot.core.actions.record_checkin``). Files are written in TinyDB's layout
 (``{"user": {"1": document}}``, compact UTF-8 JSON, schema stamped) into the repository's shard
 folders, without fsync: generation only sets the stage. The schedule index is built with
-``storage.ScheduleIndex.rebuild`` from ``bot.core.reminders.effective_due`` of each document.
+``storage.ScheduleIndex.rebuild`` from ``bot.core.checkin_schedule.effective_due`` of each
+document.
 
 Folders are cached under ``<cache>/users-<N>/``; ``bench-meta.json`` is written last and marks a
 folder complete. A cached folder is *rolled forward* on reuse: users whose check-in would fall
@@ -33,9 +34,9 @@ from zoneinfo import ZoneInfo
 
 from bot.core.actions import default_reminder
 from bot.core.checker import load_content
+from bot.core.checkin_schedule import effective_due
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
-from bot.core.reminders import effective_due
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import DialogueState, UserState
 from storage import ScheduleIndex

@@ -21,11 +21,11 @@ from pathlib import Path
 
 from bot.core.callbacks import Action, decode
 from bot.core.checker import load_content
+from bot.core.checkin_schedule import Claim, ReminderService
 from bot.core.content import DEFAULT_PROMPTS_DIR
 from bot.core.engine import DialogueEngine
 from bot.core.messages import ButtonPress, Command, Reply, ReplyKind
-from bot.core.reminders import Claim, ReminderService
-from bot.reminders import Dispatcher, SendResult
+from bot.dispatcher import Dispatcher, SendResult
 from storage import ScheduleIndex, TinyDBUserRepository
 
 __all__ = ["DueTick", "StepResult", "measure_due_tick", "measure_steps_and_idle_tick"]

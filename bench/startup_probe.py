@@ -22,8 +22,8 @@ def main(data_dir: Path) -> dict[str, float]:
 
     timings["import"] = time.perf_counter() - started
     from bot.core.checker import load_content
+    from bot.core.checkin_schedule import ReminderService
     from bot.core.content import DEFAULT_PROMPTS_DIR
-    from bot.core.reminders import ReminderService
     from storage import ScheduleIndex, open_repository
 
     step = time.perf_counter()

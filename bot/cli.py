@@ -227,8 +227,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
     from datetime import UTC, datetime
 
+    from bot.core.checkin_schedule import ReminderService
     from bot.core.engine import DialogueEngine
-    from bot.core.reminders import ReminderService
     from bot.telegram.app import (
         BotApiRefusedError,
         BotApiUnreachableError,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.core.reminders import Claim, ReminderService
+from bot.core.checkin_schedule import Claim, ReminderService
 from bot.core.schedule import WeeklySlot, next_occurrence
-from bot.reminders import JOB_ID, Dispatcher, SendResult
+from bot.dispatcher import JOB_ID, Dispatcher, SendResult
 from storage import ScheduleIndex, TinyDBUserRepository
 
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

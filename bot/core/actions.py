@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.checkins import evaluate
+from bot.core.checkin_schedule import slot_of
+from bot.core.checkin_stats import evaluate
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
-from bot.core.reminders import slot_of
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.templating import Condition

@@ -16,7 +16,7 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
 from bot.core.actions import ACTIONS, ActionContext, default_reminder
-from bot.core.checkins import evaluate, load_advice
+from bot.core.checkin_stats import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import Content
 from bot.core.flows import AskType, Flow, FlowError, Step, load_flows

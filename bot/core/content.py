@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.core.checkins import AdviceRule
+from bot.core.checkin_stats import AdviceRule
 from bot.core.flows import CATALOGUE_SOURCES, PLAN_SOURCES, AskType, Flow, Option, Step
 from bot.core.rules import LANGUAGES, Catalogue
 from bot.core.templating import TextRenderer

@@ -22,7 +22,8 @@ from markupsafe import Markup
 from bot.core import confirmations as prompt
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.callbacks import Action, ButtonToken, decode
-from bot.core.checkins import evaluate
+from bot.core.checkin_schedule import slot_of
+from bot.core.checkin_stats import evaluate
 from bot.core.coaching import FocusPlan, build_plan
 from bot.core.content import ONBOARDING_FLOW, Content
 from bot.core.flows import AskType, Step, Then
@@ -36,7 +37,6 @@ from bot.core.messages import (
     TextMessage,
 )
 from bot.core.plan_answers import plan_input
-from bot.core.reminders import slot_of
 from bot.core.schedule import local_week_key, next_occurrence, parse_time_of_day, parse_zone
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import Condition
@@ -74,7 +74,7 @@ DATA_NEWER = "common/data_newer"
 
 
 class ReminderHooks(Protocol):
-    """The reminder side (``bot.core.reminders.ReminderService``) as the engine sees it."""
+    """The reminder side (``bot.core.checkin_schedule.ReminderService``) as the engine sees it."""
 
     def user_lock(self, user_id: str) -> AbstractContextManager[None]:
         """Serialise the engine's and the dispatcher's read-modify-write of one document."""

@@ -69,9 +69,9 @@ class UserState:
 
     ``dialogue`` is the flow the user is in; while a side flow (check-in, settings) runs, the
     onboarding dialogue waits in ``suspended``. ``reminder`` is the weekly check-in block whose
-    fields the reminder service owns (see ``bot.core.reminders``); ``checkins`` are the answered
-    weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not acted on.
-    ``active`` turns false when the user blocked the bot, and true again with /start.
+    fields the reminder service owns (see ``bot.core.checkin_schedule``); ``checkins`` are the
+    answered weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not
+    acted on. ``active`` turns false when the user blocked the bot, and true again with /start.
     """
 
     user_id: str

@@ -28,10 +28,10 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import TelegramSettings, WebhookSettings
+from bot.core.checkin_schedule import ReminderService
 from bot.core.engine import DialogueEngine
-from bot.core.reminders import ReminderService
-from bot.reminders import Dispatcher
-from bot.telegram.checkins import CheckinSender
+from bot.dispatcher import Dispatcher
+from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
 from bot.telegram.logs import configure_logging
 from bot.telegram.menu import publish_menu

@@ -23,11 +23,11 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot
 
+from bot.core.checkin_schedule import ReminderService
 from bot.core.engine import DialogueEngine
+from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.core.messages import Inbound
-from bot.core.reminders import ReminderService
 from bot.telegram.inbound import button_inbound, message_inbound
-from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import ReplyRenderer
 
 __all__ = ["CoachHandlers"]
@@ -57,7 +57,7 @@ class CoachHandlers:
         self.reminders = reminders
         self.texts = engine.content.texts
         self.renderer = renderer or ReplyRenderer()
-        self.locks = KeyedLocks()
+        self.locks = AsyncKeyedLocks()
 
     # ---- private chat --------------------------------------------------------------------
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,12 +37,14 @@ import logging
 import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
+
+from bot.core.keyed_locks import AsyncKeyedLocks
 
 __all__ = [
     "PriorityRateLimiter",
@@ -62,8 +64,8 @@ ApiCallback = Callable[..., Coroutine[Any, Any, ApiResult]]
 # Telegram's message limits; everything else passes through unthrottled.
 _SENDING_PREFIXES = ("send", "copyMessage", "forwardMessage", "editMessage", "stopPoll")
 _NOT_SENDING = frozenset({"sendChatAction"})
-# Chat gates are forgotten lazily once this many exist (one per chat written to recently).
-_GATE_PRUNE_THRESHOLD = 1024
+# Per-chat "next broadcast not before" times are pruned lazily once this many exist.
+_READY_PRUNE_THRESHOLD = 1024
 
 
 class RequestClass(enum.Enum):
@@ -115,15 +117,6 @@ def _chat_key(data: JSONDict) -> int | str | None:
         return text  # an @username of a channel
 
 
-@dataclass
-class _ChatGate:
-    """Serialises broadcasts to one chat and remembers when the next one may go."""
-
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    ready_at: float = 0.0
-    holders: int = 0
-
-
 class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     """Rate limiter for ``ExtBot``: interactive replies first, broadcasts throttled per chat.
 
@@ -167,8 +160,10 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._cooling: deque[float] = deque()  # when the permits of answered requests free up
         self._next_broadcast_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
-        self._gates: dict[int | str, _ChatGate] = {}
-        self._prune_gates_at = _GATE_PRUNE_THRESHOLD
+        # Broadcasts to one chat go one at a time, each per_chat_interval after the last answer.
+        self._chat_locks = AsyncKeyedLocks()
+        self._chat_ready_at: dict[int | str, float] = {}
+        self._prune_ready_at = _READY_PRUNE_THRESHOLD
         self._broadcast_slots = asyncio.Semaphore(self._max_broadcasts_in_flight)
         self._closed = False
 
@@ -306,7 +301,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if self._permits:
             self._cooling.append(now + self._window)
         if chat is not None and self._per_chat_interval > 0:
-            self._gate(chat).ready_at = now + self._per_chat_interval
+            self._start_chat_gap(chat, now)
         self._pump()
 
     def _has_free_permit(self) -> bool:
@@ -369,38 +364,27 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
 
     # --- the per-chat gap for broadcasts -----------------------------------------------------
 
-    def _gate(self, chat: int | str) -> _ChatGate:
-        gate = self._gates.get(chat)
-        if gate is None:
-            if len(self._gates) >= self._prune_gates_at:
-                self._forget_idle_gates(asyncio.get_running_loop().time())
-            gate = self._gates[chat] = _ChatGate()
-        return gate
+    def _start_chat_gap(self, chat: int | str, now: float) -> None:
+        """No broadcast to ``chat`` before ``per_chat_interval`` from ``now``."""
+        if len(self._chat_ready_at) >= self._prune_ready_at:
+            self._forget_passed_gaps(now)
+        self._chat_ready_at[chat] = now + self._per_chat_interval
 
     @contextlib.asynccontextmanager
     async def _chat_turn(self, chat: int | str) -> AsyncIterator[None]:
         """One broadcast to ``chat`` at a time, ``per_chat_interval`` after the last answer."""
         loop = asyncio.get_running_loop()
-        gate = self._gate(chat)
-        gate.holders += 1
         arrived = loop.time()
-        try:
-            async with gate.lock:
-                delay = gate.ready_at - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self._stats.waited_seconds += loop.time() - arrived
-                yield
-        finally:
-            gate.holders -= 1
+        async with self._chat_locks.hold(chat):
+            delay = self._chat_ready_at.get(chat, 0.0) - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._stats.waited_seconds += loop.time() - arrived
+            yield
 
-    def _forget_idle_gates(self, now: float) -> None:
-        """Drop gates nobody holds whose gap has passed, so memory follows recent chats only."""
-        idle = [
-            chat
-            for chat, gate in self._gates.items()
-            if gate.holders == 0 and gate.ready_at <= now
-        ]
-        for chat in idle:
-            del self._gates[chat]
-        self._prune_gates_at = max(_GATE_PRUNE_THRESHOLD, 2 * len(self._gates))
+    def _forget_passed_gaps(self, now: float) -> None:
+        """Drop gaps that have passed, so memory follows recently written chats only."""
+        passed = [chat for chat, ready_at in self._chat_ready_at.items() if ready_at <= now]
+        for chat in passed:
+            del self._chat_ready_at[chat]
+        self._prune_ready_at = max(_READY_PRUNE_THRESHOLD, 2 * len(self._chat_ready_at))

@@ -18,12 +18,12 @@ from dialogue_driver import Chat
 from tg_offline import TOKEN, RecordingRequest, message_update
 
 from bot.config import TelegramSettings
+from bot.core.checkin_schedule import Claim, ReminderService
 from bot.core.content import Content
 from bot.core.engine import DATA_DAMAGED, DATA_NEWER, DialogueEngine
 from bot.core.messages import Reply, TextMessage
-from bot.core.reminders import Claim, ReminderService
 from bot.core.schedule import WeeklySlot, next_occurrence
-from bot.reminders import Dispatcher, SendResult
+from bot.dispatcher import Dispatcher, SendResult
 from bot.telegram.app import build_application
 from storage import InMemoryUserRepository, ScheduleIndex, TinyDBUserRepository
 from storage.tinydb_repo import shard_of

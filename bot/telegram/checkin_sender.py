@@ -9,10 +9,10 @@ from typing import Any
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ExtBot
 
+from bot.core.checkin_schedule import Claim
 from bot.core.engine import DialogueEngine
-from bot.core.reminders import Claim
-from bot.reminders import SendResult
-from bot.telegram.locks import KeyedLocks
+from bot.core.keyed_locks import AsyncKeyedLocks
+from bot.dispatcher import SendResult
 from bot.telegram.render import ReplyRenderer
 
 __all__ = ["CheckinSender"]
@@ -24,7 +24,11 @@ class CheckinSender:
     """The dispatcher's ``send``: build the reminder with the engine, deliver it, report back."""
 
     def __init__(
-        self, engine: DialogueEngine, renderer: ReplyRenderer, locks: KeyedLocks, bot: ExtBot[Any]
+        self,
+        engine: DialogueEngine,
+        renderer: ReplyRenderer,
+        locks: AsyncKeyedLocks,
+        bot: ExtBot[Any],
     ) -> None:
         """Share the handlers' renderer and per-user locks, so a reminder never interleaves."""
         self.engine = engine

@@ -27,11 +27,12 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from bot.core.keyed_locks import ThreadKeyedLocks
 from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from storage.errors import DamagedDocumentError
 from storage.repository import UserRepository
@@ -121,7 +122,7 @@ class ReminderService:
         self._index = index
         self._grace = grace
         self._clock = clock
-        self._user_locks = _KeyedRLocks()
+        self._user_locks = ThreadKeyedLocks()
         # In memory: the hint per user (equal to the index on disk), a heap of (hint, user)
         # whose stale entries are skipped when popped, and the users whose claim is in flight.
         self._mutex = threading.Lock()
@@ -510,34 +511,6 @@ class ReminderService:
             (due, user_id) for user_id, due in self._due.items() if user_id not in self._in_flight
         ]
         heapq.heapify(self._heap)
-
-
-@dataclass
-class _LockEntry:
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    users: int = 0
-
-
-class _KeyedRLocks:
-    """Re-entrant locks created per key on demand and dropped when nobody holds or waits."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._entries: dict[str, _LockEntry] = {}
-
-    @contextmanager
-    def hold(self, key: str) -> Iterator[None]:
-        with self._guard:
-            entry = self._entries.setdefault(key, _LockEntry())
-            entry.users += 1
-        try:
-            with entry.lock:
-                yield
-        finally:
-            with self._guard:
-                entry.users -= 1
-                if entry.users == 0:
-                    del self._entries[key]
 
 
 def _active_reminder(document: dict[str, Any] | None) -> dict[str, Any] | None:

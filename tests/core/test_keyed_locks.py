@@ -1,14 +1,15 @@
-"""Per-user locks: one user's updates in order, other users not held up, no locks left over."""
+"""Per-key locks: one key's holders in order, other keys not held up, no locks left over."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 
-from bot.telegram.locks import KeyedLocks
+from bot.core.keyed_locks import AsyncKeyedLocks, ThreadKeyedLocks
 
 
 async def test_same_key_runs_in_arrival_order_one_at_a_time() -> None:
-    locks = KeyedLocks()
+    locks = AsyncKeyedLocks()
     log: list[str] = []
     gate = asyncio.Event()
 
@@ -29,7 +30,7 @@ async def test_same_key_runs_in_arrival_order_one_at_a_time() -> None:
 
 
 async def test_other_keys_are_not_blocked() -> None:
-    locks = KeyedLocks()
+    locks = AsyncKeyedLocks()
     release = asyncio.Event()
     held = asyncio.Event()
 
@@ -49,7 +50,7 @@ async def test_other_keys_are_not_blocked() -> None:
 
 
 async def test_lock_is_released_when_the_work_fails() -> None:
-    locks = KeyedLocks()
+    locks = AsyncKeyedLocks()
 
     try:
         async with locks.hold("anna"):
@@ -59,4 +60,37 @@ async def test_lock_is_released_when_the_work_fails() -> None:
 
     async with locks.hold("anna"):
         assert len(locks) == 1
+    assert len(locks) == 0
+
+
+def test_thread_locks_are_reentrant_exclusive_and_dropped_after_use() -> None:
+    locks = ThreadKeyedLocks()
+    inside = threading.Event()
+    release = threading.Event()
+    log: list[str] = []
+
+    def hold_anna() -> None:
+        with locks.hold("anna"), locks.hold("anna"):  # the same thread may nest
+            inside.set()
+            release.wait(timeout=10)
+            log.append("first out")
+
+    def wait_for_anna() -> None:
+        with locks.hold("anna"):
+            log.append("second in")
+
+    first = threading.Thread(target=hold_anna)
+    first.start()
+    assert inside.wait(timeout=10)
+    second = threading.Thread(target=wait_for_anna)
+    second.start()
+    with locks.hold("ben"):  # another key is free meanwhile
+        assert len(locks) == 2
+    second.join(timeout=0.2)
+    assert second.is_alive() and log == []
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+
+    assert log == ["first out", "second in"]
     assert len(locks) == 0
