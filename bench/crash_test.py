@@ -39,16 +39,25 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.core.actions import MAX_CHECKINS, WEEKDAYS, checkin_week
+from bot.core.actions import MAX_CHECKINS, checkin_week
 from bot.core.callbacks import Action, encode
 from bot.core.checker import load_content
-from bot.core.content import DEFAULT_PROMPTS_DIR, ONBOARDING_FLOW, Content
-from bot.core.engine import CHECKIN_FLOW, SETTINGS_FLOW, DialogueEngine
-from bot.core.flows import AskType, Step
+from bot.core.content import DEFAULT_PROMPTS_DIR, Content
+from bot.core.engine import DialogueEngine
+from bot.core.flow_ids import (
+    CHECKIN_FLOW,
+    ONBOARDING_FLOW,
+    SETTINGS_FLOW,
+    WEEKDAYS,
+    checkin_setup_target,
+)
+from bot.core.flow_model import AskType, Step
 from bot.core.messages import ButtonPress, Command, Inbound, TextMessage
+from bot.core.questions import asked
+from bot.core.questions.choices import grid_ratings
+from bot.core.questions.values import offered_zones
 from bot.core.schedule import local_week_key
 from bot.core.state import UserState
-from bot.core.views import grid_ratings, plan_flow_target
 from storage import TinyDBUserRepository
 from storage.atomic import is_temp_file
 
@@ -108,7 +117,7 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
     def answer(value: Any) -> tuple[str, str, Any]:
         return (dialogue.flow, key, value)
 
-    options = [oid for oid, _ in engine.view.options(step, user)]
+    options = [oid for oid, _ in asked(engine.content, user, dialogue, step).options]
     salt = (user.user_id, dialogue.flow, step.id, week)
     if step.ask is AskType.MULTI_CHOICE:
         most = int(step.max or 3)
@@ -120,7 +129,7 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
         chosen = [o for o in options if o in wanted]
         return Move(ButtonPress(encode(turn, Action.DONE)), answer(chosen))
     if step.ask is AskType.CHANNEL_GRID:
-        ratings = [oid for oid, _ in engine.content.ratings(step, user.lang)]
+        ratings = [oid for oid, _ in engine.content.fixed_options(step, user.lang)]
         wanted_ratings = {c: ratings[pick(*salt, c) % len(ratings)] for c in options}
         current = grid_ratings(dialogue.selection)
         for channel in options:
@@ -137,7 +146,7 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
     if step.ask is AskType.TIMEZONE:
         if rng.random() < 0.5:
             return Move(TextMessage("Hamburg"), answer("Europe/Berlin"))
-        zone = engine.view.zones(user)[pick(*salt) % 3]
+        zone = offered_zones(user.lang)[pick(*salt) % 3]
         return Move(ButtonPress(encode(turn, Action.CHOOSE, zone)), answer(zone))
     if step.ask is AskType.TEXT:
         if rng.random() < 0.3:
@@ -146,7 +155,15 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
         return Move(TextMessage(text), answer(text))
     if step.ask is AskType.PLAN:
         if user.reminder is None:
-            return Move(ButtonPress(encode(turn, Action.FLOW, plan_flow_target(user))))
+            return Move(
+                ButtonPress(
+                    encode(
+                        turn,
+                        Action.FLOW,
+                        checkin_setup_target(has_reminder=user.reminder is not None),
+                    )
+                )
+            )
         if rng.random() < 0.5:
             return Move(Command(CHECKIN_FLOW))
         return Move(ButtonPress(encode(turn + 1, Action.CHECKIN, "start")), reminder_first=True)
@@ -191,7 +208,7 @@ def child_main(
         if user is not None:
             clock.now = week_of(user)
             if move.reminder_first:
-                zone = user.reminder["zone"] if user.reminder else "Europe/Berlin"
+                zone = user.reminder.zone if user.reminder else "Europe/Berlin"
                 engine.checkin_reminder(user_id, week=local_week_key(clock.now, zone))
                 user = UserState.from_document(repo.get(user_id) or {})
             week = checkin_week(user, clock.now)
@@ -353,9 +370,9 @@ def check_user(user: UserState, expected: Expected, tally: Tally) -> int:
         elif user.reminder is None:
             actual = None
         elif key == "weekday":
-            actual, wanted = user.reminder["weekday"], WEEKDAYS.index(acked)
+            actual, wanted = user.reminder.weekday, WEEKDAYS.index(acked)
         else:
-            actual = user.reminder.get(key)
+            actual = user.reminder.to_dict().get(key)
         found += expect(tally, uid, f"settings {key}", actual, wanted)
     records = {str(r["week"]): r for r in user.checkins}
     oldest = min(records) if records else ""

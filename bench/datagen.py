@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.actions import default_reminder
 from bot.core.checker import load_content
-from bot.core.checkin_schedule import effective_due
+from bot.core.checkin_schedule import Reminder, effective_due
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
 from bot.core.schedule import WeeklySlot, next_occurrence
@@ -156,12 +155,11 @@ class DocumentFactory:
             self._checkin(rng, week, last_slot - timedelta(days=7 * back), plan)
             for back, week in zip(range(CHECKIN_WEEKS - 1, -1, -1), weeks, strict=True)
         ]
-        reminder = default_reminder()
-        reminder.update(
+        reminder = Reminder(
             weekday=slot.weekday,
             time=slot.time.strftime("%H:%M"),
             zone=zone,
-            next_due=next_due.isoformat(),
+            next_due=next_due,
             sent_weeks=weeks[-12:],
         )
         created = last_slot - timedelta(days=7 * CHECKIN_WEEKS + rng.randrange(1, 60))

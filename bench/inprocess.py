@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.core.callbacks import Action, decode
 from bot.core.checker import load_content
-from bot.core.checkin_schedule import Claim, ReminderService
+from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.content import DEFAULT_PROMPTS_DIR
 from bot.core.engine import DialogueEngine
 from bot.core.messages import ButtonPress, Command, Reply, ReplyKind

@@ -22,7 +22,7 @@ def main(data_dir: Path) -> dict[str, float]:
 
     timings["import"] = time.perf_counter() - started
     from bot.core.checker import load_content
-    from bot.core.checkin_schedule import ReminderService
+    from bot.core.checkin_claims import ReminderService
     from bot.core.content import DEFAULT_PROMPTS_DIR
     from storage import ScheduleIndex, open_repository
 

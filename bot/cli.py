@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from bot.config import Settings
 
 if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
+    from bot.config import ReminderSettings, TelegramSettings, WebhookSettings
     from bot.core.content import Content
+    from bot.telegram.app import BotStartError
     from storage import TinyDBUserRepository
 
 __all__ = ["main"]
@@ -162,7 +164,7 @@ def _open_content_and_store(
 ) -> tuple[Content, TinyDBUserRepository] | int:
     """Load the checked content and lock the data folder; an exit code if either fails."""
     from bot.core.checker import load_content
-    from bot.core.flows import FlowError
+    from bot.core.flow_model import FlowError
     from storage import StorageError, open_repository
 
     try:
@@ -208,7 +210,10 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
     return EXIT_OK
 
 
-def _run(settings: Settings, args: argparse.Namespace) -> int:
+def _run_settings(
+    args: argparse.Namespace,
+) -> tuple[TelegramSettings, WebhookSettings | None, ReminderSettings] | int:
+    """The bot's settings from the command line and the environment, or the exit code."""
     from bot.config import ConfigError, ReminderSettings, TelegramSettings, WebhookSettings
 
     try:
@@ -224,18 +229,20 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
         return EXIT_USAGE
+    return telegram, webhook, timing
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> int:
+    resolved = _run_settings(args)
+    if isinstance(resolved, int):
+        return resolved
+    telegram, webhook, timing = resolved
 
     from datetime import UTC, datetime
 
-    from bot.core.checkin_schedule import ReminderService
+    from bot.core.checkin_claims import ReminderService
     from bot.core.engine import DialogueEngine
-    from bot.telegram.app import (
-        BotApiRefusedError,
-        BotApiUnreachableError,
-        TokenRejectedError,
-        WebhookListenError,
-        run_bot,
-    )
+    from bot.telegram.app import BotStartError, run_bot
     from storage import ScheduleIndex
 
     opened = _open_content_and_store(settings, what="bot")
@@ -258,7 +265,20 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             reminders=reminders,
             tick_seconds=timing.tick_seconds,
         )
-    except TokenRejectedError:
+    except BotStartError as error:
+        return _start_failed(error, telegram, webhook)
+    finally:
+        repository.close()
+    return EXIT_OK
+
+
+def _start_failed(
+    error: BotStartError, telegram: TelegramSettings, webhook: WebhookSettings | None
+) -> int:
+    """Say why the bot could not start, for the operator; return the exit code."""
+    from bot.telegram.app import BotApiRefusedError, BotApiUnreachableError, TokenRejectedError
+
+    if isinstance(error, TokenRejectedError):
         print(
             "focus-coach: Telegram rejected the bot token (it is wrong or was revoked). Copy it "
             "again from @BotFather (/mybots, API Token) into TELEGRAM_BOT_TOKEN or the file "
@@ -266,22 +286,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    except BotApiUnreachableError as error:
+    if isinstance(error, BotApiUnreachableError):
         print(
             f"focus-coach: cannot reach the Bot API at {telegram.base_url}: {error}",
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE
-    except BotApiRefusedError as error:
+    if isinstance(error, BotApiRefusedError):
         what = "set the webhook" if webhook is not None else "start long polling"
         print(f"focus-coach: the Bot API refused to {what}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except WebhookListenError as error:
-        print(f"focus-coach: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        repository.close()
-    return EXIT_OK
+    print(f"focus-coach: {error}", file=sys.stderr)  # the webhook server cannot listen
+    return EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.checkin_schedule import Claim, ReminderService
+from bot.core.checkin_claims import Claim, ReminderService
 
 __all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.core.checkin_schedule import Claim, ReminderService
+from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.dispatcher import JOB_ID, Dispatcher, SendResult
 from storage import ScheduleIndex, TinyDBUserRepository

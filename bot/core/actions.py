@@ -12,22 +12,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.core.checkin_schedule import slot_of
+from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
+from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, WEEKDAYS
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.templating import Condition
 
-__all__ = ["ACTIONS", "WEEKDAYS", "ActionContext", "checkin_week", "default_reminder"]
+__all__ = ["ACTIONS", "MAX_CHECKINS", "ActionContext", "checkin_week"]
 
-# Option ids of the weekday question, Monday first (datetime.weekday() order).
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Answer a pause question with "w1".."w8": the number of weeks.
-PAUSE_PREFIX = "w"
 # How many check-ins are kept per user: two years of weeks is plenty for /history and advice.
 MAX_CHECKINS = 104
+# The energy a check-in without an answer records: the middle of the scale.
+_DEFAULT_ENERGY = 3
 
 
 @dataclass
@@ -41,20 +40,6 @@ class ActionContext:
     condition: Callable[[str], Condition]
 
 
-def default_reminder() -> dict[str, Any]:
-    """A reminder block with the bookkeeping fields the reminder service expects."""
-    return {
-        "next_due": None,
-        "paused_until": None,
-        "snoozed_until": None,
-        "snoozed_week": None,
-        "skipped_week": None,
-        "sending": None,
-        "sent_weeks": [],
-        "missed_weeks": [],
-    }
-
-
 def _local(instant: datetime, zone: str) -> dict[str, str]:
     local = instant.astimezone(ZoneInfo(zone))
     return {"date": local.strftime("%d.%m.%Y"), "time": local.strftime("%H:%M")}
@@ -62,18 +47,17 @@ def _local(instant: datetime, zone: str) -> dict[str, str]:
 
 def save_schedule(ctx: ActionContext) -> dict[str, Any]:
     """Store weekday, time and zone; compute the next check-in instant."""
-    reminder = ctx.user.reminder or default_reminder()
-    reminder.update(
-        weekday=WEEKDAYS.index(ctx.answers["weekday"]),
-        time=ctx.answers["time"],
-        zone=ctx.answers["zone"],
-        snoozed_until=None,
-        snoozed_week=None,
+    weekday = WEEKDAYS.index(ctx.answers["weekday"])
+    local_time, zone = ctx.answers["time"], ctx.answers["zone"]
+    current = ctx.user.reminder
+    reminder = (
+        Reminder(weekday, local_time, zone)
+        if current is None
+        else current.with_slot(weekday, local_time, zone)
     )
-    due = next_occurrence(slot_of(reminder), ctx.now)
-    reminder["next_due"] = due.isoformat()
+    reminder.next_due = next_occurrence(reminder.slot, ctx.now)
     ctx.user.reminder = reminder
-    return {"next": _local(due, reminder["zone"])}
+    return {"next": _local(reminder.next_due, zone)}
 
 
 def pause_reminders(ctx: ActionContext) -> dict[str, Any]:
@@ -81,9 +65,9 @@ def pause_reminders(ctx: ActionContext) -> dict[str, Any]:
     reminder = ctx.user.reminder
     if reminder is None:
         return {"no_reminder": True}
-    weeks = int(str(ctx.answers["pause"]).removeprefix(PAUSE_PREFIX))
-    until = (ctx.now.astimezone(ZoneInfo(reminder["zone"])) + timedelta(weeks=weeks)).date()
-    reminder["paused_until"] = until.isoformat()
+    weeks = PAUSE_WEEKS[str(ctx.answers["pause"])]
+    until = (ctx.now.astimezone(ZoneInfo(reminder.zone)) + timedelta(weeks=weeks)).date()
+    reminder.paused_until = until
     return {"until": until.strftime("%d.%m.%Y"), "weeks": weeks, "no_reminder": False}
 
 
@@ -92,11 +76,14 @@ def resume_reminders(ctx: ActionContext) -> dict[str, Any]:
     reminder = ctx.user.reminder
     if reminder is None:
         return {"no_reminder": True, "was_paused": False}
-    was_paused = reminder.get("paused_until") is not None
-    reminder["paused_until"] = None
-    due = next_occurrence(slot_of(reminder), ctx.now)
-    reminder["next_due"] = due.isoformat()
-    return {"no_reminder": False, "was_paused": was_paused, "next": _local(due, reminder["zone"])}
+    was_paused = reminder.paused_until is not None
+    reminder.paused_until = None
+    reminder.next_due = next_occurrence(reminder.slot, ctx.now)
+    return {
+        "no_reminder": False,
+        "was_paused": was_paused,
+        "next": _local(reminder.next_due, reminder.zone),
+    }
 
 
 def set_language(ctx: ActionContext) -> dict[str, Any]:
@@ -109,7 +96,7 @@ def checkin_week(user: UserState, now: datetime) -> str:
     """The week a check-in is about: the pending reminder's, else the current local week."""
     if user.pending_checkin is not None:
         return str(user.pending_checkin["week"])
-    zone = user.reminder["zone"] if user.reminder else suggested_zone(user.lang)
+    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
     return local_week_key(now, zone)
 
 
@@ -117,7 +104,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     """Store this week's check-in, then evaluate all of them and pick one piece of advice."""
     user, answers = ctx.user, ctx.answers
     week = checkin_week(user, ctx.now)
-    zone = user.reminder["zone"] if user.reminder else suggested_zone(user.lang)
+    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
     current_week = local_week_key(ctx.now, zone)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     budget = plan.hours_planned if plan else 0.0
@@ -126,10 +113,10 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "answered_at": ctx.now.isoformat(),
         "channels": dict(answers.get("channels") or {}),
         "hours": float(answers.get("hours", 0.0)),
-        "creep": answers.get("creep", "none"),
+        "creep": answers.get("creep", NO_CREEP),
         "audit": answers.get("audit"),
         "win": answers.get("win"),
-        "energy": int(str(answers.get("energy", "e3")).removeprefix("e")),
+        "energy": ENERGY_LEVELS.get(str(answers.get("energy")), _DEFAULT_ENERGY),
         "budget": budget,
     }
     replaced = any(r["week"] == week for r in user.checkins)

@@ -15,16 +15,22 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
-from bot.core.actions import ACTIONS, ActionContext, default_reminder
+from bot.core import confirmations, questions
+from bot.core.actions import ACTIONS, ActionContext
+from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
-from bot.core.content import Content
-from bot.core.flows import AskType, Flow, FlowError, Step, load_flows
-from bot.core.plan_answers import NO_PRESSURE, PLAN_ANSWERS, TEAM
+from bot.core.commands import COMMAND_LABELS
+from bot.core.content import OPTION_SOURCES, Content
+from bot.core.flow_ids import ON_PLAN, REQUIRED_FLOWS, check_flow_ids
+from bot.core.flow_model import Flow, FlowError, Step
+from bot.core.flows import load_flows
+from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply
+from bot.core.problems import shown_path
+from bot.core.question_view import render_question, user_context
 from bot.core.rules import LANGUAGES, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
-from bot.core.views import COMMAND_LABELS, FIXED_LABELS, QuestionView
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
 
@@ -47,13 +53,6 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "rows": [{"field": "Hours", "value": "3 h"}],
     "created_at": "2026-11-26T10:00:00+00:00",
 }
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
 
 
 def _unsafe_names(tree: nodes.Node) -> list[str]:
@@ -84,7 +83,7 @@ def _check_template_files(templates_dir: Path, problems: list[str]) -> None:
     for lang in LANGUAGES:
         folder = templates_dir / lang
         if not folder.is_dir():
-            problems.append(f"{_display(folder)}: the folder for language '{lang}' is missing")
+            problems.append(f"{shown_path(folder)}: the folder for language '{lang}' is missing")
             names[lang] = set()
             continue
         names[lang] = {
@@ -95,25 +94,30 @@ def _check_template_files(templates_dir: Path, problems: list[str]) -> None:
             try:
                 tree = env.parse(path.read_text(encoding="utf-8"))
             except TemplateSyntaxError as error:
-                problems.append(f"{_display(path)}: line {error.lineno}: {error.message}")
+                problems.append(f"{shown_path(path)}: line {error.lineno}: {error.message}")
                 continue
             for unsafe in _unsafe_names(tree):
                 problems.append(
-                    f"{_display(path)}: uses '{unsafe}'; names starting with _ are not allowed"
+                    f"{shown_path(path)}: uses '{unsafe}'; names starting with _ are not allowed"
                 )
     for lang in LANGUAGES:
         for other in LANGUAGES:
             for name in sorted(names[lang] - names[other]):
                 problems.append(
-                    f"{_display(templates_dir / other / name)}: missing ({lang}/{name} exists)"
+                    f"{shown_path(templates_dir / other / name)}: missing ({lang}/{name} exists)"
                 )
 
 
 def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str]) -> None:
     keys = {lang: texts.label_keys(lang) for lang in LANGUAGES}
-    needed = set(FIXED_LABELS) | {f"language_{code}" for code in LANGUAGES} | set(COMMAND_LABELS)
+    needed = (
+        set(questions.LABEL_KEYS)
+        | set(confirmations.LABEL_KEYS)
+        | {f"language_{code}" for code in LANGUAGES}
+        | set(COMMAND_LABELS)
+    )
     for lang in LANGUAGES:
-        path = _display(templates_dir / lang / LABELS_FILE)
+        path = shown_path(templates_dir / lang / LABELS_FILE)
         for key in sorted(needed - keys[lang]):
             problems.append(f"{path}: label '{key}' is missing")
         for other in LANGUAGES:
@@ -128,18 +132,14 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
                 problems.append(f"{path}: label '{key}': {error}")
 
 
-def _sample_user(content: Content, plan: FocusPlan) -> UserState:
+def _sample_user(plan: FocusPlan) -> UserState:
     """A user with a plan, a weekly check-in and a few answered weeks, for rendering samples."""
-    reminder = default_reminder()
-    reminder.update(
-        weekday=4, time="08:30", zone="Europe/Berlin", next_due=_SAMPLE_NOW.isoformat()
-    )
-    kept = {k.channel: "on_plan" for k in plan.kept}
+    kept = {k.channel: ON_PLAN for k in plan.kept}
     return UserState(
         user_id="check",
         lang=LANGUAGES[0],
         plan=plan.to_dict(),
-        reminder=reminder,
+        reminder=Reminder(weekday=4, time="08:30", zone="Europe/Berlin", next_due=_SAMPLE_NOW),
         pending_checkin={
             "week": "2026-W48",
             "late": True,
@@ -155,55 +155,14 @@ def _sample_user(content: Content, plan: FocusPlan) -> UserState:
 
 
 def _sample_answers(flow: Flow, content: Content, user: UserState) -> dict[str, Any]:
+    """A valid answer for every step that saves one, each from its kind."""
+    dialogue = DialogueState(flow=flow.id, step=flow.start)
     answers: dict[str, Any] = {}
     for step in flow.steps.values():
-        if not step.save:
-            continue
-        options = content.options(step, LANGUAGES[0], user.plan)
-        if step.ask is AskType.MULTI_CHOICE:
-            answers[step.save] = [oid for oid, _ in options][:1]
-        elif step.ask is AskType.SINGLE_CHOICE:
-            answers[step.save] = options[0][0]
-        elif step.ask is AskType.CHANNEL_GRID:
-            rating = step.options[0].id
-            answers[step.save] = {oid: rating for oid, _ in options}
-        elif step.ask is AskType.NUMBER:
-            answers[step.save] = step.min
-        elif step.ask is AskType.TIME_OF_DAY:
-            answers[step.save] = "08:30"
-        elif step.ask is AskType.TIMEZONE:
-            answers[step.save] = "Europe/Berlin"
-        else:
-            answers[step.save] = "sample"
+        if step.save:
+            sample = questions.asked(content, user, dialogue, step)
+            answers[step.save] = sample.kind.sample(sample)
     return answers
-
-
-def _check_plan_answers(flow: Flow, where: str, problems: list[str]) -> None:
-    """A flow that shows the plan must collect its answers in the expected shape."""
-    if not any(step.ask is AskType.PLAN for step in flow.steps.values()):
-        return
-    expected = {
-        "channels": (AskType.MULTI_CHOICE, "channels"),
-        "hours": (AskType.NUMBER, None),
-        "audiences": (AskType.MULTI_CHOICE, "audiences"),
-        "goals": (AskType.MULTI_CHOICE, "goals"),
-        "team": (AskType.SINGLE_CHOICE, None),
-        "pressure": (AskType.SINGLE_CHOICE, "channels"),
-    }
-    for name in PLAN_ANSWERS:
-        step = flow.step_saving(name)
-        ask, source = expected[name]
-        if step is None:
-            problems.append(f"{where}: the plan step needs a step that saves '{name}'")
-        elif step.ask is not ask or step.options_from != source:
-            shape = f"a {ask}" + (f" with options_from: {source}" if source else "")
-            problems.append(f"{where}: step '{step.id}': '{name}' must be {shape}")
-    team = flow.step_saving("team")
-    if team is not None and TEAM not in {o.id for o in team.options}:
-        problems.append(f"{where}: step '{team.id}': needs an option with id '{TEAM}'")
-    pressure = flow.step_saving("pressure")
-    if pressure is not None and NO_PRESSURE not in {o.id for o in pressure.options}:
-        problems.append(f"{where}: step '{pressure.id}': needs an option with id '{NO_PRESSURE}'")
 
 
 def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
@@ -226,20 +185,14 @@ def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
     return [build_plan(i, catalogue) for i in inputs]
 
 
-def _render_step(  # noqa: PLR0917 - one private call site, all needed
-    content: Content,
-    flow: Flow,
-    step: Step,
-    answers: dict[str, Any],
-    user: UserState,
-    plan: FocusPlan | None,
+def _render_step(
+    content: Content, flow: Flow, step: Step, user: UserState, answers: dict[str, Any]
 ) -> None:
     """Render a step the way the engine would, in every language, also while editing."""
-    view = QuestionView(content)
     for lang in LANGUAGES:
         sample = copy.deepcopy(user)
         sample.lang = lang
-        sample.dialogue = DialogueState(
+        dialogue = DialogueState(
             flow=flow.id,
             step=step.id,
             # The largest turn a long-lived user may reach keeps every button under 64 bytes.
@@ -248,11 +201,12 @@ def _render_step(  # noqa: PLR0917 - one private call site, all needed
             answers=dict(answers),
             selection=[],
         )
+        sample.dialogue = dialogue
         extra: dict[str, Any] = {}
         if step.action is not None:
             context = ActionContext(
                 user=sample,
-                answers=sample.dialogue.answers,
+                answers=dialogue.answers,
                 now=_SAMPLE_NOW,
                 content=content,
                 condition=content.texts.condition,
@@ -260,98 +214,117 @@ def _render_step(  # noqa: PLR0917 - one private call site, all needed
             extra = ACTIONS[step.action](context)
             if extra.get("advice"):
                 extra["advice_text"] = Markup("x")
-        view.question(sample, plan=plan, extra=extra)
-        sample.dialogue.return_to = "x"
-        view.question(sample, plan=plan, extra=extra)
+        asked = questions.asked(content, sample, dialogue, step)
+        render_question(asked, extra=extra)
+        dialogue.return_to = "x"
+        render_question(asked, extra=extra)
+
+
+def _check_step_texts(flow: Flow, step: Step, content: Content, problems: list[str]) -> None:
+    """The step's template and option labels exist in every language."""
+    where, texts = shown_path(flow.path), content.texts
+    for lang in LANGUAGES:
+        if step.say and not texts.has_template(lang, step.say):
+            problems.append(
+                f"{where}: step '{step.id}': template {lang}/{step.say}{TEMPLATE_SUFFIX} "
+                "does not exist"
+            )
+        for option in step.options:
+            if option.label not in texts.label_keys(lang):
+                problems.append(
+                    f"{where}: step '{step.id}': option '{option.id}': label "
+                    f"'{option.label}' is missing in {lang}/{LABELS_FILE}"
+                )
+        for target in step.edits:
+            save = flow.steps[target].save if target in flow.steps else None
+            if save and f"field_{save}" not in texts.label_keys(lang):
+                problems.append(
+                    f"{where}: step '{step.id}': label 'field_{save}' is missing in "
+                    f"{lang}/{LABELS_FILE}"
+                )
+    if step.options_from in OPTION_SOURCES and step.options:
+        listed = {oid for oid, _ in content.listed_options(step, LANGUAGES[0])}
+        for option in step.options:
+            if option.id in listed:
+                problems.append(
+                    f"{where}: step '{step.id}': option id '{option.id}' is also a "
+                    f"{step.options_from} id"
+                )
+    if step.action is not None and step.action not in ACTIONS:
+        problems.append(
+            f"{where}: step '{step.id}': action '{step.action}' is unknown; use one of "
+            + ", ".join(sorted(ACTIONS))
+        )
+
+
+def _check_conditions(
+    flow: Flow, step: Step, content: Content, sample: dict[str, Any]
+) -> list[str]:
+    """Each ``when`` of the step evaluates over sample answers and stays out of internals."""
+    where, found = shown_path(flow.path), []
+    for rule in step.next:
+        if rule.when is None:
+            continue
+        try:
+            content.texts.condition(rule.when)(sample)
+        except (TemplateSyntaxError, UndefinedError, SecurityError, TemplateError, TypeError) as e:
+            found.append(f"{where}: step '{step.id}': condition {rule.when!r}: {e}")
+            continue
+        for unsafe in _unsafe_names(content.texts.env.parse(f"{{{{ {rule.when} }}}}")):
+            found.append(
+                f"{where}: step '{step.id}': condition uses '{unsafe}'; names starting "
+                "with _ are not allowed"
+            )
+    return found
 
 
 def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> None:
-    where = _display(flow.path)
-    texts = content.texts
-    view = QuestionView(content)
+    where = shown_path(flow.path)
+    found: list[str] = []
     for step in flow.steps.values():
-        for lang in LANGUAGES:
-            if step.say and not texts.has_template(lang, step.say):
-                problems.append(
-                    f"{where}: step '{step.id}': template {lang}/{step.say}{TEMPLATE_SUFFIX} "
-                    "does not exist"
-                )
-            for option in step.options:
-                if option.label not in texts.label_keys(lang):
-                    problems.append(
-                        f"{where}: step '{step.id}': option '{option.id}': label "
-                        f"'{option.label}' is missing in {lang}/{LABELS_FILE}"
-                    )
-            if step.ask is AskType.SUMMARY:
-                for target in step.edits:
-                    save = flow.steps[target].save if target in flow.steps else None
-                    if save and f"field_{save}" not in texts.label_keys(lang):
-                        problems.append(
-                            f"{where}: step '{step.id}': label 'field_{save}' is missing in "
-                            f"{lang}/{LABELS_FILE}"
-                        )
-        if step.options_from and step.options:
-            catalogue_ids = {oid for oid, _ in content.options(step, LANGUAGES[0])} - {
-                o.id for o in step.options
-            }
-            for option in step.options:
-                if option.id in catalogue_ids:
-                    problems.append(
-                        f"{where}: step '{step.id}': option id '{option.id}' is also a "
-                        f"{step.options_from} id"
-                    )
-        if step.action is not None and step.action not in ACTIONS:
-            problems.append(
-                f"{where}: step '{step.id}': action '{step.action}' is unknown; use one of "
-                + ", ".join(sorted(ACTIONS))
-            )
-    _check_plan_answers(flow, where, problems)
-    if problems:
+        _check_step_texts(flow, step, content, found)
+    problems.extend(found)
+    if found:
         return  # rendering would only repeat the problems above
-    all_plans = _sample_plans(content.catalogue)
-    user = _sample_user(content, all_plans[0])
+    shows_plan = any(questions.kind_of(s).shows_plan for s in flow.steps.values())
+    plans = _sample_plans(content.catalogue)
+    user = _sample_user(plans[0])
     answers = _sample_answers(flow, content, user)
-    plans = all_plans if any(s.ask is AskType.PLAN for s in flow.steps.values()) else []
     for step in flow.steps.values():
-        for rule in step.next:
-            if rule.when is None:
-                continue
+        problems.extend(
+            _check_conditions(flow, step, content, {"answers": answers, "plan": user.plan})
+        )
+        # A plan step is rendered with every sample plan; other steps with one.
+        for plan in plans if questions.kind_of(step).shows_plan else plans[:1]:
+            user.plan = plan.to_dict()
             try:
-                content.texts.condition(rule.when)({"answers": answers, "plan": user.plan})
-            except TemplateSyntaxError as error:
-                problems.append(f"{where}: step '{step.id}': condition {rule.when!r}: {error}")
-            except (UndefinedError, SecurityError, TemplateError, TypeError) as error:
-                problems.append(f"{where}: step '{step.id}': condition {rule.when!r}: {error}")
-            else:
-                tree = content.texts.env.parse(f"{{{{ {rule.when} }}}}")
-                for unsafe in _unsafe_names(tree):
-                    problems.append(
-                        f"{where}: step '{step.id}': condition uses '{unsafe}'; names starting "
-                        "with _ are not allowed"
-                    )
-        try:
-            for plan in plans[:1] if step.ask is not AskType.PLAN else plans:
-                _render_step(content, flow, step, answers, user, plan)
-            if not plans:
-                _render_step(content, flow, step, answers, user, None)
-        except (TemplateError, ValueError, KeyError, TypeError) as error:
-            problems.append(f"{where}: step '{step.id}': template {step.say}: {error}")
+                _render_step(content, flow, step, user, answers)
+            except (TemplateError, ValueError, KeyError, TypeError) as error:
+                problems.append(f"{where}: step '{step.id}': template {step.say}: {error}")
+                break
+    if shows_plan:
+        _check_plan_template(content, plans, where, problems)
+
+
+def _check_plan_template(
+    content: Content, plans: list[FocusPlan], where: str, problems: list[str]
+) -> None:
     for plan in plans:
         for lang in LANGUAGES:
             try:
-                view.plan_reply(plan, lang)
+                plan_reply(content, plan, lang)
             except (TemplateError, KeyError, TypeError) as error:
-                problems.append(f"{where}: plan template {lang}/common/plan: {error}")
+                problems.append(f"{where}: plan template {lang}/{PLAN_TEMPLATE}: {error}")
                 return
 
 
 def _check_advice(content: Content, rules_path: Path, problems: list[str]) -> None:
     """Every advice rule's condition evaluates over sample stats, and its text exists."""
     stats = evaluate(
-        [{"week": "2026-W48", "channels": {"x": "on_plan"}, "hours": 3.0, "energy": 2}], 2.0
+        [{"week": "2026-W48", "channels": {"x": ON_PLAN}, "hours": 3.0, "energy": 2}], 2.0
     ).as_context()
     for rule in content.advice:
-        where = f"{_display(rules_path)}: advice '{rule.id}'"
+        where = f"{shown_path(rules_path)}: advice '{rule.id}'"
         try:
             content.texts.condition(rule.when)({"stats": stats})
         except (TemplateError, TypeError) as error:
@@ -367,15 +340,14 @@ def _check_advice(content: Content, rules_path: Path, problems: list[str]) -> No
 
 def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     """Values for templates that no flow step renders: hints, prompts, history, export."""
-    view = QuestionView(content)
     plan = _sample_plans(content.catalogue)[0]
-    user = _sample_user(content, plan)
+    user = _sample_user(plan)
     user.lang = lang
     stats = evaluate(user.checkins, plan.hours_planned).as_context()
     return {
         **_COMMON_SAMPLE,
-        **view.user_context(user),
-        "plan": view.plan_context(plan, lang),
+        **user_context(content, user),
+        "plan": plan_context(content, plan, lang),
         "stats": stats,
         "weeks": [
             {
@@ -403,12 +375,12 @@ def _check_other_templates(content: Content, templates_dir: Path, problems: list
         folder = templates_dir / lang
         for path in sorted(folder.rglob(f"*{TEMPLATE_SUFFIX}")):
             name = path.relative_to(folder).with_suffix("").as_posix()
-            if name in step_templates or name == "common/plan":
+            if name in step_templates or name == PLAN_TEMPLATE:
                 continue  # rendered with real sample plans and steps per flow
             try:
                 content.texts.render(lang, name, **sample)
             except (TemplateError, TypeError) as error:
-                problems.append(f"{_display(path)}: {error}")
+                problems.append(f"{shown_path(path)}: {error}")
 
 
 def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
@@ -436,9 +408,12 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     if problems:
         return None, problems
     content = Content(flows=flows, texts=texts, catalogue=catalogue, advice=tuple(advice))
-    for required in ("onboarding", "checkin", "settings"):
+    problems.extend(check_flow_ids(flows))
+    for required in REQUIRED_FLOWS:
         if required not in flows:
-            problems.append(f"{_display(prompts_dir / 'flows')}: the flow '{required}' is missing")
+            problems.append(
+                f"{shown_path(prompts_dir / 'flows')}: the flow '{required}' is missing"
+            )
     for flow in flows.values():
         _check_flow_content(flow, content, problems)
     _check_advice(content, advice_path, problems)

@@ -1,538 +1,254 @@
-"""Weekly check-ins: who is due, and the exactly-once claim / confirm / release protocol.
+"""A user's weekly check-in schedule as a typed ``Reminder`` record, and when it is next due.
 
-The user document is the truth (its ``"reminder"`` block and ``"active"`` flag, see the issue 4
-design); ``storage.ScheduleIndex`` is a persistent hint of when each user must next be looked at,
-and this service keeps that hint in memory as a heap, so a tick where nobody is due costs a
-comparison. The hint may be too early (``claim`` reads the document and corrects it) but never
-later than the document's due instant, so every change that moves the instant writes the index
-as ``min(old, new)`` first, then the document, then the index as ``new``.
-
-A claim is written into the document ("sending") before the check-in goes out and stays there
-until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm`` is found
-and re-sent by the first tick after the restart. Weeks are local ISO weeks of the slot instant.
-
-While the dispatcher holds the hints (``hold_hints``, for the length of a tick), a hint that
-moves *later* is written to the index in batches instead of one index write per confirm; a hint
-that moves earlier is still written before the document. A crash can lose only such later
-hints, and a too-early hint costs one look at the document after the restart.
-
-Synchronous and thread-safe: the dispatcher runs ``claim``/``confirm`` in worker threads while
-``due_users`` runs on the event loop; operations on one user are serialised by ``user_lock``.
+The record is the ``"reminder"`` block of the user's document: the weekly slot (weekday, local
+time, IANA zone) and the bookkeeping of the exactly-once protocol (``bot.core.checkin_claims``):
+the next regular instant, a snooze, a pause, a skipped week, the claim being sent, and the weeks
+sent or missed. ``Reminder.from_dict`` rejects a malformed block with KeyError, TypeError or
+ValueError (``BAD_BLOCK``); keys it does not know (written by a newer version) are kept.
 """
 
 from __future__ import annotations
 
-import heapq
-import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.core.keyed_locks import ThreadKeyedLocks
-from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
-from storage.errors import DamagedDocumentError
-from storage.repository import UserRepository
-from storage.schedule_index import ScheduleIndex
+from bot.core.schedule import WeeklySlot, next_occurrence
 
 __all__ = [
-    "DEFAULT_GRACE",
-    "FLUSH_AT",
+    "ACTIVE",
+    "BAD_BLOCK",
     "KEPT_WEEKS",
-    "LATE_AFTER",
-    "Claim",
-    "ReminderService",
+    "REMINDER",
+    "Reminder",
+    "Sending",
+    "active_reminder",
     "effective_due",
-    "slot_of",
+    "slot_at_or_before",
+    "upcoming",
 ]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_GRACE: Final = timedelta(hours=12)
-# Deferred (later) hints that are written at once rather than at the end of the tick, so a long
-# fan-out never keeps many users' index entries behind their documents.
-FLUSH_AT: Final = 4096
-LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
+REMINDER: Final = "reminder"  # the document key of the block
+ACTIVE: Final = "active"  # false once the user blocked the bot
 KEPT_WEEKS: Final = 12  # length of sent_weeks and missed_weeks
-
-REMINDER: Final = "reminder"
-ACTIVE: Final = "active"
-
-_UNSET: Final = object()  # "no deferred hint" (None means "remove the entry")
-# A reminder block that does not parse (wrong types, unknown zone, bad instant).
-_BAD_BLOCK = (KeyError, TypeError, ValueError)
+# What a malformed block raises (wrong types, unknown zone, an instant without offset).
+BAD_BLOCK: Final = (KeyError, TypeError, ValueError)
 # How far back the slot before an instant lies at most: a week plus a DST change, rounded up.
 _WEEK_AND_MORE: Final = timedelta(days=8)
 
 
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat()
+
+
+def _instant(value: object) -> datetime:
+    """Parse an ISO 8601 instant; naive or malformed values raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO 8601 instant, got {value!r}")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError(f"instant {value!r} has no UTC offset")
+    return instant.astimezone(UTC)
+
+
+def _optional_instant(value: object) -> datetime | None:
+    return None if value is None else _instant(value)
+
+
+def _optional_text(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} must be a text or null, got {value!r}")
+    return value
+
+
+def _weeks(raw: dict[str, Any], key: str) -> list[str]:
+    value = raw.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(week, str) for week in value):
+        raise TypeError(f"{key} must be a list of week keys, got {value!r}")
+    return list(value)
+
+
+def _capped(weeks: list[str], week: str) -> list[str]:
+    """``weeks`` with ``week`` last (once), the oldest dropped beyond ``KEPT_WEEKS``."""
+    return [*(item for item in weeks if item != week), week][-KEPT_WEEKS:]
+
+
 @dataclass(frozen=True)
-class Claim:
-    """A check-in the sender must send now; ``resend`` if a dead process claimed it before."""
+class Sending:
+    """A claimed check-in, written before it is sent and cleared when it is confirmed."""
 
-    user_id: str
     week: str
-    late: bool
-    resend: bool
-    missed_weeks: tuple[str, ...]
-    snooze: bool = False  # the user snoozed this week's reminder; it comes again on purpose
+    claimed_at: datetime
+    late: bool = False
+    due: datetime | None = None  # older claims lack it: they count from claimed_at
+    snooze: bool = False
+
+    @property
+    def due_at(self) -> datetime:
+        """The instant the claimed check-in was due."""
+        return self.due or self.claimed_at
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Sending:
+        """Read a stored claim."""
+        if not isinstance(raw, dict):
+            raise TypeError(f"sending must be an object or null, got {raw!r}")
+        week = raw["week"]
+        if not isinstance(week, str):
+            raise TypeError(f"sending.week must be a week key, got {week!r}")
+        return cls(
+            week=week,
+            claimed_at=_instant(raw.get("claimed_at")),
+            late=bool(raw.get("late", False)),
+            due=_optional_instant(raw.get("due")),
+            snooze=bool(raw.get("snooze", False)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        stored: dict[str, Any] = {
+            "week": self.week,
+            "claimed_at": _iso(self.claimed_at),
+            "late": self.late,
+            "snooze": self.snooze,
+        }
+        if self.due is not None:
+            stored["due"] = _iso(self.due)
+        return stored
 
 
-def slot_of(reminder: dict[str, Any]) -> WeeklySlot:
-    """The weekly slot of a reminder block (raises KeyError/TypeError/ValueError if malformed)."""
-    weekday = reminder["weekday"]
-    if not isinstance(weekday, int) or isinstance(weekday, bool):
-        raise TypeError(f"weekday must be an integer, got {weekday!r}")
-    return WeeklySlot(weekday, time.fromisoformat(reminder["time"]), str(reminder["zone"]))
+@dataclass
+class Reminder:
+    """The weekly check-in of one user: the slot and the protocol's bookkeeping."""
+
+    weekday: int  # 0 = Monday
+    time: str  # local wall-clock time, "HH:MM"
+    zone: str  # IANA zone
+    next_due: datetime | None = None  # the next regular slot instant, UTC
+    paused_until: date | None = None  # no check-in before this local day
+    snoozed_until: datetime | None = None
+    snoozed_week: str | None = None
+    skipped_week: str | None = None
+    sending: Sending | None = None
+    sent_weeks: list[str] = field(default_factory=list)
+    missed_weeks: list[str] = field(default_factory=list)
+    unknown: dict[str, Any] = field(default_factory=dict)  # keys of a newer version, kept
+
+    def __post_init__(self) -> None:
+        """Reject a slot that could never fire (the same errors a stored block raises)."""
+        if not isinstance(self.weekday, int) or isinstance(self.weekday, bool):
+            raise TypeError(f"weekday must be an integer, got {self.weekday!r}")
+        if not isinstance(self.time, str) or not isinstance(self.zone, str):
+            raise TypeError("time and zone must be texts")
+        self.slot  # noqa: B018 - validates weekday, time and zone
+
+    @property
+    def slot(self) -> WeeklySlot:
+        """The weekly wall-clock slot."""
+        return WeeklySlot(self.weekday, time.fromisoformat(self.time), self.zone)
+
+    def with_slot(self, weekday: int, local_time: str, zone: str) -> Reminder:
+        """The same bookkeeping on a new slot; any snooze is dropped."""
+        return replace(
+            self,
+            weekday=weekday,
+            time=local_time,
+            zone=zone,
+            snoozed_until=None,
+            snoozed_week=None,
+        )
+
+    def mark_missed(self, week: str) -> None:
+        """Remember ``week`` as missed, to mention once in the next check-in."""
+        self.missed_weeks = _capped(self.missed_weeks, week)
+
+    def mark_sent(self, week: str, *, mentioned: tuple[str, ...] = ()) -> None:
+        """``week`` went out; the missed weeks it ``mentioned`` need no more mention."""
+        self.sending = None
+        self.sent_weeks = _capped(self.sent_weeks, week)
+        self.missed_weeks = [w for w in self.missed_weeks if w not in mentioned]
+
+    @classmethod
+    def from_dict(cls, raw: object) -> Reminder:
+        """Read a stored block; KeyError, TypeError or ValueError if it is malformed."""
+        if not isinstance(raw, dict):
+            raise TypeError(f"the reminder must be an object, got {raw!r}")
+        paused = _optional_text(raw, "paused_until")
+        sending = raw.get("sending")
+        return cls(
+            weekday=raw["weekday"],
+            time=raw["time"],
+            zone=raw["zone"],
+            next_due=_optional_instant(raw.get("next_due")),
+            paused_until=None if paused is None else date.fromisoformat(paused),
+            snoozed_until=_optional_instant(raw.get("snoozed_until")),
+            snoozed_week=_optional_text(raw, "snoozed_week"),
+            skipped_week=_optional_text(raw, "skipped_week"),
+            sending=None if sending is None else Sending.from_dict(sending),
+            sent_weeks=_weeks(raw, "sent_weeks"),
+            missed_weeks=_weeks(raw, "missed_weeks"),
+            unknown={k: v for k, v in raw.items() if k not in _FIELDS},
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form (JSON-compatible)."""
+        return {
+            **self.unknown,
+            "weekday": self.weekday,
+            "time": self.time,
+            "zone": self.zone,
+            "next_due": None if self.next_due is None else _iso(self.next_due),
+            "paused_until": None if self.paused_until is None else self.paused_until.isoformat(),
+            "snoozed_until": None if self.snoozed_until is None else _iso(self.snoozed_until),
+            "snoozed_week": self.snoozed_week,
+            "skipped_week": self.skipped_week,
+            "sending": None if self.sending is None else self.sending.to_dict(),
+            "sent_weeks": list(self.sent_weeks),
+            "missed_weeks": list(self.missed_weeks),
+        }
 
 
-def effective_due(document: dict[str, Any] | None) -> datetime | None:
-    """When ``claim`` must next look at this user (UTC), or None for never.
+_FIELDS: Final = frozenset(
+    {
+        "weekday",
+        "time",
+        "zone",
+        "next_due",
+        "paused_until",
+        "snoozed_until",
+        "snoozed_week",
+        "skipped_week",
+        "sending",
+        "sent_weeks",
+        "missed_weeks",
+    }
+)
 
-    A pending claim ("sending") is due at once; otherwise the earlier of the snooze and the
-    regular slot, with the pause applied. Inactive users and users without a reminder: None.
+
+def active_reminder(document: dict[str, Any] | None) -> Reminder | None:
+    """The reminder of an active user, else None (a missing "active" means active).
+
+    Raises what ``Reminder.from_dict`` raises (``BAD_BLOCK``) for a malformed block.
     """
-    reminder = _active_reminder(document)
-    if reminder is None:
-        return None
-    sending = _sending_of(reminder)
-    if sending is not None:
-        return _required_instant(sending.get("claimed_at"))
-    upcoming = _upcoming(reminder, slot_of(reminder))
-    return None if upcoming is None else upcoming[0]
-
-
-class ReminderService:
-    """Finds due users and moves each user's weekly check-in through claim -> confirm/release."""
-
-    def __init__(
-        self,
-        repository: UserRepository,
-        index: ScheduleIndex,
-        *,
-        grace: timedelta = DEFAULT_GRACE,
-        clock: Callable[[], datetime],
-    ) -> None:
-        """Use ``repository`` for the documents and ``index`` for the persistent hints."""
-        if grace < timedelta(0):
-            raise ValueError(f"grace must not be negative, got {grace}")
-        self._repository = repository
-        self._index = index
-        self._grace = grace
-        self._clock = clock
-        self._user_locks = ThreadKeyedLocks()
-        # In memory: the hint per user (equal to the index on disk), a heap of (hint, user)
-        # whose stale entries are skipped when popped, and the users whose claim is in flight.
-        self._mutex = threading.Lock()
-        self._due: dict[str, datetime] = {}
-        self._heap: list[tuple[datetime, str]] = []
-        self._in_flight: set[str] = set()
-        # Hints that moved later and are not on disk yet (None: remove), while held.
-        self._holders = 0
-        self._deferred: dict[str, datetime | None] = {}
-        self._flush_lock = threading.Lock()
-
-    # ---- start-up and the tick ----------------------------------------------------------
-    def load(self) -> None:
-        """Build the in-memory hints from the index; rebuild the index first if it is incomplete.
-
-        Call once at start-up, before any other method.
-        """
-        entries = self._index.load_all()
-        if not self._index.is_complete():
-            logger.warning(
-                "the schedule index in %s is missing or damaged: rebuilding it from the user "
-                "documents",
-                self._index.folder,
-            )
-            entries = self._scan_documents()
-            self._index.rebuild(entries)
-        with self._mutex:
-            self._due = dict(entries)
-            self._heap = [(due, user_id) for user_id, due in entries.items()]
-            heapq.heapify(self._heap)
-            self._in_flight.clear()
-        logger.info("loaded %d check-in schedules", len(entries))
-
-    def due_users(self, now: datetime, limit: int | None = None) -> list[str]:
-        """Users whose hint is at or before ``now`` and not in flight; marks them in flight."""
-        found: list[str] = []
-        with self._mutex:
-            heap = self._heap
-            while heap and heap[0][0] <= now and (limit is None or len(found) < limit):
-                due, user_id = heapq.heappop(heap)
-                # Stale entries (hint changed since) and users in flight are dropped here; a
-                # user leaving the in-flight set is pushed again with its current hint.
-                if user_id in self._in_flight or self._due.get(user_id) != due:
-                    continue
-                self._in_flight.add(user_id)
-                found.append(user_id)
-            if len(heap) > 2 * len(self._due) + 1024:
-                self._compact()
-        return found
-
-    def abandon(self, user_id: str) -> None:
-        """Give back a user returned by ``due_users`` that will not be claimed (shutdown)."""
-        self._leave_flight(user_id)
-
-    def hold_hints(self) -> None:
-        """Until ``release_hints``, write hints that move later in batches (nestable).
-
-        The dispatcher holds them for a tick: a confirmed check-in moves the user's hint a week
-        later, and writing each one at once rewrites and fsyncs an index shard per user (a
-        shard holds about 400 users at 100,000). Hints that move earlier are never deferred.
-        """
-        with self._mutex:
-            self._holders += 1
-
-    def release_hints(self) -> None:
-        """End one ``hold_hints``; the last one writes every deferred hint (disk I/O)."""
-        with self._mutex:
-            if self._holders == 0:
-                raise RuntimeError("release_hints without hold_hints")
-            self._holders -= 1
-            last = self._holders == 0
-        if last:
-            self.flush_hints()
-
-    def flush_hints(self, *, wait: bool = True) -> None:
-        """Write the deferred hints to the index now (``wait=False``: not if one is running)."""
-        if not self._flush_lock.acquire(blocking=wait):
-            return
-        try:
-            with self._mutex:
-                batch = dict(self._deferred)
-            if not batch:
-                return
-
-            def still_deferred(user_id: str) -> bool:
-                # Asked under the index shard's lock: a hint written at once since the batch
-                # was taken (an earlier one) must not be overwritten by the batch's older value.
-                with self._mutex:
-                    return self._deferred.get(user_id, _UNSET) == batch[user_id]
-
-            self._index.set_many(batch, only_if=still_deferred)
-            with self._mutex:
-                for user_id, due in batch.items():
-                    if self._deferred.get(user_id, _UNSET) == due:
-                        del self._deferred[user_id]
-        finally:
-            self._flush_lock.release()
-
-    # ---- the protocol ---------------------------------------------------------------------
-    def claim(self, user_id: str, now: datetime) -> Claim | None:
-        """Claim the user's due check-in durably, or return None (and fix the hint)."""
-        with self._user_locks.hold(user_id):
-            with self._mutex:
-                self._in_flight.add(user_id)
-            try:
-                claim = self._claim(user_id, now)
-            except DamagedDocumentError:
-                # Reading it again every minute will not help: forget it until the next start.
-                logger.exception("cannot read the document of %s; no check-in", user_id)
-                self._forget_in_memory(user_id)
-                return None
-            except _BAD_BLOCK:
-                logger.exception("malformed reminder block of %s; no check-in", user_id)
-                self._forget_in_memory(user_id)
-                return None
-            except BaseException:
-                self._leave_flight(user_id)  # tried again at the next tick
-                raise
-            if claim is None:
-                self._leave_flight(user_id)
-            return claim
-
-    def confirm(self, claim: Claim) -> None:
-        """The check-in went out: record its week as sent and move on to the next slot.
-
-        If this raises (disk failure), the user stays in flight, so this process never sends it
-        again; the next start re-sends it once.
-        """
-        user_id = claim.user_id
-        with self._user_locks.hold(user_id):
-            document, reminder, sending = self._pending(claim)
-            if document is None or reminder is None or sending is None:
-                self._set_hint(user_id, effective_due(document))
-            else:
-                reminder["sending"] = None
-                sent = [week for week in reminder.get("sent_weeks") or [] if week != claim.week]
-                reminder["sent_weeks"] = [*sent, claim.week][-KEPT_WEEKS:]
-                missed = reminder.get("missed_weeks") or []
-                reminder["missed_weeks"] = [w for w in missed if w not in claim.missed_weeks]
-                self._write(user_id, document, effective_due(document))
-            self._leave_flight(user_id)
-
-    def release(self, claim: Claim, *, retry_at: datetime | None = None) -> None:
-        """The send failed for good: undo the claim so the check-in is due again.
-
-        It is tried again at ``retry_at`` (default: the next tick); the grace window still
-        counts from the slot, so a check-in that keeps failing ends up in missed_weeks.
-        """
-        user_id = claim.user_id
-        with self._user_locks.hold(user_id):
-            document, reminder, sending = self._pending(claim)
-            if document is None or reminder is None or sending is None:
-                self._set_hint(user_id, effective_due(document))
-            else:
-                reminder["sending"] = None
-                due = _claimed_due(sending)
-                if sending.get("snooze"):
-                    reminder["snoozed_until"] = _iso(due)
-                else:
-                    regular = _instant(reminder.get("next_due"))
-                    reminder["next_due"] = _iso(due if regular is None else min(due, regular))
-                hint = effective_due(document)
-                if hint is not None:
-                    # Deliberately later than the document says: a back-off, not a loss.
-                    hint = max(hint, retry_at or self._clock())
-                self._write(user_id, document, hint)
-            self._leave_flight(user_id)
-
-    def mark_inactive(self, user_id: str) -> None:
-        """The user blocked the bot (403): no more check-ins until /start sets active again."""
-        with self._user_locks.hold(user_id):
-            document = self._repository.get(user_id)
-            if document is not None:
-                document[ACTIVE] = False
-                reminder = document.get(REMINDER)
-                if isinstance(reminder, dict):
-                    reminder["sending"] = None
-                self._write(user_id, document, None)
-            else:
-                self._set_hint(user_id, None)
-            self._leave_flight(user_id)
-
-    # ---- changes made by the dialogue ---------------------------------------------------
-    @contextmanager
-    def user_lock(self, user_id: str) -> Iterator[None]:
-        """Hold the (re-entrant) lock this service takes for ``user_id``.
-
-        Whoever else reads and writes the same document (the dialogue engine) must hold it
-        around its get/put, or a claim written in between is overwritten.
-        """
-        with self._user_locks.hold(user_id):
-            yield
-
-    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
-        """Call before storing ``document``: lowers the hint if the new due instant is earlier.
-
-        With ``reschedule`` after the put this is the full ``min(old, new)`` -> doc -> ``new``
-        ordering; without it a crash between the put and ``reschedule`` can delay a check-in
-        moved earlier (a snooze) until the old hint.
-        """
-        with self._user_locks.hold(user_id):
-            new = effective_due(document)
-            old = self._hint(user_id)
-            if new is not None and (old is None or new < old):
-                self._set_hint(user_id, new)
-
-    def reschedule(self, user_id: str) -> None:
-        """Recompute the user's hint from their stored document (after the engine changed it)."""
-        with self._user_locks.hold(user_id):
-            self._set_hint(user_id, effective_due(self._repository.get(user_id)))
-
-    def forget(self, user_id: str) -> None:
-        """Drop a deleted user from memory and from the index."""
-        with self._user_locks.hold(user_id):
-            with self._mutex:
-                self._deferred.pop(user_id, None)  # before the write: see flush_hints
-            self._index.remove(user_id)
-            self._forget_in_memory(user_id)
-
-    # ---- claim ----------------------------------------------------------------------------
-    def _claim(self, user_id: str, now: datetime) -> Claim | None:
-        document = self._repository.get(user_id)
-        reminder = _active_reminder(document)
-        if document is None or reminder is None:
-            self._set_hint(user_id, None)
-            return None
-        slot = slot_of(reminder)
-        changed = False
-        sending = _sending_of(reminder)
-        if sending is not None:
-            due = _claimed_due(sending)
-            week = str(sending["week"])
-            if now - due <= self._grace:
-                missed = tuple(reminder.get("missed_weeks") or ())
-                snooze = bool(sending.get("snooze", False))
-                return Claim(user_id, week, now - due > LATE_AFTER, True, missed, snooze)
-            # Left by a process that died, and now too old to send.
-            reminder["sending"] = None
-            if week not in (reminder.get("sent_weeks") or []):
-                _append_capped(reminder, "missed_weeks", week)
-            changed = True
-        while (upcoming := _upcoming(reminder, slot)) is not None and upcoming[0] <= now:
-            due, snoozed = upcoming
-            week = local_week_key(_slot_at_or_before(slot, due) if snoozed else due, slot.zone)
-            too_old = now - due > self._grace
-            if snoozed:
-                # A snooze re-sends a week already sent, so sent_weeks does not stop it; once
-                # past the grace window it is dropped, not missed (the user had the check-in).
-                reminder["snoozed_until"] = None
-                changed = True
-                if too_old or week == reminder.get("skipped_week"):
-                    continue
-            else:
-                if week in (reminder.get("sent_weeks") or []) or week == reminder.get(
-                    "skipped_week"
-                ):
-                    reminder["next_due"] = _iso(next_occurrence(slot, due))
-                    changed = True
-                    continue
-                if too_old:
-                    # Down longer than the grace window: mention it once in the next check-in.
-                    _append_capped(reminder, "missed_weeks", week)
-                    reminder["next_due"] = _iso(next_occurrence(slot, due))
-                    changed = True
-                    continue
-                reminder["next_due"] = _iso(next_occurrence(slot, max(due, now)))
-                reminder["snoozed_until"] = None
-            late = now - due > LATE_AFTER
-            reminder["sending"] = {
-                "week": week,
-                "claimed_at": _iso(now),
-                "late": late,
-                # Beyond the design's fields: release() restores this instant and a resend
-                # measures the grace window from it.
-                "due": _iso(due),
-                "snooze": snoozed,
-            }
-            # The index must say "due" while the claim is pending; it normally already does.
-            hint = self._hint(user_id)
-            if hint is None or hint > now:
-                self._set_hint(user_id, now)
-            self._repository.put(user_id, document)
-            missed = tuple(reminder.get("missed_weeks") or ())
-            return Claim(user_id, week, late, False, missed, snoozed)
-        hint = effective_due(document)
-        if changed:
-            self._write(user_id, document, hint)
-        else:
-            self._set_hint(user_id, hint)
-        return None
-
-    def _pending(
-        self, claim: Claim
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
-        """The document, its reminder block and the claim recorded in it, if it matches."""
-        document = self._repository.get(claim.user_id)
-        reminder = None if document is None else document.get(REMINDER)
-        if not isinstance(reminder, dict):
-            return document, None, None
-        sending = reminder.get("sending")
-        if not isinstance(sending, dict) or sending.get("week") != claim.week:
-            logger.warning("no pending check-in for %s in week %s", claim.user_id, claim.week)
-            return document, reminder, None
-        return document, reminder, sending
-
-    def _scan_documents(self) -> dict[str, datetime]:
-        found: dict[str, datetime] = {}
-        for user_id in self._repository.user_ids():
-            try:
-                due = effective_due(self._repository.get(user_id))
-            except DamagedDocumentError:
-                logger.exception("cannot read the document of %s; no check-ins", user_id)
-                continue
-            except _BAD_BLOCK:
-                logger.exception("malformed reminder block of %s; no check-ins", user_id)
-                continue
-            if due is not None:
-                found[user_id] = due
-        return found
-
-    # ---- hints: index on disk and memory --------------------------------------------------
-    def _write(self, user_id: str, document: dict[str, Any], new: datetime | None) -> None:
-        """Store the document, moving the hint to ``new`` in the order that never says later."""
-        old = self._hint(user_id)
-        if new is not None and (old is None or new < old):
-            self._set_hint(user_id, new)
-        self._repository.put(user_id, document)
-        self._set_hint(user_id, new)
-
-    def _hint(self, user_id: str) -> datetime | None:
-        with self._mutex:
-            return self._due.get(user_id)
-
-    def _set_hint(self, user_id: str, due: datetime | None) -> None:
-        """Write the hint to the index (if it changed), then to memory.
-
-        While the hints are held, a hint that moves later (or goes away) is only remembered
-        for the next batch write: until then the index says earlier, which is harmless.
-        """
-        old = self._hint(user_id)
-        if due == old:
-            return
-        later = old is not None and (due is None or due > old)
-        with self._mutex:
-            deferred = later and self._holders > 0
-            if deferred:
-                self._deferred[user_id] = due
-                self._remember(user_id, due)
-                backlog = len(self._deferred)
-            else:
-                # Dropped before the write, so a running batch cannot overwrite this hint.
-                self._deferred.pop(user_id, None)
-        if deferred:
-            if backlog >= FLUSH_AT:
-                self.flush_hints(wait=False)
-            return
-        self._index.set(user_id, due)
-        with self._mutex:
-            self._remember(user_id, due)
-
-    def _remember(self, user_id: str, due: datetime | None) -> None:
-        """Set the in-memory hint (caller holds the mutex)."""
-        if due is None:
-            self._due.pop(user_id, None)
-        else:
-            self._due[user_id] = due
-            if user_id not in self._in_flight:
-                heapq.heappush(self._heap, (due, user_id))
-
-    def _leave_flight(self, user_id: str) -> None:
-        with self._mutex:
-            if user_id in self._in_flight:
-                self._in_flight.discard(user_id)
-                due = self._due.get(user_id)
-                if due is not None:
-                    heapq.heappush(self._heap, (due, user_id))
-
-    def _forget_in_memory(self, user_id: str) -> None:
-        with self._mutex:
-            self._due.pop(user_id, None)
-            self._in_flight.discard(user_id)
-
-    def _compact(self) -> None:
-        """Drop stale heap entries (caller holds the mutex)."""
-        self._heap = [
-            (due, user_id) for user_id, due in self._due.items() if user_id not in self._in_flight
-        ]
-        heapq.heapify(self._heap)
-
-
-def _active_reminder(document: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The reminder block of an active user, else None (a missing "active" means active)."""
     if document is None or document.get(ACTIVE, True) is False:
         return None
-    reminder = document.get(REMINDER)
-    return reminder if isinstance(reminder, dict) else None
+    block = document.get(REMINDER)
+    return None if block is None else Reminder.from_dict(block)
 
 
-def _upcoming(reminder: dict[str, Any], slot: WeeklySlot) -> tuple[datetime, bool] | None:
-    """The next send instant of a reminder block and whether it is a snooze, or None.
+def upcoming(reminder: Reminder) -> tuple[datetime, bool] | None:
+    """The next send instant and whether it is a snooze, or None.
 
     No check-in before the local midnight that starts ``paused_until``: a regular slot inside
     the pause moves to the first slot on or after it, and a snooze inside it is dropped.
     """
-    regular = _instant(reminder.get("next_due"))
-    snooze = _instant(reminder.get("snoozed_until"))
-    paused_until = reminder.get("paused_until")
-    if paused_until is not None:
+    regular, snooze = reminder.next_due, reminder.snoozed_until
+    if reminder.paused_until is not None:
+        slot = reminder.slot
         pause_end = datetime.combine(
-            date.fromisoformat(paused_until), time(0), tzinfo=ZoneInfo(slot.zone)
+            reminder.paused_until, time(0), tzinfo=ZoneInfo(slot.zone)
         ).astimezone(UTC)
         if regular is not None and regular < pause_end:
             regular = next_occurrence(slot, pause_end - timedelta(microseconds=1))
@@ -543,46 +259,24 @@ def _upcoming(reminder: dict[str, Any], slot: WeeklySlot) -> tuple[datetime, boo
     return None if regular is None else (regular, False)
 
 
-def _slot_at_or_before(slot: WeeklySlot, instant: datetime) -> datetime:
+def effective_due(document: dict[str, Any] | None) -> datetime | None:
+    """When the claim must next look at this user (UTC), or None for never.
+
+    A pending claim ("sending") is due at once; otherwise the earlier of the snooze and the
+    regular slot, with the pause applied. Inactive users and users without a reminder: None.
+    """
+    reminder = active_reminder(document)
+    if reminder is None:
+        return None
+    if reminder.sending is not None:
+        return reminder.sending.claimed_at
+    found = upcoming(reminder)
+    return None if found is None else found[0]
+
+
+def slot_at_or_before(slot: WeeklySlot, instant: datetime) -> datetime:
     """The latest firing instant of ``slot`` at or before ``instant`` (the week a snooze is of)."""
     found = next_occurrence(slot, instant - _WEEK_AND_MORE)
     while (following := next_occurrence(slot, found)) <= instant:
         found = following
     return found
-
-
-def _sending_of(reminder: dict[str, Any]) -> dict[str, Any] | None:
-    sending = reminder.get("sending")
-    if sending is not None and not isinstance(sending, dict):
-        raise TypeError(f"sending must be an object or null, got {sending!r}")
-    return sending
-
-
-def _claimed_due(sending: dict[str, Any]) -> datetime:
-    """The instant a pending claim was due (older claims without it: when it was claimed)."""
-    return _instant(sending.get("due")) or _required_instant(sending.get("claimed_at"))
-
-
-def _append_capped(reminder: dict[str, Any], key: str, week: str) -> None:
-    weeks = [item for item in reminder.get(key) or [] if item != week]
-    reminder[key] = [*weeks, week][-KEPT_WEEKS:]
-
-
-def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat()
-
-
-def _instant(value: object) -> datetime | None:
-    """Parse an optional ISO 8601 instant; naive or malformed values raise ValueError."""
-    if value is None:
-        return None
-    return _required_instant(value)
-
-
-def _required_instant(value: object) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 instant, got {value!r}")
-    instant = datetime.fromisoformat(value)
-    if instant.tzinfo is None or instant.utcoffset() is None:
-        raise ValueError(f"instant {value!r} has no UTC offset")
-    return instant.astimezone(UTC)

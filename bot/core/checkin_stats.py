@@ -15,19 +15,19 @@ from typing import Any
 
 import yaml
 
+from bot.core.flow_ids import NO_CREEP, ON_PLAN, PARTLY
+
 __all__ = [
-    "ON_PLAN",
-    "PARTLY",
     "AdviceRule",
     "CheckinStats",
     "evaluate",
+    "history_weeks",
     "load_advice",
     "week_on_plan",
 ]
 
-ON_PLAN = "on_plan"
-PARTLY = "partly"
-NO_CREEP = "none"
+# How many weeks /history lists, newest first.
+HISTORY_WEEKS = 12
 
 # "Over budget" means more than 10 % over the planned hours: a little slack is normal.
 OVER_BUDGET_FACTOR = 1.1
@@ -106,6 +106,25 @@ def evaluate(records: Sequence[Mapping[str, Any]], budget: float) -> CheckinStat
         energy_recent=round(sum(int(r.get("energy", 3)) for r in recent) / len(recent), 1),
         hours_recent=round(sum(float(r.get("hours", 0.0)) for r in recent) / len(recent), 1),
     )
+
+
+def history_weeks(records: Sequence[Mapping[str, Any]], budget: float) -> list[dict[str, Any]]:
+    """The latest check-ins, newest first, as the /history template lists them."""
+    weeks = []
+    for record in reversed(records[-HISTORY_WEEKS:]):
+        year, _, number = str(record["week"]).partition("-W")
+        weeks.append(
+            {
+                "week_number": int(number),
+                "year": year,
+                "on_plan": all(v == ON_PLAN for v in (record.get("channels") or {}).values()),
+                "hours": record.get("hours", 0.0),
+                "budget": record.get("budget", budget),
+                "energy": record.get("energy"),
+                "creep": record.get("creep", NO_CREEP) != NO_CREEP,
+            }
+        )
+    return weeks
 
 
 def load_advice(path: Path) -> tuple[list[AdviceRule], list[str]]:

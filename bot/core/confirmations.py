@@ -13,10 +13,16 @@ __all__ = [
     "CHECKIN",
     "CHECKIN_CHOICES",
     "DELETE",
+    "LABEL_KEYS",
     "LANGUAGE",
     "NO",
     "RESTART",
+    "SKIP",
     "SNOOZE_CHOICES",
+    "SNOOZE_EVENING",
+    "SNOOZE_HOUR",
+    "SNOOZE_TOMORROW",
+    "START",
     "YES",
     "confirmation",
 ]
@@ -27,8 +33,22 @@ LANGUAGE = "language"
 CHECKIN = "checkin"
 YES = "yes"
 NO = "no"
-SNOOZE_CHOICES = ("snooze_1h", "snooze_evening", "snooze_tomorrow")
-CHECKIN_CHOICES = ("start", *SNOOZE_CHOICES, "skip")
+# The check-in reminder's buttons: start now, snooze (three ways) or skip this week.
+START = "start"
+SKIP = "skip"
+SNOOZE_HOUR = "snooze_1h"
+SNOOZE_EVENING = "snooze_evening"
+SNOOZE_TOMORROW = "snooze_tomorrow"
+SNOOZE_CHOICES = (SNOOZE_HOUR, SNOOZE_EVENING, SNOOZE_TOMORROW)
+CHECKIN_CHOICES = (START, *SNOOZE_CHOICES, SKIP)
+# Label keys the prompts use in every language.
+LABEL_KEYS = (
+    "restart_yes",
+    "restart_no",
+    "delete_yes",
+    "delete_no",
+    *(f"checkin_{choice}" for choice in CHECKIN_CHOICES),
+)
 
 
 def _buttons(

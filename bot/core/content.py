@@ -8,15 +8,24 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.checkin_stats import AdviceRule
-from bot.core.flows import CATALOGUE_SOURCES, PLAN_SOURCES, AskType, Flow, Option, Step
+from bot.core.flow_model import Flow, Step
 from bot.core.rules import LANGUAGES, Catalogue
 from bot.core.templating import TextRenderer
 
-__all__ = ["DEFAULT_PROMPTS_DIR", "ONBOARDING_FLOW", "Content"]
+__all__ = [
+    "CATALOGUE_SOURCES",
+    "DEFAULT_PROMPTS_DIR",
+    "OPTION_SOURCES",
+    "PLAN_SOURCES",
+    "Content",
+]
 
 # prompts/ sits beside the bot package in a checkout and in an editable install.
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
-ONBOARDING_FLOW = "onboarding"
+# Lists in the rules catalogue, and in the user's own plan, that a step's options may come from.
+CATALOGUE_SOURCES = ("channels", "audiences", "goals")
+PLAN_SOURCES = ("plan_kept", "plan_dropped")
+OPTION_SOURCES = CATALOGUE_SOURCES + PLAN_SOURCES
 
 
 @dataclass(frozen=True)
@@ -29,35 +38,30 @@ class Content:
     advice: tuple[AdviceRule, ...] = ()
     languages: tuple[str, ...] = LANGUAGES
 
-    def options(
+    def listed_options(
         self, step: Step, lang: str, plan: Mapping[str, Any] | None = None
     ) -> list[tuple[str, str]]:
-        """Return ``(id, label)`` for every option of a choice step, listed ones first.
+        """``(id, label)`` of the options a step takes from elsewhere (``options_from``).
 
-        For a channel grid these are the rows (the plan's channels); its ``options`` are the
-        ratings offered in every row (see ``ratings``).
+        Catalogue lists are the same for everyone; ``plan_kept`` / ``plan_dropped`` come from
+        the user's own ``plan``.
         """
-        items: list[tuple[str, str]] = []
         if step.options_from in CATALOGUE_SOURCES:
-            for entry in getattr(self.catalogue, step.options_from):
-                items.append((entry.id, entry.label[lang]))
-        elif step.options_from in PLAN_SOURCES:
-            # "plan_kept" -> the plan's "kept" list; the user's own plan decides the options.
-            section = step.options_from.removeprefix("plan_")
-            for entry in (plan or {}).get(section, []):
-                channel = self.catalogue.channel(entry["channel"])
-                items.append((channel.id, channel.label[lang]))
-        if step.ask is not AskType.CHANNEL_GRID:
-            items.extend(self.ratings(step, lang))
-        return items
+            return [
+                (entry.id, entry.label[lang])
+                for entry in getattr(self.catalogue, step.options_from)
+            ]
+        if step.options_from in PLAN_SOURCES:
+            section = step.options_from.removeprefix("plan_")  # "plan_kept" -> "kept"
+            channels = (
+                self.catalogue.channel(e["channel"]) for e in (plan or {}).get(section, [])
+            )
+            return [(channel.id, channel.label[lang]) for channel in channels]
+        return []
 
-    def ratings(self, step: Step, lang: str) -> list[tuple[str, str]]:
-        """Return ``(id, label)`` of a step's fixed options."""
-        return [(option.id, self.option_label(option, lang)) for option in step.options]
-
-    def option_label(self, option: Option, lang: str) -> str:
-        """Render a fixed option's label."""
-        return self.texts.label(lang, option.label)
+    def fixed_options(self, step: Step, lang: str) -> list[tuple[str, str]]:
+        """``(id, label)`` of the options written into the step itself."""
+        return [(option.id, self.texts.label(lang, option.label)) for option in step.options]
 
     def pick_language(self, hint: str | None) -> str:
         """Choose a supported language from a hint such as ``en-GB``; German otherwise."""

@@ -6,14 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.core.coaching import PlanInput
+from bot.core.flow_ids import NO_PRESSURE, TEAM
 
-__all__ = ["NO_PRESSURE", "PLAN_ANSWERS", "TEAM", "plan_input"]
+__all__ = ["PLAN_ANSWERS", "plan_input"]
 
-# Answer names a flow with a plan step must save (the checker enforces it).
+# Answer names a flow with a plan step must save (the flow loader enforces it).
 PLAN_ANSWERS = ("channels", "hours", "audiences", "goals", "team", "pressure")
-# Option ids the onboarding flow uses for "in a team" and "no channel feels like a must".
-TEAM = "team"
-NO_PRESSURE = "none"
 
 
 def plan_input(answers: Mapping[str, Any]) -> PlanInput | None:

@@ -16,6 +16,8 @@ from typing import Any, TypeGuard, TypeVar
 
 import yaml
 
+from bot.core.problems import Problems, shown_path
+
 __all__ = [
     "FIT_MAX",
     "FIT_MIN",
@@ -158,28 +160,6 @@ def _find(items: Iterable[_T], wanted: str, key: Callable[[_T], str]) -> _T:
 # ---- validation helpers -----------------------------------------------------------------------
 
 
-class _Problems:
-    """Collects ``"<file>: <where>: <problem>"`` strings for one file."""
-
-    def __init__(self, shown: str, sink: list[str]) -> None:
-        self.shown = shown
-        self.sink = sink
-        self.count = 0
-
-    def add(self, where: str, problem: str) -> None:
-        self.sink.append(f"{self.shown}: {where}: {problem}")
-        self.count += 1
-
-
-def _display(path: Path, rules_dir: Path) -> str:
-    """Show ``path`` relative to the rules folder's grandparent (the project) when possible."""
-    base = rules_dir.resolve().parent.parent
-    try:
-        return path.resolve().relative_to(base).as_posix()
-    except ValueError:
-        return str(path)
-
-
 class _Unreadable:
     """Marks a file that could not be read or parsed (its problem is recorded already)."""
 
@@ -187,7 +167,7 @@ class _Unreadable:
 _UNREADABLE = _Unreadable()
 
 
-def _load_yaml(path: Path, problems: _Problems) -> Any:
+def _load_yaml(path: Path, problems: Problems) -> Any:
     """Read one YAML file; ``_UNREADABLE`` (with a problem recorded) when it cannot be used."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -208,7 +188,7 @@ def _load_yaml(path: Path, problems: _Problems) -> Any:
         return _UNREADABLE
 
 
-def _entries(raw: Any, list_key: str, problems: _Problems) -> list[Any]:
+def _entries(raw: Any, list_key: str, problems: Problems) -> list[Any]:
     """Return the list under the file's single top-level key (e.g. ``channels:``)."""
     if raw is _UNREADABLE:
         return []
@@ -233,7 +213,7 @@ def _check_keys(
     required: tuple[str, ...],
     optional: tuple[str, ...],
     where: str,
-    problems: _Problems,
+    problems: Problems,
 ) -> bool:
     """Report missing and unknown keys; True when every required key is there."""
     missing = [key for key in required if key not in raw]
@@ -254,7 +234,7 @@ def _valid_id(value: Any) -> TypeGuard[str]:
     )
 
 
-def _entry_id(raw: Any, kind: str, index: int, problems: _Problems, seen: set[str]) -> str | None:
+def _entry_id(raw: Any, kind: str, index: int, problems: Problems, seen: set[str]) -> str | None:
     """Check an entry's ``id``; return it, or None when the entry cannot be used."""
     where = f"{kind} number {index}"
     if not isinstance(raw, dict):
@@ -276,7 +256,7 @@ def _entry_id(raw: Any, kind: str, index: int, problems: _Problems, seen: set[st
 
 
 def _localized(
-    raw: Any, name: str, where: str, problems: _Problems, max_length: int | None = None
+    raw: Any, name: str, where: str, problems: Problems, max_length: int | None = None
 ) -> Localized | None:
     """Parse ``{de: ..., en: ...}``; every language required, no others."""
     if not isinstance(raw, dict):
@@ -306,7 +286,7 @@ def _localized(
 
 
 def _source_keys(
-    raw: Any, name: str, where: str, known: set[str] | None, problems: _Problems
+    raw: Any, name: str, where: str, known: set[str] | None, problems: Problems
 ) -> tuple[str, ...]:
     """Parse a non-empty list of source keys; each must be in sources.yaml (when it loaded)."""
     if not isinstance(raw, list) or not raw or not all(isinstance(k, str) for k in raw):
@@ -325,7 +305,7 @@ def _fits(
     expected: tuple[str, ...] | None,
     kind: str,
     where: str,
-    problems: _Problems,
+    problems: Problems,
 ) -> dict[str, int]:
     """Parse ``{id: 0..3}`` covering exactly the ``expected`` ids (when they are known)."""
     if not isinstance(raw, dict):
@@ -355,7 +335,7 @@ def _fits(
     return fits
 
 
-def _positive_number(raw: Any, name: str, where: str, problems: _Problems) -> float | None:
+def _positive_number(raw: Any, name: str, where: str, problems: Problems) -> float | None:
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw > 0:
         problems.add(where, f"{name} must be a number above 0, got {raw!r}")
         return None
@@ -365,7 +345,7 @@ def _positive_number(raw: Any, name: str, where: str, problems: _Problems) -> fl
 # ---- the four files ---------------------------------------------------------------------------
 
 
-def _load_sources(path: Path, problems: _Problems) -> tuple[Source, ...]:
+def _load_sources(path: Path, problems: Problems) -> tuple[Source, ...]:
     sources: list[Source] = []
     seen: set[str] = set()
     for index, raw in enumerate(_entries(_load_yaml(path, problems), "sources", problems), 1):
@@ -393,7 +373,7 @@ def _load_sources(path: Path, problems: _Problems) -> tuple[Source, ...]:
 
 
 def _load_audiences(
-    path: Path, known_sources: set[str] | None, problems: _Problems
+    path: Path, known_sources: set[str] | None, problems: Problems
 ) -> tuple[Audience, ...]:
     audiences: list[Audience] = []
     seen: set[str] = set()
@@ -412,7 +392,7 @@ def _load_audiences(
 
 
 def _load_goals(
-    path: Path, known_sources: set[str] | None, problems: _Problems
+    path: Path, known_sources: set[str] | None, problems: Problems
 ) -> tuple[Goal, ...]:
     goals: list[Goal] = []
     seen: set[str] = set()
@@ -450,7 +430,7 @@ _CHANNEL_KEYS = (
 
 
 def _channel_sources(
-    raw: Any, where: str, known: set[str] | None, problems: _Problems
+    raw: Any, where: str, known: set[str] | None, problems: Problems
 ) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict):
         problems.add(where, f"sources must be a mapping with {', '.join(_SOURCE_KINDS)}")
@@ -474,22 +454,19 @@ def _parse_channel(
     audience_ids: tuple[str, ...] | None,
     goal_ids: tuple[str, ...] | None,
     known_sources: set[str] | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> Channel | None:
     where = f"channel '{channel_id}'"
     before = problems.count
     _check_keys(raw, _CHANNEL_KEYS, ("note",), where, problems)
     label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
     cadence = _localized(raw.get("cadence"), "cadence", where, problems)
-    note = None
-    if "note" in raw:
-        note = _localized(raw["note"], "note", where, problems)
+    note = _localized(raw["note"], "note", where, problems) if "note" in raw else None
     video = raw.get("video")
     if "video" in raw and not isinstance(video, bool):
         problems.add(where, f"video must be true or false, got {video!r}")
-    hours = None
-    if "hours_per_week" in raw:
-        hours = _positive_number(raw["hours_per_week"], "hours_per_week", where, problems)
+    key = "hours_per_week"
+    hours = _positive_number(raw[key], key, where, problems) if key in raw else None
     audience_fit = _fits(
         raw.get("audience_fit"),
         "audience_fit",
@@ -535,7 +512,7 @@ def _load_channels(
     audience_ids: tuple[str, ...] | None,
     goal_ids: tuple[str, ...] | None,
     known_sources: set[str] | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> tuple[Channel, ...]:
     channels: list[Channel] = []
     seen: set[str] = set()
@@ -569,8 +546,8 @@ def load_catalogue(rules_dir: Path) -> Catalogue:
     """
     found: list[str] = []
 
-    def problems_for(name: str) -> _Problems:
-        return _Problems(_display(rules_dir / name, rules_dir), found)
+    def problems_for(name: str) -> Problems:
+        return Problems(shown_path(rules_dir / name, rules_dir.resolve().parent.parent), found)
 
     source_problems = problems_for(SOURCES_FILE)
     sources = _load_sources(rules_dir / SOURCES_FILE, source_problems)

@@ -33,6 +33,7 @@ __all__ = [
     "parse_time_of_day",
     "parse_zone",
     "suggested_zone",
+    "zone_label",
 ]
 
 DEFAULT_ZONE = "Europe/Berlin"  # a German-first product
@@ -273,6 +274,11 @@ def parse_time_of_day(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def zone_label(zone: str) -> str:
+    """A zone as people name it: its city (``America/New_York`` -> ``New York``)."""
+    return zone.rsplit("/", 1)[-1].replace("_", " ")
 
 
 def suggested_zone(language_code: str | None) -> str:

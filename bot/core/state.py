@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.core.checkin_schedule import Reminder
+
 __all__ = ["DialogueState", "UserState"]
 
 
@@ -68,8 +70,8 @@ class UserState:
     """Everything the coach keeps about one user.
 
     ``dialogue`` is the flow the user is in; while a side flow (check-in, settings) runs, the
-    onboarding dialogue waits in ``suspended``. ``reminder`` is the weekly check-in block whose
-    fields the reminder service owns (see ``bot.core.checkin_schedule``); ``checkins`` are the
+    onboarding dialogue waits in ``suspended``. ``reminder`` is the weekly check-in schedule, whose
+    bookkeeping the claim protocol owns (``bot.core.checkin_claims``); ``checkins`` are the
     answered weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not
     acted on. ``active`` turns false when the user blocked the bot, and true again with /start.
     """
@@ -82,7 +84,7 @@ class UserState:
     updated_at: str = ""
     suspended: DialogueState | None = None
     active: bool = True
-    reminder: dict[str, Any] | None = None
+    reminder: Reminder | None = None
     checkins: list[dict[str, Any]] = field(default_factory=list)
     pending_checkin: dict[str, Any] | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
@@ -104,7 +106,7 @@ class UserState:
             "updated_at": self.updated_at,
             "suspended": None if self.suspended is None else self.suspended.to_document(),
             "active": self.active,
-            "reminder": self.reminder,
+            "reminder": None if self.reminder is None else self.reminder.to_dict(),
             "checkins": list(self.checkins),
             "pending_checkin": self.pending_checkin,
         }
@@ -118,6 +120,7 @@ class UserState:
         """Read from a stored dict."""
         dialogue = raw.get("dialogue")
         suspended = raw.get("suspended")
+        reminder = raw.get("reminder")
         return cls(
             user_id=str(raw["user_id"]),
             lang=str(raw.get("lang", "de")),
@@ -127,7 +130,7 @@ class UserState:
             updated_at=str(raw.get("updated_at", "")),
             suspended=None if suspended is None else DialogueState.from_document(suspended),
             active=bool(raw.get("active", True)),
-            reminder=raw.get("reminder"),
+            reminder=None if reminder is None else Reminder.from_dict(reminder),
             checkins=list(raw.get("checkins", [])),
             pending_checkin=raw.get("pending_checkin"),
         )

@@ -28,7 +28,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.config import TelegramSettings, WebhookSettings
-from bot.core.checkin_schedule import ReminderService
+from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
 from bot.dispatcher import Dispatcher
 from bot.telegram.checkin_sender import CheckinSender
@@ -41,6 +41,7 @@ __all__ = [
     "ALLOWED_UPDATES",
     "BotApiRefusedError",
     "BotApiUnreachableError",
+    "BotStartError",
     "TokenRejectedError",
     "WebhookListenError",
     "build_application",
@@ -65,19 +66,23 @@ CoachApplication: TypeAlias = Application[
 ]
 
 
-class TokenRejectedError(Exception):
+class BotStartError(Exception):
+    """The bot could not start; the subclass says why (messages never hold a secret)."""
+
+
+class TokenRejectedError(BotStartError):
     """Telegram answered the token with 401/404: it is wrong or revoked."""
 
 
-class BotApiUnreachableError(Exception):
+class BotApiUnreachableError(BotStartError):
     """The Bot API server did not answer at start-up."""
 
 
-class BotApiRefusedError(Exception):
+class BotApiRefusedError(BotStartError):
     """The Bot API refused a start-up call (say setWebhook); the message is redacted."""
 
 
-class WebhookListenError(Exception):
+class WebhookListenError(BotStartError):
     """The webhook server cannot listen on the configured address and port."""
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ExtBot
 
-from bot.core.checkin_schedule import Claim
+from bot.core.checkin_claims import Claim
 from bot.core.engine import DialogueEngine
 from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.dispatcher import SendResult

@@ -23,7 +23,7 @@ from telegram import (
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes, ExtBot
 
-from bot.core.checkin_schedule import ReminderService
+from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
 from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.core.messages import Inbound

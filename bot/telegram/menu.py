@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand
 
+from bot.core.commands import MENU_COMMANDS
 from bot.core.content import Content
 from bot.core.templating import TextRenderer
-from bot.core.views import MENU_COMMANDS
 
 __all__ = ["menu_commands", "publish_menu"]
 

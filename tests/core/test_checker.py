@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.checker import check_prompts, flow_to_mermaid, load_content
 from bot.core.content import DEFAULT_PROMPTS_DIR
-from bot.core.flows import FlowError
+from bot.core.flow_model import FlowError
 
 
 @pytest.fixture
@@ -34,6 +34,8 @@ def test_shipped_prompts_pass() -> None:
 
 
 FLOW = "flows/onboarding.yaml"
+SETTINGS = "flows/settings.yaml"
+CHECKIN = "flows/checkin.yaml"
 DE = "templates/de"
 EN = "templates/en"
 
@@ -121,6 +123,50 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
     "not yaml": (
         lambda p: (p / FLOW).write_text("flow: [unclosed\n", encoding="utf-8"),
         "onboarding.yaml: is not valid YAML at line 2",
+    ),
+    "weekday ids the schedule reads": (
+        lambda p: edit(p / SETTINGS, "      - id: mon\n", "      - id: monday\n"),
+        "settings.yaml: step 'weekday': must offer exactly the option ids, in this order "
+        "mon, tue, wed, thu, fri, sat, sun",
+    ),
+    "pause of an unknown length": (
+        lambda p: edit(p / SETTINGS, "      - id: w4\n", "      - id: w12\n"),
+        "settings.yaml: step 'pause': option id 'w12' is not one the coach knows",
+    ),
+    "energy beyond the scale": (
+        lambda p: edit(p / CHECKIN, "      - id: e5\n", "      - id: e6\n"),
+        "checkin.yaml: step 'energy': option id 'e6' is not one the coach knows",
+    ),
+    "no creep answer for 'nothing came back'": (
+        lambda p: edit(
+            p / CHECKIN,
+            "      - id: none\n        label: creep_none",
+            "      - id: nothing\n        label: creep_none",
+        ),
+        "checkin.yaml: step 'creep': needs an option with id 'none'",
+    ),
+    "team option the plan reads": (
+        lambda p: edit(
+            p / FLOW,
+            "      - id: team\n        label: team_team",
+            "      - id: crew\n        label: team_team",
+        ),
+        "onboarding.yaml: step 'team': needs an option with id 'team'",
+    ),
+    "the plan menu's check-in entry step is gone": (
+        lambda p: (
+            edit(p / SETTINGS, "  - id: weekday\n", "  - id: day\n"),
+            edit(p / SETTINGS, "goto: weekday", "goto: day"),
+        ),
+        "settings.yaml: needs a step 'weekday'",
+    ),
+    "edits on a step that lists no answers": (
+        lambda p: edit(
+            p / FLOW,
+            "    ask: continue\n    next: channels",
+            "    ask: continue\n    edits: [hours]\n    next: channels",
+        ),
+        "onboarding.yaml: step 'welcome': only a summary step can have 'edits'",
     ),
     "broken rules file": (
         lambda p: edit(p / "rules" / "goals.yaml", "id: leads", "id: leads\n    bogus: 1"),

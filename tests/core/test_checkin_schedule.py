@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.checkin_schedule import Claim, ReminderService, effective_due
+from bot.core.checkin_claims import Claim, ReminderService
+from bot.core.checkin_schedule import effective_due
 from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from storage import ScheduleIndex, TinyDBUserRepository
 from storage.tinydb_repo import shard_of

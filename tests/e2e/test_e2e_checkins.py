@@ -13,8 +13,8 @@ import pytest
 from e2e_bot import BotProcess, question
 from fakebotapi import FakeTelegram, FakeUser
 
-from bot.core.actions import default_reminder
 from bot.core.checker import load_content
+from bot.core.checkin_schedule import Reminder
 from bot.core.coaching import PlanInput, build_plan
 from bot.core.content import DEFAULT_PROMPTS_DIR
 from bot.core.schedule import local_week_key
@@ -113,14 +113,13 @@ def seed_due_users(data_dir: Path, user_ids: list[int], due: datetime) -> None:
     repo = TinyDBUserRepository(data_dir)
     try:
         for user_id in user_ids:
-            reminder = default_reminder()
             local = due.astimezone(BERLIN)
-            reminder.update(
+            reminder = Reminder(
                 weekday=local.weekday(),
                 time=local.strftime("%H:%M"),
                 zone="Europe/Berlin",
-                next_due=due.isoformat(),
-            )
+                next_due=due,
+            ).to_dict()
             repo.put(
                 str(user_id),
                 {

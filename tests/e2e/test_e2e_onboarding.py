@@ -9,7 +9,7 @@ import pytest
 from e2e_bot import BotProcess, data_of, question
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
-from bot.core.views import MENU_COMMANDS
+from bot.core.commands import MENU_COMMANDS
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from dialogue_driver import Chat
 from tg_offline import TOKEN, RecordingRequest, message_update
 
 from bot.config import TelegramSettings
-from bot.core.checkin_schedule import Claim, ReminderService
+from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.content import Content
 from bot.core.engine import DATA_DAMAGED, DATA_NEWER, DialogueEngine
 from bot.core.messages import Reply, TextMessage

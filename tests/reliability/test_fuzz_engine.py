@@ -26,10 +26,12 @@ from tg_html import html_problems
 from bot.core.callbacks import MAX_CALLBACK_BYTES, Action, decode, encode
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
-from bot.core.flows import AskType
+from bot.core.flow_model import AskType
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, ReplyKind, TextMessage
+from bot.core.questions import asked
+from bot.core.questions.choices import grid_ratings
+from bot.core.questions.values import offered_zones
 from bot.core.state import UserState
-from bot.core.views import grid_ratings
 from storage import TinyDBUserRepository
 from storage.tinydb_repo import shard_of
 
@@ -303,7 +305,7 @@ class Run:
         if dialogue.confirm is not None:
             return ButtonPress(encode(turn, Action.CONFIRM, "no"))
         step = self.content.flows[dialogue.flow].step(dialogue.step)
-        options = [oid for oid, _ in self.engine.view.options(step, user)]
+        options = [oid for oid, _ in asked(self.content, user, dialogue, step).options]
         pick = options[index % len(options)] if options else ""
         ask = step.ask
         if ask is AskType.MULTI_CHOICE:
@@ -323,7 +325,7 @@ class Run:
             number = step.suggestions[index % len(step.suggestions)]
             return ButtonPress(encode(turn, Action.NUMBER, f"{number:g}"))
         if ask is AskType.TIMEZONE:
-            zones = self.engine.view.zones(user)
+            zones = offered_zones(user.lang)
             return ButtonPress(encode(turn, Action.CHOOSE, zones[index % len(zones)]))
         if ask is AskType.TEXT:
             return (

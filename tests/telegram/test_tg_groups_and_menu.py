@@ -8,8 +8,8 @@ import pytest
 from tg_harness import Harness
 from tg_offline import message_update, my_chat_member_update
 
+from bot.core.commands import MENU_COMMANDS
 from bot.core.content import Content
-from bot.core.views import MENU_COMMANDS
 from storage import TinyDBUserRepository
 
 GROUP = -100123

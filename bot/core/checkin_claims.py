@@ -1,0 +1,498 @@
+"""The exactly-once claim / confirm / release protocol of weekly check-ins, and who is due.
+
+The user document is the truth (its ``"reminder"`` block, a ``checkin_schedule.Reminder``, and
+its ``"active"`` flag); ``storage.ScheduleIndex`` is a persistent hint of when each user must next
+be looked at, and this service keeps that hint in memory as a heap, so a tick where nobody is
+due costs a comparison. The hint may be too early (``claim`` reads the document and corrects it)
+but never later than the document's due instant, so every change that moves the instant writes
+the index as ``min(old, new)`` first, then the document, then the index as ``new``.
+
+A claim is written into the document ("sending") before the check-in goes out and stays there
+until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm`` is found
+and re-sent by the first tick after the restart. Weeks are local ISO weeks of the slot instant.
+
+While the dispatcher holds the hints (``hold_hints``, for the length of a tick), a hint that
+moves *later* is written to the index in batches instead of one index write per confirm; a hint
+that moves earlier is still written before the document. A crash can lose only such later
+hints, and a too-early hint costs one look at the document after the restart.
+
+Synchronous and thread-safe: the dispatcher runs ``claim``/``confirm`` in worker threads while
+``due_users`` runs on the event loop; operations on one user are serialised by ``user_lock``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from bot.core.checkin_schedule import (
+    ACTIVE,
+    BAD_BLOCK,
+    REMINDER,
+    Reminder,
+    Sending,
+    active_reminder,
+    effective_due,
+    slot_at_or_before,
+    upcoming,
+)
+from bot.core.keyed_locks import ThreadKeyedLocks
+from bot.core.schedule import local_week_key, next_occurrence
+from storage.errors import DamagedDocumentError
+from storage.repository import UserRepository
+from storage.schedule_index import ScheduleIndex
+
+__all__ = ["DEFAULT_GRACE", "FLUSH_AT", "LATE_AFTER", "Claim", "ReminderService"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_GRACE: Final = timedelta(hours=12)
+# Deferred (later) hints that are written at once rather than at the end of the tick, so a long
+# fan-out never keeps many users' index entries behind their documents.
+FLUSH_AT: Final = 4096
+LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
+
+_UNSET: Final = object()  # "no deferred hint" (None means "remove the entry")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A check-in the sender must send now; ``resend`` if a dead process claimed it before."""
+
+    user_id: str
+    week: str
+    late: bool
+    resend: bool
+    missed_weeks: tuple[str, ...]
+    snooze: bool = False  # the user snoozed this week's reminder; it comes again on purpose
+
+
+def _store(document: dict[str, Any], reminder: Reminder) -> dict[str, Any]:
+    """Put the (changed) reminder back into its document."""
+    document[REMINDER] = reminder.to_dict()
+    return document
+
+
+class ReminderService:
+    """Finds due users and moves each user's weekly check-in through claim -> confirm/release."""
+
+    def __init__(
+        self,
+        repository: UserRepository,
+        index: ScheduleIndex,
+        *,
+        grace: timedelta = DEFAULT_GRACE,
+        clock: Callable[[], datetime],
+    ) -> None:
+        """Use ``repository`` for the documents and ``index`` for the persistent hints."""
+        if grace < timedelta(0):
+            raise ValueError(f"grace must not be negative, got {grace}")
+        self._repository = repository
+        self._index = index
+        self._grace = grace
+        self._clock = clock
+        self._user_locks = ThreadKeyedLocks()
+        # In memory: the hint per user (equal to the index on disk), a heap of (hint, user)
+        # whose stale entries are skipped when popped, and the users whose claim is in flight.
+        self._mutex = threading.Lock()
+        self._due: dict[str, datetime] = {}
+        self._heap: list[tuple[datetime, str]] = []
+        self._in_flight: set[str] = set()
+        # Hints that moved later and are not on disk yet (None: remove), while held.
+        self._holders = 0
+        self._deferred: dict[str, datetime | None] = {}
+        self._flush_lock = threading.Lock()
+
+    # ---- start-up and the tick ----------------------------------------------------------
+    def load(self) -> None:
+        """Build the in-memory hints from the index; rebuild the index first if it is incomplete.
+
+        Call once at start-up, before any other method.
+        """
+        entries = self._index.load_all()
+        if not self._index.is_complete():
+            logger.warning(
+                "the schedule index in %s is missing or damaged: rebuilding it from the user "
+                "documents",
+                self._index.folder,
+            )
+            entries = self._scan_documents()
+            self._index.rebuild(entries)
+        with self._mutex:
+            self._due = dict(entries)
+            self._heap = [(due, user_id) for user_id, due in entries.items()]
+            heapq.heapify(self._heap)
+            self._in_flight.clear()
+        logger.info("loaded %d check-in schedules", len(entries))
+
+    def due_users(self, now: datetime, limit: int | None = None) -> list[str]:
+        """Users whose hint is at or before ``now`` and not in flight; marks them in flight."""
+        found: list[str] = []
+        with self._mutex:
+            heap = self._heap
+            while heap and heap[0][0] <= now and (limit is None or len(found) < limit):
+                due, user_id = heapq.heappop(heap)
+                # Stale entries (hint changed since) and users in flight are dropped here; a
+                # user leaving the in-flight set is pushed again with its current hint.
+                if user_id in self._in_flight or self._due.get(user_id) != due:
+                    continue
+                self._in_flight.add(user_id)
+                found.append(user_id)
+            if len(heap) > 2 * len(self._due) + 1024:
+                self._compact()
+        return found
+
+    def abandon(self, user_id: str) -> None:
+        """Give back a user returned by ``due_users`` that will not be claimed (shutdown)."""
+        self._leave_flight(user_id)
+
+    def hold_hints(self) -> None:
+        """Until ``release_hints``, write hints that move later in batches (nestable).
+
+        The dispatcher holds them for a tick: a confirmed check-in moves the user's hint a week
+        later, and writing each one at once rewrites and fsyncs an index shard per user (a
+        shard holds about 400 users at 100,000). Hints that move earlier are never deferred.
+        """
+        with self._mutex:
+            self._holders += 1
+
+    def release_hints(self) -> None:
+        """End one ``hold_hints``; the last one writes every deferred hint (disk I/O)."""
+        with self._mutex:
+            if self._holders == 0:
+                raise RuntimeError("release_hints without hold_hints")
+            self._holders -= 1
+            last = self._holders == 0
+        if last:
+            self.flush_hints()
+
+    def flush_hints(self, *, wait: bool = True) -> None:
+        """Write the deferred hints to the index now (``wait=False``: not if one is running)."""
+        if not self._flush_lock.acquire(blocking=wait):
+            return
+        try:
+            with self._mutex:
+                batch = dict(self._deferred)
+            if not batch:
+                return
+
+            def still_deferred(user_id: str) -> bool:
+                # Asked under the index shard's lock: a hint written at once since the batch
+                # was taken (an earlier one) must not be overwritten by the batch's older value.
+                with self._mutex:
+                    return self._deferred.get(user_id, _UNSET) == batch[user_id]
+
+            self._index.set_many(batch, only_if=still_deferred)
+            with self._mutex:
+                for user_id, due in batch.items():
+                    if self._deferred.get(user_id, _UNSET) == due:
+                        del self._deferred[user_id]
+        finally:
+            self._flush_lock.release()
+
+    # ---- the protocol ---------------------------------------------------------------------
+    def claim(self, user_id: str, now: datetime) -> Claim | None:
+        """Claim the user's due check-in durably, or return None (and fix the hint)."""
+        with self._user_locks.hold(user_id):
+            with self._mutex:
+                self._in_flight.add(user_id)
+            try:
+                claim = self._claim(user_id, now)
+            except DamagedDocumentError:
+                # Reading it again every minute will not help: forget it until the next start.
+                logger.exception("cannot read the document of %s; no check-in", user_id)
+                self._forget_in_memory(user_id)
+                return None
+            except BAD_BLOCK:
+                logger.exception("malformed reminder block of %s; no check-in", user_id)
+                self._forget_in_memory(user_id)
+                return None
+            except BaseException:
+                self._leave_flight(user_id)  # tried again at the next tick
+                raise
+            if claim is None:
+                self._leave_flight(user_id)
+            return claim
+
+    def confirm(self, claim: Claim) -> None:
+        """The check-in went out: record its week as sent and move on to the next slot.
+
+        If this raises (disk failure), the user stays in flight, so this process never sends it
+        again; the next start re-sends it once.
+        """
+        user_id = claim.user_id
+        with self._user_locks.hold(user_id):
+            document, reminder = self._pending(claim)
+            if document is None or reminder is None:
+                self._set_hint(user_id, self._due_or_none(user_id, document))
+            else:
+                reminder.mark_sent(claim.week, mentioned=claim.missed_weeks)
+                _store(document, reminder)
+                self._write(user_id, document, effective_due(document))
+            self._leave_flight(user_id)
+
+    def release(self, claim: Claim, *, retry_at: datetime | None = None) -> None:
+        """The send failed for good: undo the claim so the check-in is due again.
+
+        It is tried again at ``retry_at`` (default: the next tick); the grace window still
+        counts from the slot, so a check-in that keeps failing ends up in missed_weeks.
+        """
+        user_id = claim.user_id
+        with self._user_locks.hold(user_id):
+            document, reminder = self._pending(claim)
+            if document is None or reminder is None or reminder.sending is None:
+                self._set_hint(user_id, self._due_or_none(user_id, document))
+            else:
+                due = reminder.sending.due_at
+                if reminder.sending.snooze:
+                    reminder.snoozed_until = due
+                else:
+                    regular = reminder.next_due
+                    reminder.next_due = due if regular is None else min(due, regular)
+                reminder.sending = None
+                hint = effective_due(_store(document, reminder))
+                if hint is not None:
+                    # Deliberately later than the document says: a back-off, not a loss.
+                    hint = max(hint, retry_at or self._clock())
+                self._write(user_id, document, hint)
+            self._leave_flight(user_id)
+
+    def mark_inactive(self, user_id: str) -> None:
+        """The user blocked the bot (403): no more check-ins until /start sets active again."""
+        with self._user_locks.hold(user_id):
+            document = self._repository.get(user_id)
+            if document is not None:
+                document[ACTIVE] = False
+                block = document.get(REMINDER)
+                if isinstance(block, dict):
+                    # Left as it is otherwise: even a malformed block must not stop this.
+                    block["sending"] = None
+                self._write(user_id, document, None)
+            else:
+                self._set_hint(user_id, None)
+            self._leave_flight(user_id)
+
+    # ---- changes made by the dialogue ---------------------------------------------------
+    @contextmanager
+    def user_lock(self, user_id: str) -> Iterator[None]:
+        """Hold the (re-entrant) lock this service takes for ``user_id``.
+
+        Whoever else reads and writes the same document (the dialogue engine) must hold it
+        around its get/put, or a claim written in between is overwritten.
+        """
+        with self._user_locks.hold(user_id):
+            yield
+
+    def before_update(self, user_id: str, document: dict[str, Any]) -> None:
+        """Call before storing ``document``: lowers the hint if the new due instant is earlier.
+
+        With ``reschedule`` after the put this is the full ``min(old, new)`` -> doc -> ``new``
+        ordering; without it a crash between the put and ``reschedule`` can delay a check-in
+        moved earlier (a snooze) until the old hint.
+        """
+        with self._user_locks.hold(user_id):
+            new = effective_due(document)
+            old = self._hint(user_id)
+            if new is not None and (old is None or new < old):
+                self._set_hint(user_id, new)
+
+    def reschedule(self, user_id: str) -> None:
+        """Recompute the user's hint from their stored document (after the engine changed it)."""
+        with self._user_locks.hold(user_id):
+            self._set_hint(user_id, effective_due(self._repository.get(user_id)))
+
+    def forget(self, user_id: str) -> None:
+        """Drop a deleted user from memory and from the index."""
+        with self._user_locks.hold(user_id):
+            with self._mutex:
+                self._deferred.pop(user_id, None)  # before the write: see flush_hints
+            self._index.remove(user_id)
+            self._forget_in_memory(user_id)
+
+    # ---- claim ----------------------------------------------------------------------------
+    def _claim(self, user_id: str, now: datetime) -> Claim | None:
+        document = self._repository.get(user_id)
+        reminder = active_reminder(document)
+        if document is None or reminder is None:
+            self._set_hint(user_id, None)
+            return None
+        if reminder.sending is not None:
+            sending = reminder.sending
+            if now - sending.due_at <= self._grace:
+                late = now - sending.due_at > LATE_AFTER
+                missed = tuple(reminder.missed_weeks)
+                return Claim(user_id, sending.week, late, True, missed, sending.snooze)
+            # Left by a process that died, and now too old to send.
+            reminder.sending = None
+            if sending.week not in reminder.sent_weeks:
+                reminder.mark_missed(sending.week)
+            changed = True
+        else:
+            changed = False
+        while (found := upcoming(reminder)) is not None and found[0] <= now:
+            due, snoozed = found
+            week = _week_of(reminder, due, snoozed)
+            if self._passes(reminder, week, due, snoozed, now):
+                changed = True
+                continue
+            late = now - due > LATE_AFTER
+            reminder.sending = Sending(week, now, late, due, snoozed)
+            # The index must say "due" while the claim is pending; it normally already does.
+            hint = self._hint(user_id)
+            if hint is None or hint > now:
+                self._set_hint(user_id, now)
+            self._repository.put(user_id, _store(document, reminder))
+            missed = tuple(reminder.missed_weeks)
+            return Claim(user_id, week, late, False, missed, snoozed)
+        if changed:
+            self._write(user_id, _store(document, reminder), effective_due(document))
+        else:
+            self._set_hint(user_id, effective_due(document))
+        return None
+
+    def _passes(
+        self, reminder: Reminder, week: str, due: datetime, snoozed: bool, now: datetime
+    ) -> bool:
+        """Move past a due instant that must not be sent (True), or make it the one to send.
+
+        Passed: a snooze past the grace window or of a skipped week, a regular slot of a week
+        already sent or skipped, and one too old to send (recorded as missed).
+        """
+        slot = reminder.slot
+        too_old = now - due > self._grace
+        if snoozed:
+            # A snooze re-sends a week already sent, so sent_weeks does not stop it; once
+            # past the grace window it is dropped, not missed (the user had the check-in).
+            reminder.snoozed_until = None
+            return too_old or week == reminder.skipped_week
+        if week in reminder.sent_weeks or week == reminder.skipped_week:
+            reminder.next_due = next_occurrence(slot, due)
+            return True
+        if too_old:
+            # Down longer than the grace window: mention it once in the next check-in.
+            reminder.mark_missed(week)
+            reminder.next_due = next_occurrence(slot, due)
+            return True
+        reminder.next_due = next_occurrence(slot, max(due, now))
+        reminder.snoozed_until = None
+        return False
+
+    def _pending(self, claim: Claim) -> tuple[dict[str, Any] | None, Reminder | None]:
+        """The document and its reminder, the latter only if it holds this very claim."""
+        document = self._repository.get(claim.user_id)
+        block = None if document is None else document.get(REMINDER)
+        if block is None:
+            return document, None
+        try:
+            reminder = Reminder.from_dict(block)
+        except BAD_BLOCK:
+            logger.exception("malformed reminder block of %s", claim.user_id)
+            return document, None
+        if reminder.sending is None or reminder.sending.week != claim.week:
+            logger.warning("no pending check-in for %s in week %s", claim.user_id, claim.week)
+            return document, None
+        return document, reminder
+
+    def _due_or_none(self, user_id: str, document: dict[str, Any] | None) -> datetime | None:
+        """``effective_due``, or None (no more check-ins) for a block that does not parse."""
+        try:
+            return effective_due(document)
+        except BAD_BLOCK:
+            logger.exception("malformed reminder block of %s; no check-ins", user_id)
+            return None
+
+    def _scan_documents(self) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        for user_id in self._repository.user_ids():
+            try:
+                due = effective_due(self._repository.get(user_id))
+            except DamagedDocumentError:
+                logger.exception("cannot read the document of %s; no check-ins", user_id)
+                continue
+            except BAD_BLOCK:
+                logger.exception("malformed reminder block of %s; no check-ins", user_id)
+                continue
+            if due is not None:
+                found[user_id] = due
+        return found
+
+    # ---- hints: index on disk and memory --------------------------------------------------
+    def _write(self, user_id: str, document: dict[str, Any], new: datetime | None) -> None:
+        """Store the document, moving the hint to ``new`` in the order that never says later."""
+        old = self._hint(user_id)
+        if new is not None and (old is None or new < old):
+            self._set_hint(user_id, new)
+        self._repository.put(user_id, document)
+        self._set_hint(user_id, new)
+
+    def _hint(self, user_id: str) -> datetime | None:
+        with self._mutex:
+            return self._due.get(user_id)
+
+    def _set_hint(self, user_id: str, due: datetime | None) -> None:
+        """Write the hint to the index (if it changed), then to memory.
+
+        While the hints are held, a hint that moves later (or goes away) is only remembered
+        for the next batch write: until then the index says earlier, which is harmless.
+        """
+        old = self._hint(user_id)
+        if due == old:
+            return
+        later = old is not None and (due is None or due > old)
+        with self._mutex:
+            deferred = later and self._holders > 0
+            if deferred:
+                self._deferred[user_id] = due
+                self._remember(user_id, due)
+                backlog = len(self._deferred)
+            else:
+                # Dropped before the write, so a running batch cannot overwrite this hint.
+                self._deferred.pop(user_id, None)
+        if deferred:
+            if backlog >= FLUSH_AT:
+                self.flush_hints(wait=False)
+            return
+        self._index.set(user_id, due)
+        with self._mutex:
+            self._remember(user_id, due)
+
+    def _remember(self, user_id: str, due: datetime | None) -> None:
+        """Set the in-memory hint (caller holds the mutex)."""
+        if due is None:
+            self._due.pop(user_id, None)
+        else:
+            self._due[user_id] = due
+            if user_id not in self._in_flight:
+                heapq.heappush(self._heap, (due, user_id))
+
+    def _leave_flight(self, user_id: str) -> None:
+        with self._mutex:
+            if user_id in self._in_flight:
+                self._in_flight.discard(user_id)
+                due = self._due.get(user_id)
+                if due is not None:
+                    heapq.heappush(self._heap, (due, user_id))
+
+    def _forget_in_memory(self, user_id: str) -> None:
+        with self._mutex:
+            self._due.pop(user_id, None)
+            self._in_flight.discard(user_id)
+
+    def _compact(self) -> None:
+        """Drop stale heap entries (caller holds the mutex)."""
+        self._heap = [
+            (due, user_id) for user_id, due in self._due.items() if user_id not in self._in_flight
+        ]
+        heapq.heapify(self._heap)
+
+
+def _week_of(reminder: Reminder, due: datetime, snoozed: bool) -> str:
+    """The local week a due instant is about (a snooze: the week of the slot it snoozes)."""
+    slot = reminder.slot
+    return local_week_key(slot_at_or_before(slot, due) if snoozed else due, slot.zone)

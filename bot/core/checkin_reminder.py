@@ -1,0 +1,100 @@
+"""The weekly reminder message in the dialogue: asking it, and its answers (start, snooze, skip).
+
+The claim protocol (``bot.core.checkin_claims``) decides *when* a reminder goes out; this module
+decides what it does to the user's dialogue: any open side flow gives way to it, and the answer
+starts the check-in, moves the reminder later, or skips the week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.core import confirmations
+from bot.core.checkin_schedule import Reminder
+from bot.core.conversation import Conversation
+from bot.core.flow_ids import CHECKIN_FLOW
+from bot.core.messages import Reply
+from bot.core.schedule import WeeklySlot, next_occurrence
+
+__all__ = ["SKIPPED", "SNOOZED", "answer_reminder", "remind", "restart_after_block"]
+
+SKIPPED = "checkin/skipped"
+SNOOZED = "checkin/snoozed"
+# "This evening" means 19:00 local time, unless that is less than half an hour away.
+_EVENING = 19
+_MIN_SNOOZE = timedelta(minutes=30)
+
+
+def remind(
+    conversation: Conversation,
+    *,
+    week: str,
+    late: bool,
+    missed_weeks: Sequence[str],
+    snooze: bool,
+) -> list[Reply]:
+    """Put the reminder of ``week`` in front of the user; an open side flow is dropped."""
+    user = conversation.user
+    abandoned = False
+    if user.suspended is not None:
+        abandoned = conversation.dialogue.flow == CHECKIN_FLOW
+        conversation.end_flow(resume=False)
+    user.pending_checkin = {
+        "week": week,
+        "late": late,
+        "missed": list(missed_weeks),
+        "snooze": snooze,
+        "abandoned": abandoned,
+    }
+    return conversation.confirm(confirmations.CHECKIN)
+
+
+def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | None:
+    """Start the check-in, snooze the reminder or skip the week; None for an unknown choice."""
+    user = conversation.user
+    pending, reminder = user.pending_checkin, user.reminder
+    if choice not in confirmations.CHECKIN_CHOICES or pending is None:
+        return None
+    conversation.dialogue.confirm = None
+    if choice == confirmations.START:
+        return conversation.start_flow(CHECKIN_FLOW)
+    conversation.dialogue.turn += 1  # the reminder's buttons are used up
+    if reminder is None:
+        return [conversation.say(SKIPPED)]
+    if choice == confirmations.SKIP:
+        reminder.skipped_week = pending["week"]
+        reminder.snoozed_until = reminder.snoozed_week = None
+        user.pending_checkin = None
+        return [conversation.say(SKIPPED)]
+    until = snooze_until(choice, reminder, conversation.clock())
+    reminder.snoozed_until, reminder.snoozed_week = until, pending["week"]
+    local = until.astimezone(ZoneInfo(reminder.zone))
+    return [conversation.say(SNOOZED, time=local.strftime("%H:%M"), choice=choice)]
+
+
+def snooze_until(choice: str, reminder: Reminder, now: datetime) -> datetime:
+    """When a snoozed reminder comes again: in an hour, this evening, or tomorrow at its time."""
+    if choice == confirmations.SNOOZE_HOUR:
+        return now + timedelta(hours=1)
+    zone = ZoneInfo(reminder.zone)
+    local = now.astimezone(zone)
+    if choice == confirmations.SNOOZE_EVENING:
+        evening = local.replace(hour=_EVENING, minute=0, second=0, microsecond=0)
+        return evening.astimezone(UTC) if evening - local >= _MIN_SNOOZE else now + _MIN_SNOOZE
+    # Tomorrow at the usual check-in time (a wall-clock time, so DST-safe via the slot).
+    slot = reminder.slot
+    tomorrow = local.date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tzinfo=zone)
+    return next_occurrence(
+        WeeklySlot(weekday=tomorrow.weekday(), time=slot.time, zone=slot.zone),
+        start - timedelta(microseconds=1),
+    )
+
+
+def restart_after_block(reminder: Reminder, now: datetime) -> None:
+    """They came back after blocking the bot: the weeks away are not "missed", start afresh."""
+    reminder.next_due = next_occurrence(reminder.slot, now)
+    reminder.sending = None
+    reminder.snoozed_until = reminder.snoozed_week = None

@@ -1,0 +1,183 @@
+"""The slash commands: one table of name -> handler, and the menu a transport shows.
+
+A handler gets the user's ``Conversation`` and the command, and returns the replies. Most say
+something and ask the current question again, so the user is never left without one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Final
+
+from bot.core import confirmations
+from bot.core.checkin_stats import evaluate, history_weeks
+from bot.core.coaching import FocusPlan
+from bot.core.conversation import Conversation
+from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, SETTINGS_FLOW
+from bot.core.messages import Command, Document, Reply, ReplyKind
+from bot.core.plan_view import plan_context, plan_reply
+from bot.core.questions import asked, shown_answers
+from bot.core.questions.statements import summary_rows
+from bot.core.schedule import DEFAULT_ZONE, local_week_key
+from bot.core.text_input import clean_text
+
+__all__ = ["COMMANDS", "COMMAND_LABELS", "MENU_COMMANDS", "run_command"]
+
+Handler = Callable[[Conversation, Command], list[Reply]]
+
+# Commands offered in a transport's menu, in menu order; each has a label "command_<name>".
+MENU_COMMANDS: Final = (
+    "start",
+    "plan",
+    "checkin",
+    "history",
+    "settings",
+    "back",
+    "help",
+    "language",
+    "cancel",
+    "export",
+    "delete",
+)
+COMMAND_LABELS: Final = tuple(f"command_{name}" for name in MENU_COMMANDS)
+_SHOWN_COMMAND_CHARS = 32
+
+
+def _start(conversation: Conversation, command: Command) -> list[Reply]:
+    """Carry on where the user is: side flows end, the plan is shown again on the plan step."""
+    if conversation.user.suspended is not None:
+        conversation.end_flow(resume=False)
+    conversation.dialogue.confirm = None
+    current = conversation.asked()
+    if current.kind.shows_plan:
+        return conversation.enter(current.step.id, push=False)
+    return conversation.ask_again("common/resume")
+
+
+def _back(conversation: Conversation, command: Command) -> list[Reply]:
+    return conversation.back()
+
+
+def _plan(conversation: Conversation, command: Command) -> list[Reply]:
+    plan = conversation.build_plan()
+    if plan is None:
+        return conversation.ask_again("common/plan_not_ready")
+    return [plan_reply(conversation.content, plan, conversation.user.lang), *conversation.ask()]
+
+
+def _restart(conversation: Conversation, command: Command) -> list[Reply]:
+    return conversation.confirm(confirmations.RESTART)
+
+
+def _help(conversation: Conversation, command: Command) -> list[Reply]:
+    return conversation.ask_again("common/help")
+
+
+def _language(conversation: Conversation, command: Command) -> list[Reply]:
+    # "/language en" was applied before the command ran (even as the very first message).
+    if command.args.strip().lower() in conversation.content.languages:
+        return conversation.ask_again("common/language_changed")
+    return conversation.confirm(confirmations.LANGUAGE)
+
+
+def _cancel(conversation: Conversation, command: Command) -> list[Reply]:
+    if conversation.user.suspended is not None:
+        cancelled = conversation.say("common/side_cancelled")
+        return [cancelled, *conversation.end_flow(resume=True)]
+    return [conversation.say("common/cancelled")]
+
+
+def _delete(conversation: Conversation, command: Command) -> list[Reply]:
+    return conversation.confirm(confirmations.DELETE)
+
+
+def _checkin(conversation: Conversation, command: Command) -> list[Reply]:
+    if conversation.user.plan is None:
+        return conversation.ask_again("common/plan_not_ready")
+    return conversation.start_flow(CHECKIN_FLOW)
+
+
+def _settings(conversation: Conversation, command: Command) -> list[Reply]:
+    return conversation.start_flow(SETTINGS_FLOW)
+
+
+def _history(conversation: Conversation, command: Command) -> list[Reply]:
+    """The past weeks, newest first, with the streak and adherence."""
+    user = conversation.user
+    if not user.checkins:
+        return conversation.ask_again("common/history_empty")
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    budget = plan.hours_planned if plan else 0.0
+    zone = user.reminder.zone if user.reminder else DEFAULT_ZONE
+    history = conversation.say(
+        "common/history",
+        stats=evaluate(user.checkins, budget).as_context(),
+        weeks=history_weeks(user.checkins, budget),
+        this_week=local_week_key(conversation.clock(), zone),
+    )
+    return [history, *conversation.ask()]
+
+
+def _export(conversation: Conversation, command: Command) -> list[Reply]:
+    """All stored data as a JSON file plus a readable summary, then the current question."""
+    question = conversation.ask()  # first, so the export shows the state as saved
+    user, content = conversation.user, conversation.content
+    rows: list[dict[str, str]] = []
+    onboarding = user.onboarding()
+    if onboarding is not None and onboarding.flow == ONBOARDING_FLOW:
+        summary = content.flows[onboarding.flow].summary_step()
+        if summary is not None:
+            shown = shown_answers(content, user, onboarding)
+            rows = summary_rows(asked(content, user, onboarding, summary), shown)
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    text = content.texts.render(
+        user.lang,
+        "common/export",
+        rows=rows,
+        plan=plan_context(content, plan, user.lang) if plan else None,
+        created_at=user.created_at,
+        checkins=len(user.checkins),
+    )
+    payload = json.dumps(user.to_document(), ensure_ascii=False, indent=2, sort_keys=True)
+    export = Reply(
+        text=text,
+        kind=ReplyKind.DOCUMENT,
+        document=Document(
+            filename=f"fokus-coach-{user.user_id.replace(':', '-')}.json",
+            content=payload.encode("utf-8"),
+        ),
+    )
+    return [export, *question]
+
+
+COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
+    {
+        "start": _start,
+        "back": _back,
+        "plan": _plan,
+        confirmations.RESTART: _restart,
+        "help": _help,
+        confirmations.LANGUAGE: _language,
+        "cancel": _cancel,
+        "export": _export,
+        confirmations.DELETE: _delete,
+        "checkin": _checkin,
+        "settings": _settings,
+        "history": _history,
+    }
+)
+
+if not set(MENU_COMMANDS) <= set(COMMANDS):  # a menu entry without a handler: a bug, say so now
+    raise RuntimeError(f"menu commands without a handler: {set(MENU_COMMANDS) - set(COMMANDS)}")
+
+
+def run_command(conversation: Conversation, command: Command) -> list[Reply]:
+    """Run ``command``; an unknown one gets a hint and the current question."""
+    handler = COMMANDS.get(command.name)
+    if handler is None:
+        # Cleaned: a console can pass undecodable bytes as lone surrogates, not valid UTF-8.
+        shown = clean_text(command.name)[:_SHOWN_COMMAND_CHARS]
+        return conversation.ask_again("common/unknown_command", command=shown)
+    return handler(conversation, command)

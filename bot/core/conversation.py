@@ -1,0 +1,256 @@
+"""Navigation through the flows for one user while one message is handled.
+
+``Conversation`` moves the user's dialogue from step to step: it asks, takes answers, goes back,
+starts and ends side flows (check-in, settings) and finishes them. It is the ``Turn`` the
+question kinds act through, and what commands and the check-in reminder work with. It changes
+the user's state in memory only; ``DialogueEngine`` loads and saves it around each message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from bot.core import confirmations
+from bot.core.actions import ACTIONS, ActionContext
+from bot.core.coaching import FocusPlan, build_plan
+from bot.core.content import Content
+from bot.core.flow_ids import ONBOARDING_FLOW
+from bot.core.flow_model import Step, Then
+from bot.core.messages import Reply, ReplyKind
+from bot.core.plan_answers import plan_input
+from bot.core.plan_view import plan_reply
+from bot.core.question_view import render_question, user_context
+from bot.core.questions import Asked, asked
+from bot.core.state import DialogueState, UserState
+from bot.core.templating import Condition
+
+__all__ = ["Conversation"]
+
+log = logging.getLogger(__name__)
+
+ANSWERED = "common/answered"  # the question rewritten to show the answer under it
+
+
+class Conversation:
+    """One user's dialogue, navigated for one inbound message (implements ``questions.Turn``)."""
+
+    def __init__(
+        self,
+        content: Content,
+        user: UserState,
+        *,
+        clock: Callable[[], datetime],
+        condition: Callable[[str], Condition],
+    ) -> None:
+        """Navigate ``user``'s dialogue over ``content``; ``condition`` compiles flow rules."""
+        self.content = content
+        self.user = user
+        self.clock = clock
+        self._condition = condition
+
+    # ---- where the user is ---------------------------------------------------------------
+    @property
+    def dialogue(self) -> DialogueState:
+        """The flow the user is in now."""
+        if self.user.dialogue is None:
+            raise RuntimeError("no dialogue in progress")
+        return self.user.dialogue
+
+    def asked(self) -> Asked:
+        """The current step as this user is asked it."""
+        dialogue = self.dialogue
+        step = self.content.flows[dialogue.flow].step(dialogue.step)
+        return asked(self.content, self.user, dialogue, step)
+
+    # ---- saying and asking ---------------------------------------------------------------
+    def say(self, template: str, **context: object) -> Reply:
+        """A statement rendered in the user's language."""
+        return Reply(text=self.content.texts.render(self.user.lang, template, **context))
+
+    def ask(self, *, selection: list[str] | None = None) -> list[Reply]:
+        """Ask the current question anew; buttons of earlier copies become out of date."""
+        dialogue = self.dialogue
+        if selection is not None:
+            dialogue.selection = selection
+        dialogue.turn += 1
+        if dialogue.confirm is not None:
+            context = user_context(self.content, self.user)
+            prompt = confirmations.confirmation(
+                self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
+            )
+            return [prompt]
+        return [render_question(self.asked())]
+
+    def ask_again(self, hint: str, **context: object) -> list[Reply]:
+        """Say something (a hint, an error) and ask the current question again."""
+        return [self.say(hint, **context), *self.ask()]
+
+    def tell(self, note: str, **context: object) -> list[Reply]:
+        """Say something; the question on screen stays as it is."""
+        return [self.say(note, **context)]
+
+    def redraw(self, selection: list[str]) -> list[Reply]:
+        """New ticks on the same message: same turn, so its buttons stay valid."""
+        self.dialogue.selection = selection
+        question = render_question(self.asked())
+        return [
+            Reply(
+                text=question.text,
+                kind=ReplyKind.QUESTION,
+                buttons=question.buttons,
+                edits_question=True,
+            )
+        ]
+
+    def confirm(self, prompt: str) -> list[Reply]:
+        """Ask a yes/no prompt (restart, delete, language, the check-in reminder) first."""
+        self.dialogue.confirm = prompt
+        return self.ask()
+
+    # ---- answering and moving on ---------------------------------------------------------
+    def answer(self, value: object) -> list[Reply]:
+        """Save an answer, echo it on the question, and go on."""
+        current = self.asked()
+        question = render_question(current)
+        dialogue = self.dialogue
+        dialogue.answers[current.step.save or ""] = value
+        dialogue.selection = None
+        echo = Reply(
+            text=self.content.texts.render(
+                self.user.lang,
+                ANSWERED,
+                question=Markup(question.text),  # noqa: S704 - rendered by our own sandbox
+                answer=current.kind.show(current, value),
+            ),
+            kind=ReplyKind.ANSWERED,
+            edits_question=True,
+        )
+        return [echo, *self.advance()]
+
+    def advance(self) -> list[Reply]:
+        """Go to the next step; after changing one answer from the summary, back to it."""
+        dialogue = self.dialogue
+        if dialogue.return_to is not None:
+            target, dialogue.return_to = dialogue.return_to, None
+            return self.enter(target, push=False)
+        return self.enter(self._next_step(self.asked().step), push=True)
+
+    def change(self, step_id: str) -> list[Reply]:
+        """Ask ``step_id`` again to change its answer, then come back to the current step."""
+        self.dialogue.return_to = self.dialogue.step
+        return self.enter(step_id, push=False)
+
+    def back(self) -> list[Reply]:
+        """One step back: out of a prompt, a change, a side flow, or to the previous step."""
+        dialogue = self.dialogue
+        if dialogue.confirm is not None:
+            dialogue.confirm = None
+            return self.ask()
+        if dialogue.return_to is not None:
+            target, dialogue.return_to = dialogue.return_to, None
+            return self.enter(target, push=False)
+        if not dialogue.history:
+            if self.user.suspended is not None:
+                return self.end_flow(resume=True)  # back out of a side flow
+            return self.ask_again("common/at_first_step")
+        return self.enter(dialogue.history.pop(), push=False)
+
+    def enter(self, step_id: str, *, push: bool) -> list[Reply]:
+        """Move to ``step_id`` and let its kind begin it (usually: ask it, a new turn)."""
+        dialogue = self.dialogue
+        if push:
+            dialogue.history.append(dialogue.step)
+        dialogue.step = step_id
+        dialogue.confirm = None
+        dialogue.selection = None
+        current = self.asked()
+        return current.kind.enter(current, self)
+
+    def begin(self) -> list[Reply]:
+        """Start the onboarding from its first step (a new user, or a restart)."""
+        flow = self.content.flows[ONBOARDING_FLOW]
+        previous_turn = self.user.dialogue.turn if self.user.dialogue else 0
+        self.user.dialogue = DialogueState(flow=flow.id, step=flow.start, turn=previous_turn)
+        self.user.suspended = None
+        self.user.plan = None
+        return self.enter(flow.start, push=False)
+
+    def _next_step(self, step: Step) -> str:
+        answers, plan = self.dialogue.answers, self.user.plan
+        for rule in step.next:
+            if rule.when is None:
+                return rule.goto
+            try:
+                if self._condition(rule.when)({"answers": answers, "plan": plan}):
+                    return rule.goto
+            except Exception:
+                # Checked flows evaluate cleanly; a failing condition counts as false.
+                log.exception("condition %r of step %r failed", rule.when, step.id)
+        raise RuntimeError(f"step '{step.id}' has no default 'next'")
+
+    # ---- side flows ----------------------------------------------------------------------
+    def start_flow(self, flow_id: str, step_id: str | None = None) -> list[Reply]:
+        """Start a side flow; the onboarding dialogue waits (a running side flow is dropped)."""
+        current = self.dialogue
+        current.confirm = None
+        if self.user.suspended is None:
+            self.user.suspended = current
+        flow = self.content.flows[flow_id]
+        self.user.dialogue = DialogueState(flow=flow.id, step=flow.start, turn=current.turn)
+        return self.enter(step_id or flow.start, push=False)
+
+    def end_flow(self, *, resume: bool) -> list[Reply]:
+        """Return from a side flow to the waiting onboarding dialogue."""
+        side = self.dialogue
+        if self.user.suspended is None:
+            return self.ask() if resume else []
+        self.user.dialogue, self.user.suspended = self.user.suspended, None
+        self.user.dialogue.turn = max(self.user.dialogue.turn, side.turn) + (0 if resume else 1)
+        return self.ask() if resume else []
+
+    def finish(self, step: Step) -> list[Reply]:
+        """Run the finish step's action, say its result, and end the side flow."""
+        extra: dict[str, Any] = {}
+        if step.action is not None:
+            context = ActionContext(
+                user=self.user,
+                answers=self.dialogue.answers,
+                now=self.clock(),
+                content=self.content,
+                condition=self._condition,
+            )
+            extra = ACTIONS[step.action](context)
+        if extra.get("advice"):
+            extra["advice_text"] = Markup(  # noqa: S704 - rendered by our own sandbox
+                self.content.texts.render(
+                    self.user.lang, f"advice/{extra['advice']}", stats=extra["stats"]
+                )
+            )
+        self.dialogue.turn += 1
+        result = render_question(self.asked(), extra=extra)
+        replies = [Reply(text=result.text, kind=ReplyKind.INFO)]
+        return [*replies, *self.end_flow(resume=step.then is Then.RESUME)]
+
+    # ---- the plan ------------------------------------------------------------------------
+    def build_plan(self) -> FocusPlan | None:
+        """Build (and keep) the focus plan from the onboarding answers; None while incomplete."""
+        onboarding = self.user.onboarding()
+        inputs = plan_input(onboarding.answers) if onboarding else None
+        if inputs is None:
+            return None
+        plan = build_plan(inputs, self.content.catalogue)
+        self.user.plan = plan.to_dict()
+        return plan
+
+    def present_plan(self) -> list[Reply]:
+        """Show the plan, then ask the current step (its menu)."""
+        plan = self.build_plan()
+        if plan is None:
+            # Cannot happen with a checked flow: a plan step needs every plan answer.
+            raise RuntimeError(f"plan step '{self.dialogue.step}' reached without all answers")
+        return [plan_reply(self.content, plan, self.user.lang), *self.ask()]

@@ -1,0 +1,135 @@
+"""The flow, step, answer and option ids Python relies on, and the check that the YAML has them.
+
+A coach may rename captions, reorder steps and add options freely; these ids are the contract
+between the flow files and the code (the plan reads ``team``, a pause of ``w2`` is two weeks).
+``focus-coach check`` reports every id here that a flow file lacks or changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Final
+
+from bot.core.flow_model import Flow
+from bot.core.problems import shown_path
+from bot.core.rules import LANGUAGES
+
+__all__ = [
+    "CHECKIN_FLOW",
+    "ENERGY_LEVELS",
+    "NOT_ON_PLAN",
+    "NO_CREEP",
+    "NO_PRESSURE",
+    "ONBOARDING_FLOW",
+    "ON_PLAN",
+    "PARTLY",
+    "PAUSE_WEEKS",
+    "REQUIRED_FLOWS",
+    "SCHEDULE_STEP",
+    "SETTINGS_FLOW",
+    "TEAM",
+    "WEEKDAYS",
+    "check_flow_ids",
+    "checkin_setup_target",
+]
+
+ONBOARDING_FLOW: Final = "onboarding"
+CHECKIN_FLOW: Final = "checkin"
+SETTINGS_FLOW: Final = "settings"
+REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW)
+# The settings step the plan menu's check-in button enters while no check-in is set up.
+SCHEDULE_STEP: Final = "weekday"
+
+# onboarding: the answer 'team' means "in a team"; 'pressure' "no channel feels like a must".
+TEAM: Final = "team"
+NO_PRESSURE: Final = "none"
+# settings: the answer 'weekday', Monday first (datetime.weekday() order); 'pause' in weeks.
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PAUSE_WEEKS: Final[Mapping[str, int]] = MappingProxyType({f"w{n}": n for n in range(1, 9)})
+# checkin: the ratings of the answer 'channels', 'creep' when nothing came back, 'energy' 1-5.
+ON_PLAN: Final = "on_plan"
+PARTLY: Final = "partly"
+NOT_ON_PLAN: Final = "not"
+NO_CREEP: Final = "none"
+ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
+
+
+def checkin_setup_target(*, has_reminder: bool) -> str:
+    """The side flow (``flow`` or ``flow:step``) the plan menu's check-in button starts.
+
+    Without a check-in yet it goes straight to the weekday question of the settings flow. The
+    plan menu accepts only this target: a forged one could enter a flow at its finish step
+    and run its action on answers never given.
+    """
+    return SETTINGS_FLOW if has_reminder else f"{SETTINGS_FLOW}:{SCHEDULE_STEP}"
+
+
+class _Rule(Enum):
+    HAS = "needs an option with id"  # these ids must be offered (others may be too)
+    ONLY = "may only offer the option ids"  # no id outside these
+    EXACTLY = "must offer exactly the option ids, in this order"
+
+
+@dataclass(frozen=True)
+class _Expected:
+    flow: str
+    answer: str
+    ids: tuple[str, ...]
+    rule: _Rule
+
+
+_EXPECTED: Final = (
+    _Expected(ONBOARDING_FLOW, "team", (TEAM,), _Rule.HAS),
+    _Expected(ONBOARDING_FLOW, "pressure", (NO_PRESSURE,), _Rule.HAS),
+    _Expected(SETTINGS_FLOW, "weekday", WEEKDAYS, _Rule.EXACTLY),
+    _Expected(SETTINGS_FLOW, "pause", tuple(PAUSE_WEEKS), _Rule.ONLY),
+    _Expected(SETTINGS_FLOW, "language", LANGUAGES, _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, "channels", (ON_PLAN, PARTLY, NOT_ON_PLAN), _Rule.EXACTLY),
+    _Expected(CHECKIN_FLOW, "creep", (NO_CREEP,), _Rule.HAS),
+    _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
+)
+
+
+def _id_problem(expected: _Expected, offered: tuple[str, ...]) -> str | None:
+    ids = expected.ids
+    if expected.rule is _Rule.HAS:
+        missing = [oid for oid in ids if oid not in offered]
+        return f"needs an option with id '{missing[0]}'" if missing else None
+    if expected.rule is _Rule.ONLY:
+        unknown = [oid for oid in offered if oid not in ids]
+        if unknown:
+            return f"option id '{unknown[0]}' is not one the coach knows; use {', '.join(ids)}"
+        return None
+    if offered != ids:
+        return f"{expected.rule.value} {', '.join(ids)}"
+    return None
+
+
+def check_flow_ids(flows: Mapping[str, Flow]) -> list[str]:
+    """Every id above where the flows must have it.
+
+    A flow or an answer step that is missing altogether is not reported here: the checks of
+    the answers a flow must collect (the plan's, the schedule's) say so.
+    """
+    problems: list[str] = []
+    settings = flows.get(SETTINGS_FLOW)
+    if settings is not None and SCHEDULE_STEP not in settings.steps:
+        problems.append(
+            f"{shown_path(settings.path)}: needs a step '{SCHEDULE_STEP}': the plan menu "
+            "starts the weekly check-in set-up there"
+        )
+    for expected in _EXPECTED:
+        flow = flows.get(expected.flow)
+        if flow is None:
+            continue
+        where = shown_path(flow.path)
+        step = flow.step_saving(expected.answer)
+        if step is None:
+            continue
+        problem = _id_problem(expected, tuple(option.id for option in step.options))
+        if problem is not None:
+            problems.append(f"{where}: step '{step.id}': {problem}")
+    return problems

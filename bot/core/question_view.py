@@ -1,0 +1,67 @@
+"""A question as the user sees it: its template rendered with the common context, its buttons.
+
+Every step's text gets the same context (the answers so far, as given and as shown, the user's
+weekly check-in and plan budget, where the step stands in its flow), plus what its kind adds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.core.callbacks import Action
+from bot.core.coaching import FocusPlan
+from bot.core.content import Content
+from bot.core.messages import Reply, ReplyKind
+from bot.core.questions import Asked, ButtonRows, shown_answers
+from bot.core.schedule import zone_label
+from bot.core.state import UserState
+
+__all__ = ["render_question", "user_context"]
+
+
+def user_context(content: Content, user: UserState) -> dict[str, Any]:
+    """What every template may use about the user beyond the current flow's answers."""
+    reminder = user.reminder
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    return {
+        # Plain data, not the record: a template must not reach its methods.
+        "reminder": None if reminder is None else reminder.to_dict(),
+        "reminder_weekday": (
+            None
+            if reminder is None
+            else content.texts.label(user.lang, f"weekday_{reminder.weekday}")
+        ),
+        "reminder_zone": None if reminder is None else zone_label(reminder.zone),
+        "budget": plan.hours_planned if plan else None,
+        "checkin": user.pending_checkin,
+        "checkins_count": len(user.checkins),
+    }
+
+
+def _buttons(asked: Asked) -> ButtonRows:
+    rows = asked.kind.buttons(asked)
+    if asked.kind.offers_back and (asked.dialogue.history or asked.user.suspended is not None):
+        rows.append((asked.button(asked.label("back"), Action.BACK),))
+    return tuple(rows)
+
+
+def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Reply:
+    """The step as a question with its buttons; ``extra`` adds to the template context."""
+    step, dialogue, content = asked.step, asked.dialogue, asked.content
+    shown = shown_answers(content, asked.user, dialogue)
+    progress = asked.flow.progress.get(step.id)
+    context: dict[str, Any] = {
+        **user_context(content, asked.user),
+        "answers": dialogue.answers,
+        "shown": shown,
+        "step": {"min": step.min, "max": step.max, "max_length": step.max_length},
+        "progress": None
+        if progress is None
+        else {"number": progress.number, "total": progress.total},
+        "selected": len(dialogue.selection or []),
+        "editing": dialogue.return_to is not None,
+        **asked.kind.context(asked, shown),
+        **(extra or {}),
+    }
+    text = content.texts.render(asked.lang, step.say, **context)
+    return Reply(text=text, kind=ReplyKind.QUESTION, buttons=_buttons(asked))

@@ -1,0 +1,214 @@
+"""Questions answered by tapping options: one option, several options, or a rating per channel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.core.callbacks import Action, ButtonToken
+from bot.core.content import OPTION_SOURCES
+from bot.core.flow_model import Step
+from bot.core.messages import Button, Reply
+from bot.core.questions.base import Asked, QuestionKind, Report, Turn, in_rows
+
+__all__ = ["GRID_UNRATED", "ChannelGrid", "MultiChoice", "SingleChoice", "grid_ratings"]
+
+GRID_UNRATED = "unrated"
+
+
+def grid_ratings(selection: list[str] | None) -> dict[str, str]:
+    """Read a channel grid's selection (``channel:rating`` items) as a mapping."""
+    pairs = (item.partition(":") for item in selection or [])
+    return {channel: rating for channel, _, rating in pairs}
+
+
+def _check_option_source(step: Step, report: Report) -> None:
+    if not step.options and not step.options_from:
+        # Fixed options may follow the listed ones, e.g. "none of these".
+        report("a choice step needs 'options', 'options_from' or both")
+    if step.options_from is not None and step.options_from not in OPTION_SOURCES:
+        report(
+            f"options_from '{step.options_from}' is unknown; use one of "
+            f"{', '.join(OPTION_SOURCES)}"
+        )
+
+
+def _option_labels(asked: Asked, value: Any) -> str:
+    """The labels of the chosen option ids (one id or a list of them)."""
+    labels = dict(asked.options)
+    chosen = value if isinstance(value, list) else [value]
+    names = [labels.get(str(item), str(item)) for item in chosen]
+    return ", ".join(names) if names else asked.label("answer_none")
+
+
+class _Choice(QuestionKind):
+    saves_answer = True
+    has_options = True
+
+    def check(self, step: Step, report: Report) -> None:
+        """Options must come from somewhere the coach knows."""
+        _check_option_source(step, report)
+
+    def show(self, asked: Asked, value: Any) -> str:
+        """Option labels instead of ids."""
+        return _option_labels(asked, value)
+
+
+class SingleChoice(_Choice):
+    """One tap picks one option."""
+
+    label_keys = ("chosen", "answer_none")
+
+    def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
+        """One button per option; the current answer is marked."""
+        return in_rows(
+            [
+                asked.button(
+                    asked.label("chosen", text=text) if oid == asked.answer else text,
+                    Action.CHOOSE,
+                    oid,
+                )
+                for oid, text in asked.options
+            ]
+        )
+
+    def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
+        """An option is the answer."""
+        if token.action is Action.CHOOSE and token.value in dict(asked.options):
+            return turn.answer(token.value)
+        return None
+
+    def sample(self, asked: Asked) -> Any:
+        """The first option."""
+        return asked.options[0][0]
+
+
+class MultiChoice(_Choice):
+    """Options are ticked on the same message, then "done"; ``min``/``max`` bound the count."""
+
+    label_keys = ("ticked", "done", "answer_none")
+
+    def check(self, step: Step, report: Report) -> None:
+        """Besides the options: a minimum above the maximum can never be met."""
+        super().check(step, report)
+        if step.min is not None and step.max is not None and step.min > step.max:
+            report("'min' must not be above 'max'")
+
+    def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
+        """Start from the ticks of an earlier answer (coming back to change it)."""
+        return turn.ask(selection=list(asked.answer or []))
+
+    def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
+        """One toggle per option, then "done" with the count."""
+        ticked = set(asked.selection)
+        toggles = [
+            asked.button(
+                asked.label("ticked", text=text) if oid in ticked else text, Action.TOGGLE, oid
+            )
+            for oid, text in asked.options
+        ]
+        done = asked.button(asked.label("done", count=len(ticked)), Action.DONE)
+        return [*in_rows(toggles), (done,)]
+
+    def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
+        """Tick or untick an option, or finish with the ticked ones in option order."""
+        option_ids = [oid for oid, _ in asked.options]
+        step, selection = asked.step, asked.selection
+        if token.action is Action.TOGGLE and token.value in option_ids:
+            if token.value in selection:
+                selection.remove(token.value)
+            elif step.max is not None and len(selection) >= step.max:
+                return turn.tell("common/too_many", maximum=int(step.max))
+            else:
+                selection.append(token.value)
+            return turn.redraw(selection)
+        if token.action is Action.DONE:
+            chosen = [oid for oid in option_ids if oid in selection]
+            if step.min is not None and len(chosen) < step.min:
+                return turn.ask_again("common/too_few", minimum=int(step.min))
+            return turn.answer(chosen)
+        return None
+
+    def sample(self, asked: Asked) -> Any:
+        """The first option alone."""
+        return [oid for oid, _ in asked.options][:1]
+
+
+class ChannelGrid(QuestionKind):
+    """One rating per channel of the plan, in one message: each tap moves a channel's rating on.
+
+    The rows come from ``options_from`` (the plan's channels); the fixed ``options`` are the
+    ratings every row cycles through.
+    """
+
+    saves_answer = True
+    has_options = True
+    label_keys = ("grid_cell", "grid_unrated", "done", "answer_none")
+
+    def check(self, step: Step, report: Report) -> None:
+        """Rows from the plan's kept channels, and ratings to give them."""
+        _check_option_source(step, report)
+        if step.options_from != "plan_kept" or not step.options:
+            report("a channel_grid needs 'options_from: plan_kept' and 'options' to rate by")
+
+    def options(self, asked: Asked) -> list[tuple[str, str]]:
+        """The rows: the user's kept channels."""
+        return asked.content.listed_options(asked.step, asked.lang, asked.user.plan)
+
+    def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
+        """Start from an earlier answer's ratings."""
+        previous: Mapping[str, str] = asked.answer or {}
+        return turn.ask(selection=[f"{c}:{r}" for c, r in previous.items()])
+
+    def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
+        """Each row with its rating so far, for the text above the buttons."""
+        ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
+        chosen = grid_ratings(asked.selection)
+        return {
+            "grid": [
+                {"name": name, "rating": ratings.get(chosen.get(cid, ""), "")}
+                for cid, name in asked.options
+            ]
+        }
+
+    def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
+        """One button per channel showing its rating, then "done" with the count rated."""
+        ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
+        chosen = grid_ratings(asked.selection)
+        rows: list[tuple[Button, ...]] = []
+        for cid, name in asked.options:
+            rating = ratings.get(chosen.get(cid, ""), asked.label("grid_unrated"))
+            caption = asked.label("grid_cell", text=name, rating=rating)
+            rows.append((asked.button(caption, Action.TOGGLE, cid),))
+        rows.append((asked.button(asked.label("done", count=len(chosen)), Action.DONE),))
+        return rows
+
+    def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
+        """Cycle a channel's rating (unrated -> first -> second ... -> first), or finish."""
+        option_ids = [oid for oid, _ in asked.options]
+        ratings = grid_ratings(asked.selection)
+        if token.action is Action.TOGGLE and token.value in option_ids:
+            order = [oid for oid, _ in asked.content.fixed_options(asked.step, asked.lang)]
+            current = ratings.get(token.value, GRID_UNRATED)
+            position = order.index(current) + 1 if current in order else 0
+            ratings[token.value] = order[position % len(order)]
+            return turn.redraw([f"{c}:{r}" for c, r in ratings.items()])
+        if token.action is Action.DONE:
+            if any(oid not in ratings for oid in option_ids):
+                return turn.ask_again("common/rate_all")
+            return turn.answer({oid: ratings[oid] for oid in option_ids})
+        return None
+
+    def show(self, asked: Asked, value: Any) -> str:
+        """``Channel: rating`` for each row."""
+        if not isinstance(value, dict):
+            return _option_labels(asked, value)
+        channels = dict(asked.options)
+        ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
+        return ", ".join(
+            f"{channels.get(c, c)}: {ratings.get(r, r)}" for c, r in value.items()
+        ) or asked.label("answer_none")
+
+    def sample(self, asked: Asked) -> Any:
+        """Every channel rated with the first rating."""
+        return {oid: asked.step.options[0].id for oid, _ in asked.options}
