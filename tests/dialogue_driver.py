@@ -1,9 +1,14 @@
-"""A scripted user for the dialogue engine: send text and commands, press buttons by label."""
+"""A scripted user for the dialogue engine: send text and commands, press buttons by key.
+
+Buttons are addressed by option id or label key (see ``button_keys``), never by caption.
+"""
 
 from __future__ import annotations
 
 import html
 import re
+
+from button_keys import find_button
 
 from bot.core.engine import DialogueEngine
 from bot.core.messages import Button, ButtonPress, Command, Reply, ReplyKind, TextMessage
@@ -48,21 +53,15 @@ class Chat:
         assert self.question is not None, "no question asked yet"
         return [button for row in self.question.buttons for button in row]
 
-    def button(self, label: str) -> Button:
-        """The button of the current question whose label (without ticks) is ``label``."""
-        buttons = self.buttons()
-        for button in buttons:
-            if plain(button.label).lstrip("✅● ").strip() == label:
-                return button
-        for button in buttons:
-            if label in button.label:
-                return button
-        raise AssertionError(f"no button {label!r} in {[b.label for b in buttons]}")
+    def button(self, key: str) -> Button:
+        """The button of the current question that ``key`` (option id or label key) addresses."""
+        button: Button = find_button(self.buttons(), key)
+        return button
 
-    def press(self, *labels: str) -> list[Reply]:
-        """Press the buttons with these labels, in order."""
-        for label in labels:
-            self.press_data(self.button(label).data)
+    def press(self, *keys: str) -> list[Reply]:
+        """Press the buttons these keys address (option ids or label keys), in order."""
+        for key in keys:
+            self.press_data(self.button(key).data)
         return self.replies
 
     def press_data(self, data: str) -> list[Reply]:

@@ -10,6 +10,7 @@ import pytest
 from dialogue_driver import Chat
 from test_engine import onboard_de
 
+from bot.core.callbacks import Action, decode
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
 from bot.core.messages import Reply, ReplyKind
@@ -77,14 +78,14 @@ def planned(engine: DialogueEngine) -> Chat:
     """A German user with a plan: LinkedIn kept, Xing and TikTok dropped."""
     chat = Chat(engine, "anna", language_hint="de")
     onboard_de(chat)
-    chat.press("Zeig mir meinen Plan 🎯")
+    chat.press("show_plan")
     return chat
 
 
 def schedule_friday_0830(chat: Chat) -> None:
-    chat.press("⏰ Wöchentlichen Check-in einrichten")
+    chat.press("setup_checkin")
     assert "An welchem Tag" in chat.question_text
-    chat.press("Freitag")
+    chat.press("fri")
     chat.send("8:30")
     chat.send("Hamburg")
 
@@ -112,22 +113,22 @@ def test_setting_up_the_weekly_checkin(
 
 
 def test_time_and_zone_typos_get_a_hint(planned: Chat) -> None:
-    planned.press("⏰ Wöchentlichen Check-in einrichten")
-    planned.press("Montag")
+    planned.press("setup_checkin")
+    planned.press("mon")
     planned.send("25:99")
     assert "Diese Uhrzeit verstehe ich nicht" in planned.text
-    planned.press("07:00")
+    planned.press("7")
     planned.send("Atlantis")
     assert "Diese Stadt oder Zeitzone kenne ich nicht" in planned.text
-    planned.press("New York")
+    planned.press("America/New_York")
     assert "jeden Montag um 07:00 (New York)" in planned.text
 
 
 def test_back_out_of_the_side_flow_returns_to_the_plan(
     planned: Chat, repo: InMemoryUserRepository
 ) -> None:
-    planned.press("⏰ Wöchentlichen Check-in einrichten")
-    planned.press("⬅️ Zurück")
+    planned.press("setup_checkin")
+    planned.press("back")
     assert "Das ist dein Plan" in planned.question_text
     planned.send("/settings")
     planned.send("/cancel")
@@ -137,18 +138,18 @@ def test_back_out_of_the_side_flow_returns_to_the_plan(
 
 
 def do_checkin(
-    chat: Chat, *, hours: str = "2", creep: str | None = None, energy: str = "4 🙂"
+    chat: Chat, *, hours: str = "2", creep: str | None = None, energy: str = "e4"
 ) -> None:
-    chat.press("LinkedIn: ? antippen")
-    chat.press("Fertig (1) ✔️")
+    chat.press("linkedin")
+    chat.press("done")
     chat.send(hours)
     if creep is None:
-        chat.press("Nein, alles draußen geblieben")
+        chat.press("none")
     else:
         chat.press(creep)
         assert "Eins rein, eins raus" in chat.question_text
-        chat.press("Er fliegt wieder raus")
-    chat.press("Überspringen ⏭")
+        chat.press("drop_again")
+    chat.press("skip")
     chat.press(energy)
 
 
@@ -157,23 +158,23 @@ def test_a_whole_checkin_with_a_dropped_channel_creeping_back(
 ) -> None:
     planned.send("/checkin")
     assert "Fokus-Check-in" in planned.question_text
-    planned.press("Fertig ✔️")
+    planned.press("done")
     assert "Bitte bewerte jeden Kanal" in planned.text
-    planned.press("LinkedIn: ? antippen")
+    planned.press("linkedin")
     assert "LinkedIn: ✅ nach Plan" in [b.label for b in planned.buttons()]
-    planned.press("LinkedIn: ✅ nach Plan")
+    planned.press("linkedin")
     assert "LinkedIn: ◐ teilweise" in [b.label for b in planned.buttons()]
-    planned.press("Fertig (1) ✔️")
+    planned.press("done")
     planned.send("3")
     assert [b.label for b in planned.buttons()][:3] == [
         "Xing",
         "TikTok",
         "Nein, alles draußen geblieben",
     ]
-    planned.press("TikTok")
-    planned.press("Er fliegt wieder raus")
+    planned.press("tiktok")
+    planned.press("drop_again")
     planned.send("Mein erster Beitrag mit <b>100 Likes</b>")
-    planned.press("5 🤩")
+    planned.press("e5")
     assert "Danke, dein Check-in für KW 48 ist gespeichert" in planned.text
     assert "3 von 2 Std. geplant – mehr als geplant" in planned.text
     record = repo.get("anna")["checkins"][0]  # type: ignore[index]
@@ -211,7 +212,7 @@ def test_the_reminder_offers_start_snooze_and_skip(
         "⏭ Diese Woche auslassen",
     ]
     planned.question = replies[0]
-    planned.press("🌙 Heute Abend")
+    planned.press("checkin_snooze_evening")
     assert "erinnere dich um 19:00" in planned.text
     reminder = repo.get("anna")["reminder"]  # type: ignore[index]
     assert reminder["snoozed_until"] == "2026-11-27T18:00:00+00:00"  # 19:00 Berlin (CET)
@@ -219,12 +220,12 @@ def test_the_reminder_offers_start_snooze_and_skip(
 
     clock.now += timedelta(hours=9)
     planned.question = engine.checkin_reminder("anna", week="2026-W48", snooze=True)[0]
-    planned.press("📅 Morgen")
+    planned.press("checkin_snooze_tomorrow")
     assert "morgen um 08:30" in planned.text
     assert repo.get("anna")["reminder"]["snoozed_until"] == "2026-11-28T07:30:00+00:00"  # type: ignore[index]
 
     planned.question = engine.checkin_reminder("anna", week="2026-W48", snooze=True)[0]
-    planned.press("⏭ Diese Woche auslassen")
+    planned.press("checkin_skip")
     assert "diese Woche lassen wir aus" in planned.text
     stored = repo.get("anna")
     assert stored is not None
@@ -251,7 +252,7 @@ def test_a_checkin_answered_days_late_counts_for_its_week_and_says_so(
     schedule_friday_0830(planned)
     planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
     clock.now += timedelta(days=4)  # Tuesday of the next week
-    planned.press("▶️ Check-in starten")
+    planned.press("checkin_start")
     do_checkin(planned)
     assert "KW 48 ist gespeichert" in planned.text
     assert "(nachgetragen)" in planned.text
@@ -263,7 +264,7 @@ def test_an_unfinished_checkin_is_replaced_by_the_next_reminder(
 ) -> None:
     schedule_friday_0830(planned)
     planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
-    planned.press("▶️ Check-in starten")
+    planned.press("checkin_start")
     clock.now += timedelta(days=7)
     reply = engine.checkin_reminder("anna", week="2026-W49")[0]
     assert "Der Check-in von letzter Woche ist unvollständig geblieben" in reply.text
@@ -275,7 +276,7 @@ def test_streak_history_and_advice(planned: Chat, engine: DialogueEngine, clock:
     schedule_friday_0830(planned)
     for _ in range(2):
         planned.question = engine.checkin_reminder("anna", week=week_now(clock))[0]
-        planned.press("▶️ Check-in starten")
+        planned.press("checkin_start")
         do_checkin(planned, hours="6")
         clock.now += timedelta(days=7)
     assert "zwei Wochen in Folge über deinem Zeitbudget" in planned.text
@@ -292,23 +293,23 @@ def week_now(clock: Clock) -> str:
 
 def test_settings_pause_resume_and_language(planned: Chat, repo: InMemoryUserRepository) -> None:
     planned.send("/settings")
-    planned.press("🏖 Pause (Urlaub)")
-    planned.press("2 Wochen")
+    planned.press("pause")
+    planned.press("w2")
     assert "noch keinen Check-in eingerichtet" in planned.text
     schedule_friday_0830(planned)
     planned.send("/settings")
-    planned.press("🏖 Pause (Urlaub)")
-    planned.press("2 Wochen")
+    planned.press("pause")
+    planned.press("w2")
     assert "Pause bis 11.12.2026" in planned.text
     assert repo.get("anna")["reminder"]["paused_until"] == "2026-12-11"  # type: ignore[index]
     planned.send("/settings")
     assert "pausiert bis 2026-12-11" in planned.question_text
-    planned.press("▶️ Pause beenden")
+    planned.press("resume")
     assert "Pause beendet" in planned.text
     assert repo.get("anna")["reminder"]["paused_until"] is None  # type: ignore[index]
     planned.send("/settings")
-    planned.press("🌐 Sprache")
-    planned.press("English")
+    planned.press("language")
+    planned.press("en")
     assert "from now on I will speak English" in planned.text
     assert "This is your plan" in planned.question_text
 
@@ -348,29 +349,29 @@ def test_start_reactivates_a_user_who_had_blocked_the_bot(
 
 def test_delete_tells_the_reminder_side(planned: Chat, hooks: RecordingHooks) -> None:
     planned.send("/delete")
-    planned.press("Ja, alles löschen")
+    planned.press("delete_yes")
     assert hooks.calls[-1][:2] == ("forget", "anna")
 
 
 def test_checkin_in_english(engine: DialogueEngine) -> None:
     chat = Chat(engine, "ben", language_hint="en")
     chat.send("/start")
-    chat.press("Continue ➡️")
-    chat.press("Instagram", "Done (1) ✔️")
+    chat.press("continue")
+    chat.press("instagram", "done")
     chat.send("4")
-    chat.press("Consumers under 30 (Gen Z)", "Done (1) ✔️")
-    chat.press("Awareness/visibility", "Done (1) ✔️")
-    chat.press("On my own")
-    chat.press("None – no pressure")
-    chat.press("Show me my plan 🎯")
+    chat.press("consumers_u30", "done")
+    chat.press("awareness", "done")
+    chat.press("alone")
+    chat.press("none")
+    chat.press("show_plan")
     chat.send("/checkin")
     assert "Focus check-in" in chat.question_text
-    for button in [b for b in chat.buttons() if b.label.endswith("? tap")]:
-        chat.press_data(button.data)
-    chat.press(next(b.label for b in chat.buttons() if b.label.startswith("Done")))
-    chat.press("3 h")
-    chat.press("Skip ⏭")
-    chat.press("3 😐")
+    for button in [b for b in chat.buttons() if decode(b.data).action is Action.TOGGLE]:
+        chat.press_data(button.data)  # every channel row of the grid, still unrated
+    chat.press("done")
+    chat.press("3")
+    chat.press("skip")
+    chat.press("e3")
     assert "your check-in for week 48 is saved" in chat.text
     replies: list[Reply] = chat.replies
     assert replies[-1].kind is ReplyKind.INFO

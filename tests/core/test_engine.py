@@ -16,16 +16,16 @@ from storage import InMemoryUserRepository, TinyDBUserRepository
 def onboard_de(chat: Chat, *, hours: str = "3") -> None:
     """Answer every onboarding question for a B2B consultant."""
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("LinkedIn", "Xing", "TikTok")
-    chat.press("Fertig (3) ✔️")
+    chat.press("continue")
+    chat.press("linkedin", "xing", "tiktok")
+    chat.press("done")
     chat.send(hours)
     if float(hours.replace(",", ".")) < 2:
-        chat.press("Weiter ➡️")
-    chat.press("B2B-Entscheider (DACH)", "Fertig (1) ✔️")
-    chat.press("Leads/Neukunden", "Fertig (1) ✔️")
-    chat.press("Allein")
-    chat.press("TikTok")
+        chat.press("continue")
+    chat.press("b2b_dach", "done")
+    chat.press("leads", "done")
+    chat.press("alone")
+    chat.press("tiktok")
 
 
 def test_full_onboarding_in_german(chat_de: Chat, engine: DialogueEngine) -> None:
@@ -37,7 +37,7 @@ def test_full_onboarding_in_german(chat_de: Chat, engine: DialogueEngine) -> Non
     assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
     assert "Stunden: 3 Std." in chat_de.question_text
 
-    chat_de.press("Zeig mir meinen Plan 🎯")
+    chat_de.press("show_plan")
 
     plan = chat_de.text
     assert "Dein Fokus-Plan" in plan
@@ -53,15 +53,15 @@ def test_full_onboarding_in_german(chat_de: Chat, engine: DialogueEngine) -> Non
 def test_full_onboarding_in_english(chat_en: Chat) -> None:
     chat_en.send("/start")
     assert "Nobody can do every social network" in chat_en.text
-    chat_en.press("Continue ➡️")
-    chat_en.press("Instagram", "TikTok", "Facebook", "Done (3) ✔️")
-    chat_en.press("12 h")
-    chat_en.press("Consumers under 30 (Gen Z)", "Done (1) ✔️")
-    chat_en.press("Awareness/visibility", "E-commerce/direct sales", "Done (2) ✔️")
-    chat_en.press("In a team")
-    chat_en.press("None – no pressure")
+    chat_en.press("continue")
+    chat_en.press("instagram", "tiktok", "facebook", "done")
+    chat_en.press("12")
+    chat_en.press("consumers_u30", "done")
+    chat_en.press("awareness", "ecommerce", "done")
+    chat_en.press("team")
+    chat_en.press("none")
     assert "Your answers" in chat_en.question_text
-    chat_en.press("Show me my plan 🎯")
+    chat_en.press("show_plan")
     assert "Your focus plan" in chat_en.text
     assert "Keep" in chat_en.text
     assert "felt must" not in chat_en.text
@@ -69,13 +69,13 @@ def test_full_onboarding_in_english(chat_en: Chat) -> None:
 
 def test_each_answered_question_is_echoed_as_an_edit(chat_de: Chat) -> None:
     chat_de.send("/start")
-    replies = chat_de.press("Weiter ➡️")
+    replies = chat_de.press("continue")
     assert [r.kind for r in replies] == [ReplyKind.QUESTION]
-    chat_de.press("LinkedIn")
+    chat_de.press("linkedin")
     toggle = chat_de.replies
     assert len(toggle) == 1 and toggle[0].edits_question
     assert "✅ LinkedIn" in [b.label for row in toggle[0].buttons for b in row]
-    replies = chat_de.press("Fertig (1) ✔️")
+    replies = chat_de.press("done")
     assert replies[0].kind is ReplyKind.ANSWERED and replies[0].edits_question
     assert "➜ LinkedIn" in chat_de.text
     assert replies[-1].kind is ReplyKind.QUESTION
@@ -85,38 +85,38 @@ def test_back_goes_one_step_and_keeps_the_answer(chat_de: Chat) -> None:
     chat_de.send("/start")
     chat_de.send("/back")
     assert "ganz am Anfang" in chat_de.text
-    chat_de.press("Weiter ➡️")
-    chat_de.press("LinkedIn", "Fertig (1) ✔️")
+    chat_de.press("continue")
+    chat_de.press("linkedin", "done")
     assert "Deine echte Zeit" in chat_de.question_text
-    chat_de.press("⬅️ Zurück")
+    chat_de.press("back")
     assert "Deine Kanäle heute" in chat_de.question_text
     assert "✅ LinkedIn" in [b.label for b in chat_de.buttons()]
-    chat_de.press("Fertig (1) ✔️")
+    chat_de.press("done")
     chat_de.send("/back")
     assert "Deine Kanäle heute" in chat_de.question_text
 
 
 def test_change_one_answer_from_the_summary_returns_to_it(chat_de: Chat) -> None:
     onboard_de(chat_de)
-    chat_de.press("✏️ Stunden")
+    chat_de.press("hours")
     assert "Stunden ändern" in chat_de.question_text
     chat_de.send("12")
     assert "Deine Antworten" in chat_de.question_text
     assert "Stunden: 12 Std." in chat_de.question_text
     assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
-    chat_de.press("✏️ Ziele")
-    chat_de.press("⬅️ Zurück")
+    chat_de.press("goals")
+    chat_de.press("back")
     assert "Deine Antworten" in chat_de.question_text
 
 
 def test_plan_menu_shows_again_and_back_returns_to_summary(chat_de: Chat) -> None:
     onboard_de(chat_de)
-    chat_de.press("Zeig mir meinen Plan 🎯")
-    chat_de.press("Plan noch einmal zeigen")
+    chat_de.press("show_plan")
+    chat_de.press("show_plan_again")
     assert "Dein Fokus-Plan" in chat_de.text
     chat_de.send("/plan")
     assert "Dein Fokus-Plan" in chat_de.text
-    chat_de.press("Antworten ändern")
+    chat_de.press("change_answers")
     assert "Deine Antworten" in chat_de.question_text
 
 
@@ -133,10 +133,10 @@ def test_restart_asks_first_and_then_discards_answers(
     onboard_de(chat_de)
     chat_de.send("/restart")
     assert "Wirklich neu beginnen" in chat_de.text
-    chat_de.press("Nein, weitermachen")
+    chat_de.press("restart_no")
     assert "Deine Antworten" in chat_de.question_text
     chat_de.send("/restart")
-    chat_de.press("Ja, neu beginnen")
+    chat_de.press("restart_yes")
     assert "Alles zurückgesetzt" in chat_de.text
     assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text
     stored = engine.repository.get("anna")
@@ -146,7 +146,7 @@ def test_restart_asks_first_and_then_discards_answers(
 def test_language_can_be_changed(chat_de: Chat) -> None:
     chat_de.send("/start")
     chat_de.send("/language")
-    chat_de.press("English")
+    chat_de.press("language_en")
     assert "from now on I will speak English" in chat_de.text
     assert "Hi, I am your focus coach" in chat_de.question_text
     chat_de.send("/language de")
@@ -160,8 +160,8 @@ def test_quitting_mid_dialogue_resumes_at_the_same_question(
     repo = TinyDBUserRepository(data)
     chat = Chat(DialogueEngine(content, repo), "console:anna")
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("LinkedIn", "Fertig (1) ✔️")
+    chat.press("continue")
+    chat.press("linkedin", "done")
     chat.send("4,5")
     question = chat.question_text
     repo.close()
@@ -184,8 +184,8 @@ def test_quitting_mid_dialogue_resumes_at_the_same_question(
 @pytest.fixture
 def at_hours(chat_de: Chat) -> Chat:
     chat_de.send("/start")
-    chat_de.press("Weiter ➡️")
-    chat_de.press("Fertig ✔️")
+    chat_de.press("continue")
+    chat_de.press("done")
     assert "Deine echte Zeit" in chat_de.question_text
     return chat_de
 
@@ -217,7 +217,7 @@ def test_control_characters_around_a_number_are_ignored(at_hours: Chat) -> None:
 
 def test_text_where_a_button_is_expected_gets_a_hint(chat_de: Chat) -> None:
     chat_de.send("/start")
-    chat_de.press("Weiter ➡️")
+    chat_de.press("continue")
     chat_de.send("LinkedIn bitte")
     assert "mit den Knöpfen" in chat_de.text
     assert "Deine Kanäle heute" in chat_de.question_text
@@ -225,8 +225,8 @@ def test_text_where_a_button_is_expected_gets_a_hint(chat_de: Chat) -> None:
 
 def test_stale_button_says_out_of_date_and_asks_the_current_question(chat_de: Chat) -> None:
     chat_de.send("/start")
-    old = chat_de.button("Weiter ➡️").data
-    chat_de.press("Weiter ➡️")
+    old = chat_de.button("continue").data
+    chat_de.press("continue")
     chat_de.press_data(old)
     assert "nicht mehr aktuell" in chat_de.text
     assert "Deine Kanäle heute" in chat_de.question_text
@@ -248,8 +248,8 @@ def test_forged_buttons_change_nothing(chat_de: Chat, engine: DialogueEngine, da
 
 def test_a_current_turn_with_an_unknown_option_is_refused(chat_de: Chat) -> None:
     chat_de.send("/start")
-    chat_de.press("Weiter ➡️")
-    turn = chat_de.button("LinkedIn").data.split(".")[0]
+    chat_de.press("continue")
+    turn = chat_de.button("linkedin").data.split(".")[0]
     chat_de.press_data(f"{turn}.t.myspace")
     assert "nicht mehr aktuell" in chat_de.text
     chat_de.press_data(f"{turn}.o.linkedin")  # a single-choice action on a multi choice
@@ -258,9 +258,9 @@ def test_a_current_turn_with_an_unknown_option_is_refused(chat_de: Chat) -> None
 
 def test_at_most_two_audiences(chat_de: Chat) -> None:
     onboard_de(chat_de)
-    chat_de.press("✏️ Zielgruppe")
-    chat_de.press("Kunden vor Ort (regional)")
-    chat_de.press("Bewerber: Azubis")
+    chat_de.press("audiences")
+    chat_de.press("local")
+    chat_de.press("trainees")
     assert "Höchstens 2" in chat_de.text
     ticked = [b.label for b in chat_de.buttons() if b.label.startswith("✅")]
     assert len(ticked) == 2
@@ -268,9 +268,9 @@ def test_at_most_two_audiences(chat_de: Chat) -> None:
 
 def test_at_least_one_goal(chat_de: Chat) -> None:
     onboard_de(chat_de)
-    chat_de.press("✏️ Ziele")
-    chat_de.press("Leads/Neukunden")  # untick the only goal
-    chat_de.press("Fertig ✔️")
+    chat_de.press("goals")
+    chat_de.press("leads")  # untick the only goal
+    chat_de.press("done")
     assert "mindestens 1" in chat_de.text
     assert "Ziele ändern" in chat_de.question_text
 
@@ -284,7 +284,7 @@ def test_unknown_command_is_escaped(chat_de: Chat) -> None:
 
 def test_cancel_pauses_and_start_resumes(chat_de: Chat) -> None:
     chat_de.send("/start")
-    chat_de.press("Weiter ➡️")
+    chat_de.press("continue")
     chat_de.send("/cancel")
     assert "Pause" in chat_de.text
     chat_de.send("/start")
@@ -293,18 +293,18 @@ def test_cancel_pauses_and_start_resumes(chat_de: Chat) -> None:
 
 def test_low_capacity_and_customer_service_notes_follow_the_conditions(chat_en: Chat) -> None:
     chat_en.send("/start")
-    chat_en.press("Continue ➡️")
-    chat_en.press("Instagram", "Done (1) ✔️")
+    chat_en.press("continue")
+    chat_en.press("instagram", "done")
     chat_en.send("1.5")
     assert "Under 2 hours a week" in chat_en.question_text
-    chat_en.press("Continue ➡️")
-    chat_en.press("Local or regional customers", "Done (1) ✔️")
-    chat_en.press("Customer service", "Done (1) ✔️")
+    chat_en.press("continue")
+    chat_en.press("local", "done")
+    chat_en.press("customer_service", "done")
     assert "customer service" in chat_en.question_text
-    chat_en.press("Continue ➡️")
-    chat_en.press("On my own")
-    chat_en.press("Instagram")
-    chat_en.press("Show me my plan 🎯")
+    chat_en.press("continue")
+    chat_en.press("alone")
+    chat_en.press("instagram")
+    chat_en.press("show_plan")
     assert "without video" in chat_en.text
     assert "customer-service replies" in chat_en.text
 
@@ -319,8 +319,8 @@ def test_state_is_saved_before_the_reply_is_returned(content: Content) -> None:
     repo = InMemoryUserRepository()
     chat = Chat(DialogueEngine(content, repo), "dora")
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("Facebook", "Fertig (1) ✔️")
+    chat.press("continue")
+    chat.press("facebook", "done")
     stored = repo.get("dora")
     assert stored is not None
     assert stored["dialogue"]["answers"] == {"channels": ["facebook"]}
@@ -331,7 +331,7 @@ def test_export_holds_everything_stored(chat_de: Chat, engine: DialogueEngine) -
     import json
 
     onboard_de(chat_de)
-    chat_de.press("Zeig mir meinen Plan 🎯")
+    chat_de.press("show_plan")
     replies = chat_de.send("/export")
     document = replies[0].document
     assert replies[0].kind is ReplyKind.DOCUMENT and document is not None
@@ -348,10 +348,10 @@ def test_export_holds_everything_stored(chat_de: Chat, engine: DialogueEngine) -
 def test_delete_asks_then_removes_the_user(chat_de: Chat, engine: DialogueEngine) -> None:
     onboard_de(chat_de)
     chat_de.send("/delete")
-    chat_de.press("Nein, behalten")
+    chat_de.press("delete_no")
     assert engine.repository.get("anna") is not None
     chat_de.send("/delete")
-    chat_de.press("Ja, alles löschen")
+    chat_de.press("delete_yes")
     assert "gelöscht" in chat_de.text
     assert engine.repository.get("anna") is None
     chat_de.send("/start")

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Self
 
+from button_keys import find_button_data, flat
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
 START_TIMEOUT = 20.0
@@ -119,8 +120,12 @@ def question(user: FakeUser, heading: str) -> BotMessage:
     return user.wait_for(lambda m: heading in m.text and bool(m.buttons))
 
 
-def data_of(message: BotMessage, label: str) -> str:
-    """The callback_data of the button whose label contains ``label``."""
-    matches = [data for row in message.buttons for text, data in row if label in text]
-    assert len(matches) == 1 and matches[0] is not None, (label, message.buttons)
-    return matches[0]
+def data_of(message: BotMessage, key: str) -> str:
+    """The callback_data of the button ``key`` (option id or label key, see button_keys)."""
+    return find_button_data(flat(message.buttons), key)
+
+
+def tap(user: FakeUser, message: BotMessage, key: str) -> str:
+    """Press the button ``key`` on the message's current keyboard; returns the query id."""
+    current = next((m for m in user.messages() if m.message_id == message.message_id), message)
+    return user.press(message, callback_data=data_of(current, key))

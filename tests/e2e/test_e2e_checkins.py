@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_bot import BotProcess, question
+from e2e_bot import BotProcess, question, tap
 from fakebotapi import FakeTelegram, FakeUser
 
 from bot.core.checker import load_content
@@ -24,35 +24,35 @@ pytestmark = pytest.mark.e2e
 
 FAST_TICKS = {"FOCUS_COACH_TICK_SECONDS": "1"}
 BERLIN = ZoneInfo("Europe/Berlin")
-WEEKDAYS_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # option ids of settings/weekday
 
 
 def onboard(user: FakeUser) -> None:
     """A short onboarding with buttons up to the plan (LinkedIn kept, TikTok dropped)."""
     user.send_command("/start")
-    user.press(question(user, "Hallo, ich bin dein Fokus-Coach"), button_text="Weiter")
+    tap(user, question(user, "Hallo, ich bin dein Fokus-Coach"), "continue")
     channels = question(user, "Deine Kanäle heute")
-    user.press(channels, button_text="LinkedIn")
+    tap(user, channels, "linkedin")
     user.wait_for(
         lambda m: m.message_id == channels.message_id and "✅ LinkedIn" in m.button_texts
     )
-    user.press(channels, button_text="TikTok")
+    tap(user, channels, "tiktok")
     user.wait_for(lambda m: m.message_id == channels.message_id and "✅ TikTok" in m.button_texts)
-    user.press(channels, button_text="Fertig (2)")
-    user.press(question(user, "Deine echte Zeit"), button_text="3 Std.")
+    tap(user, channels, "done")
+    tap(user, question(user, "Deine echte Zeit"), "3")
     audiences = question(user, "Deine Zielgruppe")
-    user.press(audiences, button_text="B2B-Entscheider (DACH)")
+    tap(user, audiences, "b2b_dach")
     user.wait_for(
         lambda m: m.message_id == audiences.message_id and "Fertig (1) ✔️" in m.button_texts
     )
-    user.press(audiences, button_text="Fertig (1)")
+    tap(user, audiences, "done")
     goals = question(user, "Deine Ziele")
-    user.press(goals, button_text="Leads/Neukunden")
+    tap(user, goals, "leads")
     user.wait_for(lambda m: m.message_id == goals.message_id and "Fertig (1) ✔️" in m.button_texts)
-    user.press(goals, button_text="Fertig (1)")
-    user.press(question(user, "Allein oder im Team?"), button_text="Allein")
-    user.press(question(user, "Das gefühlte Muss"), button_text="Keiner")
-    user.press(question(user, "Deine Antworten"), button_text="Zeig mir meinen Plan")
+    tap(user, goals, "done")
+    tap(user, question(user, "Allein oder im Team?"), "alone")
+    tap(user, question(user, "Das gefühlte Muss"), "none")
+    tap(user, question(user, "Deine Antworten"), "show_plan")
 
 
 def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_history(
@@ -62,14 +62,14 @@ def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_histor
     anna = tg.user(2001, "Anna", "de")
     onboard(anna)
     menu = question(anna, "Das ist dein Plan")
-    anna.press(menu, button_text="Wöchentlichen Check-in einrichten")
+    tap(anna, menu, "setup_checkin")
 
     # The next whole minute in Berlin, at least 5 s away, on today's (or tomorrow's) weekday.
     slot = (datetime.now(BERLIN) + timedelta(seconds=65)).replace(second=0, microsecond=0)
-    anna.press(question(anna, "An welchem Tag"), button_text=WEEKDAYS_DE[slot.weekday()])
+    tap(anna, question(anna, "An welchem Tag"), WEEKDAYS[slot.weekday()])
     question(anna, "Um wie viel Uhr")
     anna.send_text(slot.strftime("%H:%M"))
-    anna.press(question(anna, "In welcher Zeitzone"), button_text="Berlin")
+    tap(anna, question(anna, "In welcher Zeitzone"), "Europe/Berlin")
     anna.wait_for_text("Check-in eingerichtet")
 
     reminder = anna.wait_for(
@@ -79,17 +79,17 @@ def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_histor
     assert slot <= arrived < slot + timedelta(seconds=30)
     assert f"KW {slot.isocalendar()[1]}" in reminder.text
 
-    anna.press(reminder, button_text="Check-in starten")
+    tap(anna, reminder, "checkin_start")
     grid = question(anna, "Fokus-Check-in")
-    anna.press(grid, button_text="LinkedIn: ?")
+    tap(anna, grid, "linkedin")
     anna.wait_for(
         lambda m: m.message_id == grid.message_id and "LinkedIn: ✅ nach Plan" in m.button_texts
     )
-    anna.press(grid, button_text="Fertig (1)")
-    anna.press(question(anna, "wirklich in soziale Medien gesteckt"), button_text="2 Std.")
-    anna.press(question(anna, "zurückgeschlichen"), button_text="Nein, alles draußen geblieben")
-    anna.press(question(anna, "kleiner Erfolg der Woche"), button_text="Überspringen")
-    anna.press(question(anna, "Wie ist deine Energie"), button_text="4")
+    tap(anna, grid, "done")
+    tap(anna, question(anna, "wirklich in soziale Medien gesteckt"), "2")
+    tap(anna, question(anna, "zurückgeschlichen"), "none")
+    tap(anna, question(anna, "kleiner Erfolg der Woche"), "skip")
+    tap(anna, question(anna, "Wie ist deine Energie"), "e4")
     feedback = anna.wait_for_text("ist gespeichert")
     assert "Diese Woche nach Plan" in feedback.text
     assert "2 von 2 Std. geplant" in feedback.text

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from e2e_bot import BotProcess, assert_token_hidden, bot_env, question, run_once
+from e2e_bot import BotProcess, assert_token_hidden, bot_env, question, run_once, tap
 from fakebotapi import FakeTelegram
 from test_e2e_checkins import onboard
 
@@ -21,11 +21,11 @@ def test_restart_in_the_middle_resumes_at_the_same_question(
     first = launch()
     anna = tg.user(1001, "Anna", "de")
     anna.send_command("/start")
-    anna.press(question(anna, "Hallo, ich bin dein Fokus-Coach"), button_text="Weiter")
+    tap(anna, question(anna, "Hallo, ich bin dein Fokus-Coach"), "continue")
     channels = question(anna, "Deine Kanäle heute")
-    anna.press(channels, button_text="LinkedIn")
+    tap(anna, channels, "linkedin")
     anna.wait_for(lambda m: "✅ LinkedIn" in m.button_texts)
-    anna.press(channels, button_text="Fertig (1)")
+    tap(anna, channels, "done")
     question(anna, "Deine echte Zeit")
 
     # A second process on the same folder is refused while the first one runs.
@@ -55,13 +55,11 @@ def test_export_holds_everything_stored_and_delete_leaves_no_trace_on_disk(
     user_id = 987654321
     anna = tg.user(user_id, "Anna", "de")
     onboard(anna)
-    anna.press(
-        question(anna, "Das ist dein Plan"), button_text="Wöchentlichen Check-in einrichten"
-    )
-    anna.press(question(anna, "An welchem Tag"), button_text="Montag")
+    tap(anna, question(anna, "Das ist dein Plan"), "setup_checkin")
+    tap(anna, question(anna, "An welchem Tag"), "mon")
     question(anna, "Um wie viel Uhr")
     anna.send_text("08:00")
-    anna.press(question(anna, "In welcher Zeitzone"), button_text="Berlin")
+    tap(anna, question(anna, "In welcher Zeitzone"), "Europe/Berlin")
     anna.wait_for_text("Check-in eingerichtet")
     (user_file,) = data_dir.glob(f"users/*/{user_id}.json")
     # A copy kept from an earlier damage of the file (the repository moves such files aside).
@@ -86,7 +84,7 @@ def test_export_holds_everything_stored_and_delete_leaves_no_trace_on_disk(
     assert stored["reminder"]["weekday"] == 0 and stored["plan"]  # a full user, not a stub
 
     anna.send_command("/delete")
-    anna.press(question(anna, "Wirklich alles löschen?"), button_text="Ja, alles löschen")
+    tap(anna, question(anna, "Wirklich alles löschen?"), "delete_yes")
     anna.wait_for_text("ist gelöscht")
     assert bot.stop() == 0
 

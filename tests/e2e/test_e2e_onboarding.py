@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from e2e_bot import BotProcess, data_of, question
+from e2e_bot import BotProcess, data_of, question, tap
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
 from bot.core.commands import MENU_COMMANDS
@@ -14,24 +14,28 @@ from bot.core.commands import MENU_COMMANDS
 pytestmark = pytest.mark.e2e
 
 
-def tick(user: FakeUser, message: BotMessage, *labels: str) -> BotMessage:
+def tick(user: FakeUser, message: BotMessage, *keys: str) -> BotMessage:
     """Tick options one by one; each tick must redraw the same message with a check mark."""
     current = message
-    for label in labels:
-        user.press(current, button_text=label)
+    for key in keys:
+        data = data_of(current, key)
+        user.press(current, callback_data=data)
         current = user.wait_for(
-            lambda m, label=label: (
-                m.message_id == message.message_id and f"✅ {label}" in m.button_texts
+            lambda m, data=data: (
+                m.message_id == message.message_id
+                and any(
+                    d == data and text.startswith("✅ ") for row in m.buttons for text, d in row
+                )
             )
         )
     return current
 
 
 def answer(
-    user: FakeUser, message: BotMessage, label: str, echo: str, next_heading: str
+    user: FakeUser, message: BotMessage, key: str, echo: str, next_heading: str
 ) -> BotMessage:
-    """Press ``label``; the question turns into its echo (no buttons), the next one follows."""
-    user.press(message, button_text=label)
+    """Press ``key``; the question turns into its echo (no buttons), the next one follows."""
+    tap(user, message, key)
     user.wait_for(
         lambda m: m.message_id == message.message_id and f"➜ {echo}" in m.text and not m.buttons
     )
@@ -46,39 +50,39 @@ def test_whole_onboarding_in_german_with_buttons(
 
     anna.send_command("/start")
     welcome = question(anna, "Hallo, ich bin dein Fokus-Coach")
-    anna.press(welcome, button_text="Weiter")
+    tap(anna, welcome, "continue")
     channels = question(anna, "Deine Kanäle heute")
     # The welcome keeps its text but loses its now outdated button.
     anna.wait_for(lambda m: m.message_id == welcome.message_id and not m.buttons, fresh=False)
 
-    channels = tick(anna, channels, "LinkedIn", "Xing", "TikTok")
+    channels = tick(anna, channels, "linkedin", "xing", "tiktok")
     assert channels.edited_count == 3
-    hours = answer(anna, channels, "Fertig (3)", "LinkedIn, Xing, TikTok", "Deine echte Zeit")
+    hours = answer(anna, channels, "done", "LinkedIn, Xing, TikTok", "Deine echte Zeit")
 
     anna.send_text("3")  # typed: the echo lands on the question message
     anna.wait_for(lambda m: m.message_id == hours.message_id and "➜ 3 Std." in m.text)
     audiences = question(anna, "Deine Zielgruppe")
 
-    anna.press(audiences, button_text="Zurück")  # Back, and forward again
+    tap(anna, audiences, "back")  # Back, and forward again
     hours_again = question(anna, "Deine echte Zeit")
-    anna.press(hours_again, button_text="3 Std.")
+    tap(anna, hours_again, "3")
     audiences = question(anna, "Deine Zielgruppe")
 
-    audiences = tick(anna, audiences, "B2B-Entscheider (DACH)")
-    goals = answer(anna, audiences, "Fertig (1)", "B2B-Entscheider (DACH)", "Deine Ziele")
-    goals = tick(anna, goals, "Leads/Neukunden")
-    team = answer(anna, goals, "Fertig (1)", "Leads/Neukunden", "Allein oder im Team?")
-    pressure = answer(anna, team, "Allein", "Allein", "Das gefühlte Muss")
-    summary = answer(anna, pressure, "TikTok", "TikTok", "Deine Antworten")
+    audiences = tick(anna, audiences, "b2b_dach")
+    goals = answer(anna, audiences, "done", "B2B-Entscheider (DACH)", "Deine Ziele")
+    goals = tick(anna, goals, "leads")
+    team = answer(anna, goals, "done", "Leads/Neukunden", "Allein oder im Team?")
+    pressure = answer(anna, team, "alone", "Allein", "Das gefühlte Muss")
+    summary = answer(anna, pressure, "tiktok", "TikTok", "Deine Antworten")
     assert "Kanäle: LinkedIn, Xing, TikTok" in summary.text
 
-    anna.press(summary, button_text="✏️ Stunden")  # change one answer from the summary
+    tap(anna, summary, "hours")  # change one answer from the summary
     question(anna, "Stunden ändern")
     anna.send_text("12")
     summary = question(anna, "Deine Antworten")
     assert "Stunden: 12 Std." in summary.text
 
-    anna.press(summary, button_text="Zeig mir meinen Plan")
+    tap(anna, summary, "show_plan")
     plan = anna.wait_for_text("Dein Fokus-Plan")
     assert "✅ LinkedIn" in plan.text and plan.parse_mode == "HTML"
     question(anna, "Das ist dein Plan")
@@ -97,18 +101,18 @@ def test_whole_onboarding_in_english_with_buttons(
 
     ben.send_command("/start")
     welcome = question(ben, "Nobody can do every social network")
-    ben.press(welcome, button_text="Continue")
-    channels = tick(ben, question(ben, "Step 1 of 6"), "Instagram", "TikTok", "Facebook")
-    hours = answer(ben, channels, "Done (3)", "Instagram, Facebook, TikTok", "Step 2 of 6")
-    audiences = answer(ben, hours, "12 h", "12 h", "Step 3 of 6")
-    audiences = tick(ben, audiences, "Consumers under 30 (Gen Z)")
-    goals = answer(ben, audiences, "Done (1)", "Consumers under 30 (Gen Z)", "Step 4 of 6")
-    goals = tick(ben, goals, "Awareness/visibility", "E-commerce/direct sales")
-    team = answer(ben, goals, "Done (2)", "Awareness/visibility, E-commerce", "Step 5 of 6")
-    pressure = answer(ben, team, "In a team", "In a team", "Step 6 of 6")
-    summary = answer(ben, pressure, "None – no pressure", "None – no pressure", "Your answers")
+    tap(ben, welcome, "continue")
+    channels = tick(ben, question(ben, "Step 1 of 6"), "instagram", "tiktok", "facebook")
+    hours = answer(ben, channels, "done", "Instagram, Facebook, TikTok", "Step 2 of 6")
+    audiences = answer(ben, hours, "12", "12 h", "Step 3 of 6")
+    audiences = tick(ben, audiences, "consumers_u30")
+    goals = answer(ben, audiences, "done", "Consumers under 30 (Gen Z)", "Step 4 of 6")
+    goals = tick(ben, goals, "awareness", "ecommerce")
+    team = answer(ben, goals, "done", "Awareness/visibility, E-commerce", "Step 5 of 6")
+    pressure = answer(ben, team, "team", "In a team", "Step 6 of 6")
+    summary = answer(ben, pressure, "none", "None – no pressure", "Your answers")
 
-    ben.press(summary, button_text="Show me my plan")
+    tap(ben, summary, "show_plan")
     assert "Keep" in ben.wait_for_text("Your focus plan").text
     assert [name for name, _ in tg.commands("en")] == list(MENU_COMMANDS)
     assert tg.commands("en")[0] == ("start", "Carry on or begin again")
@@ -121,8 +125,8 @@ def test_stray_text_and_a_stale_button_get_the_current_question(
     anna = tg.user(1001, "Anna", "de")
     anna.send_command("/start")
     welcome = question(anna, "Hallo, ich bin dein Fokus-Coach")
-    stale = data_of(welcome, "Weiter")
-    anna.press(welcome, button_text="Weiter")
+    stale = data_of(welcome, "continue")
+    tap(anna, welcome, "continue")
     channels = question(anna, "Deine Kanäle heute")
 
     anna.send_text("Instagram")
@@ -142,12 +146,12 @@ def test_fast_taps_are_each_applied_once_in_order(
     launch()
     anna = tg.user(1001, "Anna", "de")
     anna.send_command("/start")
-    anna.press(question(anna, "Hallo, ich bin dein Fokus-Coach"), button_text="Weiter")
+    tap(anna, question(anna, "Hallo, ich bin dein Fokus-Coach"), "continue")
     channels = question(anna, "Deine Kanäle heute")
-    taps = ["LinkedIn", "Xing", "LinkedIn", "TikTok", "Instagram"]
-    data = {label: data_of(channels, label) for label in set(taps)}
+    taps = ["linkedin", "xing", "linkedin", "tiktok", "instagram"]
+    data = {key: data_of(channels, key) for key in set(taps)}
 
-    queries = [anna.press(channels, callback_data=data[label]) for label in taps]  # no waiting
+    queries = [anna.press(channels, callback_data=data[key]) for key in taps]  # no waiting
 
     answers = [anna.wait_for_callback_answer(q) for q in queries]
     final = anna.wait_for(
@@ -155,7 +159,7 @@ def test_fast_taps_are_each_applied_once_in_order(
     )
     ticked = {text.removeprefix("✅ ") for text in final.button_texts if text.startswith("✅")}
     assert ticked == {"Xing", "TikTok", "Instagram"}
-    assert [a.callback_data for a in answers] == [data[label] for label in taps]
+    assert [a.callback_data for a in answers] == [data[key] for key in taps]
     # Each edit shows the ticks after one more tap, in tap order.
     edits = [
         r.params["reply_markup"]
@@ -186,9 +190,9 @@ def test_export_sends_a_json_document_with_the_answers(
     launch()
     anna = tg.user(1001, "Anna", "de")
     anna.send_command("/start")
-    anna.press(question(anna, "Hallo, ich bin dein Fokus-Coach"), button_text="Weiter")
-    channels = tick(anna, question(anna, "Deine Kanäle heute"), "LinkedIn", "Xing")
-    answer(anna, channels, "Fertig (2)", "LinkedIn, Xing", "Deine echte Zeit")
+    tap(anna, question(anna, "Hallo, ich bin dein Fokus-Coach"), "continue")
+    channels = tick(anna, question(anna, "Deine Kanäle heute"), "linkedin", "xing")
+    answer(anna, channels, "done", "LinkedIn, Xing", "Deine echte Zeit")
 
     anna.send_command("/export")
     document = anna.wait_for(lambda m: m.file is not None).file

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Self
 
 import pytest
-from e2e_bot import START_TIMEOUT, BotProcess, bot_env, question, run_once
+from e2e_bot import START_TIMEOUT, BotProcess, bot_env, question, run_once, tap
 from fakebotapi import FakeTelegram
 from test_e2e_checkins import FAST_TICKS, seed_due_users
 from test_e2e_secrets import assert_hidden
@@ -151,7 +151,7 @@ def test_only_updates_with_the_secret_are_served(
     assert bot.post(start, secret=SECRET) == 200
 
     greeting = question(anna, "Hallo, ich bin dein Fokus-Coach")
-    anna.press(greeting, button_text="Weiter")
+    tap(anna, greeting, "continue")
     assert bot.post(queued_update(tg), secret=SECRET) == 200
     question(anna, "Deine Kanäle heute")
     # One user's updates are handled in arrival order, so a refused /start that had been

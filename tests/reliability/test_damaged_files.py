@@ -72,8 +72,8 @@ def anna(engine: DialogueEngine) -> Chat:
     """A German user at the hours question, LinkedIn ticked."""
     chat = Chat(engine, "anna", language_hint="de")
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("LinkedIn", "Fertig (1) ✔️")
+    chat.press("continue")
+    chat.press("linkedin", "done")
     return chat
 
 
@@ -82,7 +82,7 @@ def ben(engine: DialogueEngine) -> Chat:
     """An English user at the channels question."""
     chat = Chat(engine, "ben", language_hint="en-GB")
     chat.send("/start")
-    chat.press("Continue ➡️")
+    chat.press("continue")
     return chat
 
 
@@ -125,8 +125,8 @@ def test_a_damaged_file_is_reported_kept_and_the_user_starts_afresh(
     assert (stored["dialogue"]["step"], stored["dialogue"]["answers"]) == ("welcome", {})
 
     # Everyone else is served as before, and anna goes on from the new start.
-    ben.press("Instagram", "Done (1) ✔️")
-    anna.press("Weiter ➡️")
+    ben.press("instagram", "done")
+    anna.press("continue")
     assert (file_repo.get("ben") or {})["dialogue"]["answers"] == {"channels": ["instagram"]}
     assert (file_repo.get("anna") or {})["dialogue"]["step"] == "channels"
     assert copies_of(path) == [kept]
@@ -175,7 +175,7 @@ def test_a_file_from_a_newer_version_is_left_alone(
     assert copies_of(path) == []
     expected = f"{path}: schema version 99 is newer than this focus-coach supports (1)"
     assert [m for m in errors(caplog) if expected in m] != []
-    ben.press("Instagram", "Done (1) ✔️")
+    ben.press("instagram", "done")
     assert (file_repo.get("ben") or {})["dialogue"]["answers"] == {"channels": ["instagram"]}
 
 

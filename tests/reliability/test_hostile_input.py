@@ -20,14 +20,14 @@ def planned(engine: DialogueEngine, user_id: str = "anna") -> Chat:
     """A German user looking at the plan menu."""
     chat = Chat(engine, user_id, language_hint="de")
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("LinkedIn", "Xing", "Fertig (2) ✔️")
+    chat.press("continue")
+    chat.press("linkedin", "xing", "done")
     chat.send("3")
-    chat.press("B2B-Entscheider (DACH)", "Fertig (1) ✔️")
-    chat.press("Leads/Neukunden", "Fertig (1) ✔️")
-    chat.press("Allein")
-    chat.press("Xing")
-    chat.press("Zeig mir meinen Plan 🎯")
+    chat.press("b2b_dach", "done")
+    chat.press("leads", "done")
+    chat.press("alone")
+    chat.press("xing")
+    chat.press("show_plan")
     return chat
 
 
@@ -52,8 +52,8 @@ def test_a_forged_plan_menu_button_enters_no_flow_but_the_offered_one(
     # answers (KeyError), "settings:paused" likewise; "checkin:feedback" recorded an empty week.
     chat = planned(engine)
     if with_reminder:
-        chat.press("⏰ Wöchentlichen Check-in einrichten")
-        chat.press("Freitag", "08:30", "Berlin")
+        chat.press("setup_checkin")
+        chat.press("fri", "8.5", "Europe/Berlin")
     offered = "settings" if with_reminder else "settings:weekday"
     outdated = content.texts.render("de", "common/button_outdated")
     for target in all_flow_targets(content):
@@ -82,9 +82,9 @@ def test_template_syntax_typed_by_a_user_is_shown_not_run(
 ) -> None:
     chat = planned(engine)
     chat.send("/checkin")
-    chat.press("LinkedIn: ? antippen", "Fertig (1) ✔️")
+    chat.press("linkedin", "done")
     chat.send("2")
-    chat.press("Nein, alles draußen geblieben")
+    chat.press("none")
 
     replies = chat.send(typed)  # the optional one-line win
 

@@ -43,18 +43,18 @@ class RecordingChat(Chat):
 def onboard_and_start_checkin(chat: Chat) -> None:
     """Onboarding (B2B consultant, 3 hours), the plan, a check-in up to the energy question."""
     chat.send("/start")
-    chat.press("Weiter ➡️")
-    chat.press("LinkedIn", "Xing", "TikTok", "Fertig (3) ✔️")
+    chat.press("continue")
+    chat.press("linkedin", "xing", "tiktok", "done")
     chat.send("3")
-    chat.press("B2B-Entscheider (DACH)", "Fertig (1) ✔️")
-    chat.press("Leads/Neukunden", "Fertig (1) ✔️")
-    chat.press("Allein")
-    chat.press("TikTok")
-    chat.press("Zeig mir meinen Plan 🎯")
+    chat.press("b2b_dach", "done")
+    chat.press("leads", "done")
+    chat.press("alone")
+    chat.press("tiktok")
+    chat.press("show_plan")
     chat.send("/checkin")
-    chat.press("LinkedIn: ? antippen", "Fertig (1) ✔️")
+    chat.press("linkedin", "done")
     chat.send("2")
-    chat.press("Nein, alles draußen geblieben")
+    chat.press("none")
 
 
 def file_of(repo: TinyDBUserRepository, user_id: str) -> Path:
@@ -95,5 +95,5 @@ def test_replaying_another_users_buttons_never_touches_or_shows_their_data(
     assert '"ben"' not in export.content.decode()
     assert bens_file.read_bytes() == bens_bytes
     # And ben carries on exactly where he was.
-    ben.press("4 🙂")
+    ben.press("e4")
     assert (file_repo.get("ben") or {})["checkins"][0]["win"] == SECRET

@@ -207,7 +207,7 @@ async def test_during_a_broadcast_429_replies_and_button_answers_keep_flowing(
     limiter = PriorityRateLimiter()
     async with limited_bot(tg, limiter) as bot:
         question = await bot.send_message(talker, "Frage?", reply_markup=keyboard)
-        query_id = tg.user(talker).press(question.message_id, button_text="Ja")
+        query_id = tg.user(talker).press(question.message_id, callback_data="yes")
         fan_out = broadcast(bot, [paused])
         await until(lambda: limiter.stats.retried == 1)  # the limiter has seen the 429
         await asyncio.wait_for(bot.answer_callback_query(query_id), timeout=5)

@@ -17,8 +17,6 @@ from bot.core.engine import DialogueEngine
 from bot.core.messages import ButtonPress, Reply, ReplyKind
 from storage import TinyDBUserRepository
 
-WELCOME_CONTINUE = "1.c."
-
 
 def without_answers(calls: list[Call]) -> list[Call]:
     return [call for call in calls if call.method != "answerCallbackQuery"]
@@ -57,8 +55,9 @@ async def start(h: Harness, language: str = "de") -> int:
 async def at_channels(h: Harness) -> int:
     """Through the welcome to the channels question; returns its message id."""
     welcome = await start(h)
-    calls = await h.press(WELCOME_CONTINUE, message_id=welcome)
-    h.expect(ButtonPress(WELCOME_CONTINUE))
+    go_on = h.data("continue")
+    calls = await h.press(go_on, message_id=welcome)
+    h.expect(ButtonPress(go_on))
     return next(c for c in calls if c.method == "sendMessage").message_id
 
 
@@ -81,10 +80,11 @@ async def test_language_code_is_the_hint_for_a_new_user(harness: Harness) -> Non
 
 async def test_press_is_answered_and_the_old_keyboard_removed(harness: Harness) -> None:
     welcome = await start(harness)
+    go_on = harness.data("continue")
 
-    calls = await harness.press(WELCOME_CONTINUE, message_id=welcome)
+    calls = await harness.press(go_on, message_id=welcome)
 
-    expected = harness.expect(ButtonPress(WELCOME_CONTINUE))
+    expected = harness.expect(ButtonPress(go_on))
     assert [c.method for c in calls if c.method == "answerCallbackQuery"] == [
         "answerCallbackQuery"
     ]
@@ -97,10 +97,11 @@ async def test_press_is_answered_and_the_old_keyboard_removed(harness: Harness) 
 
 async def test_toggle_edits_the_pressed_message_text_and_keyboard(harness: Harness) -> None:
     channels = await at_channels(harness)
+    linkedin = harness.data("linkedin")
 
-    calls = await harness.press("2.t.linkedin", message_id=channels)
+    calls = await harness.press(linkedin, message_id=channels)
 
-    expected = harness.expect(ButtonPress("2.t.linkedin"))
+    expected = harness.expect(ButtonPress(linkedin))
     assert len(expected) == 1 and expected[0].edits_question
     rest = without_answers(calls)
     assert len(rest) == 1
@@ -112,12 +113,14 @@ async def test_done_echoes_the_choice_on_the_question_and_asks_the_next(
     harness: Harness,
 ) -> None:
     channels = await at_channels(harness)
-    await harness.press("2.t.linkedin", message_id=channels)
-    harness.expect(ButtonPress("2.t.linkedin"))
+    linkedin = harness.data("linkedin")
+    await harness.press(linkedin, message_id=channels)
+    harness.expect(ButtonPress(linkedin))
+    done = harness.data("done")
 
-    calls = await harness.press("2.d.", message_id=channels)
+    calls = await harness.press(done, message_id=channels)
 
-    echo, question = harness.expect(ButtonPress("2.d."))
+    echo, question = harness.expect(ButtonPress(done))
     assert echo.kind is ReplyKind.ANSWERED
     rest = without_answers(calls)
     assert [c.method for c in rest] == ["editMessageText", "sendMessage"]
@@ -127,8 +130,9 @@ async def test_done_echoes_the_choice_on_the_question_and_asks_the_next(
 
 async def test_typed_answer_is_echoed_on_the_last_question(harness: Harness) -> None:
     channels = await at_channels(harness)
-    calls = await harness.press("2.d.", message_id=channels)
-    harness.expect(ButtonPress("2.d."))
+    done = harness.data("done")
+    calls = await harness.press(done, message_id=channels)
+    harness.expect(ButtonPress(done))
     hours_question = without_answers(calls)[-1].message_id
 
     calls = await harness.send("5")
@@ -153,12 +157,13 @@ async def test_stray_text_gets_a_hint_and_the_question_again(harness: Harness) -
 
 async def test_stale_button_says_out_of_date_and_is_answered(harness: Harness) -> None:
     welcome = await start(harness)
-    await harness.press(WELCOME_CONTINUE, message_id=welcome)
-    harness.expect(ButtonPress(WELCOME_CONTINUE))
+    stale = harness.data("continue")
+    await harness.press(stale, message_id=welcome)
+    harness.expect(ButtonPress(stale))
 
-    calls = await harness.press(WELCOME_CONTINUE, message_id=welcome)
+    calls = await harness.press(stale, message_id=welcome)
 
-    expected = harness.expect(ButtonPress(WELCOME_CONTINUE))
+    expected = harness.expect(ButtonPress(stale))
     assert "nicht mehr aktuell" in expected[0].text
     assert [c.method for c in calls].count("answerCallbackQuery") == 1
     rest = without_answers(calls)
@@ -169,15 +174,16 @@ async def test_stale_button_says_out_of_date_and_is_answered(harness: Harness) -
 async def test_edit_of_a_vanished_message_sends_a_new_one(harness: Harness) -> None:
     channels = await at_channels(harness)
     harness.request.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
+    xing = harness.data("xing")
 
-    calls = await harness.press("2.t.xing", message_id=channels)
+    calls = await harness.press(xing, message_id=channels)
 
-    expected = harness.expect(ButtonPress("2.t.xing"))
+    expected = harness.expect(ButtonPress(xing))
     rest = without_answers(calls)
     assert [c.method for c in rest] == ["editMessageText", "sendMessage"]
     sent(rest[1], expected[0])
     # The new message is the question now: the next typed answer's echo goes there.
-    await harness.press("2.d.", message_id=rest[1].message_id)
+    await harness.press(harness.data("done"), message_id=rest[1].message_id)
     echo_calls = without_answers(harness.request.calls)
     assert echo_calls[0].params["message_id"] == rest[1].message_id
 
@@ -191,14 +197,15 @@ async def test_message_not_modified_is_ignored(harness: Harness) -> None:
         "are exactly the same as a current content and reply markup of the message",
     )
 
-    calls = await harness.press("2.t.xing", message_id=channels)
+    calls = await harness.press(harness.data("xing"), message_id=channels)
 
     assert [c.method for c in without_answers(calls)] == ["editMessageText"]
 
 
 async def test_fast_taps_are_applied_once_each_in_order(harness: Harness) -> None:
     channels = await at_channels(harness)
-    taps = ["2.t.linkedin", "2.t.xing", "2.t.linkedin", "2.t.tiktok", "2.t.instagram"]
+    keys = ["linkedin", "xing", "linkedin", "tiktok", "instagram"]
+    taps = [harness.data(key) for key in keys]
     updates = [callback_update(harness.app.bot, data, message_id=channels) for data in taps]
     harness.request.clear()
 
@@ -217,7 +224,8 @@ async def test_export_sends_the_json_file_and_the_summary(
     harness: Harness, file_repo: TinyDBUserRepository
 ) -> None:
     channels = await at_channels(harness)
-    for data in ("2.t.linkedin", "2.t.xing"):
+    for key in ("linkedin", "xing"):
+        data = harness.data(key)
         await harness.press(data, message_id=channels)
         harness.expect(ButtonPress(data))
 
@@ -244,9 +252,10 @@ async def test_delete_removes_every_file_of_the_user(
     harness.expect(as_inbound("/delete"))
     assert file_repo.get("1001") is not None
 
-    calls = await harness.press("3.r.yes", message_id=confirm[-1].message_id)
+    yes = harness.data("delete_yes")
+    calls = await harness.press(yes, message_id=confirm[-1].message_id)
 
-    expected = harness.expect(ButtonPress("3.r.yes"))
+    expected = harness.expect(ButtonPress(yes))
     sent(without_answers(calls)[0], expected[0])
     assert file_repo.get("1001") is None
     leftovers = [

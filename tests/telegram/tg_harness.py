@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from button_keys import find_button_data, flat
 from telegram import Update
 from tg_offline import Call, RecordingRequest, callback_update, message_update
 
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
-from bot.core.messages import Button, Command, Inbound, Reply, TextMessage
+from bot.core.messages import Button, Command, Inbound, Reply, ReplyKind, TextMessage
 from bot.telegram.app import CoachApplication
 from storage import InMemoryUserRepository
 
@@ -22,6 +23,7 @@ class Harness:
         self.request = request
         self.twin = DialogueEngine(content, InMemoryUserRepository())
         self._message_ids = iter(range(1, 10_000))
+        self.twin_question: Reply | None = None
 
     async def process(self, update: Update) -> list[Call]:
         """Process one update; return the Bot API calls it caused."""
@@ -56,7 +58,16 @@ class Harness:
         self, inbound: Inbound, *, user_id: int = 1001, language: str = "de"
     ) -> list[Reply]:
         """What the engine replies to ``inbound`` (the twin has seen the same conversation)."""
-        return self.twin.handle(str(user_id), inbound, language_hint=language)
+        replies = self.twin.handle(str(user_id), inbound, language_hint=language)
+        for reply in replies:
+            if reply.kind is ReplyKind.QUESTION:
+                self.twin_question = reply
+        return replies
+
+    def data(self, key: str) -> str:
+        """Data of the button ``key`` (option id or label key) on the twin's current question."""
+        assert self.twin_question is not None, "the twin was asked nothing yet"
+        return find_button_data(flat(self.twin_question.buttons), key)
 
 
 def keyboard_json(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
