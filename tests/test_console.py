@@ -113,6 +113,21 @@ def test_cli_chat_resumes_after_quitting_in_the_middle(tmp_path: Path) -> None:
     assert "[b] ✅ XING" in second.stdout
 
 
+def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    onboard = "a\na\n3\na\nd\nd\nb\na\na\n"  # LinkedIn, 3 h, B2B ... up to the summary
+    first = run_cli("chat", "--lang", "en", stdin=onboard + "/quit\n", data_dir=data)
+    assert "Your answers" in first.stdout, first.stdout
+    run_cli("chat", "--lang", "en", stdin="o\n/settings\na\ne\n/quit\n", data_dir=data)
+
+    second = run_cli("chat", "--lang", "en", stdin="a\n/quit\n", data_dir=data)
+
+    assert second.returncode == 0, second.stderr
+    assert "You were in the middle of your settings" in second.stdout
+    assert "Hi, I am your focus coach" not in second.stdout  # no new welcome
+    assert "At what time?" in second.stdout  # [a] continue: the question after Friday
+
+
 def test_cli_language_follows_the_locale_and_defaults_to_german(tmp_path: Path) -> None:
     german = run_cli("chat", stdin="/quit\n", data_dir=tmp_path / "a", lang_env="C")
     assert "Hallo, ich bin dein Fokus-Coach" in german.stdout

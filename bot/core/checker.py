@@ -22,7 +22,7 @@ from bot.core.checkin_stats import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS
 from bot.core.content import OPTION_SOURCES, Content
-from bot.core.flow_ids import ON_PLAN, REQUIRED_FLOWS, check_flow_ids
+from bot.core.flow_ids import ON_PLAN, ONBOARDING_FLOW, REQUIRED_FLOWS, check_flow_ids
 from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
 from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply
@@ -52,6 +52,7 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "step": {"min": 0.5, "max": 60, "max_length": 200},
     "rows": [{"field": "Hours", "value": "3 h"}],
     "created_at": "2026-11-26T10:00:00+00:00",
+    "flow": "checkin",
 }
 
 
@@ -318,6 +319,17 @@ def _check_plan_template(
                 return
 
 
+def _check_side_flow_names(content: Content, templates_dir: Path, problems: list[str]) -> None:
+    """Each side flow has a name the resume prompt can say ("your check-in")."""
+    for flow in content.flows.values():
+        if flow.id == ONBOARDING_FLOW:
+            continue
+        for lang in LANGUAGES:
+            if f"flow_{flow.id}" not in content.texts.label_keys(lang):
+                where = shown_path(templates_dir / lang / LABELS_FILE)
+                problems.append(f"{where}: label 'flow_{flow.id}' is missing (names that flow)")
+
+
 def _check_advice(content: Content, rules_path: Path, problems: list[str]) -> None:
     """Every advice rule's condition evaluates over sample stats, and its text exists."""
     stats = evaluate(
@@ -409,6 +421,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
         return None, problems
     content = Content(flows=flows, texts=texts, catalogue=catalogue, advice=tuple(advice))
     problems.extend(check_flow_ids(flows))
+    _check_side_flow_names(content, templates_dir, problems)
     for required in REQUIRED_FLOWS:
         if required not in flows:
             problems.append(

@@ -46,9 +46,9 @@ _SHOWN_COMMAND_CHARS = 32
 
 
 def _start(conversation: Conversation, command: Command) -> list[Reply]:
-    """Carry on where the user is: side flows end, the plan is shown again on the plan step."""
+    """Carry on where the user is; an open side flow is offered to continue, never dropped."""
     if conversation.user.suspended is not None:
-        conversation.end_flow(resume=False)
+        return conversation.confirm(confirmations.RESUME)
     conversation.dialogue.confirm = None
     current = conversation.asked()
     if current.kind.shows_plan:

@@ -1,9 +1,12 @@
-"""Prompts that interrupt a flow: restart, delete, language, and the check-in reminder."""
+"""Prompts that interrupt a flow: restart, delete, language, resume, and the check-in reminder.
+
+Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from bot.core.callbacks import Action, encode
 from bot.core.content import Content
@@ -12,17 +15,20 @@ from bot.core.messages import Button, Reply, ReplyKind
 __all__ = [
     "CHECKIN",
     "CHECKIN_CHOICES",
+    "CONTINUE",
     "DELETE",
     "LABEL_KEYS",
     "LANGUAGE",
     "NO",
     "RESTART",
+    "RESUME",
     "SKIP",
     "SNOOZE_CHOICES",
     "SNOOZE_EVENING",
     "SNOOZE_HOUR",
     "SNOOZE_TOMORROW",
     "START",
+    "START_OVER",
     "YES",
     "confirmation",
 ]
@@ -31,8 +37,11 @@ RESTART = "restart"
 DELETE = "delete"
 LANGUAGE = "language"
 CHECKIN = "checkin"
+RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
 YES = "yes"
 NO = "no"
+CONTINUE = "continue"
+START_OVER = "over"
 # The check-in reminder's buttons: start now, snooze (three ways) or skip this week.
 START = "start"
 SKIP = "skip"
@@ -41,51 +50,57 @@ SNOOZE_EVENING = "snooze_evening"
 SNOOZE_TOMORROW = "snooze_tomorrow"
 SNOOZE_CHOICES = (SNOOZE_HOUR, SNOOZE_EVENING, SNOOZE_TOMORROW)
 CHECKIN_CHOICES = (START, *SNOOZE_CHOICES, SKIP)
-# Label keys the prompts use in every language.
-LABEL_KEYS = (
-    "restart_yes",
-    "restart_no",
-    "delete_yes",
-    "delete_no",
-    *(f"checkin_{choice}" for choice in CHECKIN_CHOICES),
-)
 
 
-def _buttons(
-    content: Content, lang: str, turn: int, action: Action, choices: Sequence[tuple[str, str]]
-) -> tuple[tuple[Button, ...], ...]:
-    return tuple(
-        (Button(content.texts.label(lang, key), encode(turn, action, value)),)
-        for value, key in choices
-    )
+@dataclass(frozen=True)
+class _Prompt:
+    template: str
+    action: Action  # what its buttons do
+    choices: tuple[tuple[str, str], ...]  # (value, label key), in button order
+    one_row: bool  # short answers side by side; long ones one per row
+
+
+_PROMPTS: Final = {
+    RESTART: _Prompt(
+        "common/restart_confirm", Action.CONFIRM, ((YES, "restart_yes"), (NO, "restart_no")), True
+    ),
+    DELETE: _Prompt(
+        "common/delete_confirm", Action.CONFIRM, ((YES, "delete_yes"), (NO, "delete_no")), True
+    ),
+    RESUME: _Prompt(
+        "common/resume_side",
+        Action.CONFIRM,
+        ((CONTINUE, "resume_continue"), (START_OVER, "resume_over")),
+        True,
+    ),
+    CHECKIN: _Prompt(
+        "checkin/reminder",
+        Action.CHECKIN,
+        tuple((choice, f"checkin_{choice}") for choice in CHECKIN_CHOICES),
+        False,
+    ),
+}
+# Label keys the prompts use in every language (the language prompt's come from the languages).
+LABEL_KEYS: Final = tuple(key for prompt in _PROMPTS.values() for _, key in prompt.choices)
 
 
 def confirmation(
     content: Content, kind: str, lang: str, turn: int, context: dict[str, Any]
 ) -> Reply:
     """Render the pending prompt ``kind`` with buttons carrying ``turn``."""
-    texts = content.texts
     if kind == LANGUAGE:
-        row = tuple(
-            Button(texts.label(lang, f"language_{code}"), encode(turn, Action.LANGUAGE, code))
-            for code in content.languages
+        prompt = _Prompt(
+            "common/choose_language",
+            Action.LANGUAGE,
+            tuple((code, f"language_{code}") for code in content.languages),
+            True,
         )
-        buttons: tuple[tuple[Button, ...], ...] = (row,)
-        template = "common/choose_language"
-    elif kind == CHECKIN:
-        buttons = _buttons(
-            content, lang, turn, Action.CHECKIN, [(c, f"checkin_{c}") for c in CHECKIN_CHOICES]
-        )
-        template = "checkin/reminder"
     else:
-        yes, no = ("delete_yes", "delete_no") if kind == DELETE else ("restart_yes", "restart_no")
-        buttons = (
-            (
-                Button(texts.label(lang, yes), encode(turn, Action.CONFIRM, YES)),
-                Button(texts.label(lang, no), encode(turn, Action.CONFIRM, NO)),
-            ),
-        )
-        template = "common/delete_confirm" if kind == DELETE else "common/restart_confirm"
-    return Reply(
-        text=texts.render(lang, template, **context), kind=ReplyKind.QUESTION, buttons=buttons
-    )
+        prompt = _PROMPTS[kind]
+    buttons = [
+        Button(content.texts.label(lang, key), encode(turn, prompt.action, value))
+        for value, key in prompt.choices
+    ]
+    rows = (tuple(buttons),) if prompt.one_row else tuple((button,) for button in buttons)
+    text = content.texts.render(lang, prompt.template, **context)
+    return Reply(text=text, kind=ReplyKind.QUESTION, buttons=rows)

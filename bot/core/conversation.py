@@ -79,7 +79,8 @@ class Conversation:
             dialogue.selection = selection
         dialogue.turn += 1
         if dialogue.confirm is not None:
-            context = user_context(self.content, self.user)
+            # "flow" names the side flow a resume prompt is about.
+            context = {**user_context(self.content, self.user), "flow": dialogue.flow}
             prompt = confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )

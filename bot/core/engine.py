@@ -329,11 +329,22 @@ def _answer_language(conversation: Conversation, value: str) -> list[Reply] | No
     return conversation.ask_again("common/language_changed")
 
 
+def _answer_resume(conversation: Conversation, value: str) -> list[Reply] | None:
+    """Continue the open side flow at its question, or start it over (its answers go)."""
+    if value == confirmations.CONTINUE:
+        conversation.dialogue.confirm = None
+        return conversation.ask()
+    if value == confirmations.START_OVER:
+        return conversation.start_flow(conversation.dialogue.flow)
+    return None
+
+
 PromptAnswer = Callable[[Conversation, str], list[Reply] | None]
 # Each prompt: the button action that answers it, and what the answer does.
 _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.RESTART: (Action.CONFIRM, _answer_yes_no),
     confirmations.DELETE: (Action.CONFIRM, _answer_yes_no),
     confirmations.LANGUAGE: (Action.LANGUAGE, _answer_language),
+    confirmations.RESUME: (Action.CONFIRM, _answer_resume),
     confirmations.CHECKIN: (Action.CHECKIN, answer_reminder),
 }

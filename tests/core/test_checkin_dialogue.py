@@ -137,6 +137,52 @@ def test_back_out_of_the_side_flow_returns_to_the_plan(
     assert repo.get("anna")["reminder"] is None  # type: ignore[index]
 
 
+def test_start_in_the_middle_of_a_checkin_offers_to_continue_it(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/checkin")
+    planned.press("linkedin", "done")
+    planned.send("3")
+    asked_before = planned.question_text
+
+    planned.send("/start")  # the menu's /start, or the terminal chat starting again
+
+    assert "mitten in deinem Check-in" in planned.question_text
+    stored = repo.get("anna")
+    assert stored is not None and stored["dialogue"]["answers"]["hours"] == 3.0
+    planned.press("resume_continue")
+    assert planned.question_text == asked_before
+    planned.press("none")
+    assert repo.get("anna")["dialogue"]["answers"] == {  # type: ignore[index]
+        "channels": {"linkedin": "on_plan"},
+        "hours": 3.0,
+        "creep": "none",
+    }
+
+
+def test_start_over_drops_only_the_open_side_flows_answers(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/settings")
+    planned.press("schedule")
+    planned.press("fri")
+    planned.send("/start")
+    assert "mitten in den Einstellungen" in planned.question_text
+
+    planned.send("weiter")  # typed instead of tapped: the prompt stays
+    assert "mitten in den Einstellungen" in planned.question_text
+    planned.press("resume_over")
+
+    stored = repo.get("anna")
+    assert stored is not None
+    assert (stored["dialogue"]["flow"], stored["dialogue"]["step"]) == ("settings", "menu")
+    assert stored["dialogue"]["answers"] == {}
+    assert stored["suspended"]["answers"]["hours"] == 3.0  # the onboarding is untouched
+    planned.send("/start")
+    planned.send("/cancel")  # leaving the side flow is still one command
+    assert "Das ist dein Plan" in planned.question_text
+
+
 def do_checkin(
     chat: Chat, *, hours: str = "2", creep: str | None = None, energy: str = "e4"
 ) -> None:

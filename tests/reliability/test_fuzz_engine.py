@@ -40,7 +40,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 
 USERS = (("u1", "de"), ("u2", "en-US"), ("u3", "fr"))  # u3: no supported language -> German
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-CONFIRMS = (None, "restart", "delete", "language", "checkin")
+CONFIRMS = (None, "restart", "delete", "language", "checkin", "resume")
 # A template expression a user might type; its value must never appear in a reply.
 INJECTED = "{{ 1234*5 }}"
 INJECTED_VALUE = "6170"
@@ -151,7 +151,7 @@ FORGEABLE: dict[str, list[str]] = {
     Action.BACK: ["", "x"],
     Action.EDIT: ["channels", "hours", "summary", "plan", "welcome", "audiences", "team", "x"],
     Action.PLAN: ["show", "restart", "x"],
-    Action.CONFIRM: ["yes", "no", "x"],
+    Action.CONFIRM: ["yes", "no", "continue", "over", "x"],
     Action.LANGUAGE: ["de", "en", "xx", ""],
     Action.FLOW: [
         "settings",
@@ -300,6 +300,8 @@ class Run:
             return ButtonPress(
                 encode(turn, Action.CHECKIN, ["start", "skip", "snooze_1h"][index % 3])
             )
+        if dialogue.confirm == "resume":
+            return ButtonPress(encode(turn, Action.CONFIRM, ["continue", "over"][index % 2]))
         if dialogue.confirm == "language":
             return ButtonPress(encode(turn, Action.LANGUAGE, user.lang))
         if dialogue.confirm is not None:
