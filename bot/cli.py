@@ -164,6 +164,7 @@ def _open_content_and_store(
 ) -> tuple[Content, TinyDBUserRepository] | int:
     """Load the checked content and lock the data folder; an exit code if either fails."""
     from bot.core.checker import load_content
+    from bot.core.document_schema import USER_DOCUMENTS
     from bot.core.flow_model import FlowError
     from storage import StorageError, open_repository
 
@@ -179,7 +180,8 @@ def _open_content_and_store(
         print("Run `focus-coach check` after fixing it.", file=sys.stderr)
         return EXIT_BROKEN_CONTENT
     try:
-        repository = open_repository(settings.data_dir)
+        # Every document is checked against its declared schema when it is read.
+        repository = open_repository(settings.data_dir, migrator=USER_DOCUMENTS)
     except StorageError as error:
         print(f"focus-coach: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -48,6 +48,13 @@ __all__ = [
 ]
 
 
-def open_repository(data_dir: Path) -> TinyDBUserRepository:
-    """Open the file repository on ``data_dir``; raises StoreLockedError if it is in use."""
-    return TinyDBUserRepository(data_dir)
+def open_repository(
+    data_dir: Path, *, migrator: SchemaMigrator | None = None
+) -> TinyDBUserRepository:
+    """Open the file repository on ``data_dir``; raises StoreLockedError if it is in use.
+
+    ``migrator`` upgrades and checks the documents (default: versions only, no schema).
+    """
+    if migrator is None:
+        return TinyDBUserRepository(data_dir)
+    return TinyDBUserRepository(data_dir, migrator=migrator)

@@ -1,4 +1,8 @@
-"""Schema versions of user documents and the steps that upgrade old ones when loaded."""
+"""Schema versions of user documents, the steps that upgrade old ones, and their checks.
+
+The storage layer does not know what a document holds; whoever owns the documents can declare a
+check per version (``schemas``), and a document that fails it is damage like a torn file.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ __all__ = [
     "DEFAULT_MIGRATOR",
     "MIGRATIONS",
     "SCHEMA_KEY",
+    "DocumentCheck",
     "Migration",
     "SchemaMigrator",
 ]
@@ -24,6 +29,9 @@ CURRENT_SCHEMA: Final = 1
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
 """Upgrade a document from version ``v`` (its registry key) to ``v + 1``."""
+
+DocumentCheck = Callable[[Mapping[str, Any]], None]
+"""Raise ValueError, saying what is wrong, if a document of its version is not that shape."""
 
 # Version -> step to the next version. Add an entry here and raise CURRENT_SCHEMA together.
 MIGRATIONS: Final[Mapping[int, Migration]] = MappingProxyType({})
@@ -35,6 +43,7 @@ class SchemaMigrator:
 
     current: int = CURRENT_SCHEMA
     steps: Mapping[int, Migration] = field(default_factory=lambda: MIGRATIONS)
+    schemas: Mapping[int, DocumentCheck] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """Fail at start-up, not on some user's load, if a step is missing or extra."""
@@ -46,6 +55,9 @@ class SchemaMigrator:
                 f"migration steps {sorted(self.steps)} do not match schema {self.current}: "
                 f"need exactly {sorted(expected)}"
             )
+        unknown = set(self.schemas) - set(range(1, self.current + 1))
+        if unknown:
+            raise ValueError(f"schemas for versions {sorted(unknown)} beyond {self.current}")
 
     def stamp(self, document: Mapping[str, Any]) -> dict[str, Any]:
         """Return a shallow copy of ``document`` carrying the current schema version."""
@@ -66,13 +78,34 @@ class SchemaMigrator:
             raise SchemaVersionError(source, version, self.current)
         return version
 
-    def upgrade(self, document: dict[str, Any], *, source: Path | str) -> dict[str, Any]:
-        """Run the steps from the document's version up to ``current``; ``source`` names it."""
+    def validate(self, document: Mapping[str, Any], *, source: Path | str) -> int:
+        """Check the document against the schema of its version; return the version.
+
+        Raises:
+            DamagedDocumentError: no valid version, or not the shape that version declares.
+            SchemaVersionError: the version is newer than ``current``.
+        """
         version = self.version_of(document, source=source)
+        check = self.schemas.get(version)
+        if check is not None:
+            try:
+                check(document)
+            except ValueError as error:
+                raise DamagedDocumentError(
+                    source, f"does not match schema version {version}: {error}"
+                ) from None
+        return version
+
+    def upgrade(self, document: dict[str, Any], *, source: Path | str) -> dict[str, Any]:
+        """Check the document, run the steps from its version up to ``current``, check again."""
+        version = self.validate(document, source=source)
+        migrated = version < self.current
         while version < self.current:
             document = self.steps[version](document)
             version += 1
             document[SCHEMA_KEY] = version
+        if migrated:
+            self.validate(document, source=source)
         return document
 
 

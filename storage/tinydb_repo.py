@@ -89,8 +89,10 @@ class TinyDBUserRepository:
         record = self._user_record(tables, path)
         if record is None or tables is None or signature is None:
             return None
+        # Checked before it is remembered: a put then finds a bad file and keeps it aside.
+        document = self._migrator.upgrade(record, source=path)
         self._remember(user_id, signature, tables)
-        return self._migrator.upgrade(record, source=path)
+        return document
 
     def put(self, user_id: str, document: dict[str, Any]) -> None:
         """Store the document stamped with the current schema; fsynced when this returns.
@@ -109,7 +111,9 @@ class TinyDBUserRepository:
             if tables is None:
                 try:
                     tables = storage.read() or {}
-                    self._user_record(tables, path)
+                    record = self._user_record(tables, path)
+                    if record is not None:
+                        self._migrator.validate(record, source=path)
                 except DamagedDocumentError as exc:
                     self._forget(user_id)
                     _move_aside(path, exc)
@@ -221,7 +225,7 @@ class TinyDBUserRepository:
     def _user_record(
         self, tables: dict[str, dict[str, Any]] | None, path: Path
     ) -> dict[str, Any] | None:
-        """Return the single record of the user table, checked but not migrated.
+        """Return the single record of the user table, neither checked nor migrated.
 
         ``tables`` is the file as ``AtomicJSONStorage.read`` returns it (layout already checked).
         """
@@ -231,9 +235,7 @@ class TinyDBUserRepository:
         ids = sorted(int(doc_id) for doc_id in records)
         if ids != [_USER_RECORD_ID]:
             raise DamagedDocumentError(path, f"table {USER_TABLE!r} has records {ids}, not [1]")
-        record = dict(next(iter(records.values())))
-        self._migrator.version_of(record, source=path)
-        return record
+        return dict(next(iter(records.values())))
 
 
 def _move_aside(path: Path, problem: DamagedDocumentError) -> None:

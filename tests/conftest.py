@@ -10,6 +10,7 @@ from dialogue_driver import Chat
 
 from bot.core.checker import load_content
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
+from bot.core.document_schema import USER_DOCUMENTS
 from bot.core.engine import DialogueEngine
 from storage import InMemoryUserRepository, TinyDBUserRepository
 
@@ -21,12 +22,12 @@ def content() -> Content:
 
 @pytest.fixture
 def engine(content: Content) -> DialogueEngine:
-    return DialogueEngine(content, InMemoryUserRepository())
+    return DialogueEngine(content, InMemoryUserRepository(migrator=USER_DOCUMENTS))
 
 
 @pytest.fixture
 def file_repo(tmp_path: Path) -> Iterator[TinyDBUserRepository]:
-    repo = TinyDBUserRepository(tmp_path / "data")
+    repo = TinyDBUserRepository(tmp_path / "data", migrator=USER_DOCUMENTS)
     yield repo
     repo.close()
 

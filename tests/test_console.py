@@ -128,6 +128,24 @@ def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
     assert "At what time?" in second.stdout  # [a] continue: the question after Friday
 
 
+def test_cli_chat_with_a_wrong_but_valid_json_file_starts_afresh_once(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    run_cli("chat", "--lang", "en", stdin="a\n/quit\n", data_dir=data)
+    (path,) = (data / "users").glob("*/console*.json")
+    damaged = b'{"user": {"1": {"schema": 1, "dialogue": 5}}}'
+    path.write_bytes(damaged)
+
+    first = run_cli("chat", "--lang", "en", stdin="/quit\n", data_dir=data)
+    second = run_cli("chat", "--lang", "en", stdin="/quit\n", data_dir=data)
+
+    assert first.returncode == 0 and "Traceback" not in first.stderr, first.stderr
+    assert "could not read your stored answers" in first.stdout
+    assert "Hi, I am your focus coach" in first.stdout
+    assert [p.read_bytes() for p in path.parent.glob(f"{path.name}.damaged-*")] == [damaged]
+    assert second.returncode == 0
+    assert "could not read" not in second.stdout  # told once
+
+
 def test_cli_language_follows_the_locale_and_defaults_to_german(tmp_path: Path) -> None:
     german = run_cli("chat", stdin="/quit\n", data_dir=tmp_path / "a", lang_env="C")
     assert "Hallo, ich bin dein Fokus-Coach" in german.stdout

@@ -22,7 +22,7 @@ from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
 from bot.core.flow_model import Step, Then
 from bot.core.messages import Reply, ReplyKind
-from bot.core.plan_answers import plan_input
+from bot.core.plan_answers import PLAN_ANSWERS, plan_input
 from bot.core.plan_view import plan_reply
 from bot.core.question_view import render_question, user_context
 from bot.core.questions import Asked, asked
@@ -249,9 +249,18 @@ class Conversation:
         return plan
 
     def present_plan(self) -> list[Reply]:
-        """Show the plan, then ask the current step (its menu)."""
+        """Show the plan, then ask the current step (its menu).
+
+        If an answer the plan needs is missing (one that no longer fit was dropped when the
+        state was loaded), that question is asked first, then the plan comes.
+        """
         plan = self.build_plan()
         if plan is None:
-            # Cannot happen with a checked flow: a plan step needs every plan answer.
-            raise RuntimeError(f"plan step '{self.dialogue.step}' reached without all answers")
+            flow = self.content.flows[self.dialogue.flow]
+            missing = next(
+                s.id
+                for s in flow.steps.values()
+                if s.save in PLAN_ANSWERS and s.save not in self.dialogue.answers
+            )
+            return self.change(missing)
         return [plan_reply(self.content, plan, self.user.lang), *self.ask()]

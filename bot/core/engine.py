@@ -23,6 +23,7 @@ from bot.core.content import Content
 from bot.core.conversation import Conversation
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
 from bot.core.state import UserState
+from bot.core.state_repair import fit_to_content
 from bot.core.templating import Condition
 from bot.core.text_input import MAX_INBOUND_CHARS, clean_text
 from storage.errors import DamagedDocumentError, SchemaVersionError
@@ -148,6 +149,7 @@ class DialogueEngine:
                 return []
             user = UserState.from_document(stored)
             before = user.to_document()
+            fit_to_content(user, self.content, language_hint=None)
             if not user.active or user.plan is None or user.dialogue is None:
                 return []
             replies = remind(
@@ -167,17 +169,21 @@ class DialogueEngine:
         except DamagedDocumentError as error:
             _log_damaged(user_id, error)
             stored = None
-        if stored is None:
-            return self.content.pick_language(language_hint)
-        return UserState.from_document(stored).lang
+        lang = None if stored is None else UserState.from_document(stored).lang
+        return (
+            lang if lang in self.content.languages else self.content.pick_language(language_hint)
+        )
 
     # ---- loading and saving --------------------------------------------------------------
     def _load(self, user_id: str, language_hint: str | None) -> tuple[UserState, dict[str, Any]]:
         stored = self.repository.get(user_id)
-        if stored is not None:
-            user = UserState.from_document(stored)
-            return user, user.to_document()
-        return self._new_user(user_id, language_hint), {}
+        if stored is None:
+            return self._new_user(user_id, language_hint), {}
+        user = UserState.from_document(stored)
+        before = user.to_document()
+        # After ``before``: what had to be repaired is saved with this message.
+        fit_to_content(user, self.content, language_hint=language_hint)
+        return user, before
 
     def _new_user(self, user_id: str, language_hint: str | None) -> UserState:
         now = UserState.now_iso(self.clock())

@@ -28,6 +28,7 @@ __all__ = [
     "COMMON_ZONES",
     "DEFAULT_ZONE",
     "WeeklySlot",
+    "is_zone",
     "local_week_key",
     "next_occurrence",
     "parse_time_of_day",
@@ -274,6 +275,11 @@ def parse_time_of_day(text: str) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+def is_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone key this machine knows."""
+    return name in _zone_keys()
 
 
 def zone_label(zone: str) -> str:

@@ -59,6 +59,23 @@ DAMAGE: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     "table not an object": (lambda raw: b'{"user": ["LinkedIn"]}', "table 'user' is not a JSON"),
     "two records": (two_records, "table 'user' has records [1, 2], not [1]"),
     "schema missing": (lambda raw: with_record(raw, schema=None), "'schema' is None"),
+    # Valid JSON in the right layout, but not the declared schema.
+    "dialogue is a number": (
+        lambda raw: with_record(raw, dialogue=5),
+        "does not match schema version 1: dialogue",
+    ),
+    "turn is a text": (
+        lambda raw: with_record(
+            raw, dialogue={"flow": "onboarding", "step": "hours", "turn": "x"}
+        ),
+        "does not match schema version 1: dialogue.turn",
+    ),
+    "zone that does not exist": (
+        lambda raw: with_record(
+            raw, reminder={"weekday": 0, "time": "09:00", "zone": "Mars/Olympus"}
+        ),
+        "reminder.zone",
+    ),
 }
 
 

@@ -127,6 +127,7 @@ class QuestionKind:
     allows_edits: ClassVar[bool] = False
     offers_back: ClassVar[bool] = True  # a "back" button under its own ones
     shows_plan: ClassVar[bool] = False  # the end of onboarding: the plan and its menu
+    waits: ClassVar[bool] = True  # the dialogue rests here until the user answers
     label_keys: ClassVar[tuple[str, ...]] = ()  # labels.yaml keys it uses in every language
 
     def check(self, step: Step, report: Report) -> None:
@@ -166,3 +167,7 @@ class QuestionKind:
     def sample(self, asked: Asked) -> Any:
         """A valid answer, for ``focus-coach check`` to render later steps with."""
         return "sample"
+
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """Whether a stored ``value`` is an answer this step could have given (load-time check)."""
+        return True

@@ -82,6 +82,10 @@ class SingleChoice(_Choice):
         """The first option."""
         return asked.options[0][0]
 
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """One of the options offered now."""
+        return isinstance(value, str) and value in dict(asked.options)
+
 
 class MultiChoice(_Choice):
     """Options are ticked on the same message, then "done"; ``min``/``max`` bound the count."""
@@ -132,6 +136,15 @@ class MultiChoice(_Choice):
     def sample(self, asked: Asked) -> Any:
         """The first option alone."""
         return [oid for oid, _ in asked.options][:1]
+
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """Options offered now, each once."""
+        offered = dict(asked.options)
+        return (
+            isinstance(value, list)
+            and all(isinstance(item, str) and item in offered for item in value)
+            and len(set(value)) == len(value)
+        )
 
 
 class ChannelGrid(QuestionKind):
@@ -212,3 +225,10 @@ class ChannelGrid(QuestionKind):
     def sample(self, asked: Asked) -> Any:
         """Every channel rated with the first rating."""
         return {oid: asked.step.options[0].id for oid, _ in asked.options}
+
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """A rating of the step's own for each channel."""
+        ratings = {option.id for option in asked.step.options}
+        return isinstance(value, dict) and all(
+            isinstance(channel, str) and rating in ratings for channel, rating in value.items()
+        )

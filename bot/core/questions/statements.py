@@ -132,6 +132,7 @@ class Finish(QuestionKind):
     ends_flow = True
     allows_action = True
     offers_back = False
+    waits = False
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
         """Finish at once: nothing is asked here."""

@@ -13,6 +13,7 @@ from bot.core.messages import Button, Reply
 from bot.core.questions.base import Asked, QuestionKind, Report, Turn, in_rows
 from bot.core.schedule import (
     COMMON_ZONES,
+    is_zone,
     parse_time_of_day,
     parse_zone,
     suggested_zone,
@@ -97,6 +98,13 @@ class Number(_Value):
         """The lower bound."""
         return asked.step.min
 
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """A number within the bounds."""
+        low, high = asked.step.min or 0.0, asked.step.max or 0.0
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high
+        )
+
 
 class TimeOfDay(_Value):
     """A local time such as ``08:30``; ``suggestions`` are hours of the day (8.5 = 08:30)."""
@@ -132,6 +140,10 @@ class TimeOfDay(_Value):
         """A morning time."""
         return "08:30"
 
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """A time of day as ``HH:MM``."""
+        return isinstance(value, str) and parse_time_of_day(value) is not None
+
 
 class TimeZone(_Value):
     """An IANA time zone: common ones as buttons (the language's own first), or a typed city."""
@@ -166,6 +178,10 @@ class TimeZone(_Value):
         """The German zone."""
         return "Europe/Berlin"
 
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """A zone this machine knows."""
+        return isinstance(value, str) and is_zone(value)
+
 
 class FreeText(_Value):
     """A line of text up to ``max_length``; an ``optional`` one can be skipped."""
@@ -189,6 +205,10 @@ class FreeText(_Value):
         if token.action is Action.CONTINUE and asked.step.optional:
             return turn.answer(None)
         return None
+
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """A text (or nothing, when skipped)."""
+        return value is None or isinstance(value, str)
 
     def on_text(self, asked: Asked, text: str, turn: Turn) -> list[Reply]:
         """The text, if it is not too long."""

@@ -1,0 +1,224 @@
+"""The declared schema of a stored user document, per schema version.
+
+A document that is valid JSON but not this shape (a number where the dialogue should be, an
+instant without offset, a time zone that does not exist) is damage, exactly like a torn file:
+the repository refuses it on load, keeps it aside byte-identical on the next save, and the user
+starts afresh once, with everyone else untouched. ``USER_DOCUMENTS`` is the schema-aware
+migrator the composition root gives the repository.
+
+Keys the schema does not know are allowed (a newer focus-coach of the same schema version may
+add some); values are checked strictly: no string for a number, no ``true`` for a count.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Annotated, Any, Final
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from bot.core.coaching import DropReason, PressureStatus
+from bot.core.schedule import is_zone
+from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
+
+__all__ = ["SCHEMAS", "USER_DOCUMENTS", "check_user_document"]
+
+_WEEK_KEY = re.compile(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])")
+_ERRORS_SHOWN = 3
+
+
+def _week_key(value: str) -> str:
+    if not _WEEK_KEY.fullmatch(value):
+        raise ValueError(f"{value!r} is not an ISO week such as 2026-W48")
+    return value
+
+
+def _instant(value: str) -> str:
+    parsed = datetime.fromisoformat(value)
+    if parsed.utcoffset() is None:
+        raise ValueError(f"{value!r} has no UTC offset")
+    return value
+
+
+def _local_time(value: str) -> str:
+    parsed = time.fromisoformat(value)
+    if parsed.second or parsed.microsecond or parsed.tzinfo is not None:
+        raise ValueError(f"{value!r} is not a local time in whole minutes")
+    return value
+
+
+def _day(value: str) -> str:
+    date.fromisoformat(value)
+    return value
+
+
+def _zone(value: str) -> str:
+    if not is_zone(value):
+        raise ValueError(f"{value!r} is not an IANA time zone")
+    return value
+
+
+def _one_of(allowed: frozenset[str]) -> AfterValidator:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"{value!r} is none of {sorted(allowed)}")
+        return value
+
+    return AfterValidator(check)
+
+
+WeekKey = Annotated[str, AfterValidator(_week_key)]
+Instant = Annotated[str, AfterValidator(_instant)]
+Reason = Annotated[str, _one_of(frozenset(DropReason))]
+Count = Annotated[int, Field(ge=0)]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class Dialogue(_Part):
+    """Where the user is in a flow (``state.DialogueState``)."""
+
+    flow: str
+    step: str
+    turn: Count = 0
+    history: list[str] = []
+    answers: dict[str, Any] = {}
+    selection: list[str] | None = None
+    return_to: str | None = None
+    confirm: str | None = None
+
+
+class Sending(_Part):
+    """A claimed check-in (``checkin_schedule.Sending``)."""
+
+    week: WeekKey
+    claimed_at: Instant
+    late: bool = False
+    due: Instant | None = None
+    snooze: bool = False
+
+
+class Reminder(_Part):
+    """The weekly check-in (``checkin_schedule.Reminder``)."""
+
+    weekday: Annotated[int, Field(ge=0, le=6)]
+    time: Annotated[str, AfterValidator(_local_time)]
+    zone: Annotated[str, AfterValidator(_zone)]
+    next_due: Instant | None = None
+    paused_until: Annotated[str, AfterValidator(_day)] | None = None
+    snoozed_until: Instant | None = None
+    snoozed_week: WeekKey | None = None
+    skipped_week: WeekKey | None = None
+    sending: Sending | None = None
+    sent_weeks: list[WeekKey] = []
+    missed_weeks: list[WeekKey] = []
+
+
+class KeptChannel(_Part):
+    """A channel the plan keeps (``coaching.KeptChannel``)."""
+
+    channel: str
+    hours: float
+    reduced: bool
+    audience_fit: Count
+    goal_fit: Count
+    sources: list[str]
+
+
+class DroppedChannel(_Part):
+    """A channel the plan drops."""
+
+    channel: str
+    reason: Reason
+    sources: list[str]
+
+
+class ParkedChannel(_Part):
+    """A good fit parked for later."""
+
+    channel: str
+    reason: Reason
+
+
+class PressureNote(_Part):
+    """What became of the channel the user felt they must be on."""
+
+    channel: str
+    status: Annotated[str, _one_of(frozenset(PressureStatus))]
+    reason: Reason | None
+
+
+class Plan(_Part):
+    """The focus plan (``coaching.FocusPlan.to_dict``)."""
+
+    capacity: float
+    max_channels: Count
+    text_only: bool
+    reply_overhead: float
+    kept: list[KeptChannel]
+    dropped: list[DroppedChannel]
+    parked: list[ParkedChannel]
+    pressure: PressureNote | None
+
+
+class CheckinRecord(_Part):
+    """One answered weekly check-in (``actions.record_checkin``)."""
+
+    week: WeekKey
+    answered_at: Instant | None = None
+    channels: dict[str, str] = {}
+    hours: float = 0.0
+    creep: str = "none"
+    audit: str | None = None
+    win: str | None = None
+    energy: Annotated[int, Field(ge=1, le=5)] = 3
+    budget: float = 0.0
+
+
+class PendingCheckin(_Part):
+    """The reminder the user has not acted on yet."""
+
+    week: WeekKey
+    late: bool = False
+    missed: list[WeekKey] = []
+    snooze: bool = False
+    abandoned: bool = False
+
+
+class UserDocumentV1(_Part):
+    """Schema version 1 of a user document (``state.UserState.to_document``)."""
+
+    user_id: str
+    lang: str = "de"
+    dialogue: Dialogue | None = None
+    plan: Plan | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    suspended: Dialogue | None = None
+    active: bool = True
+    reminder: Reminder | None = None
+    checkins: list[CheckinRecord] = []
+    pending_checkin: PendingCheckin | None = None
+
+
+def check_user_document(document: Mapping[str, Any]) -> None:
+    """Raise ValueError naming the first problems if ``document`` is not a version 1 document."""
+    try:
+        UserDocumentV1.model_validate(document)
+    except ValidationError as error:
+        found = [
+            f"{'.'.join(str(part) for part in problem['loc']) or 'document'}: {problem['msg']}"
+            for problem in error.errors(include_url=False)[:_ERRORS_SHOWN]
+        ]
+        more = error.error_count() - len(found)
+        raise ValueError("; ".join(found) + (f" (and {more} more)" if more > 0 else "")) from None
+
+
+# Version -> the check of a document of that version; one per version, older ones kept.
+SCHEMAS: Final = {1: check_user_document}
+
+USER_DOCUMENTS: Final = SchemaMigrator(current=CURRENT_SCHEMA, steps=MIGRATIONS, schemas=SCHEMAS)
