@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from storage.atomic import AtomicJSONStorage
 from storage.errors import (
     DamagedDocumentError,
+    DataDirError,
+    LockFileError,
     SchemaVersionError,
     StorageError,
     StoreLockedError,
@@ -32,8 +35,10 @@ __all__ = [
     "SCHEMA_KEY",
     "AtomicJSONStorage",
     "DamagedDocumentError",
+    "DataDirError",
     "DataDirLock",
     "InMemoryUserRepository",
+    "LockFileError",
     "Migration",
     "ScheduleIndex",
     "SchemaMigrator",
@@ -49,5 +54,24 @@ __all__ = [
 
 
 def open_repository(data_dir: Path) -> TinyDBUserRepository:
-    """Open the file repository on ``data_dir``; raises StoreLockedError if it is in use."""
-    return TinyDBUserRepository(data_dir)
+    """Open the file repository on ``data_dir``.
+
+    Raises:
+        StoreLockedError: another process uses the folder.
+        LockFileError: its lock file cannot be used.
+        DataDirError: the folder cannot be created or read (the message says what to do).
+    """
+    try:
+        return TinyDBUserRepository(data_dir)
+    except OSError as error:
+        # A file where the folder should be, no permission ...: a clear line, not a traceback.
+        raise DataDirError(data_dir, _problem(data_dir, error)) from None
+
+
+def _problem(data_dir: Path, error: OSError) -> str:
+    """What is wrong with the data folder, in a few words."""
+    with contextlib.suppress(OSError):
+        if data_dir.exists() and not data_dir.is_dir():
+            return "it is a file, not a folder"
+    where = f" ({error.filename})" if error.filename not in (None, str(data_dir)) else ""
+    return f"{error.strerror or error}{where}"
