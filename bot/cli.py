@@ -218,14 +218,18 @@ def _run_settings(
     """The bot's settings from the command line and the environment, or the exit code."""
     from bot.config import ConfigError, ReminderSettings, TelegramSettings, WebhookSettings
 
+    def warn(text: str) -> None:
+        print(f"focus-coach: warning: {text}", file=sys.stderr)
+
     try:
-        telegram = TelegramSettings.resolve(base_url=args.base_url)
+        telegram = TelegramSettings.resolve(base_url=args.base_url, warn=warn)
         webhook = WebhookSettings.resolve(
             url=args.webhook_url,
             secret=args.webhook_secret,
             listen=args.listen,
             port=args.port,
             url_path=args.webhook_path,
+            warn=warn,
         )
         timing = ReminderSettings.resolve()
     except ConfigError as error:
@@ -278,7 +282,12 @@ def _start_failed(
     error: BotStartError, telegram: TelegramSettings, webhook: WebhookSettings | None
 ) -> int:
     """Say why the bot could not start, for the operator; return the exit code."""
-    from bot.telegram.app import BotApiRefusedError, BotApiUnreachableError, TokenRejectedError
+    from bot.telegram.app import (
+        BotApiAnswerError,
+        BotApiRefusedError,
+        BotApiUnreachableError,
+        TokenRejectedError,
+    )
 
     if isinstance(error, TokenRejectedError):
         print(
@@ -291,6 +300,13 @@ def _start_failed(
     if isinstance(error, BotApiUnreachableError):
         print(
             f"focus-coach: cannot reach the Bot API at {telegram.base_url}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_UNREACHABLE
+    if isinstance(error, BotApiAnswerError):
+        print(
+            f"focus-coach: the server at {telegram.base_url} does not answer like the Bot API: "
+            f"{error}. Check --base-url (or TELEGRAM_BASE_URL) and any proxy in between.",
             file=sys.stderr,
         )
         return EXIT_UNREACHABLE

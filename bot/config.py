@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
-from collections.abc import Mapping
+import stat
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +48,11 @@ DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 _API_SUFFIX = "/bot"
 _FILE_SUFFIX = "/file/bot"
 
+logger = logging.getLogger(__name__)
+
+# A secret file other users can read: still used, but said (as ssh does for a private key).
+_READABLE_BY_OTHERS = stat.S_IRGRP | stat.S_IROTH
+
 _NO_TOKEN = (
     "no Telegram bot token is set, and `focus-coach run` needs one.\n"
     "  1. In Telegram, open @BotFather (https://t.me/BotFather), send /newbot and follow the "
@@ -58,6 +65,10 @@ _NO_TOKEN = (
 
 class ConfigError(Exception):
     """A setting is missing or unusable; the message tells the operator how to fix it."""
+
+
+def _log_warning(text: str) -> None:
+    logger.warning("%s", text)
 
 
 def default_data_dir() -> Path:
@@ -92,11 +103,18 @@ class TelegramSettings:
 
     @classmethod
     def resolve(
-        cls, *, base_url: str | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        *,
+        base_url: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        warn: Callable[[str], None] = _log_warning,
     ) -> TelegramSettings:
-        """Read the token and the server from the environment; raise ConfigError with a fix."""
+        """Read the token and the server from the environment; raise ConfigError with a fix.
+
+        ``warn`` hears of a token file that other users can read (the token is still used).
+        """
         env = os.environ if environ is None else environ
-        token = _read_token(env)
+        token = _read_token(env, warn)
         url = (base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).strip().rstrip("/")
         if not url.startswith(("http://", "https://")) or not url.endswith(_API_SUFFIX):
             raise ConfigError(
@@ -108,12 +126,12 @@ class TelegramSettings:
         return cls(token=token, base_url=url, base_file_url=file_url)
 
 
-def _read_token(env: Mapping[str, str]) -> str:
+def _read_token(env: Mapping[str, str], warn: Callable[[str], None]) -> str:
     """The token from ``TELEGRAM_BOT_TOKEN``, else from the file ``TELEGRAM_BOT_TOKEN_FILE``."""
     token = env.get(TOKEN_ENV, "").strip()
     token_file = env.get(TOKEN_FILE_ENV, "").strip()
     if not token and token_file:
-        token = _read_secret_file(token_file, TOKEN_FILE_ENV, "token")
+        token = _read_secret_file(token_file, TOKEN_FILE_ENV, "token", warn)
     if not token:
         raise ConfigError(_NO_TOKEN)
     if any(character.isspace() for character in token):
@@ -125,11 +143,17 @@ def _read_token(env: Mapping[str, str]) -> str:
     return token
 
 
-def _read_secret_file(name: str, variable: str, what: str) -> str:
-    """The stripped text of the file ``name`` (named by ``variable``); ConfigError if unusable."""
+def _read_secret_file(name: str, variable: str, what: str, warn: Callable[[str], None]) -> str:
+    """The stripped text of the file ``name`` (named by ``variable``); ConfigError if unusable.
+
+    A regular file that its group or others may read is still used, and ``warn`` says so. A
+    pipe (``<(pass show ...)``) is read as it is: its mode says nothing about who saw it.
+    """
     path = Path(name).expanduser()
     try:
-        value = path.read_text(encoding="utf-8").strip()
+        with path.open(encoding="utf-8") as handle:
+            mode = os.fstat(handle.fileno()).st_mode  # of the very file read, not a later one
+            value = handle.read().strip()
     except OSError as error:
         raise ConfigError(
             f"cannot read the {what} file {path} named by {variable}: "
@@ -141,6 +165,11 @@ def _read_secret_file(name: str, variable: str, what: str) -> str:
         ) from None
     if not value:
         raise ConfigError(f"the {what} file {path} named by {variable} is empty")
+    if stat.S_ISREG(mode) and mode & _READABLE_BY_OTHERS:
+        warn(
+            f"the {what} file {path} ({variable}) is readable by other users (mode "
+            f"{stat.S_IMODE(mode):04o}); make it private with: chmod 600 {path}"
+        )
     return value
 
 
@@ -189,8 +218,11 @@ class WebhookSettings:
         port: int | None = None,
         url_path: str | None = None,
         environ: Mapping[str, str] | None = None,
+        warn: Callable[[str], None] = _log_warning,
     ) -> WebhookSettings | None:
         """Webhook settings from the options and the environment; None means long polling.
+
+        ``warn`` hears of a secret file that other users can read (the secret is still used).
 
         Raises:
             ConfigError: webhook options without a URL, no or a malformed secret, a bad URL or
@@ -222,19 +254,21 @@ class WebhookSettings:
         path = url_path if url_path is not None else env.get(WEBHOOK_PATH_ENV, "").strip()
         return cls(
             url=webhook_url,
-            secret=_webhook_secret(secret, env),
+            secret=_webhook_secret(secret, env, warn),
             listen=(listen or env.get(WEBHOOK_LISTEN_ENV, "")).strip() or DEFAULT_WEBHOOK_LISTEN,
             port=_webhook_port(port, env),
             url_path=path or parts.path,
         )
 
 
-def _webhook_secret(option: str | None, env: Mapping[str, str]) -> str:
+def _webhook_secret(
+    option: str | None, env: Mapping[str, str], warn: Callable[[str], None]
+) -> str:
     """The secret from the option, ``TELEGRAM_WEBHOOK_SECRET`` or the file it names."""
     secret = (option or env.get(WEBHOOK_SECRET_ENV, "")).strip()
     secret_file = env.get(WEBHOOK_SECRET_FILE_ENV, "").strip()
     if not secret and secret_file:
-        secret = _read_secret_file(secret_file, WEBHOOK_SECRET_FILE_ENV, "webhook secret")
+        secret = _read_secret_file(secret_file, WEBHOOK_SECRET_FILE_ENV, "webhook secret", warn)
     if not secret:
         raise ConfigError(_NO_SECRET)
     length_ok = MIN_WEBHOOK_SECRET_LENGTH <= len(secret) <= MAX_WEBHOOK_SECRET_LENGTH

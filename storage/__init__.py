@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from storage.atomic import AtomicJSONStorage
 from storage.errors import (
     DamagedDocumentError,
+    DataDirError,
+    LockFileError,
     SchemaVersionError,
     StorageError,
     StoreLockedError,
@@ -32,8 +35,10 @@ __all__ = [
     "SCHEMA_KEY",
     "AtomicJSONStorage",
     "DamagedDocumentError",
+    "DataDirError",
     "DataDirLock",
     "InMemoryUserRepository",
+    "LockFileError",
     "Migration",
     "ScheduleIndex",
     "SchemaMigrator",
@@ -51,10 +56,28 @@ __all__ = [
 def open_repository(
     data_dir: Path, *, migrator: SchemaMigrator | None = None
 ) -> TinyDBUserRepository:
-    """Open the file repository on ``data_dir``; raises StoreLockedError if it is in use.
+    """Open the file repository on ``data_dir``.
 
     ``migrator`` upgrades and checks the documents (default: versions only, no schema).
+
+    Raises:
+        StoreLockedError: another process uses the folder.
+        LockFileError: its lock file cannot be used.
+        DataDirError: the folder cannot be created or read (the message says what to do).
     """
-    if migrator is None:
-        return TinyDBUserRepository(data_dir)
-    return TinyDBUserRepository(data_dir, migrator=migrator)
+    try:
+        if migrator is None:
+            return TinyDBUserRepository(data_dir)
+        return TinyDBUserRepository(data_dir, migrator=migrator)
+    except OSError as error:
+        # A file where the folder should be, no permission ...: a clear line, not a traceback.
+        raise DataDirError(data_dir, _problem(data_dir, error)) from None
+
+
+def _problem(data_dir: Path, error: OSError) -> str:
+    """What is wrong with the data folder, in a few words."""
+    with contextlib.suppress(OSError):
+        if data_dir.exists() and not data_dir.is_dir():
+            return "it is a file, not a folder"
+    where = f" ({error.filename})" if error.filename not in (None, str(data_dir)) else ""
+    return f"{error.strerror or error}{where}"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DamagedDocumentError", "SchemaVersionError", "StorageError", "StoreLockedError"]
+__all__ = [
+    "DamagedDocumentError",
+    "DataDirError",
+    "LockFileError",
+    "SchemaVersionError",
+    "StorageError",
+    "StoreLockedError",
+]
 
 
 class StorageError(Exception):
@@ -22,6 +29,34 @@ class StoreLockedError(StorageError):
         super().__init__(
             f"The data folder {data_dir} is in use by another focus-coach process ({holder}). "
             "Stop that process or choose another data folder."
+        )
+
+
+class DataDirError(StorageError):
+    """The data folder cannot be created, read or written."""
+
+    def __init__(self, data_dir: Path, reason: str) -> None:
+        """Name the folder and what went wrong (the OSError's text and file)."""
+        self.data_dir = data_dir
+        self.reason = reason
+        super().__init__(
+            f"cannot use the data folder {data_dir}: {reason}. It must be a folder this user "
+            "can read and write; fix its permissions or choose another one with --data-dir "
+            "(or FOCUS_COACH_DATA_DIR)."
+        )
+
+
+class LockFileError(StorageError):
+    """The data folder's lock file cannot be opened, locked or written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        """Name the lock file, what went wrong and what to do about it."""
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"cannot use the lock file {path}: {reason}. It only marks the data folder as in "
+            f"use: if no focus-coach is running on {path.parent}, remove it (or let this user "
+            "read and write it) and start again."
         )
 
 

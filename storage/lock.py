@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 from pathlib import Path
 from types import TracebackType
 from typing import Final, Self
 
-from storage.errors import StorageError, StoreLockedError
+from storage.errors import LockFileError, StorageError, StoreLockedError
 
 __all__ = ["LOCK_FILE_NAME", "DataDirLock"]
 
@@ -36,22 +37,42 @@ class DataDirLock:
         return self._fd is not None
 
     def acquire(self) -> None:
-        """Take the lock or raise StoreLockedError naming the folder and the holder's pid."""
+        """Take the lock or raise StoreLockedError naming the folder and the holder's pid.
+
+        Raises:
+            StoreLockedError: another process holds the lock.
+            LockFileError: the lock file cannot be opened, locked or written (a folder in its
+                place, no permission ...); the message says what to do.
+        """
         if self._fd is not None:
             raise StorageError(f"the lock on {self.data_dir} is already held by this object")
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise LockFileError(self.path, _reason(error)) from None
+        try:
+            self._lock(fd)
+        except BaseException:
+            os.close(fd)  # also drops the flock if it was taken
+            raise
+        self._fd = fd
+
+    def _lock(self, fd: int) -> None:
+        """Lock the open lock file and write our pid into it."""
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            # A FIFO or device would take the flock but not the pid.
+            raise LockFileError(self.path, "it is not a regular file")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            pid = _read_pid(fd)
-            os.close(fd)
-            raise StoreLockedError(self.data_dir, pid) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._fd = fd
+            raise StoreLockedError(self.data_dir, _read_pid(fd)) from None
+        except OSError as error:  # say ENOLCK on a network file system
+            raise LockFileError(self.path, _reason(error)) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as error:
+            raise LockFileError(self.path, _reason(error)) from None
 
     def release(self) -> None:
         """Release the lock; does nothing if it is not held."""
@@ -79,5 +100,13 @@ class DataDirLock:
 
 def _read_pid(fd: int) -> int | None:
     """Read the holder's pid; None if it has not written it yet or the file is garbage."""
-    text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", errors="replace").strip()
+    except OSError:
+        return None  # the message then says "pid unknown"; the lock itself is what matters
     return int(text) if text.isdigit() else None
+
+
+def _reason(error: OSError) -> str:
+    """The OSError's text without the path the message names anyway."""
+    return error.strerror or str(error)

@@ -13,15 +13,28 @@ The file ``built.json`` says the shards are complete. It is removed before a reb
 after it, and removed when a damaged shard is found, so a crash in between or a lost shard makes
 ``is_complete`` false and the caller rebuilds the index from the user documents.
 
+A shard that cannot be read for any reason (not JSON, no read permission, a directory or a FIFO
+in its place) counts as damage: it is moved aside as ``<name>.damaged-<UTC time>`` and reads as
+empty. The copy is only there for an operator to look at until the index is whole again; like
+the index it is derivable, so a complete rebuild deletes every copy, and ``remove`` (a deleted
+user) deletes the copies of the user's shard, so no id outlives its user here. If a shard cannot
+even be moved aside (a read-only folder), that is logged, the damage is remembered in memory
+(``is_complete`` stays false in this process) and the rest is read. Start-up never fails on this
+folder: ``load_all`` and ``rebuild`` log what they cannot read or write and go on.
+
 The folder lives inside the data folder that ``DataDirLock`` guards; it takes no lock of its own
 across processes, only one lock per shard between threads.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import os
 import re
+import shutil
+import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -41,6 +54,7 @@ SCHEDULE_FOLDER: Final = "schedule"
 BUILT_MARKER: Final = "built.json"
 _ENTRIES: Final = "due"  # the one key of a shard file: {"due": {user_id: iso_instant}}
 _SHARD_NAME = re.compile(r"[0-9a-f]{2}\.json")
+_KEPT_ASIDE = ".damaged-"  # <shard>.json.damaged-<UTC time>: a damaged shard moved aside
 _FORMAT: Final = 1
 
 
@@ -51,27 +65,32 @@ class ScheduleIndex:
         """Use ``<data_dir>/schedule``; nothing is created until the first write."""
         self.folder = data_dir / SCHEDULE_FOLDER
         self._shard_locks = {f"{n:02x}": threading.Lock() for n in range(256)}
+        # Damage seen by this process: the marker on disk may not say so (it cannot always be
+        # removed), and a caller trusting it would miss the users of the unreadable shard.
+        self._damaged = False
 
     def is_complete(self) -> bool:
         """Whether the shards hold every user: False before the first rebuild or after damage."""
-        return (self.folder / BUILT_MARKER).is_file()
+        if self._damaged:
+            return False
+        try:
+            return (self.folder / BUILT_MARKER).is_file()
+        except OSError:  # is_file() raises on a folder without search permission
+            return False
 
     def load_all(self) -> dict[str, datetime]:
-        """Read every shard; a damaged one is moved aside, logged and treated as empty.
+        """Read every shard; one that cannot be read is moved aside, logged and taken as empty.
 
         After damage ``is_complete`` is False: the caller rebuilds from the user documents.
+        Never raises for the disk: what cannot be read is logged and left out.
         """
         found: dict[str, datetime] = {}
-        try:
-            names = sorted(entry.name for entry in self.folder.iterdir())
-        except FileNotFoundError:
-            return found
         # Many users share a due instant (the same weekly slot), so share the datetime objects.
         instants: dict[str, datetime] = {}
-        for name in names:
+        for name in self._names():
             if is_temp_file(name):
                 logger.info("removing temp file left by an interrupted write: %s", name)
-                (self.folder / name).unlink(missing_ok=True)
+                self._discard_or_log(self.folder / name)
             elif _SHARD_NAME.fullmatch(name):
                 with self._shard_locks[name[:2]]:
                     entries = self._read_or_move_aside(self.folder / name, instants)
@@ -91,8 +110,11 @@ class ScheduleIndex:
         self.set_many({user_id: due})
 
     def remove(self, user_id: str) -> None:
-        """Forget the user (no-op if absent)."""
+        """Forget the user (no-op if absent), kept-aside copies of their shard included."""
         self.set_many({user_id: None})
+        shard = shard_of(user_id)
+        with self._shard_locks[shard]:
+            self._discard_kept_aside(f"{shard}.json")
 
     def set_many(
         self,
@@ -128,22 +150,79 @@ class ScheduleIndex:
                     self._write_shard(path, entries)
 
     def rebuild(self, entries: Mapping[str, datetime]) -> None:
-        """Replace the whole index with ``entries`` and mark it complete."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        marker = self.folder / BUILT_MARKER
-        marker.unlink(missing_ok=True)
-        fsync_directory(self.folder)
+        """Replace the whole index with ``entries`` and mark it complete.
+
+        Never raises for the disk (start-up goes on with ``entries`` in memory): what cannot be
+        written is logged and the marker is left out, so the next start rebuilds again. Once
+        every shard is written, the damaged shards kept aside are deleted.
+        """
         by_shard: dict[str, dict[str, str]] = {f"{n:02x}": {} for n in range(256)}
         for user_id, due in entries.items():
             check_user_id(user_id)
             by_shard[shard_of(user_id)][user_id] = _format_instant(due)
+        marker = self.folder / BUILT_MARKER
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            _discard(marker)
+            fsync_directory(self.folder)
+        except OSError as exc:
+            logger.warning(
+                "cannot rebuild the schedule index in %s (%s): check-ins run from the user "
+                "files read at start-up; the next start tries again",
+                self.folder,
+                _reason(exc),
+            )
+            return
+        if not self._write_all_shards(by_shard):
+            return
+        try:
+            AtomicJSONStorage(marker).write(
+                {"index": {"format": _FORMAT, "built_at": _format_instant(datetime.now(UTC))}}
+            )
+        except OSError as exc:
+            logger.warning(
+                "cannot write %s (%s): the next start rebuilds the index again",
+                marker,
+                _reason(exc),
+            )
+            return
+        self._damaged = False
+        self._discard_kept_aside()
+        logger.info("rebuilt the schedule index in %s: %d entries", self.folder, len(entries))
+
+    def _write_all_shards(self, by_shard: dict[str, dict[str, str]]) -> bool:
+        """Write every shard of a rebuild; False (and one log line) if any could not be."""
+        failed: list[str] = []
         for shard, shard_entries in by_shard.items():
             with self._shard_locks[shard]:
-                self._write_shard(self.folder / f"{shard}.json", shard_entries)
-        AtomicJSONStorage(marker).write(
-            {"index": {"format": _FORMAT, "built_at": _format_instant(datetime.now(UTC))}}
-        )
-        logger.info("rebuilt the schedule index in %s: %d entries", self.folder, len(entries))
+                try:
+                    self._write_shard(self.folder / f"{shard}.json", shard_entries)
+                except OSError as exc:
+                    failed.append(f"{shard}.json ({_reason(exc)})")
+        if failed:
+            logger.warning(
+                "cannot write %d schedule index shard(s) in %s, first %s: check-ins run from "
+                "the user files read at start-up; the next start rebuilds again",
+                len(failed),
+                self.folder,
+                failed[0],
+            )
+        return not failed
+
+    def _names(self) -> list[str]:
+        """The names in the folder: none if it is missing, or (logged, as damage) unreadable."""
+        try:
+            return sorted(entry.name for entry in self.folder.iterdir())
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            self._damaged = True
+            logger.warning(
+                "cannot read the schedule index folder %s (%s): it is rebuilt from the user files",
+                self.folder,
+                _reason(exc),
+            )
+            return []
 
     def _shard_path(self, user_id: str) -> Path:
         return self.folder / f"{shard_of(check_user_id(user_id))}.json"
@@ -155,14 +234,42 @@ class ScheduleIndex:
         try:
             return _read_shard(path, {} if instants is None else instants)
         except DamagedDocumentError as exc:
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
-            kept = path.with_name(f"{path.name}.damaged-{stamp}")
+            self._damaged = True
+            self._move_aside(path, exc)
+            return {}
+
+    def _move_aside(self, path: Path, problem: DamagedDocumentError) -> None:
+        """Keep a damaged shard as a copy and drop the marker; one log line either way."""
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        kept = path.with_name(f"{path.name}{_KEPT_ASIDE}{stamp}")
+        try:
             path.replace(kept)
             # Its users are now missing from the index: the next start must rebuild it.
-            (self.folder / BUILT_MARKER).unlink(missing_ok=True)
+            _discard(self.folder / BUILT_MARKER)
             fsync_directory(self.folder)
-            logger.warning("%s; kept it as %s; the index is rebuilt at the next start", exc, kept)
-            return {}
+        except OSError as exc:
+            logger.warning(
+                "%s; cannot move it aside either (%s): its check-ins come from the user files "
+                "at each start until %s is writable again",
+                problem,
+                _reason(exc),
+                self.folder,
+            )
+            return
+        logger.warning("%s; kept it as %s until the index is rebuilt", problem, kept.name)
+
+    def _discard_kept_aside(self, shard_name: str = "") -> None:
+        """Delete the kept-aside copies of one shard (all shards for ""); failures are logged."""
+        for name in self._names():
+            shard, kept_aside, _ = name.partition(_KEPT_ASIDE)
+            if kept_aside and _SHARD_NAME.fullmatch(shard) and shard_name in ("", shard):
+                self._discard_or_log(self.folder / name)
+
+    def _discard_or_log(self, path: Path) -> None:
+        try:
+            _discard(path)
+        except OSError as exc:
+            logger.warning("cannot remove %s (%s)", path, _reason(exc))
 
     def _write_shard(self, path: Path, entries: dict[str, str]) -> None:
         """Replace one shard atomically, or remove it when empty (caller holds its lock)."""
@@ -178,12 +285,15 @@ def _read_shard(path: Path, instants: dict[str, datetime]) -> dict[str, str]:
     """Return a shard's entries, {} if it does not exist; ``instants`` caches the parsed times.
 
     Raises:
-        DamagedDocumentError: not JSON, not the shard layout, a bad user id or a bad instant.
+        DamagedDocumentError: unreadable, not a regular file, not JSON, not the shard layout,
+            a bad user id or a bad instant.
     """
     try:
-        raw = path.read_bytes()
+        raw = _shard_bytes(path)
     except FileNotFoundError:
         return {}
+    except OSError as exc:
+        raise DamagedDocumentError(path, f"cannot be read ({_reason(exc)})") from exc
     try:
         data: Any = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -202,6 +312,37 @@ def _read_shard(path: Path, instants: dict[str, datetime]) -> dict[str, str]:
         except (TypeError, ValueError) as exc:
             raise DamagedDocumentError(path, f"{user_id}: bad instant {text!r}") from exc
     return entries
+
+
+def _shard_bytes(path: Path) -> bytes:
+    """The bytes of the shard file ``path``.
+
+    Raises:
+        FileNotFoundError: there is none.
+        OSError: it cannot be opened or read, or something other than a file is in its place.
+    """
+    # O_NONBLOCK: opening a FIFO found in a shard's place would otherwise wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "a folder, FIFO or device is in the file's place")
+        with open(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def _discard(path: Path) -> None:
+    """Remove a file, or a folder found in a file's place (everything here is derivable)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _reason(error: OSError) -> str:
+    """An OSError in a few words, without the path the log line names anyway."""
+    return error.strerror or str(error)
 
 
 def _format_instant(instant: datetime) -> str:

@@ -33,12 +33,18 @@ from bot.core.engine import DialogueEngine
 from bot.dispatcher import Dispatcher
 from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
-from bot.telegram.logs import configure_logging
+from bot.telegram.logs import (
+    TokenRedactor,
+    configure_logging,
+    not_json_preview,
+    not_json_reported_by_caller,
+)
 from bot.telegram.menu import publish_menu
 from bot.telegram.ratelimit import PriorityRateLimiter
 
 __all__ = [
     "ALLOWED_UPDATES",
+    "BotApiAnswerError",
     "BotApiRefusedError",
     "BotApiUnreachableError",
     "BotStartError",
@@ -76,6 +82,10 @@ class TokenRejectedError(BotStartError):
 
 class BotApiUnreachableError(BotStartError):
     """The Bot API server did not answer at start-up."""
+
+
+class BotApiAnswerError(BotStartError):
+    """Something answered at the Bot API's address, but not like the Bot API (an HTML page)."""
 
 
 class BotApiRefusedError(BotStartError):
@@ -224,6 +234,7 @@ def run_bot(
     Raises:
         TokenRejectedError: Telegram does not accept the token.
         BotApiUnreachableError: the Bot API server cannot be reached.
+        BotApiAnswerError: what answers at its address is not the Bot API (an HTML page).
         BotApiRefusedError: the Bot API refused to set (or delete) the webhook.
         WebhookListenError: the webhook server cannot listen on its address.
     """
@@ -238,17 +249,7 @@ def run_bot(
     )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    # Initialise (getMe) ourselves: a bad token then surfaces as one clear error instead of
-    # the traceback PTB's start-up retry loop logs. run_polling/run_webhook skip the done
-    # initialisation but still run post_init, so the reminder job starts in either mode.
-    try:
-        loop.run_until_complete(application.initialize())
-    except InvalidToken:
-        loop.close()
-        raise TokenRejectedError from None  # its message quotes the token
-    except NetworkError as error:
-        loop.close()
-        raise BotApiUnreachableError(redactor.redact(str(error))) from None
+    _initialize(application, loop, redactor)
     try:
         if webhook is None:
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
@@ -268,6 +269,44 @@ def run_bot(
         raise WebhookListenError(
             f"cannot listen on {webhook.listen}:{webhook.port}: {error.strerror or error}"
         ) from None
+
+
+def _initialize(
+    application: CoachApplication, loop: asyncio.AbstractEventLoop, redactor: TokenRedactor
+) -> None:
+    """Initialise (getMe) ourselves, so each way it fails is one BotStartError, not a traceback.
+
+    PTB's own start-up retry loop would log a traceback instead. run_polling/run_webhook skip
+    the done initialisation but still run post_init, so the reminder job starts in either mode.
+    """
+    try:
+        with not_json_reported_by_caller():
+            loop.run_until_complete(application.initialize())
+    except TelegramError as error:
+        loop.close()
+        raise _start_error(error, redactor) from None
+    except (KeyError, TypeError, AttributeError) as error:
+        # PTB takes the answer's "result" as a getMe result without checking: JSON, but not
+        # the Bot API's ({"ok": true} alone, a list ...).
+        loop.close()
+        what = redactor.redact(f"{type(error).__name__}: {error}")
+        raise BotApiAnswerError(f"its answer to getMe is JSON but no bot ({what})") from None
+
+
+def _start_error(error: TelegramError, redactor: TokenRedactor) -> BotStartError:
+    """The BotStartError for a failed getMe."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, ValueError):
+        cause = cause.__cause__
+    if cause is not None:
+        # PTB could not parse the answer: whatever the HTTP status, not Telegram speaking.
+        preview = not_json_preview(cause, redactor.redact)
+        return BotApiAnswerError(f"its answer to getMe is not JSON; it starts with {preview}")
+    if isinstance(error, InvalidToken):
+        return TokenRejectedError()  # its message quotes the token
+    if isinstance(error, NetworkError):
+        return BotApiUnreachableError(redactor.redact(str(error)))
+    return BotApiRefusedError(redactor.redact(error.message))
 
 
 def _serve_webhook(application: CoachApplication, webhook: WebhookSettings) -> None:

@@ -80,9 +80,23 @@ class CoachHandlers:
         answering = asyncio.create_task(self._answer_query(update))
         try:
             message = query.message
-            if message is not None and message.chat.type == Chat.PRIVATE:
+            # Only the user's own private chat with the bot: a press anywhere else (a group,
+            # someone else's chat) would otherwise be answered into that chat.
+            if (
+                message is not None
+                and message.chat.type == Chat.PRIVATE
+                and message.chat.id == user.id
+            ):
                 await self._converse(
                     context.bot, user, message.chat.id, inbound, pressed=message.message_id
+                )
+            else:
+                log.info(
+                    "button press %s of user %s not applied: its message is not in their "
+                    "private chat (chat %s)",
+                    query.id,
+                    user.id,
+                    None if message is None else message.chat.id,
                 )
         finally:
             await answering

@@ -5,25 +5,39 @@ httpx logs every request URL at INFO, and the Bot API puts the token into the UR
 root handler gets a filter that replaces each secret (the token, the webhook secret) in the
 message, the traceback and the stack. An exception nobody catches would be printed by Python
 itself, past the handlers, so the process's exception hooks log it through them instead.
+
+PTB logs an answer that is not JSON (a proxy's or captive portal's HTML page) in full and with a
+traceback, and then raises anyway; that becomes one short line here, and none at all while the
+caller reports it itself (start-up, see ``not_json_reported_by_caller``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from types import TracebackType
 from urllib.parse import quote
 
-__all__ = ["REDACTED", "TokenRedactor", "configure_logging"]
+__all__ = [
+    "REDACTED",
+    "TokenRedactor",
+    "configure_logging",
+    "not_json_preview",
+    "not_json_reported_by_caller",
+]
 
 REDACTED = "[redacted]"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _NOISY_LOGGERS = ("httpx", "httpcore")
 # Shorter pieces are not secret enough to hunt for (and would redact ordinary words).
 _MIN_SECRET_LENGTH = 8
+_PTB_REQUESTS = "telegram.request.BaseRequest"  # where PTB logs an answer it cannot parse
+_PREVIEW_LENGTH = 100
 
 log = logging.getLogger("bot")
 
@@ -74,6 +88,53 @@ class TokenRedactor(logging.Filter):
         return True
 
 
+def not_json_preview(error: ValueError, redact: Callable[[str], str]) -> str:
+    """The start of the answer that failed to parse, on one line and quoted.
+
+    Redacted before it is cut short: a token cut in half would no longer be found.
+    """
+    text = " ".join(error.doc.split()) if isinstance(error, json.JSONDecodeError) else ""
+    text = redact(text)
+    if len(text) > _PREVIEW_LENGTH:
+        text = text[:_PREVIEW_LENGTH] + "..."
+    return repr(text)
+
+
+class _NotJsonAnswers(logging.Filter):
+    """PTB's record of an answer that is not JSON: one WARNING line, or none while quiet."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.quiet = 0
+        self.redact: Callable[[str], str] = str  # until configure_logging knows the secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Shorten the record (no traceback, the start of the answer), or drop it if quiet."""
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, ValueError):
+            return True
+        if self.quiet:
+            return False
+        record.msg = "the Bot API answered with something that is not JSON: %s"
+        record.args = (not_json_preview(error, self.redact),)
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_NOT_JSON = _NotJsonAnswers()
+
+
+@contextmanager
+def not_json_reported_by_caller() -> Iterator[None]:
+    """Leave out PTB's line about an answer that is not JSON: the caller reports it itself."""
+    _NOT_JSON.quiet += 1
+    try:
+        yield
+    finally:
+        _NOT_JSON.quiet -= 1
+
+
 def _log_uncaught(
     kind: type[BaseException], error: BaseException, traceback: TracebackType | None
 ) -> None:
@@ -103,6 +164,8 @@ def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> T
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     redactor = TokenRedactor(secrets)
+    _NOT_JSON.redact = redactor.redact
+    logging.getLogger(_PTB_REQUESTS).addFilter(_NOT_JSON)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redactor)
     sys.excepthook = _log_uncaught

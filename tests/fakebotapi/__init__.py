@@ -11,7 +11,7 @@ Usage::
 """
 
 from .client import DEFAULT_TOKEN, FakeChat, FakeTelegram, FakeUser
-from .model import ApiError, BotMessage, CallbackAnswer, RecordedRequest, SentFile
+from .model import ApiError, BotMessage, CallbackAnswer, RawAnswerError, RecordedRequest, SentFile
 from .server import FakeBotApiServer
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "FakeChat",
     "FakeTelegram",
     "FakeUser",
+    "RawAnswerError",
     "RecordedRequest",
     "SentFile",
 ]

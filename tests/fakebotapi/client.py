@@ -174,6 +174,12 @@ class FakeTelegram:
         """See ``FakeBotApiServer.inject_error``."""
         self.server.inject_error(method, error_code, description, retry_after, chat_id, times)
 
+    def inject_raw_answer(
+        self, method: str, status: int, body: str, content_type: str = "text/html", times: int = 1
+    ) -> None:
+        """See ``FakeBotApiServer.inject_raw_answer``."""
+        self.server.inject_raw_answer(method, status, body, content_type, times)
+
     @property
     def latency(self) -> float:
         """Artificial delay before each answer, in seconds."""

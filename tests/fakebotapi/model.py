@@ -38,6 +38,15 @@ class ApiError(Exception):
         return body
 
 
+class RawAnswerError(ApiError):
+    """An answer that is not the Bot API's JSON at all, like a proxy's HTML error page."""
+
+    def __init__(self, status: int, body: str, content_type: str = "text/html") -> None:
+        super().__init__(status, f"not a Bot API answer (HTTP {status}, {content_type})")
+        self.body = body
+        self.content_type = content_type
+
+
 def bad_request(reason: str) -> ApiError:
     """A 400 error worded like Telegram's."""
     return ApiError(400, f"Bad Request: {reason}")

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from .methods import METHODS, api_error_for, canonical_name
-from .model import ApiError, InjectedError, JSONDict, UploadedFile
+from .model import ApiError, InjectedError, JSONDict, RawAnswerError, UploadedFile
 from .state import TelegramWorld
 
 _LOG = logging.getLogger(__name__)
@@ -86,6 +86,10 @@ def _answer(result: Any) -> web.Response:
 
 
 def _error(error: ApiError) -> web.Response:
+    if isinstance(error, RawAnswerError):
+        return web.Response(
+            status=error.error_code, text=error.body, content_type=error.content_type
+        )
     return web.json_response(error.to_json(), status=error.error_code)
 
 
@@ -122,6 +126,16 @@ class FakeBotApiServer:
         """
         error = api_error_for(error_code, description, retry_after)
         self.world.add_injected_error(InjectedError(canonical_name(method), error, chat_id, times))
+
+    def inject_raw_answer(
+        self, method: str, status: int, body: str, content_type: str = "text/html", times: int = 1
+    ) -> None:
+        """Answer the next ``times`` calls of ``method`` with ``body`` as it is (not JSON).
+
+        Thread-safe. What a proxy or captive portal in front of the Bot API may send.
+        """
+        answer = RawAnswerError(status, body, content_type)
+        self.world.add_injected_error(InjectedError(canonical_name(method), answer, None, times))
 
     # --- lifecycle (on the server loop) ------------------------------------------------------
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from unreadable import needs_non_root
 
-from storage import DataDirLock, StorageError, StoreLockedError, open_repository
+from storage import (
+    DataDirError,
+    DataDirLock,
+    LockFileError,
+    StorageError,
+    StoreLockedError,
+    open_repository,
+)
+from storage.lock import LOCK_FILE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,3 +89,66 @@ def test_other_process_holding_the_folder_blocks_until_killed(tmp_path: Path) ->
     with open_repository(data_dir) as repo:
         repo.put("u1", {"a": 1})
         assert repo.get("u1") == {"a": 1, "schema": 1}
+
+
+def refuse_opening(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Opening ``path`` fails with EACCES, as for a lock file of mode 000 when not root."""
+    real = os.open
+
+    def opener(name: Any, *args: Any, **kwargs: Any) -> int:
+        if Path(name) == path:
+            raise PermissionError(errno.EACCES, "Permission denied", str(name))
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", opener)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (Path.mkdir, "Is a directory"),
+        (os.mkfifo, "it is not a regular file"),
+        (None, "Permission denied"),
+        pytest.param(
+            lambda path: (path.touch(), path.chmod(0)), "Permission denied", marks=needs_non_root
+        ),
+    ],
+    ids=["folder", "fifo", "refused", "mode-000"],
+)
+def test_a_lock_file_that_cannot_be_used_is_named_with_what_to_do(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[Path], object] | None,
+    reason: str,
+) -> None:
+    path = tmp_path / LOCK_FILE_NAME
+    if damage is None:
+        refuse_opening(monkeypatch, path)
+    else:
+        damage(path)
+    lock = DataDirLock(tmp_path)
+
+    with pytest.raises(LockFileError) as caught:
+        lock.acquire()
+
+    assert str(caught.value) == (
+        f"cannot use the lock file {path}: {reason}. It only marks the data folder as in use: "
+        f"if no focus-coach is running on {tmp_path}, remove it (or let this user read and "
+        "write it) and start again."
+    )
+    assert not lock.held
+    with pytest.raises(LockFileError):
+        open_repository(tmp_path)  # the repository says the same, as a StorageError
+
+
+def test_a_file_in_place_of_the_data_folder_is_a_data_dir_error(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.write_text("not a folder")
+
+    with pytest.raises(DataDirError) as caught:
+        open_repository(data_dir)
+
+    assert str(caught.value).startswith(
+        f"cannot use the data folder {data_dir}: it is a file, not a folder. "
+    )
+    assert "--data-dir" in str(caught.value)

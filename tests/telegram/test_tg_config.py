@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,73 @@ def test_token_from_a_file(tmp_path: Path) -> None:
     settings = TelegramSettings.resolve(environ={TOKEN_FILE_ENV: str(secret)})
 
     assert settings.token == TOKEN
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o444], ids=oct)
+def test_a_token_file_others_can_read_is_used_with_a_warning_like_ssh_gives(
+    tmp_path: Path, mode: int
+) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN + "\n", encoding="utf-8")
+    secret.chmod(mode)
+    said: list[str] = []
+
+    settings = TelegramSettings.resolve(environ={TOKEN_FILE_ENV: str(secret)}, warn=said.append)
+
+    assert settings.token == TOKEN
+    assert said == [
+        f"the token file {secret} ({TOKEN_FILE_ENV}) is readable by other users (mode "
+        f"{mode:04o}); make it private with: chmod 600 {secret}"
+    ]
+    assert SECRET_PART not in said[0]
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o400], ids=oct)
+def test_a_private_token_file_gives_no_warning(tmp_path: Path, mode: int) -> None:
+    secret = tmp_path / "token"
+    secret.write_text(TOKEN, encoding="utf-8")
+    secret.chmod(mode)
+    said: list[str] = []
+
+    TelegramSettings.resolve(environ={TOKEN_FILE_ENV: str(secret)}, warn=said.append)
+
+    assert said == []
+
+
+def test_a_token_from_a_pipe_gives_no_warning() -> None:
+    # Like TELEGRAM_BOT_TOKEN_FILE=<(pass show bot-token): the pipe's mode says nothing.
+    read_end, write_end = os.pipe()
+    os.write(write_end, TOKEN.encode())
+    os.close(write_end)
+    said: list[str] = []
+    try:
+        settings = TelegramSettings.resolve(
+            environ={TOKEN_FILE_ENV: f"/proc/self/fd/{read_end}"}, warn=said.append
+        )
+    finally:
+        os.close(read_end)
+
+    assert settings.token == TOKEN
+    assert said == []
+
+
+def test_a_webhook_secret_file_others_can_read_is_used_with_a_warning(tmp_path: Path) -> None:
+    secret_file = tmp_path / "webhook-secret"
+    secret_file.write_text(WEBHOOK_SECRET, encoding="utf-8")
+    secret_file.chmod(0o644)
+    said: list[str] = []
+
+    webhook = WebhookSettings.resolve(
+        environ={WEBHOOK_URL_ENV: HOOK, WEBHOOK_SECRET_FILE_ENV: str(secret_file)},
+        warn=said.append,
+    )
+
+    assert webhook is not None and webhook.secret == WEBHOOK_SECRET
+    assert said == [
+        f"the webhook secret file {secret_file} ({WEBHOOK_SECRET_FILE_ENV}) is readable by "
+        f"other users (mode 0644); make it private with: chmod 600 {secret_file}"
+    ]
+    assert WEBHOOK_SECRET not in said[0]
 
 
 def test_missing_token_file_is_named(tmp_path: Path) -> None:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from tg_harness import Harness, as_inbound, keyboard_json
 from tg_offline import Call, callback_update
 
@@ -169,6 +171,31 @@ async def test_stale_button_says_out_of_date_and_is_answered(harness: Harness) -
     rest = without_answers(calls)
     sent(rest[0], expected[0])
     sent(rest[1], expected[1])
+
+
+@pytest.mark.parametrize(
+    ("presser", "chat_id"),
+    [(1001, 2002), (1001, -100123), (2002, 1001)],
+    ids=["in-another-private-chat", "in-a-group", "someone-else-in-the-users-chat"],
+)
+async def test_a_press_outside_the_pressers_own_chat_is_only_answered(
+    harness: Harness, caplog: pytest.LogCaptureFixture, presser: int, chat_id: int
+) -> None:
+    welcome = await start(harness)  # user 1001, in their private chat 1001
+    go_on = harness.data("continue")
+    elsewhere = callback_update(
+        harness.app.bot, go_on, message_id=welcome, user_id=presser, chat_id=chat_id
+    )
+
+    with caplog.at_level(logging.INFO, logger="bot.telegram.handlers"):
+        calls = await harness.process(elsewhere)
+
+    assert [c.method for c in calls] == ["answerCallbackQuery"]  # the spinner stops, no more
+    assert f"of user {presser} not applied" in caplog.text
+    # Nothing moved on: the same button in the user's own chat still does what it did.
+    calls = await harness.press(go_on, message_id=welcome)
+    expected = harness.expect(ButtonPress(go_on))
+    sent(without_answers(calls)[0], expected[0])
 
 
 async def test_edit_of_a_vanished_message_sends_a_new_one(harness: Harness) -> None:

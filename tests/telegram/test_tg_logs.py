@@ -10,14 +10,22 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+from telegram.error import TelegramError
+from telegram.request import BaseRequest
 from tg_harness import Harness
 from tg_offline import TOKEN as OFFLINE
 
-from bot.telegram.logs import REDACTED, TokenRedactor, configure_logging
+from bot.telegram.logs import (
+    REDACTED,
+    TokenRedactor,
+    configure_logging,
+    not_json_reported_by_caller,
+)
 
 TOKEN = "7000000001:AASecretPartOfTheToken-0123456789abc"
 SECRET = TOKEN.partition(":")[2]
 WEBHOOK_SECRET = "Webhook_Secret-0123456789abcdefXYZ"
+PTB_REQUESTS = "telegram.request.BaseRequest"
 
 
 @pytest.fixture
@@ -103,10 +111,13 @@ def configured() -> Iterator[tuple[TokenRedactor, io.StringIO]]:
     root.addHandler(added)
     levels = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "")}
     hooks = (sys.excepthook, threading.excepthook)
+    ptb_requests = logging.getLogger(PTB_REQUESTS)
+    ptb_filters = list(ptb_requests.filters)
     redactor = configure_logging([TOKEN, WEBHOOK_SECRET, OFFLINE])
     try:
         yield redactor, stream
     finally:
+        ptb_requests.filters[:] = ptb_filters
         sys.excepthook, threading.excepthook = hooks
         for handler in root.handlers:
             handler.removeFilter(redactor)
@@ -127,6 +138,32 @@ def test_configure_logging_quietens_httpx_and_filters_every_root_handler(
         "httpcore": logging.WARNING,
     }
     assert all(redactor in handler.filters for handler in root.handlers)
+
+
+def test_an_answer_that_is_not_json_is_one_short_line_or_none_at_start_up(
+    configured: tuple[TokenRedactor, io.StringIO],
+) -> None:
+    _, stream = configured
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body>"
+        + f"upstream /bot{TOKEN}/getMe failed " * 20
+        + "</body></html>"
+    ).encode()
+
+    with pytest.raises(TelegramError, match="Invalid server response"):
+        BaseRequest.parse_json_payload(page)  # what PTB does with every answer
+    with not_json_reported_by_caller(), pytest.raises(TelegramError):
+        BaseRequest.parse_json_payload(page)
+
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1, lines  # the quiet one left no line at all
+    assert lines[0].startswith(
+        f"WARNING {PTB_REQUESTS}: the Bot API answered with something that is not JSON: "
+        f"'<!DOCTYPE html> <html><head><title>502 Bad Gateway</title></head> <body>upstream /bot{REDACTED}"
+    )
+    assert lines[0].endswith("...'")
+    assert len(lines[0]) < 250
+    assert SECRET not in lines[0]
 
 
 def test_uncaught_exceptions_go_through_the_redacting_handlers(

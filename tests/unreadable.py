@@ -1,0 +1,98 @@
+"""Ways to make an index shard or folder unusable that also work when the tests run as root.
+
+Root reads a file of mode 000 and writes into a folder of mode 555, so ``chmod`` alone would
+prove nothing there: the fakes below raise the PermissionError a normal user would get. The
+``chmod`` variants are kept (skipped as root) to show the same with the real kernel check.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import storage.schedule_index
+
+AS_ROOT = os.geteuid() == 0
+needs_non_root = pytest.mark.skipif(AS_ROOT, reason="root ignores file permissions")
+
+
+def denied(path: object) -> PermissionError:
+    return PermissionError(errno.EACCES, "Permission denied", str(path))
+
+
+def folder_in_place(path: Path, holding: str) -> None:
+    """A folder where the shard file should be, with a file in it that names ``holding``."""
+    path.unlink(missing_ok=True)
+    path.mkdir()
+    (path / "note.txt").write_text(f"left here by hand for {holding}\n", "utf-8")
+
+
+def fifo_in_place(path: Path, holding: str) -> None:
+    """A named pipe where the shard file should be (opening it for reading would block)."""
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+def unreadable_by_mode(path: Path, holding: str) -> None:
+    """Mode 000, as an operator's wrong ``chmod`` leaves it (only works when not root)."""
+    path.chmod(0)
+
+
+def reads_refused(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, str], None]:
+    """Reading the damaged file fails with EACCES, as for mode 000 when not root.
+
+    Only that very file (its inode): a new file written in its place reads normally.
+    """
+    refused: set[int] = set()
+    real = storage.schedule_index._shard_bytes
+
+    def shard_bytes(path: Path) -> bytes:
+        try:
+            inode = path.stat().st_ino
+        except OSError:
+            inode = None
+        if inode in refused:
+            raise denied(path)
+        return real(path)
+
+    monkeypatch.setattr(storage.schedule_index, "_shard_bytes", shard_bytes)
+
+    def make(path: Path, holding: str) -> None:
+        refused.add(path.stat().st_ino)
+
+    return make
+
+
+def deny_writes(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make ``folder`` act read-only for this process: no rename, removal or new file in it."""
+
+    def inside(path: Any) -> bool:
+        return Path(path).parent == folder or Path(path) == folder
+
+    def guard(real: Callable[..., Any], *, first_path: bool = True) -> Callable[..., Any]:
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            paths = [args[0]] if first_path else []
+            paths += [a for a in args[1:2] if isinstance(a, str | Path)]
+            if any(inside(p) for p in paths) or inside(kwargs.get("dir", "/")):
+                raise denied(paths[0] if paths else folder)
+            return real(*args, **kwargs)
+
+        return guarded
+
+    monkeypatch.setattr(Path, "replace", guard(Path.replace))
+    monkeypatch.setattr(Path, "unlink", guard(Path.unlink))
+    monkeypatch.setattr(shutil, "rmtree", guard(shutil.rmtree))
+    monkeypatch.setattr(tempfile, "mkstemp", guard(tempfile.mkstemp, first_path=False))
+
+
+def chmod_read_only(folder: Path) -> Callable[[], None]:
+    """Really make ``folder`` read-only (mode 555); returns the undo."""
+    folder.chmod(0o555)
+    return lambda: folder.chmod(0o755)
