@@ -8,8 +8,10 @@ renamed onto the target with ``os.replace``; then the folder is fsynced so the r
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any, Final, TypeAlias
@@ -25,6 +27,7 @@ __all__ = [
     "file_signature",
     "fsync_directory",
     "is_temp_file",
+    "read_regular_file",
 ]
 
 TEMP_SUFFIX: Final = ".tmp"
@@ -74,13 +77,13 @@ class AtomicJSONStorage(Storage):
             DamagedDocumentError: the file is not UTF-8 JSON in TinyDB's table layout.
         """
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            raw, stat_result = read_regular_file(self.path)
         except FileNotFoundError:
             return None, None
-        with os.fdopen(fd, "rb") as handle:
-            signature = _signature(os.fstat(fd))
-            raw = handle.read()
-        return self._parse(raw), signature
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise DamagedDocumentError(self.path, f"cannot be read ({reason})") from exc
+        return self._parse(raw), _signature(stat_result)
 
     def _parse(self, raw: bytes) -> dict[str, dict[str, Any]] | None:
         if not raw:
@@ -122,6 +125,25 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         """Nothing to close: no handle is kept between reads and writes."""
+
+
+def read_regular_file(path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of the regular file ``path`` and its status, as one consistent read.
+
+    Raises:
+        FileNotFoundError: there is none.
+        OSError: it cannot be opened or read, or a folder, FIFO or device is in its place.
+    """
+    # O_NONBLOCK: opening a FIFO found in a file's place would otherwise wait for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        stat_result = os.fstat(fd)
+        if not stat.S_ISREG(stat_result.st_mode):
+            raise OSError(errno.EINVAL, "a folder, FIFO or device is in the file's place")
+        with open(fd, "rb", closefd=False) as handle:
+            return handle.read(), stat_result
+    finally:
+        os.close(fd)
 
 
 def file_signature(path: Path) -> Signature | None:

@@ -22,36 +22,44 @@ even be moved aside (a read-only folder), that is logged, the damage is remember
 (``is_complete`` stays false in this process) and the rest is read. Start-up never fails on this
 folder: ``load_all`` and ``rebuild`` log what they cannot read or write and go on.
 
+A write that fails while running (a full disk, a folder turned read-only) is logged once and
+leaves the index incomplete: ``built.json`` is removed and, in case that fails too, the file
+``<data_dir>/schedule-stale`` is written beside the folder; either makes the next start rebuild.
+
 The folder lives inside the data folder that ``DataDirLock`` guards; it takes no lock of its own
 across processes, only one lock per shard between threads.
 """
 
 from __future__ import annotations
 
-import errno
+import contextlib
 import json
 import logging
-import os
 import re
 import shutil
-import stat
 import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from storage.atomic import AtomicJSONStorage, fsync_directory, is_temp_file
+from storage.atomic import (
+    AtomicJSONStorage,
+    fsync_directory,
+    is_temp_file,
+    read_regular_file,
+)
 from storage.errors import DamagedDocumentError
 from storage.ids import check_user_id, is_user_id
 from storage.tinydb_repo import shard_of
 
-__all__ = ["BUILT_MARKER", "SCHEDULE_FOLDER", "ScheduleIndex"]
+__all__ = ["BUILT_MARKER", "SCHEDULE_FOLDER", "STALE_MARKER", "ScheduleIndex"]
 
 logger = logging.getLogger(__name__)
 
 SCHEDULE_FOLDER: Final = "schedule"
 BUILT_MARKER: Final = "built.json"
+STALE_MARKER: Final = "schedule-stale"  # beside the folder: written when the index went stale
 _ENTRIES: Final = "due"  # the one key of a shard file: {"due": {user_id: iso_instant}}
 _SHARD_NAME = re.compile(r"[0-9a-f]{2}\.json")
 _KEPT_ASIDE = ".damaged-"  # <shard>.json.damaged-<UTC time>: a damaged shard moved aside
@@ -64,6 +72,7 @@ class ScheduleIndex:
     def __init__(self, data_dir: Path) -> None:
         """Use ``<data_dir>/schedule``; nothing is created until the first write."""
         self.folder = data_dir / SCHEDULE_FOLDER
+        self._stale = data_dir / STALE_MARKER
         self._shard_locks = {f"{n:02x}": threading.Lock() for n in range(256)}
         # Damage seen by this process: the marker on disk may not say so (it cannot always be
         # removed), and a caller trusting it would miss the users of the unreadable shard.
@@ -74,7 +83,7 @@ class ScheduleIndex:
         if self._damaged:
             return False
         try:
-            return (self.folder / BUILT_MARKER).is_file()
+            return (self.folder / BUILT_MARKER).is_file() and not self._stale.exists()
         except OSError:  # is_file() raises on a folder without search permission
             return False
 
@@ -127,6 +136,10 @@ class ScheduleIndex:
         ``only_if(user_id)``, if given, is asked under the shard's lock just before a user's
         change is applied; a change it refuses is skipped. A caller that writes some changes
         late (in batches) uses it to skip those overtaken by a newer change meanwhile.
+
+        Never raises for the disk: a shard that cannot be written (a full disk, a folder made
+        read-only) makes the index incomplete, and the next start rebuilds it from the user
+        files; the caller's own memory of the hints stays right meanwhile.
         """
         by_shard: dict[str, dict[str, str | None]] = {}
         for user_id, due in changes.items():
@@ -147,7 +160,10 @@ class ScheduleIndex:
                     else:
                         entries[user_id] = text
                 if entries != before:
-                    self._write_shard(path, entries)
+                    try:
+                        self._write_shard(path, entries)
+                    except OSError as exc:
+                        self._distrust(f"cannot write {path.name} ({_reason(exc)})")
 
     def rebuild(self, entries: Mapping[str, datetime]) -> None:
         """Replace the whole index with ``entries`` and mark it complete.
@@ -187,6 +203,8 @@ class ScheduleIndex:
             )
             return
         self._damaged = False
+        with contextlib.suppress(OSError):
+            _discard(self._stale)
         self._discard_kept_aside()
         logger.info("rebuilt the schedule index in %s: %d entries", self.folder, len(entries))
 
@@ -208,6 +226,23 @@ class ScheduleIndex:
                 failed[0],
             )
         return not failed
+
+    def _distrust(self, problem: str) -> None:
+        """A write failed: this index is incomplete from now on (said once, marker dropped)."""
+        if not self._damaged:
+            logger.error(
+                "schedule index in %s: %s; check-ins go on from memory and the next start "
+                "rebuilds the index from the user files",
+                self.folder,
+                problem,
+            )
+        self._damaged = True
+        try:
+            _discard(self.folder / BUILT_MARKER)
+        except OSError:
+            # The folder is read-only: say it beside the folder, where the user files are written.
+            with contextlib.suppress(OSError):
+                self._stale.write_bytes(b"")
 
     def _names(self) -> list[str]:
         """The names in the folder: none if it is missing, or (logged, as damage) unreadable."""
@@ -289,7 +324,7 @@ def _read_shard(path: Path, instants: dict[str, datetime]) -> dict[str, str]:
             a bad user id or a bad instant.
     """
     try:
-        raw = _shard_bytes(path)
+        raw = read_regular_file(path)[0]
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -312,24 +347,6 @@ def _read_shard(path: Path, instants: dict[str, datetime]) -> dict[str, str]:
         except (TypeError, ValueError) as exc:
             raise DamagedDocumentError(path, f"{user_id}: bad instant {text!r}") from exc
     return entries
-
-
-def _shard_bytes(path: Path) -> bytes:
-    """The bytes of the shard file ``path``.
-
-    Raises:
-        FileNotFoundError: there is none.
-        OSError: it cannot be opened or read, or something other than a file is in its place.
-    """
-    # O_NONBLOCK: opening a FIFO found in a shard's place would otherwise wait for a writer.
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "a folder, FIFO or device is in the file's place")
-        with open(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    finally:
-        os.close(fd)
 
 
 def _discard(path: Path) -> None:

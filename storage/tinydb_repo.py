@@ -175,6 +175,12 @@ class TinyDBUserRepository:
                 names = [entry.name for entry in shard.iterdir()]
             except FileNotFoundError:  # removed by a concurrent delete
                 continue
+            except OSError as error:
+                # Listing is for rebuilding hints: go on with the readable shards.
+                logger.error(  # noqa: TRY400 - an operator line; the traceback adds nothing
+                    "cannot list %s (%s); its users are skipped", shard, error.strerror
+                )
+                continue
             for name in names:
                 if name.endswith(_SUFFIX) and is_user_id(name[: -len(_SUFFIX)]):
                     yield name[: -len(_SUFFIX)]

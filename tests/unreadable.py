@@ -51,9 +51,9 @@ def reads_refused(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, str], None
     Only that very file (its inode): a new file written in its place reads normally.
     """
     refused: set[int] = set()
-    real = storage.schedule_index._shard_bytes
+    real = storage.schedule_index.read_regular_file
 
-    def shard_bytes(path: Path) -> bytes:
+    def read_file(path: Path) -> tuple[bytes, os.stat_result]:
         try:
             inode = path.stat().st_ino
         except OSError:
@@ -62,7 +62,7 @@ def reads_refused(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, str], None
             raise denied(path)
         return real(path)
 
-    monkeypatch.setattr(storage.schedule_index, "_shard_bytes", shard_bytes)
+    monkeypatch.setattr(storage.schedule_index, "read_regular_file", read_file)
 
     def make(path: Path, holding: str) -> None:
         refused.add(path.stat().st_ino)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -291,3 +293,48 @@ async def test_reminders_skip_a_damaged_file_and_serve_everyone_else(
     assert len(copies_of(path)) == 1
     assert "u2" not in ScheduleIndex(data_dir).load_all()
     assert "u2" not in service.due_users(now + timedelta(days=30))
+
+
+@pytest.mark.parametrize("odd", ["folder", "fifo"])
+def test_something_other_than_a_file_in_a_users_place_is_damage_not_a_hang(
+    odd: str,
+    anna: Chat,
+    ben: Chat,
+    content: Content,
+    file_repo: TinyDBUserRepository,
+) -> None:
+    path = user_file(file_repo, "anna")
+    path.unlink()
+    if odd == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # opening it for reading would wait for a writer forever
+
+    replies = anna.send("3")
+
+    assert replies[0] == Reply(text=content.texts.render("de", DATA_DAMAGED))
+    (kept,) = copies_of(path)
+    assert kept.is_dir() if odd == "folder" else stat.S_ISFIFO(kept.stat().st_mode)
+    assert (file_repo.get("anna") or {})["dialogue"]["step"] == "welcome"
+    ben.press("instagram", "done")  # everyone else as before
+
+
+def test_a_users_folder_that_cannot_be_listed_does_not_stop_a_rebuild(
+    file_repo: TinyDBUserRepository, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for user_id in ("u1", "u2", "u3"):
+        store_due_user(file_repo, user_id)
+    blocked = file_repo.data_dir / "users" / shard_of("u2")
+    real_iterdir = Path.iterdir
+
+    def iterdir(self: Path) -> Any:
+        if self == blocked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", iterdir)
+    service = ReminderService(file_repo, ScheduleIndex(file_repo.data_dir), clock=lambda: START)
+
+    service.load()  # no index yet: rebuilt from the user files it can list
+
+    assert sorted(service.due_users(DUE)) == ["u1", "u3"]

@@ -24,6 +24,9 @@ from unreadable import (
 )
 
 from bot.core.checkin_claims import ReminderService
+from bot.core.content import Content
+from bot.core.engine import DialogueEngine
+from bot.core.messages import Command
 from bot.dispatcher import Dispatcher
 from storage import ScheduleIndex, TinyDBUserRepository
 from storage.tinydb_repo import shard_of
@@ -107,3 +110,33 @@ def test_a_read_only_index_folder_does_not_stop_the_start(
     assert sorted(service.due_users(now)) == list(USERS)
     assert "cannot move it aside" in caplog.text
     assert "cannot rebuild the schedule index" in caplog.text
+
+
+def test_index_writes_failing_while_running_break_no_step_and_no_check_in(
+    previous_run: Path,
+    file_repo: TinyDBUserRepository,
+    content: Content,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = DUE + timedelta(minutes=1)
+    service = ReminderService(file_repo, ScheduleIndex(previous_run), clock=lambda: now)
+    service.load()
+    deny_writes(monkeypatch, previous_run / "schedule")  # the folder turns read-only now
+    engine = DialogueEngine(content, file_repo, clock=lambda: now, reminders=service)
+
+    with caplog.at_level(logging.ERROR):
+        claims = [service.claim(uid, now) for uid in service.due_users(now)]
+        for claim in claims:
+            assert claim is not None
+            service.confirm(claim)  # moves each hint a week on: an index write that fails
+        replies = engine.handle("u1", Command("settings"), language_hint="de")
+
+    assert [claim.user_id for claim in claims if claim is not None] == list(USERS)
+    assert "telegram/failed" not in str(replies) and replies[-1].buttons
+    assert caplog.text.count("the next start rebuilds the index") == 1  # said once
+    monkeypatch.undo()  # the operator makes the folder writable again before the next start
+    assert not ScheduleIndex(previous_run).is_complete()  # so that start rebuilds
+    restarted = ReminderService(file_repo, ScheduleIndex(previous_run), clock=lambda: now)
+    restarted.load()
+    assert ScheduleIndex(previous_run).is_complete()

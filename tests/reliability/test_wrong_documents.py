@@ -222,3 +222,42 @@ def test_a_structurally_wrong_document_never_locks_its_user_out(
     assert sorted(ben.parent.glob(f"{ben.name}.damaged-*")) == []
     assert DAMAGED not in text_of(ben_after) and NEWER not in text_of(ben_after)
     assert "ben" in [claim.user_id for claim in claims if claim is not None]
+
+
+# Not the shard format: other JSON, entries that are no user of that shard or no instant, bytes.
+# (A well-formed shard that merely lacks an entry is a hint gone wrong, not a broken file.)
+SHARD_CONTENT = st.one_of(
+    JSON_VALUES.filter(lambda value: not isinstance(value, dict) or "due" not in value).map(
+        lambda value: json.dumps(value).encode()
+    ),
+    st.dictionaries(st.text(max_size=10), JSON_VALUES, min_size=1, max_size=3).map(
+        lambda entries: json.dumps({"due": entries}).encode()
+    ),
+    st.binary(max_size=40),
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(garbage=st.lists(SHARD_CONTENT, min_size=1, max_size=3))
+def test_wrong_index_shards_never_stop_a_start_nor_a_check_in(
+    garbage: list[bytes], documents: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data_dir = tmp_path_factory.mktemp("shards")
+    for user_id in ("u1", "u2", "u3"):
+        write_raw(data_dir, user_id, {**documents["planned"], "user_id": user_id})
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        ReminderService(repo, ScheduleIndex(data_dir), clock=clock).load()  # a complete index
+        shards = sorted((data_dir / "schedule").glob("??.json"))
+        for user_id, content in zip(("u1", "u2", "u3"), garbage, strict=False):
+            (data_dir / "schedule" / f"{shard_of(user_id)}.json").write_bytes(content)
+        assert shards  # the index existed before it was broken
+        service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+
+        service.load()
+
+        friday = NOW + timedelta(days=7)  # everyone's check-in is due
+        assert sorted(service.due_users(friday)) == ["u1", "u2", "u3"]

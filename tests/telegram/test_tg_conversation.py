@@ -7,6 +7,7 @@ twin engine (same content, same conversation) replies: the adapter must show exa
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 from pathlib import Path
@@ -311,14 +312,20 @@ async def test_command_for_another_bot_is_ignored(
 
 
 async def test_engine_failure_tells_the_user_and_logs(
-    harness: Harness, coach_engine: DialogueEngine, file_repo: TinyDBUserRepository, caplog
+    harness: Harness,
+    coach_engine: DialogueEngine,
+    file_repo: TinyDBUserRepository,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await start(harness)
-    stored = next(Path(file_repo.data_dir, "users").rglob("1001.json"))
-    # An I/O error, not damaged content (a damaged file starts the user afresh, see
-    # tests/reliability/test_damaged_files.py).
-    stored.unlink()
-    stored.mkdir()
+
+    def failing_disk(user_id: str) -> None:
+        # An I/O error, not damaged content (a damaged file starts the user afresh, see
+        # tests/reliability/test_damaged_files.py).
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(file_repo, "get", failing_disk)
 
     calls = await harness.send("/start")
 
