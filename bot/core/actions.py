@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.checkin_schedule import Reminder
-from bot.core.checkin_stats import evaluate
+from bot.core.checkin_stats import evaluate, parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, WEEKDAYS
@@ -130,9 +130,13 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),
         None,
     )
+    ready = parked_ready(plan, user.checkins) if plan else []
     return {
         "stats": context,
         "advice": advice,
+        # A parked channel whose trigger fired: the plan may grow (the user decides).
+        "parked_ready": [ctx.content.catalogue.channel(c).label[user.lang] for c in ready],
+        "parked_weeks": plan.parked[0].trigger_weeks if plan and plan.parked else 0,
         "week": week,
         "week_number": int(week.split("-W")[1]),
         "late": week != current_week,

@@ -25,10 +25,10 @@ from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import ON_PLAN, ONBOARDING_FLOW, REQUIRED_FLOWS, check_flow_ids
 from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
-from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply
+from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.problems import shown_path
 from bot.core.question_view import render_question, user_context
-from bot.core.rules import LANGUAGES, Catalogue, RulesError, load_catalogue
+from bot.core.rules import LANGUAGES, UNITS, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
 
@@ -115,6 +115,7 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
         set(questions.LABEL_KEYS)
         | set(confirmations.LABEL_KEYS)
         | {f"language_{code}" for code in LANGUAGES}
+        | {f"unit_{unit}" for unit in UNITS}
         | set(COMMAND_LABELS)
     )
     for lang in LANGUAGES:
@@ -360,6 +361,7 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         **_COMMON_SAMPLE,
         **user_context(content, user),
         "plan": plan_context(content, plan, lang),
+        **sources_context(content, plan, lang),
         "stats": stats,
         "weeks": [
             {

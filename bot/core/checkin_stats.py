@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from bot.core.flow_ids import NO_CREEP, ON_PLAN, PARTLY
+from bot.core.focus_plan import FocusPlan
 
 __all__ = [
     "AdviceRule",
@@ -23,6 +24,7 @@ __all__ = [
     "evaluate",
     "history_weeks",
     "load_advice",
+    "parked_ready",
     "week_on_plan",
 ]
 
@@ -106,6 +108,23 @@ def evaluate(records: Sequence[Mapping[str, Any]], budget: float) -> CheckinStat
         energy_recent=round(sum(int(r.get("energy", 3)) for r in recent) / len(recent), 1),
         hours_recent=round(sum(float(r.get("hours", 0.0)) for r in recent) / len(recent), 1),
     )
+
+
+def parked_ready(plan: FocusPlan, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Parked channels whose trigger fired: enough weeks on plan in a row, enough time spare.
+
+    The spare time is the capacity less the average hours of those weeks (the plan's own
+    buffer included: that is what the user could give a new channel).
+    """
+    ready = []
+    for parked in plan.parked:
+        recent = records[-parked.trigger_weeks :]
+        if len(recent) < parked.trigger_weeks or not all(week_on_plan(r) for r in recent):
+            continue
+        spent = sum(float(r.get("hours", 0.0)) for r in recent) / len(recent)
+        if plan.capacity - spent >= parked.trigger_hours:
+            ready.append(parked.channel)
+    return ready
 
 
 def history_weeks(records: Sequence[Mapping[str, Any]], budget: float) -> list[dict[str, Any]]:

@@ -1,40 +1,46 @@
-"""The focus plan: which channels to keep, drop and park under a real weekly time budget.
+"""The focus plan: which channels to keep, keep as a profile, drop and park under a real budget.
 
 Plain, deterministic Python over the rules catalogue. The thesis (domain.md section 4): nobody
 can master every channel, so choose by audience and goal, fit the choice into the hours the user
-really has, and leave the rest out on purpose, each with its reason.
+really has, and leave the rest out on purpose, each with its reason and its sources.
 
-How a plan is built:
+The model (every number in ``prompts/rules/scoring.yaml``, whose comments explain it):
 
-1. Every channel gets an audience fit (best rating over the chosen audiences) and a goal fit
-   (best rating over the chosen goals). It is a candidate only with at least a fair fit (2) for
-   both; under 2 h a week video channels are not candidates either.
-2. Candidates are ranked by ``audience_fit * 2 + goal_fit`` (+0.5 when already in use); ties go
-   to the channel listed first in ``channels.yaml``.
-3. Walking down that ranking, a candidate is kept while its hours (plus reply time for customer
-   service) fit what is left of the capacity and the channel ceiling is not reached; the others
-   get BUDGET (checked first) or CEILING.
-4. The best candidate is always kept: when even its hours exceed the capacity, it is kept at a
-   reduced cadence with all the hours there are. If there is no candidate at all, the best
-   channel by the same ranking (no video under 2 h) is kept anyway: a plan keeps one channel.
+1. Fit: a channel's best audience and goal rating for this user; a candidate needs both at
+   least ``min_fit`` (and no video below ``text_only_below_hours``).
+2. Score = audience fit x weight + goal fit x weight, plus ``in_use_bonus`` for a channel the
+   user already runs (switching cost), less ``new_needs_audience_penalty`` for a new channel
+   that only reaches people who know the user already (a newsletter needs readers from
+   somewhere). Ties: in use first, then fewer hours, then the id; never the catalogue order.
+3. Below ``no_new_below_hours`` nothing new is proposed while one of the user's channels fits.
+4. ``buffer_share`` of the week stays free. Candidates are kept best first while they fit the
+   rest and the channel ceiling; if even the best does not fit, it is kept at a smaller rhythm
+   worked out from its costs. With no candidate at all, the closest channel is kept.
+5. A channel in use and not kept is "profile only" where the catalogue allows it, else dropped;
+   good fits not in use and not kept are parked, each with a trigger for a second look.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
-from bot.core.rules import Catalogue, Channel
+from bot.core.focus_plan import (
+    WEEKS_PER_MONTH,
+    DroppedChannel,
+    DropReason,
+    FocusPlan,
+    KeptChannel,
+    ParkedChannel,
+    PressureNote,
+    PressureStatus,
+    ProfileOnly,
+    Rhythm,
+)
+from bot.core.rules import Catalogue, Channel, Scoring
 
 __all__ = [
-    "AUDIENCE_WEIGHT",
-    "IN_USE_BONUS",
-    "MAX_PARKED",
-    "MIN_FIT",
-    "TEXT_ONLY_BELOW",
     "DropReason",
     "DroppedChannel",
     "FocusPlan",
@@ -43,39 +49,14 @@ __all__ = [
     "PlanInput",
     "PressureNote",
     "PressureStatus",
+    "ProfileOnly",
+    "Rhythm",
     "build_plan",
     "max_channels",
 ]
 
-# A channel needs at least a "fair fit" (●● in domain.md section 3) for one of the user's
-# audiences and one of their goals before the plan recommends it.
-MIN_FIT = 2
-
-# Under 2 h a week: one channel, text or images only (domain.md section 6, weekly-hours bands);
-# a short video costs 1-3 h on its own (domain.md section 2, "Short video vs. text").
-TEXT_ONLY_BELOW = 2.0
-
-# Channel ceiling by weekly hours, alone (domain.md section 6): under 5 h -> 1 (the bands
-# "under 2" and "2-5" both allow one channel), 5-10 h -> 2, 10 h and more -> 3 at most.
-# Each entry is (lowest hours of the band, channels); the first band that applies wins.
-_SOLO_CEILING = ((10.0, 3), (5.0, 2), (0.0, 1))
-
-# Judgement (domain.md is silent on teams): from 5 h a week a team can split drafting, filming
-# and replies, so it carries one channel more. Below 5 h the hours, not the hands, are the limit.
-_TEAM_BONUS_FROM = 5.0
-_TEAM_BONUS = 1
-_MAX_CHANNELS = 4  # a hard cap even for a team with many hours: focus is the point (section 4)
-
-# Ranking: audience counts double, because a channel whose audience is not there cannot serve
-# any goal (domain.md section 1 is the usage data every rating rests on).
-AUDIENCE_WEIGHT = 2
-# A channel already in use wins a tie: the profile, the followers and the habit exist, and
-# switching costs time the user does not have (judgement; domain.md section 2 on effort).
-IN_USE_BONUS = 0.5
-
-# Parked channels are shown for a later review; three keep the list a choice, not a new to-do
-# list (judgement; domain.md section 4: spreading thin is the problem being solved).
-MAX_PARKED = 3
+_ESTIMATE = "E"  # the source key of the coach's own estimates (sources.yaml)
+_MAX_SOURCES = 3  # a statement cites at most this many sources
 
 
 @dataclass(frozen=True)
@@ -90,166 +71,12 @@ class PlanInput:
     pressure: str | None  # channel id they feel they SHOULD be on, or None
 
 
-class DropReason(StrEnum):
-    """Why a channel is not kept."""
-
-    AUDIENCE = "audience"  # the user's audience is hardly there (fit below 2)
-    GOAL = "goal"  # it hardly serves the user's goals (fit below 2)
-    VIDEO_CAPACITY = "video_capacity"  # needs video, and under 2 h a week there is no time for it
-    BUDGET = "budget"  # a good fit, but its hours do not fit what is left of the capacity
-    CEILING = "ceiling"  # a good fit, but the plan already holds as many channels as it can
-
-
-class PressureStatus(StrEnum):
-    """What became of the channel the user feels they should be on."""
-
-    KEPT = "kept"
-    DROPPED = "dropped"  # in use and not kept
-    PARKED = "parked"  # not in use, a good fit, no room now
-    NOT_A_FIT = "not_a_fit"  # not in use and not a fit (audience, goal or video capacity)
-
-
-@dataclass(frozen=True)
-class KeptChannel:
-    """A focus channel: its weekly hours (reply time included) and the sources behind it."""
-
-    channel: str
-    hours: float
-    reduced: bool  # True: below the minimum viable cadence, hours = the whole capacity
-    audience_fit: int
-    goal_fit: int
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DroppedChannel:
-    """A channel in use that the plan leaves out, with the reason and the sources for it."""
-
-    channel: str
-    reason: DropReason
-    sources: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ParkedChannel:
-    """A good fit not in use that has no room now (reason BUDGET or CEILING)."""
-
-    channel: str
-    reason: DropReason
-
-
-@dataclass(frozen=True)
-class PressureNote:
-    """What the plan says about the channel the user feels they should be on."""
-
-    channel: str
-    status: PressureStatus
-    reason: DropReason | None
-
-
-@dataclass(frozen=True)
-class FocusPlan:
-    """The focus plan: kept, dropped and parked channels under a weekly time budget."""
-
-    capacity: float
-    max_channels: int
-    text_only: bool
-    reply_overhead: float
-    kept: tuple[KeptChannel, ...]
-    dropped: tuple[DroppedChannel, ...]
-    parked: tuple[ParkedChannel, ...]
-    pressure: PressureNote | None
-
-    @property
-    def hours_planned(self) -> float:
-        """Hours a week the kept channels take, reply time included."""
-        return sum(item.hours for item in self.kept)
-
-    @property
-    def buffer(self) -> float:
-        """Hours a week left over (never negative)."""
-        return max(0.0, self.capacity - self.hours_planned)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-compatible dict; ``from_dict`` turns it back into an equal plan."""
-        return {
-            "capacity": self.capacity,
-            "max_channels": self.max_channels,
-            "text_only": self.text_only,
-            "reply_overhead": self.reply_overhead,
-            "kept": [
-                {
-                    "channel": k.channel,
-                    "hours": k.hours,
-                    "reduced": k.reduced,
-                    "audience_fit": k.audience_fit,
-                    "goal_fit": k.goal_fit,
-                    "sources": list(k.sources),
-                }
-                for k in self.kept
-            ],
-            "dropped": [
-                {"channel": d.channel, "reason": d.reason.value, "sources": list(d.sources)}
-                for d in self.dropped
-            ],
-            "parked": [{"channel": p.channel, "reason": p.reason.value} for p in self.parked],
-            "pressure": None
-            if self.pressure is None
-            else {
-                "channel": self.pressure.channel,
-                "status": self.pressure.status.value,
-                "reason": None if self.pressure.reason is None else self.pressure.reason.value,
-            },
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> FocusPlan:
-        """Rebuild a plan from ``to_dict`` output; KeyError/ValueError/TypeError if malformed."""
-        pressure = d["pressure"]
-        return cls(
-            capacity=float(d["capacity"]),
-            max_channels=int(d["max_channels"]),
-            text_only=bool(d["text_only"]),
-            reply_overhead=float(d["reply_overhead"]),
-            kept=tuple(
-                KeptChannel(
-                    channel=str(k["channel"]),
-                    hours=float(k["hours"]),
-                    reduced=bool(k["reduced"]),
-                    audience_fit=int(k["audience_fit"]),
-                    goal_fit=int(k["goal_fit"]),
-                    sources=tuple(str(s) for s in k["sources"]),
-                )
-                for k in d["kept"]
-            ),
-            dropped=tuple(
-                DroppedChannel(
-                    channel=str(x["channel"]),
-                    reason=DropReason(x["reason"]),
-                    sources=tuple(str(s) for s in x["sources"]),
-                )
-                for x in d["dropped"]
-            ),
-            parked=tuple(
-                ParkedChannel(channel=str(p["channel"]), reason=DropReason(p["reason"]))
-                for p in d["parked"]
-            ),
-            pressure=None
-            if pressure is None
-            else PressureNote(
-                channel=str(pressure["channel"]),
-                status=PressureStatus(pressure["status"]),
-                reason=None if pressure["reason"] is None else DropReason(pressure["reason"]),
-            ),
-        )
-
-
-def max_channels(hours: float, team: bool) -> int:
-    """Return how many channels ``hours`` a week can carry (domain.md section 6), +1 for a team."""
-    ceiling = next(count for lowest, count in _SOLO_CEILING if hours >= lowest)
-    if team and hours >= _TEAM_BONUS_FROM:
-        ceiling += _TEAM_BONUS
-    return min(ceiling, _MAX_CHANNELS)
+def max_channels(hours: float, team: bool, rules: Scoring) -> int:
+    """Return how many channels ``hours`` a week carry (domain.md section 6), more for a team."""
+    ceiling = next(count for lowest, count in rules.ceilings if hours >= lowest)
+    if team and hours >= rules.team_from_hours:
+        ceiling += rules.team_extra_channels
+    return min(ceiling, rules.max_channels)
 
 
 @dataclass(frozen=True)
@@ -257,17 +84,49 @@ class _Scored:
     """A channel rated for one user."""
 
     channel: Channel
-    index: int  # position in channels.yaml: breaks ties
     audience_fit: int
     goal_fit: int
     in_use: bool
     unfit: DropReason | None  # AUDIENCE, GOAL or VIDEO_CAPACITY; None for a candidate
+    score: float  # with the switching bonus
 
     @property
-    def rank(self) -> tuple[float, int]:
-        """Sort key: best score first, then catalogue order."""
-        score = self.audience_fit * AUDIENCE_WEIGHT + self.goal_fit
-        return (-(score + (IN_USE_BONUS if self.in_use else 0.0)), self.index)
+    def rank(self) -> tuple[float, bool, float, str]:
+        """Sort key: best score, then in use, then cheaper, then id (never file order)."""
+        return (-self.score, not self.in_use, self.channel.hours_per_week, self.channel.id)
+
+
+@dataclass
+class _Choice:
+    """What the selection decided: kept channels and why each other channel is not kept.
+
+    ``reduced`` is the best candidate when even it does not fit: it gets what is left after
+    the findable profiles (``_leave``), at a smaller rhythm.
+    """
+
+    kept: list[KeptChannel]
+    reasons: dict[str, DropReason]
+    reduced: _Scored | None = None
+
+
+@dataclass(frozen=True)
+class _User:
+    """What the plan needs about this user beyond the answers."""
+
+    answers: PlanInput
+    catalogue: Catalogue
+    usable: float  # hours a week the channels may take (the rest is buffer)
+    overhead: float  # reply share added to every channel (customer service)
+    audience_keys: frozenset[str]  # sources behind the chosen audiences
+    goal_keys: frozenset[str]  # sources behind the chosen goals
+
+    @property
+    def rules(self) -> Scoring:
+        return self.catalogue.scoring
+
+    def cost(self, channel: Channel) -> float:
+        """The channel's weekly hours for this user, reply time included."""
+        return channel.hours_per_week * (1 + self.overhead)
 
 
 def _check_input(answers: PlanInput, catalogue: Catalogue) -> None:
@@ -296,143 +155,254 @@ def _check_input(answers: PlanInput, catalogue: Catalogue) -> None:
         raise ValueError("invalid plan input: " + "; ".join(problems))
 
 
-def _score(answers: PlanInput, catalogue: Catalogue, text_only: bool) -> list[_Scored]:
+def _score(user: _User, text_only: bool) -> list[_Scored]:
+    rules, answers = user.rules, user.answers
     used = set(answers.channels_used)
     scored = []
-    for index, channel in enumerate(catalogue.channels):
+    for channel in user.catalogue.channels:
         audience_fit = max(channel.audience_fit[a] for a in answers.audiences)
         goal_fit = max(channel.goal_fit[g] for g in answers.goals)
         unfit: DropReason | None = None
-        if audience_fit < MIN_FIT or goal_fit < MIN_FIT:
+        if audience_fit < rules.min_fit or goal_fit < rules.min_fit:
             # Name the weaker side; audience first on a tie (no audience, no goal).
             unfit = DropReason.AUDIENCE if audience_fit <= goal_fit else DropReason.GOAL
         elif text_only and channel.video:
             unfit = DropReason.VIDEO_CAPACITY
-        scored.append(_Scored(channel, index, audience_fit, goal_fit, channel.id in used, unfit))
-    return scored
+        in_use = channel.id in used
+        score = audience_fit * rules.audience_weight + goal_fit * rules.goal_weight
+        if in_use:
+            score += rules.in_use_bonus
+        elif channel.needs_audience:
+            score -= rules.new_needs_audience_penalty
+        scored.append(_Scored(channel, audience_fit, goal_fit, in_use, unfit, score))
+    return sorted(scored, key=lambda s: s.rank)
 
 
-def _kept(item: _Scored, hours: float, reduced: bool) -> KeptChannel:
+def _pick(keys: Iterable[str], preferred: frozenset[str], limit: int) -> list[str]:
+    """Up to ``limit`` study keys: those the user's own audience or goal also cites, else any.
+
+    A channel's sources back its ratings as a whole; the ones it shares with the user's chosen
+    audience or goal back this very statement.
+    """
+    studies = [key for key in dict.fromkeys(keys) if key != _ESTIMATE]
+    return ([key for key in studies if key in preferred] or studies)[:limit]
+
+
+def _cite(keys: list[str]) -> tuple[str, ...]:
+    """At most three keys; the coach's estimate when no study backs the statement."""
+    return tuple(dict.fromkeys(keys))[:_MAX_SOURCES] or (_ESTIMATE,)
+
+
+def _fit_sources(user: _User, channel: Channel) -> tuple[str, ...]:
+    """The studies behind "fits your audience and your goals": two for each side at most."""
+    audience = _pick(channel.audience_sources, user.audience_keys, 2)
+    goals = _pick(channel.goal_sources, user.goal_keys, 1)
+    return _cite(audience[:2] + goals)
+
+
+def _reason_sources(user: _User, channel: Channel, reason: DropReason) -> tuple[str, ...]:
+    """The studies behind one reason for not keeping ``channel``."""
+    if reason is DropReason.AUDIENCE:
+        return _cite(_pick(channel.audience_sources, user.audience_keys, _MAX_SOURCES))
+    if reason is DropReason.GOAL:
+        return _cite(_pick(channel.goal_sources, user.goal_keys, _MAX_SOURCES))
+    if reason is DropReason.CEILING:
+        return _cite(list(user.rules.sources["focus"]))
+    return _cite(_pick(channel.effort_sources, frozenset(), _MAX_SOURCES))
+
+
+def _rhythm(user: _User, channel: Channel, hours: float) -> Rhythm:
+    """The rhythm ``hours`` a week allow: never more posts than usual, replies always.
+
+    Posts come first (up to the usual number), the rest of the time goes to replies; when not
+    even one post a week fits, the rhythm counts per month.
+    """
+    effort, minutes = channel.effort, hours * 60
+    least_replies = user.rules.min_reply_minutes
+    per_week = min(effort.units_per_week, (minutes - least_replies) / effort.minutes_per_unit)
+    if per_week >= 1:
+        units, per = math.floor(per_week), "week"
+        replies = minutes - units * effort.minutes_per_unit
+    else:
+        monthly = (minutes - least_replies) * WEEKS_PER_MONTH / effort.minutes_per_unit
+        units, per, replies = max(1, math.floor(monthly)), "month", least_replies
+    usual = effort.reply_minutes_per_week * (1 + user.overhead)
+    return Rhythm(units, per, int(5 * round(min(replies, usual) / 5)))
+
+
+def _kept(user: _User, item: _Scored, hours: float, *, reduced: bool) -> KeptChannel:
     return KeptChannel(
         channel=item.channel.id,
         hours=hours,
         reduced=reduced,
         audience_fit=item.audience_fit,
         goal_fit=item.goal_fit,
-        sources=item.channel.sources,
+        sources=_fit_sources(user, item.channel),
+        in_use=item.in_use,
+        rhythm=_rhythm(user, item.channel, hours) if reduced else None,
     )
 
 
-def _reason_sources(channel: Channel, reason: DropReason) -> tuple[str, ...]:
-    """The sources that back a drop reason: usage data, goal ratings, or effort figures."""
-    if reason is DropReason.AUDIENCE:
-        return channel.audience_sources
-    if reason is DropReason.GOAL:
-        return channel.goal_sources
-    return channel.effort_sources
-
-
-def _select(
-    scored: list[_Scored], capacity: float, ceiling: int, overhead: float, text_only: bool
-) -> tuple[list[KeptChannel], dict[str, DropReason]]:
-    """Keep the best candidates under the budget and the ceiling; return kept and reasons."""
-    reasons = {s.channel.id: s.unfit for s in scored if s.unfit is not None}
-    candidates = sorted((s for s in scored if s.unfit is None), key=lambda s: s.rank)
+def _select(user: _User, scored: list[_Scored], ceiling: int, text_only: bool) -> _Choice:
+    """Keep the best candidates under the budget and the ceiling; say why the others are not."""
+    choice = _Choice([], {s.channel.id: s.unfit for s in scored if s.unfit is not None})
+    candidates = [s for s in scored if s.unfit is None]
+    if user.answers.hours < user.rules.no_new_below_hours and any(c.in_use for c in candidates):
+        # Too little time to build anything from zero while one of the user's own fits.
+        choice.reasons.update(
+            {c.channel.id: DropReason.BUDGET for c in candidates if not c.in_use}
+        )
+        candidates = [c for c in candidates if c.in_use]
     if not candidates:
-        # No channel fits the audience and the goals. A plan still keeps one channel (decision):
-        # the best by the same ranking among those the hours allow (no video under 2 h).
-        allowed = [s for s in scored if not (text_only and s.channel.video)]
-        best = min(allowed, key=lambda s: s.rank)
-        cost = best.channel.hours_per_week * (1 + overhead)
-        del reasons[best.channel.id]
-        return [_kept(best, min(cost, capacity), reduced=cost > capacity)], reasons
-    kept: list[KeptChannel] = []
-    planned = 0.0  # summed in the same order as FocusPlan.hours_planned, so both agree exactly
+        # No channel fits audience and goals: keep the closest the hours allow (decision).
+        best = next(s for s in scored if not (text_only and s.channel.video))
+        del choice.reasons[best.channel.id]
+        candidates = [best]
+    planned = 0.0
     for position, item in enumerate(candidates):
-        cost = item.channel.hours_per_week * (1 + overhead)
-        if position == 0 and cost > capacity:
-            # Not even the best candidate fits: keep it at a reduced cadence with all the hours
-            # there are (design.md section 3); little and regular beats nothing. The best
-            # candidate is therefore always kept.
-            kept.append(_kept(item, capacity, reduced=True))
-            planned = capacity
-        elif planned + cost > capacity:
-            # Hours first: "no time left" is the concrete reason whenever it applies.
-            reasons[item.channel.id] = DropReason.BUDGET
-        elif len(kept) >= ceiling:
-            reasons[item.channel.id] = DropReason.CEILING
+        cost = user.cost(item.channel)
+        if position == 0 and cost > user.usable:
+            # Little and regular beats nothing: the best is kept at what the hours allow.
+            choice.reduced = item
+            planned = user.usable
+        elif planned + cost > user.usable:
+            choice.reasons[item.channel.id] = DropReason.BUDGET  # hours first: most concrete
+        elif len(choice.kept) >= ceiling:
+            choice.reasons[item.channel.id] = DropReason.CEILING
         else:
-            kept.append(_kept(item, cost, reduced=False))
+            choice.kept.append(_kept(user, item, cost, reduced=False))
             planned += cost
-    return kept, reasons
+    return choice
+
+
+def _leave(
+    user: _User, scored: list[_Scored], choice: _Choice
+) -> tuple[tuple[ProfileOnly, ...], tuple[DroppedChannel, ...]]:
+    """Each channel in use and not kept: a findable profile where it pays, else dropped.
+
+    Profiles take a few minutes a month; with a reduced channel they come out of its share
+    (it is kept at what is left), never out of the buffer.
+    """
+    planned = sum(k.hours for k in choice.kept)
+    profiles: list[ProfileOnly] = []
+    dropped: list[DroppedChannel] = []
+    for item in scored:
+        reason = choice.reasons.get(item.channel.id)
+        if not item.in_use or reason is None:
+            continue
+        sources = _reason_sources(user, item.channel, reason)
+        minutes = item.channel.profile_minutes_per_month
+        profile = (
+            None if minutes is None else ProfileOnly(item.channel.id, reason, minutes, sources)
+        )
+        if (
+            profile is not None
+            and item.audience_fit >= user.rules.profile_only_min_fit
+            and planned + profile.hours <= user.usable
+        ):
+            profiles.append(profile)
+            planned += profile.hours
+        else:
+            dropped.append(DroppedChannel(item.channel.id, reason, sources))
+    if choice.reduced is not None:
+        choice.kept.insert(0, _kept(user, choice.reduced, user.usable - planned, reduced=True))
+    return tuple(profiles), tuple(dropped)
+
+
+def _trigger_hours(user: _User, channel: Channel) -> float:
+    """The hours a week the parked channel's smallest rhythm needs, rounded up to a half."""
+    smallest = (channel.effort.minutes_per_unit + user.rules.min_reply_minutes) / 60
+    return max(1.0, math.ceil(smallest * 2) / 2)
 
 
 def _parked(
-    scored: list[_Scored], reasons: Mapping[str, DropReason], pressure: str | None
+    user: _User, scored: list[_Scored], reasons: Mapping[str, DropReason]
 ) -> tuple[ParkedChannel, ...]:
-    """Good fits not in use that found no room, best first, at most MAX_PARKED.
+    """Good fits not in use that found no room, best first, with a trigger for a second look.
 
     The pressure channel, when it qualifies, is always listed (taking the last place), so the
     plan can say "parked" about it and show it in the same list.
     """
+    rules, pressure = user.rules, user.answers.pressure
     eligible = [
-        s.channel.id
-        for s in sorted(scored, key=lambda s: s.rank)
-        if not s.in_use and reasons.get(s.channel.id) in (DropReason.BUDGET, DropReason.CEILING)
+        s
+        for s in scored
+        if not s.in_use
+        and reasons.get(s.channel.id) in (DropReason.BUDGET, DropReason.CEILING)
+        # Only what these hours could ever carry: no trigger that can never fire.
+        and _trigger_hours(user, s.channel) <= user.answers.hours
     ]
-    chosen = eligible[:MAX_PARKED]
-    if pressure in eligible and pressure not in chosen:
-        chosen = [*chosen[: MAX_PARKED - 1], pressure]
-    return tuple(ParkedChannel(channel_id, reasons[channel_id]) for channel_id in chosen)
+    chosen = eligible[: rules.max_parked]
+    wanted = next((s for s in eligible if s.channel.id == pressure), None)
+    if wanted is not None and wanted not in chosen:
+        chosen = [*chosen[: rules.max_parked - 1], wanted]
+    return tuple(
+        ParkedChannel(
+            s.channel.id,
+            reasons[s.channel.id],
+            _reason_sources(user, s.channel, reasons[s.channel.id]),
+            rules.trigger_weeks_on_plan,
+            _trigger_hours(user, s.channel),
+        )
+        for s in chosen
+    )
 
 
 def _pressure_note(
     pressure: str | None,
-    kept: Sequence[KeptChannel],
-    dropped: Sequence[DroppedChannel],
-    parked: Sequence[ParkedChannel],
+    plan_parts: Mapping[str, PressureStatus],
     reasons: Mapping[str, DropReason],
 ) -> PressureNote | None:
     if pressure is None:
         return None
-    if any(k.channel == pressure for k in kept):
-        return PressureNote(pressure, PressureStatus.KEPT, None)
-    for item in dropped:
-        if item.channel == pressure:
-            return PressureNote(pressure, PressureStatus.DROPPED, item.reason)
-    for slot in parked:
-        if slot.channel == pressure:
-            return PressureNote(pressure, PressureStatus.PARKED, slot.reason)
-    return PressureNote(pressure, PressureStatus.NOT_A_FIT, reasons[pressure])
+    status = plan_parts.get(pressure, PressureStatus.NOT_A_FIT)
+    return PressureNote(
+        pressure, status, None if status is PressureStatus.KEPT else reasons[pressure]
+    )
 
 
 def build_plan(answers: PlanInput, catalogue: Catalogue) -> FocusPlan:
     """Build the focus plan for ``answers``; ValueError for ids the catalogue does not know."""
     _check_input(answers, catalogue)
+    rules = catalogue.scoring
     capacity = float(answers.hours)
-    text_only = capacity < TEXT_ONLY_BELOW
-    ceiling = max_channels(capacity, answers.team)
-    # Replies add 20-30% per channel when customer service is a goal (domain.md sections 2, 3).
-    overhead = max(catalogue.goal(g).reply_overhead for g in answers.goals)
-    scored = _score(answers, catalogue, text_only)
-    kept, reasons = _select(scored, capacity, ceiling, overhead, text_only)
-    dropped = tuple(
-        DroppedChannel(
-            s.channel.id,
-            reasons[s.channel.id],
-            _reason_sources(s.channel, reasons[s.channel.id]),
-        )
-        for s in scored
-        if s.in_use and s.channel.id in reasons
+    text_only = capacity < rules.text_only_below_hours
+    ceiling = max_channels(capacity, answers.team, rules)
+    buffered = capacity >= rules.buffer_from_hours
+    user = _User(
+        answers=answers,
+        catalogue=catalogue,
+        usable=capacity * (1 - rules.buffer_share) if buffered else capacity,
+        # Replies add 20-30% per channel when customer service is a goal (sections 2, 3).
+        overhead=max(catalogue.goal(g).reply_overhead for g in answers.goals),
+        audience_keys=frozenset(
+            k for a in answers.audiences for k in catalogue.audience(a).sources
+        ),
+        goal_keys=frozenset(k for g in answers.goals for k in catalogue.goal(g).sources),
     )
-    parked = _parked(scored, reasons, answers.pressure)
+    scored = _score(user, text_only)
+    choice = _select(user, scored, ceiling, text_only)
+    profiles, dropped = _leave(user, scored, choice)
+    parked = _parked(user, scored, choice.reasons)
+    parts = {
+        **{k.channel: PressureStatus.KEPT for k in choice.kept},
+        **{p.channel: PressureStatus.PROFILE for p in profiles},
+        **{d.channel: PressureStatus.DROPPED for d in dropped},
+        **{p.channel: PressureStatus.PARKED for p in parked},
+    }
+    used = set(answers.channels_used)
     return FocusPlan(
         capacity=capacity,
         max_channels=ceiling,
         text_only=text_only,
-        reply_overhead=overhead,
-        kept=tuple(kept),
+        reply_overhead=user.overhead,
+        kept=tuple(choice.kept),
         dropped=dropped,
         parked=parked,
-        pressure=_pressure_note(answers.pressure, kept, dropped, parked, reasons),
+        pressure=_pressure_note(answers.pressure, parts, choice.reasons),
+        profile_only=profiles,
+        channels_in_use=len(used),
+        already_focused=bool(used)
+        and {k.channel for k in choice.kept} == used
+        and not any(k.reduced for k in choice.kept),
     )

@@ -17,7 +17,7 @@ from bot.core.coaching import FocusPlan
 from bot.core.conversation import Conversation
 from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, SETTINGS_FLOW
 from bot.core.messages import Command, Document, Reply, ReplyKind
-from bot.core.plan_view import plan_context, plan_reply
+from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
 from bot.core.schedule import DEFAULT_ZONE, local_week_key
@@ -31,6 +31,7 @@ Handler = Callable[[Conversation, Command], list[Reply]]
 MENU_COMMANDS: Final = (
     "start",
     "plan",
+    "sources",
     "checkin",
     "history",
     "settings",
@@ -65,6 +66,14 @@ def _plan(conversation: Conversation, command: Command) -> list[Reply]:
     if plan is None:
         return conversation.ask_again("common/plan_not_ready")
     return [plan_reply(conversation.content, plan, conversation.user.lang), *conversation.ask()]
+
+
+def _sources(conversation: Conversation, command: Command) -> list[Reply]:
+    """Every source the plan cites, with where it was read."""
+    user, content = conversation.user, conversation.content
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    listed = conversation.say(SOURCES_TEMPLATE, **sources_context(content, plan, user.lang))
+    return [listed, *conversation.ask()]
 
 
 def _restart(conversation: Conversation, command: Command) -> list[Reply]:
@@ -157,6 +166,7 @@ COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
         "start": _start,
         "back": _back,
         "plan": _plan,
+        "sources": _sources,
         confirmations.RESTART: _restart,
         "help": _help,
         confirmations.LANGUAGE: _language,

@@ -24,7 +24,9 @@ __all__ = [
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
 # Lists in the rules catalogue, and in the user's own plan, that a step's options may come from.
 CATALOGUE_SOURCES = ("channels", "audiences", "goals")
-PLAN_SOURCES = ("plan_kept", "plan_dropped")
+# The user's plan: what they keep, and what they no longer post on (dropped, or profile only).
+PLAN_SECTIONS = {"plan_kept": ("kept",), "plan_dropped": ("dropped", "profile_only")}
+PLAN_SOURCES = tuple(PLAN_SECTIONS)
 OPTION_SOURCES = CATALOGUE_SOURCES + PLAN_SOURCES
 
 
@@ -52,9 +54,10 @@ class Content:
                 for entry in getattr(self.catalogue, step.options_from)
             ]
         if step.options_from in PLAN_SOURCES:
-            section = step.options_from.removeprefix("plan_")  # "plan_kept" -> "kept"
             channels = (
-                self.catalogue.channel(e["channel"]) for e in (plan or {}).get(section, [])
+                self.catalogue.channel(entry["channel"])
+                for section in PLAN_SECTIONS[step.options_from]
+                for entry in (plan or {}).get(section, [])
             )
             return [(channel.id, channel.label[lang]) for channel in channels]
         return []

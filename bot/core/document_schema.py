@@ -19,7 +19,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from bot.core.coaching import DropReason, PressureStatus
+from bot.core.focus_plan import DropReason, PressureStatus
 from bot.core.schedule import is_zone
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
 
@@ -118,14 +118,33 @@ class Reminder(_Part):
     missed_weeks: list[WeekKey] = []
 
 
+class Rhythm(_Part):
+    """A smaller rhythm of a kept channel."""
+
+    units: Annotated[int, Field(ge=1)]
+    per: Annotated[str, _one_of(frozenset({"week", "month"}))]
+    reply_minutes: Count
+
+
 class KeptChannel(_Part):
-    """A channel the plan keeps (``coaching.KeptChannel``)."""
+    """A channel the plan keeps (``focus_plan.KeptChannel``)."""
 
     channel: str
     hours: float
     reduced: bool
     audience_fit: Count
     goal_fit: Count
+    sources: list[str]
+    in_use: bool = True
+    rhythm: Rhythm | None = None
+
+
+class ProfileOnly(_Part):
+    """A channel kept findable without posting."""
+
+    channel: str
+    reason: Reason
+    minutes_per_month: float
     sources: list[str]
 
 
@@ -138,10 +157,13 @@ class DroppedChannel(_Part):
 
 
 class ParkedChannel(_Part):
-    """A good fit parked for later."""
+    """A good fit parked for later, with when to look again."""
 
     channel: str
     reason: Reason
+    sources: list[str] = []
+    trigger_weeks: Count = 4
+    trigger_hours: float = 1.0
 
 
 class PressureNote(_Part):
@@ -153,16 +175,19 @@ class PressureNote(_Part):
 
 
 class Plan(_Part):
-    """The focus plan (``coaching.FocusPlan.to_dict``)."""
+    """The focus plan (``focus_plan.FocusPlan.to_dict``)."""
 
     capacity: float
     max_channels: Count
     text_only: bool
     reply_overhead: float
     kept: list[KeptChannel]
+    profile_only: list[ProfileOnly] = []
     dropped: list[DroppedChannel]
     parked: list[ParkedChannel]
     pressure: PressureNote | None
+    channels_in_use: Count = 0
+    already_focused: bool = False
 
 
 class CheckinRecord(_Part):

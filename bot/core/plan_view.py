@@ -1,48 +1,66 @@
-"""The focus plan as the user reads it: the template context, with labels in their language."""
+"""The focus plan as the user reads it: the template context, with labels in their language.
+
+Every judgement carries the short citations of the (at most three) sources behind it; the
+coach's own estimate is named as such, never as a study. ``/sources`` lists them in full.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from bot.core.coaching import FocusPlan
 from bot.core.content import Content
+from bot.core.focus_plan import FocusPlan, KeptChannel
 from bot.core.messages import Reply, ReplyKind
+from bot.core.rules import Catalogue
 
-__all__ = ["PLAN_TEMPLATE", "plan_context", "plan_reply"]
+__all__ = ["PLAN_TEMPLATE", "SOURCES_TEMPLATE", "plan_context", "plan_reply", "sources_context"]
 
 PLAN_TEMPLATE = "common/plan"
-# The source key of the project's own estimates: never shown as a study.
-_OWN_ESTIMATE = "E"
+SOURCES_TEMPLATE = "common/sources"
+_ESTIMATE = "E"  # the coach's own estimate (sources.yaml)
+
+
+def _cites(catalogue: Catalogue, keys: Iterable[str], lang: str) -> list[str]:
+    """Short inline citations ("Bitkom 2023"), the estimate last."""
+    ordered = sorted(dict.fromkeys(keys), key=lambda key: key == _ESTIMATE)
+    return [catalogue.source(key).short[lang] for key in ordered]
+
+
+def _kept(content: Content, item: KeptChannel, lang: str) -> dict[str, Any]:
+    catalogue = content.catalogue
+    channel = catalogue.channel(item.channel)
+    rhythm = item.rhythm
+    return {
+        "name": channel.label[lang],
+        "hours": item.hours,
+        "reduced": item.reduced,
+        "cadence": channel.cadence[lang],
+        "rhythm": None
+        if rhythm is None
+        else {
+            "units": rhythm.units,
+            "per": rhythm.per,
+            "reply_minutes": rhythm.reply_minutes,
+            "unit": channel.effort.unit,
+        },
+        "new": not item.in_use,
+        "closest": min(item.audience_fit, item.goal_fit) < catalogue.scoring.min_fit,
+        "audience_fit": item.audience_fit,
+        "goal_fit": item.goal_fit,
+        "note": channel.note[lang] if channel.note else "",
+        "cites": _cites(catalogue, item.sources, lang),
+    }
 
 
 def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]:
     """Everything the plan template needs, with labels in ``lang``."""
     catalogue = content.catalogue
+    scoring = catalogue.scoring
 
     def name(channel_id: str) -> str:
         return str(catalogue.channel(channel_id).label[lang])
 
-    cited: list[str] = []
-    kept = []
-    for item in plan.kept:
-        channel = catalogue.channel(item.channel)
-        kept.append(
-            {
-                "id": item.channel,
-                "name": name(item.channel),
-                "hours": item.hours,
-                "reduced": item.reduced,
-                "cadence": channel.cadence[lang],
-                "note": channel.note[lang] if channel.note else "",
-                "audience_fit": item.audience_fit,
-                "goal_fit": item.goal_fit,
-                "sources": list(item.sources),
-            }
-        )
-        cited.extend(key for key in item.sources if key not in cited)
-    sources = [
-        {"key": key, "title": catalogue.source(key).title} for key in cited if key != _OWN_ESTIMATE
-    ]
     pressure = None
     if plan.pressure is not None:
         pressure = {
@@ -50,6 +68,7 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
             "status": str(plan.pressure.status),
             "reason": str(plan.pressure.reason) if plan.pressure.reason else "",
         }
+    in_use = plan.channels_in_use
     return {
         "capacity": plan.capacity,
         "max_channels": plan.max_channels,
@@ -57,21 +76,66 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
         "reply_overhead": plan.reply_overhead,
         "hours_planned": plan.hours_planned,
         "buffer": plan.buffer,
-        "kept": kept,
-        "dropped": [{"name": name(d.channel), "reason": str(d.reason)} for d in plan.dropped],
-        "parked": [{"name": name(p.channel), "reason": str(p.reason)} for p in plan.parked],
+        "buffer_share": round(scoring.buffer_share * 100),
+        "buffered": plan.capacity >= scoring.buffer_from_hours,
+        "already_focused": plan.already_focused,
+        "channels_in_use": in_use,
+        "minutes_each": round(plan.capacity * 60 / in_use) if in_use >= 2 else None,
+        "kept": [_kept(content, item, lang) for item in plan.kept],
+        "profile": [
+            {
+                "name": name(p.channel),
+                "reason": str(p.reason),
+                "minutes": round(p.minutes_per_month),
+                "cites": _cites(catalogue, p.sources, lang),
+            }
+            for p in plan.profile_only
+        ],
+        "dropped": [
+            {
+                "name": name(d.channel),
+                "reason": str(d.reason),
+                "cites": _cites(catalogue, d.sources, lang),
+            }
+            for d in plan.dropped
+        ],
+        "parked": [
+            {
+                "name": name(p.channel),
+                "reason": str(p.reason),
+                "weeks": p.trigger_weeks,
+                "hours": p.trigger_hours,
+            }
+            for p in plan.parked
+        ],
         "pressure": pressure,
-        "sources": sources,
+        "focus_cites": _cites(catalogue, scoring.sources["focus"], lang),
+        "estimate": catalogue.source(_ESTIMATE).short[lang],
     }
 
 
 def plan_reply(content: Content, plan: FocusPlan, lang: str) -> Reply:
     """Render the whole focus plan."""
-
-    def source_title(key: str) -> str:
-        return str(content.catalogue.source(key).title)
-
-    text = content.texts.render(
-        lang, PLAN_TEMPLATE, plan=plan_context(content, plan, lang), source=source_title
-    )
+    text = content.texts.render(lang, PLAN_TEMPLATE, plan=plan_context(content, plan, lang))
     return Reply(text=text, kind=ReplyKind.INFO)
+
+
+def sources_context(content: Content, plan: FocusPlan | None, lang: str) -> dict[str, Any]:
+    """Every source the user's plan cites, in full (``/sources``); the estimate explained."""
+    catalogue = content.catalogue
+    keys: list[str] = []
+    if plan is not None:
+        for items in (plan.kept, plan.profile_only, plan.dropped, plan.parked):
+            for item in items:
+                keys.extend(item.sources)
+    keys.extend(catalogue.scoring.sources["focus"])
+    entries = [
+        {
+            "short": catalogue.source(key).short[lang],
+            "title": catalogue.source(key).title[lang],
+            "where": catalogue.source(key).where,
+            "estimate": key == _ESTIMATE,
+        }
+        for key in sorted(dict.fromkeys(keys), key=lambda key: key == _ESTIMATE)
+    ]
+    return {"sources": entries, "has_plan": plan is not None}

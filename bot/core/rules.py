@@ -23,12 +23,15 @@ __all__ = [
     "FIT_MIN",
     "LABEL_MAX_LENGTH",
     "LANGUAGES",
+    "UNITS",
     "Audience",
     "Catalogue",
     "Channel",
+    "Effort",
     "Goal",
     "Localized",
     "RulesError",
+    "Scoring",
     "Source",
     "load_catalogue",
 ]
@@ -47,6 +50,7 @@ SOURCES_FILE = "sources.yaml"
 AUDIENCES_FILE = "audiences.yaml"
 GOALS_FILE = "goals.yaml"
 CHANNELS_FILE = "channels.yaml"
+SCORING_FILE = "scoring.yaml"
 _SOURCE_KINDS = ("audience", "goals", "effort")  # the keys of a channel's ``sources``
 
 
@@ -74,11 +78,31 @@ class Localized:
 
 @dataclass(frozen=True)
 class Source:
-    """A source a judgement rests on: its key (e.g. ``A23``), title and where it was read."""
+    """A source a judgement rests on: its key (``A23``), title, inline citation, where read."""
 
     key: str
-    title: str
+    title: Localized
+    short: Localized  # how a statement cites it inline: "Bitkom 2023"
     where: str
+
+
+# What a channel produces; each has labels "unit_<id>" for its singular and plural.
+UNITS = ("post", "video", "pin", "update", "issue", "episode")
+
+
+@dataclass(frozen=True)
+class Effort:
+    """What a channel's minimum viable cadence costs (domain.md section 2)."""
+
+    unit: str  # one of UNITS
+    minutes_per_unit: float
+    units_per_week: float
+    reply_minutes_per_week: float
+
+    @property
+    def hours_per_week(self) -> float:
+        """The hours a week of the whole cadence, replies included."""
+        return (self.minutes_per_unit * self.units_per_week + self.reply_minutes_per_week) / 60
 
 
 @dataclass(frozen=True)
@@ -107,7 +131,7 @@ class Channel:
     id: str
     label: Localized
     video: bool
-    hours_per_week: float
+    effort: Effort
     cadence: Localized
     audience_fit: Mapping[str, int] = field(hash=False)
     goal_fit: Mapping[str, int] = field(hash=False)
@@ -115,6 +139,13 @@ class Channel:
     goal_sources: tuple[str, ...]
     effort_sources: tuple[str, ...]
     note: Localized | None = None
+    profile_minutes_per_month: float | None = None  # "profile only": findable, no posting
+    needs_audience: bool = False  # reaches only people who know the user already
+
+    @property
+    def hours_per_week(self) -> float:
+        """The hours a week its minimum viable cadence costs."""
+        return self.effort.hours_per_week
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -125,6 +156,30 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class Scoring:
+    """How the plan chooses (``scoring.yaml``; its comments explain every number)."""
+
+    min_fit: int
+    audience_weight: float
+    goal_weight: float
+    in_use_bonus: float
+    new_needs_audience_penalty: float
+    no_new_below_hours: float
+    text_only_below_hours: float
+    buffer_share: float
+    buffer_from_hours: float
+    ceilings: tuple[tuple[float, int], ...]  # (from hours, channels), highest first
+    team_from_hours: float
+    team_extra_channels: int
+    max_channels: int
+    profile_only_min_fit: int
+    max_parked: int
+    trigger_weeks_on_plan: int
+    min_reply_minutes: float
+    sources: Mapping[str, tuple[str, ...]] = field(hash=False)  # switching, buffer, focus
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """The validated rules, each list in file order."""
 
@@ -132,6 +187,7 @@ class Catalogue:
     audiences: tuple[Audience, ...]
     goals: tuple[Goal, ...]
     channels: tuple[Channel, ...]
+    scoring: Scoring
 
     def source(self, key: str) -> Source:
         """Return the source ``key``; KeyError if there is none."""
@@ -362,14 +418,24 @@ def _load_sources(path: Path, problems: Problems) -> tuple[Source, ...]:
             problems.add(where, "key appears twice")
             continue
         seen.add(key)
-        ok = _check_keys(raw, ("key", "title", "where"), (), where, problems)
-        for name in ("title", "where"):
-            if name in raw and (not isinstance(raw[name], str) or not raw[name].strip()):
-                problems.add(where, f"{name} must be a non-empty text")
-                ok = False
-        if ok:
-            sources.append(Source(key=key, title=raw["title"], where=raw["where"]))
+        ok = _check_keys(raw, ("key", "title", "where"), ("short",), where, problems)
+        if "where" in raw and (not isinstance(raw["where"], str) or not raw["where"].strip()):
+            problems.add(where, "where must be a non-empty text")
+            ok = False
+        title = _text_or_localized(raw.get("title"), "title", where, problems)
+        short = _text_or_localized(raw.get("short", key), "short", where, problems, 30)
+        if ok and title is not None and short is not None:
+            sources.append(Source(key=key, title=title, short=short, where=raw["where"]))
     return tuple(sources)
+
+
+def _text_or_localized(
+    raw: Any, name: str, where: str, problems: Problems, max_length: int | None = None
+) -> Localized | None:
+    """One text for every language, or ``{de: ..., en: ...}``."""
+    if isinstance(raw, str) and raw.strip():
+        raw = dict.fromkeys(LANGUAGES, raw)
+    return _localized(raw, name, where, problems, max_length)
 
 
 def _load_audiences(
@@ -421,12 +487,36 @@ _CHANNEL_KEYS = (
     "id",
     "label",
     "video",
-    "hours_per_week",
+    "effort",
     "cadence",
     "audience_fit",
     "goal_fit",
     "sources",
 )
+_EFFORT_KEYS = ("unit", "minutes_per_unit", "units_per_week", "reply_minutes_per_week")
+
+
+def _effort(raw: Any, where: str, problems: Problems) -> Effort | None:
+    """Parse a channel's ``effort`` block."""
+    if not isinstance(raw, dict):
+        problems.add(where, f"effort must be a mapping with {', '.join(_EFFORT_KEYS)}")
+        return None
+    before = problems.count
+    _check_keys(raw, _EFFORT_KEYS, (), where, problems)
+    unit = raw.get("unit")
+    if "unit" in raw and unit not in UNITS:
+        problems.add(where, f"effort.unit {unit!r} is unknown; use one of {', '.join(UNITS)}")
+    minutes, units = (
+        _positive_number(raw.get(key), f"effort.{key}", where, problems)
+        for key in ("minutes_per_unit", "units_per_week")
+    )
+    replies = raw.get("reply_minutes_per_week")
+    if isinstance(replies, bool) or not isinstance(replies, int | float) or replies < 0:
+        problems.add(where, f"effort.reply_minutes_per_week must be 0 or more, got {replies!r}")
+        return None
+    if problems.count != before or minutes is None or units is None:
+        return None
+    return Effort(str(unit), minutes, units, float(replies))
 
 
 def _channel_sources(
@@ -458,15 +548,25 @@ def _parse_channel(
 ) -> Channel | None:
     where = f"channel '{channel_id}'"
     before = problems.count
-    _check_keys(raw, _CHANNEL_KEYS, ("note",), where, problems)
+    _check_keys(
+        raw,
+        _CHANNEL_KEYS,
+        ("note", "profile_minutes_per_month", "needs_audience"),
+        where,
+        problems,
+    )
+    needs_audience = raw.get("needs_audience", False)
+    if not isinstance(needs_audience, bool):
+        problems.add(where, f"needs_audience must be true or false, got {needs_audience!r}")
     label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
     cadence = _localized(raw.get("cadence"), "cadence", where, problems)
     note = _localized(raw["note"], "note", where, problems) if "note" in raw else None
     video = raw.get("video")
     if "video" in raw and not isinstance(video, bool):
         problems.add(where, f"video must be true or false, got {video!r}")
-    key = "hours_per_week"
-    hours = _positive_number(raw[key], key, where, problems) if key in raw else None
+    effort = _effort(raw["effort"], where, problems) if "effort" in raw else None
+    key = "profile_minutes_per_month"
+    profile = _positive_number(raw[key], key, where, problems) if key in raw else None
     audience_fit = _fits(
         raw.get("audience_fit"),
         "audience_fit",
@@ -488,7 +588,7 @@ def _parse_channel(
         problems.count != before
         or label is None
         or cadence is None
-        or hours is None
+        or effort is None
         or not isinstance(video, bool)
     ):
         return None
@@ -496,7 +596,9 @@ def _parse_channel(
         id=channel_id,
         label=label,
         video=video,
-        hours_per_week=hours,
+        effort=effort,
+        profile_minutes_per_month=profile,
+        needs_audience=bool(needs_audience),
         cadence=cadence,
         audience_fit=MappingProxyType(audience_fit),
         goal_fit=MappingProxyType(goal_fit),
@@ -538,11 +640,96 @@ def _load_channels(
     return tuple(channels)
 
 
+_SCORING_NUMBERS = (
+    "min_fit",
+    "audience_weight",
+    "goal_weight",
+    "in_use_bonus",
+    "new_needs_audience_penalty",
+    "no_new_below_hours",
+    "text_only_below_hours",
+    "buffer_share",
+    "buffer_from_hours",
+    "team_from_hours",
+    "team_extra_channels",
+    "max_channels",
+    "profile_only_min_fit",
+    "max_parked",
+    "trigger_weeks_on_plan",
+    "min_reply_minutes",
+)
+_SCORING_WHOLE = frozenset(
+    {"min_fit", "team_extra_channels", "max_channels", "profile_only_min_fit", "max_parked"}
+)
+_SCORING_SOURCES = ("switching", "buffer", "focus")
+
+
+def _load_scoring(
+    path: Path, known_sources: set[str] | None, problems: Problems
+) -> Scoring | None:
+    raw = _load_yaml(path, problems)
+    if raw is _UNREADABLE:
+        return None
+    body = raw.get("scoring") if isinstance(raw, dict) else None
+    if not isinstance(body, dict):
+        problems.add("file", "must start with 'scoring:' followed by the numbers")
+        return None
+    before = problems.count
+    _check_keys(body, (*_SCORING_NUMBERS, "ceilings", "sources"), (), "scoring", problems)
+    numbers: dict[str, Any] = {}
+    for name in _SCORING_NUMBERS:
+        value = body.get(name)
+        whole = name in _SCORING_WHOLE
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+            problems.add(name, f"must be a {'whole ' if whole else ''}number, got {value!r}")
+        elif value < 0 or (name == "buffer_share" and value >= 1):
+            problems.add(name, f"is out of range: {value!r}")
+        else:
+            numbers[name] = value
+    ceilings = _ceilings(body.get("ceilings"), problems)
+    sources = body.get("sources")
+    if not isinstance(sources, dict) or set(sources) != set(_SCORING_SOURCES):
+        problems.add("sources", f"must name the sources of {', '.join(_SCORING_SOURCES)}")
+        return None
+    cited = {
+        kind: _source_keys(sources[kind], kind, "sources", known_sources, problems)
+        for kind in _SCORING_SOURCES
+    }
+    if problems.count != before:
+        return None
+    return Scoring(**numbers, ceilings=ceilings, sources=MappingProxyType(cited))
+
+
+def _ceilings(raw: Any, problems: Problems) -> tuple[tuple[float, int], ...]:
+    """``[{from_hours, channels}, ...]``, highest first, ending at 0 hours."""
+    if not isinstance(raw, list) or not raw:
+        problems.add("ceilings", "must be a list of {from_hours, channels}")
+        return ()
+    bands: list[tuple[float, int]] = []
+    for item in raw:
+        hours = item.get("from_hours") if isinstance(item, dict) else None
+        channels = item.get("channels") if isinstance(item, dict) else None
+        if (
+            isinstance(hours, bool)
+            or not isinstance(hours, int | float)
+            or isinstance(channels, bool)
+            or not isinstance(channels, int)
+            or channels < 1
+        ):
+            problems.add("ceilings", f"{item!r} needs from_hours (a number) and channels (1+)")
+            continue
+        bands.append((float(hours), channels))
+    bands.sort(reverse=True)
+    if bands and bands[-1][0] != 0:
+        problems.add("ceilings", "the last band must start at from_hours: 0")
+    return tuple(bands)
+
+
 def load_catalogue(rules_dir: Path) -> Catalogue:
-    """Load and validate ``sources``, ``audiences``, ``goals`` and ``channels`` in ``rules_dir``.
+    """Load and validate the rule files in ``rules_dir`` (sources ... channels, scoring).
 
     Raises:
-        RulesError: listing every problem found in any of the four files.
+        RulesError: listing every problem found in any of the files.
     """
     found: list[str] = []
 
@@ -570,6 +757,9 @@ def load_catalogue(rules_dir: Path) -> Catalogue:
         known_sources,
         problems_for(CHANNELS_FILE),
     )
-    if found:
+    scoring = _load_scoring(rules_dir / SCORING_FILE, known_sources, problems_for(SCORING_FILE))
+    if found or scoring is None:
         raise RulesError(found)
-    return Catalogue(sources=sources, audiences=audiences, goals=goals, channels=channels)
+    return Catalogue(
+        sources=sources, audiences=audiences, goals=goals, channels=channels, scoring=scoring
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from bot.core import confirmations
-from bot.core.coaching import build_plan
+from bot.core.coaching import FocusPlan, build_plan
 from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
 from bot.core.plan_answers import plan_input
@@ -130,10 +130,14 @@ def _fit_answers(user: UserState, dialogue: DialogueState, content: Content) -> 
 
 
 def _fit_plan(user: UserState, content: Content) -> list[str]:
-    """A plan naming channels the catalogue no longer has is made again from the answers."""
-    plan = user.plan
-    if plan is None:
+    """A plan naming channels the catalogue no longer has is made again from the answers.
+
+    A plan stored before fields were added is brought to the current shape (not a repair:
+    ``FocusPlan.from_dict`` reads the missing fields with their defaults).
+    """
+    if user.plan is None:
         return []
+    plan = user.plan = FocusPlan.from_dict(user.plan).to_dict()
     known = {channel.id for channel in content.catalogue.channels}
     named = [
         entry["channel"]

@@ -132,8 +132,11 @@ def test_shipped_rules_load_with_ids_in_order(shipped: Catalogue) -> None:
 def test_shipped_sources_cover_every_domain_key(shipped: Catalogue) -> None:
     keys = {s.key for s in shipped.sources}
     assert [k for k in DOMAIN_SOURCE_KEYS if k not in keys] == []
-    assert shipped.source("A23").title == "ARD/ZDF-Onlinestudie 2023"
-    assert shipped.source("E").title == "Estimate / synthesis (domain.md), adjustable default"
+    assert shipped.source("A23").title.de == "ARD/ZDF-Onlinestudie 2023"
+    assert shipped.source("BIT23").title.en == "Bitkom, February 2023"
+    assert shipped.source("BIT23").title.de == "Bitkom, Februar 2023"  # no English in German
+    assert shipped.source("E").short.de == "Einschätzung des Coachs"
+    assert shipped.source("E").title.en.startswith("Coach's estimate")
 
 
 def test_shipped_channels_rate_every_segment_and_goal(shipped: Catalogue) -> None:
@@ -412,7 +415,8 @@ def test_wrong_types_and_unknown_keys_are_named(tmp_path: Path) -> None:
     def change(data: dict[str, Any]) -> None:
         pinterest = entry(data, "channels", "pinterest")
         pinterest["video"] = "no"
-        pinterest["hours_per_week"] = 0
+        pinterest["effort"]["minutes_per_unit"] = 0
+        pinterest["effort"]["unit"] = "reel"
         pinterest["hours_per_weak"] = 2
         del pinterest["cadence"]
 
@@ -423,8 +427,10 @@ def test_wrong_types_and_unknown_keys_are_named(tmp_path: Path) -> None:
         "prompts/rules/channels.yaml: channel 'pinterest': "
         "cadence must be a mapping with de and en",
         "prompts/rules/channels.yaml: channel 'pinterest': video must be true or false, got 'no'",
-        "prompts/rules/channels.yaml: channel 'pinterest': hours_per_week must be a number above "
-        "0, got 0",
+        "prompts/rules/channels.yaml: channel 'pinterest': effort.unit 'reel' is unknown; use one "
+        "of post, video, pin, update, issue, episode",
+        "prompts/rules/channels.yaml: channel 'pinterest': effort.minutes_per_unit must be a "
+        "number above 0, got 0",
     ]
 
 
