@@ -20,6 +20,10 @@ from bot.core.engine import DialogueEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 
+ONBOARD_EN = "a\na,o\n3\na,k\nb,j\na\no\ng\n"  # LinkedIn kept: up to the plan
+HELP_LINE = re.compile(r"^/(\w+)((?:, /\w+)*) – (.+)$", re.MULTILINE)
+QUIT_NAMES = {name for command in SESSION_COMMANDS for name in (command.name, *command.aliases)}
+
 
 def run_cli(
     *args: str, stdin: str = "", data_dir: Path | None = None, lang_env: str = "C"
@@ -133,10 +137,9 @@ def test_cli_chat_resumes_after_quitting_in_the_middle(tmp_path: Path) -> None:
 
 def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    onboard = "a\na\n3\na\nd\nd\nb\na\na\n"  # LinkedIn, 3 h, B2B ... up to the summary
-    first = run_cli("chat", "--lang", "en", stdin=onboard + "/quit\n", data_dir=data)
-    assert "Your answers" in first.stdout, first.stdout
-    run_cli("chat", "--lang", "en", stdin="o\n/settings\na\ne\n/quit\n", data_dir=data)
+    set_up = ONBOARD_EN + "/settings\na\ne\n/quit\n"  # the plan; settings: time, Friday
+    first = run_cli("chat", "--lang", "en", stdin=set_up, data_dir=data)
+    assert "Your focus plan" in first.stdout and "At what time?" in first.stdout, first.stdout
 
     second = run_cli("chat", "--lang", "en", stdin="a\n/quit\n", data_dir=data)
 
@@ -144,6 +147,23 @@ def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
     assert "You were in the middle of your settings" in second.stdout
     assert "Hi, I am your focus coach" not in second.stdout  # no new welcome
     assert "At what time?" in second.stdout  # [a] continue: the question after Friday
+
+
+def test_cli_chat_restart_continues_an_open_checkin_or_starts_it_over(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hours = "How many hours did you really spend"
+    checkin = ONBOARD_EN + "/checkin\na\nb\n/quit\n"  # LinkedIn on plan, done; quit at hours
+    assert hours in run_cli("chat", "--lang", "en", stdin=checkin, data_dir=data).stdout
+
+    resumed = run_cli("chat", "--lang", "en", stdin="a\n2\n/quit\n", data_dir=data)
+    over = run_cli("chat", "--lang", "en", stdin="b\n/quit\n", data_dir=data)
+
+    assert "You were in the middle of your check-in" in resumed.stdout
+    after_continue = resumed.stdout.split("> ", 1)[1]
+    assert after_continue.startswith(hours)  # [a] continue: the very question it was at
+    assert "What was your small win" in after_continue  # 2 h taken, on to the next one
+    assert "You were in the middle of your check-in" in over.stdout
+    assert "[a] LinkedIn: ? tap" in over.stdout.split("> ", 1)[1]  # [b] start over: answers gone
 
 
 def test_cli_chat_with_a_wrong_but_valid_json_file_starts_afresh_once(tmp_path: Path) -> None:
@@ -224,11 +244,6 @@ def test_check_command_passes_and_fails(tmp_path: Path) -> None:
     chat = run_cli("chat", "--prompts-dir", str(broken), stdin="/quit\n", data_dir=tmp_path / "d")
     assert chat.returncode == 1
     assert "step 'channels': goes to 'nowhere'" in chat.stderr
-
-
-ONBOARD_EN = "a\na,o\n3\na,k\nb,j\na\no\ng\n"  # LinkedIn kept: up to the plan
-HELP_LINE = re.compile(r"^/(\w+)((?:, /\w+)*) – (.+)$", re.MULTILINE)
-QUIT_NAMES = {name for command in SESSION_COMMANDS for name in (command.name, *command.aliases)}
 
 
 def test_cli_export_writes_a_private_dated_file_and_prints_its_path(tmp_path: Path) -> None:
