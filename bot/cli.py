@@ -189,7 +189,7 @@ def _open_content_and_store(
 
 
 def _chat(settings: Settings, *, lang: str | None) -> int:
-    from bot.console import ConsoleChat
+    from bot.console import EXPORTS_FOLDER, ConsoleChat
     from bot.core.engine import DialogueEngine
 
     opened = _open_content_and_store(settings, what="chat")
@@ -204,6 +204,7 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
             language_hint=lang or _system_language(),
             reader=input,
             out=sys.stdout,
+            exports=settings.data_dir / EXPORTS_FOLDER,
             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
         )
         chat.run()

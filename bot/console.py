@@ -1,26 +1,52 @@
 """The terminal chat transport: the same engine as Telegram, driven from stdin/stdout.
 
 Buttons are shown with letters (``a``, ``b``, ...) so that typed numbers stay answers to number
-questions; ``a,c,e`` presses several buttons in order (handy for a multi choice).
+questions; ``a,c,e`` presses several buttons in order (handy for a multi choice). The chat has no
+scheduler: a weekly check-in that fell due while it was closed is offered when it opens. An
+export is written as a private file into the data folder, and its path is shown.
 """
 
 from __future__ import annotations
 
+import errno
 import html
+import os
 import re
 import string
 from collections.abc import Callable
-from typing import TextIO
+from datetime import datetime
+from pathlib import Path
+from typing import Final, TextIO
 
+from bot.core.commands import ENGINE_HELP, SESSION_COMMANDS
 from bot.core.engine import DialogueEngine
-from bot.core.messages import Button, ButtonPress, Command, Inbound, Reply, ReplyKind, TextMessage
+from bot.core.messages import (
+    Button,
+    ButtonPress,
+    Command,
+    Document,
+    Inbound,
+    Reply,
+    ReplyKind,
+    TextMessage,
+)
 
-__all__ = ["ConsoleChat", "html_to_terminal"]
+__all__ = ["CONSOLE_HELP", "EXPORTS_FOLDER", "ConsoleChat", "html_to_terminal", "save_export"]
+
+# What /help lists here: every command the engine runs, then the chat's own (/quit).
+CONSOLE_HELP: Final = (*ENGINE_HELP, *SESSION_COMMANDS)
+# The folder in the data folder that /export writes to.
+EXPORTS_FOLDER: Final = "exports"
 
 _LETTERS = string.ascii_lowercase
 _PRESSES = re.compile(r"^\s*[a-z](\s*[,;\s]\s*[a-z])*\s*$", re.IGNORECASE)
-_QUIT = frozenset({"quit", "exit", "q"})
+# The names that end the chat: exactly those /help lists for the session commands.
+_QUIT = frozenset(name for c in SESSION_COMMANDS for name in (c.name, *c.aliases))
 _TAG = re.compile(r"<[^>]+>")
+# An export holds everything about the user: only they may read it, or list the folder.
+_PRIVATE_FOLDER = 0o700
+_PRIVATE_FILE = 0o600
+_MAX_SAME_SECOND = 100  # exports named alike within one second get -2, -3, ...
 
 
 def html_to_terminal(text: str, *, color: bool) -> str:
@@ -30,6 +56,39 @@ def html_to_terminal(text: str, *, color: bool) -> str:
         text = re.sub(r"<(i|em)>", "\033[3m", text)
         text = re.sub(r"</(b|strong|i|em)>", "\033[0m", text)
     return html.unescape(_TAG.sub("", text))
+
+
+def save_export(folder: Path, document: Document, now: datetime) -> Path:
+    """Write ``document`` as a new private file in ``folder``; return its absolute path.
+
+    The name is the document's with the local date and time (``...-2026-12-03-143012.json``);
+    an existing file is never overwritten or followed (a symlink in its place is refused).
+
+    Raises:
+        OSError: the folder cannot be created or the file cannot be written.
+    """
+    try:
+        folder.mkdir(mode=_PRIVATE_FOLDER, parents=True, exist_ok=True)
+    except FileExistsError:  # a file in the folder's place: say that, not "file exists"
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder)) from None
+    name = Path(document.filename)
+    stamp = now.astimezone().strftime("%Y-%m-%d-%H%M%S")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    for attempt in range(1, _MAX_SAME_SECOND + 1):
+        tail = "" if attempt == 1 else f"-{attempt}"
+        path = folder / f"{name.stem}-{stamp}{tail}{name.suffix}"
+        try:
+            fd = os.open(path, flags, _PRIVATE_FILE)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(document.content)
+        except BaseException:
+            path.unlink(missing_ok=True)  # no half-written export left to be mistaken for one
+            raise
+        return path.absolute()
+    raise FileExistsError(f"{folder}: {_MAX_SAME_SECOND} exports within one second")
 
 
 class ConsoleChat:
@@ -43,19 +102,23 @@ class ConsoleChat:
         language_hint: str,
         reader: Callable[[str], str],
         out: TextIO,
+        exports: Path,
         color: bool = False,
     ) -> None:
+        """Chat as ``user_id``; /export writes its files into the folder ``exports``."""
         self.engine = engine
         self.user_id = user_id
         self.language_hint = language_hint
         self.read = reader
         self.out = out
+        self.exports = exports
         self.color = color
         self.buttons: list[Button] = []
 
     def run(self) -> None:
         """Chat until /quit or end of input; every answer is saved as it is given."""
         self._show(self._handle(Command("start")))
+        self._offer_due_checkin()
         self._say("console/intro")
         while True:
             try:
@@ -63,9 +126,9 @@ class ConsoleChat:
             except (EOFError, KeyboardInterrupt):
                 self.out.write("\n")
                 break
-            if line.strip().lower().lstrip("/") in _QUIT and line.strip().startswith("/"):
-                break
             inbounds = self._parse(line)
+            if any(isinstance(i, Command) and i.name in _QUIT for i in inbounds):
+                break
             for position, inbound in enumerate(inbounds, start=1):
                 if isinstance(inbound, Reply):
                     self._show([inbound])
@@ -78,7 +141,15 @@ class ConsoleChat:
         self._say("console/goodbye")
 
     def _handle(self, inbound: Inbound) -> list[Reply]:
-        return self.engine.handle(self.user_id, inbound, language_hint=self.language_hint)
+        return self.engine.handle(
+            self.user_id, inbound, language_hint=self.language_hint, help_commands=CONSOLE_HELP
+        )
+
+    def _offer_due_checkin(self) -> None:
+        """No scheduler reminds a terminal user: a check-in due by now is offered at start."""
+        week = self.engine.due_checkin(self.user_id)
+        if week is not None:
+            self._show(self.engine.checkin_reminder(self.user_id, week=week))
 
     def _parse(self, line: str) -> list[Inbound | Reply]:
         """Map a typed line to engine messages: commands, button letters, or text."""
@@ -108,8 +179,18 @@ class ConsoleChat:
         lang = self.engine.language(self.user_id, language_hint=self.language_hint)
         return Reply(text=self.engine.content.texts.render(lang, template, **context))
 
-    def _say(self, template: str) -> None:
-        self._show([self._render(template)])
+    def _say(self, template: str, **context: object) -> None:
+        self._show([self._render(template, **context)])
+
+    def _export(self, document: Document) -> None:
+        """Save an export where the user can find it, and say where (or why not)."""
+        try:
+            path = save_export(self.exports, document, self.engine.clock())
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self._say("console/export_failed", folder=str(self.exports), reason=reason)
+            return
+        self._say("console/exported", path=str(path))
 
     def _show(self, replies: list[Reply]) -> None:
         for reply in replies:
@@ -121,4 +202,6 @@ class ConsoleChat:
                 for letter, button in zip(_LETTERS, self.buttons, strict=False):
                     self.out.write(f"  [{letter}] {button.label}\n")
             self.out.write("\n")
+            if reply.document is not None:
+                self._export(reply.document)  # its path right under the summary
         self.out.flush()

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import re
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.console import ConsoleChat, html_to_terminal
+from bot.console import CONSOLE_HELP, ConsoleChat, html_to_terminal
+from bot.core.commands import COMMANDS, HELP, SESSION_COMMANDS
+from bot.core.content import Content
 from bot.core.engine import DialogueEngine
 
 ROOT = Path(__file__).resolve().parent.parent
+
+ONBOARD_EN = "a\na,o\n3\na,k\nb,j\na\no\ng\n"  # LinkedIn kept: up to the plan
+HELP_LINE = re.compile(r"^/(\w+)((?:, /\w+)*) – (.+)$", re.MULTILINE)
+QUIT_NAMES = {name for command in SESSION_COMMANDS for name in (command.name, *command.aliases)}
 
 
 def run_cli(
@@ -38,7 +48,7 @@ def scripted(lines: list[str]) -> Iterator[str]:
     yield from lines
 
 
-def test_whole_onboarding_in_the_terminal(engine: DialogueEngine) -> None:
+def test_whole_onboarding_in_the_terminal(engine: DialogueEngine, tmp_path: Path) -> None:
     lines = iter(["a", "a,c,e", "o", "3", "a,k", "b,j", "a", "e", "g", "/quit"])
     out = io.StringIO()
 
@@ -46,7 +56,9 @@ def test_whole_onboarding_in_the_terminal(engine: DialogueEngine) -> None:
         out.write(prompt)
         return next(lines)
 
-    ConsoleChat(engine, "console:t", language_hint="de", reader=reader, out=out).run()
+    ConsoleChat(
+        engine, "console:t", language_hint="de", reader=reader, out=out, exports=tmp_path
+    ).run()
     text = out.getvalue()
     assert "[a] Weiter ➡️" in text
     assert "Kanäle: LinkedIn, Instagram, TikTok" in text
@@ -55,7 +67,7 @@ def test_whole_onboarding_in_the_terminal(engine: DialogueEngine) -> None:
     assert "<b>" not in text
 
 
-def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine) -> None:
+def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path) -> None:
     lines = iter(
         [
             "a",
@@ -78,7 +90,12 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine) -> None:
     )
     out = io.StringIO()
     ConsoleChat(
-        engine, "console:t", language_hint="de", reader=lambda _: next(lines), out=out
+        engine,
+        "console:t",
+        language_hint="de",
+        reader=lambda _: next(lines),
+        out=out,
+        exports=tmp_path,
     ).run()
     text = out.getvalue()
     assert "[a] LinkedIn: ? antippen" in text
@@ -86,11 +103,16 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine) -> None:
     assert "Serie: 1 Woche nach Plan" in text
 
 
-def test_unknown_letter_gets_a_hint(engine: DialogueEngine) -> None:
+def test_unknown_letter_gets_a_hint(engine: DialogueEngine, tmp_path: Path) -> None:
     lines = iter(["z", "/quit"])
     out = io.StringIO()
     ConsoleChat(
-        engine, "console:t", language_hint="en", reader=lambda _: next(lines), out=out
+        engine,
+        "console:t",
+        language_hint="en",
+        reader=lambda _: next(lines),
+        out=out,
+        exports=tmp_path,
     ).run()
     assert "There is no button “z” here. Pick a letter from a to a." in out.getvalue()
 
@@ -115,10 +137,9 @@ def test_cli_chat_resumes_after_quitting_in_the_middle(tmp_path: Path) -> None:
 
 def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    onboard = "a\na\n3\na\nd\nd\nb\na\na\n"  # LinkedIn, 3 h, B2B ... up to the summary
-    first = run_cli("chat", "--lang", "en", stdin=onboard + "/quit\n", data_dir=data)
-    assert "Your answers" in first.stdout, first.stdout
-    run_cli("chat", "--lang", "en", stdin="o\n/settings\na\ne\n/quit\n", data_dir=data)
+    set_up = ONBOARD_EN + "/settings\na\ne\n/quit\n"  # the plan; settings: time, Friday
+    first = run_cli("chat", "--lang", "en", stdin=set_up, data_dir=data)
+    assert "Your focus plan" in first.stdout and "At what time?" in first.stdout, first.stdout
 
     second = run_cli("chat", "--lang", "en", stdin="a\n/quit\n", data_dir=data)
 
@@ -126,6 +147,23 @@ def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
     assert "You were in the middle of your settings" in second.stdout
     assert "Hi, I am your focus coach" not in second.stdout  # no new welcome
     assert "At what time?" in second.stdout  # [a] continue: the question after Friday
+
+
+def test_cli_chat_restart_continues_an_open_checkin_or_starts_it_over(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    hours = "How many hours did you really spend"
+    checkin = ONBOARD_EN + "/checkin\na\nb\n/quit\n"  # LinkedIn on plan, done; quit at hours
+    assert hours in run_cli("chat", "--lang", "en", stdin=checkin, data_dir=data).stdout
+
+    resumed = run_cli("chat", "--lang", "en", stdin="a\n2\n/quit\n", data_dir=data)
+    over = run_cli("chat", "--lang", "en", stdin="b\n/quit\n", data_dir=data)
+
+    assert "You were in the middle of your check-in" in resumed.stdout
+    after_continue = resumed.stdout.split("> ", 1)[1]
+    assert after_continue.startswith(hours)  # [a] continue: the very question it was at
+    assert "What was your small win" in after_continue  # 2 h taken, on to the next one
+    assert "You were in the middle of your check-in" in over.stdout
+    assert "[a] LinkedIn: ? tap" in over.stdout.split("> ", 1)[1]  # [b] start over: answers gone
 
 
 def test_cli_chat_with_a_wrong_but_valid_json_file_starts_afresh_once(tmp_path: Path) -> None:
@@ -206,3 +244,112 @@ def test_check_command_passes_and_fails(tmp_path: Path) -> None:
     chat = run_cli("chat", "--prompts-dir", str(broken), stdin="/quit\n", data_dir=tmp_path / "d")
     assert chat.returncode == 1
     assert "step 'channels': goes to 'nowhere'" in chat.stderr
+
+
+def test_cli_export_writes_a_private_dated_file_and_prints_its_path(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+
+    result = run_cli("chat", "--lang", "en", stdin="a\n/export\n/export\n/quit\n", data_dir=data)
+
+    assert result.returncode == 0, result.stderr
+    shown = re.findall(r"^(/\S+\.json)$", result.stdout, re.MULTILINE)
+    assert len(shown) == 2 and shown[0] != shown[1]  # a second export never overwrites the first
+    exports = (data / "exports").absolute()
+    assert stat.S_IMODE(exports.stat().st_mode) == 0o700
+    for text in shown:
+        path = Path(text)
+        assert path.parent == exports
+        assert re.fullmatch(
+            r"fokus-coach-console-[\w-]+-\d{4}-\d\d-\d\d-\d{6}(-2)?\.json", path.name
+        )
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert json.loads(path.read_text(encoding="utf-8"))["user_id"].startswith("console:")
+    summary = result.stdout.index("Your data at Fokus-Coach")
+    assert summary < result.stdout.index("The file is saved here") < result.stdout.index(shown[0])
+
+
+def test_cli_export_into_an_unusable_folder_says_so_and_carries_on(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "exports").write_text("not a folder")
+
+    result = run_cli("chat", "--lang", "en", stdin="/export\na\n/quit\n", data_dir=data)
+
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    folder = (data / "exports").absolute()
+    assert f"I could not save the file in {folder} (Not a directory)" in result.stdout
+    assert "Step 1 of 6" in result.stdout  # the chat goes on
+
+
+def test_cli_help_lists_every_command_the_chat_accepts(tmp_path: Path, content: Content) -> None:
+    result = run_cli("chat", "--lang", "en", stdin="/help\n/quit\n", data_dir=tmp_path / "d")
+
+    listed = HELP_LINE.findall(result.stdout)
+    names = [name for name, _, _ in listed]
+    aliases = [alias for _, more, _ in listed for alias in re.findall(r"/(\w+)", more)]
+    assert sorted([*names, *aliases]) == sorted({*COMMANDS, HELP, *QUIT_NAMES})
+    assert names == [command.name for command in CONSOLE_HELP]
+    for name, _, description in listed:
+        assert description == content.texts.label("en", f"command_{name}")
+
+
+def test_cli_every_command_help_lists_works(tmp_path: Path, content: Content) -> None:
+    data = tmp_path / "data"
+    shown = run_cli("chat", "--lang", "en", stdin="/help\n/quit\n", data_dir=data).stdout
+    listed = HELP_LINE.findall(shown)
+    engine_commands = [name for name, _, _ in listed if name not in QUIT_NAMES]
+
+    typed = "".join(f"/{name}\n" for name in engine_commands)
+    result = run_cli("chat", "--lang", "en", stdin=ONBOARD_EN + typed + "/quit\n", data_dir=data)
+
+    assert result.returncode == 0, result.stderr
+    for name in engine_commands:
+        unknown = content.texts.render("en", "common/unknown_command", command=name)
+        assert html_to_terminal(unknown, color=False) not in result.stdout
+    assert "Settings" in result.stdout and "Your data at Fokus-Coach" in result.stdout
+    every_name = [
+        name for first, more, _ in listed for name in (first, *re.findall(r"/(\w+)", more))
+    ]
+    for quit_name in set(every_name) & QUIT_NAMES:
+        ended = run_cli("chat", "--lang", "en", stdin=f"/{quit_name}\na\n", data_dir=data)
+        assert ended.returncode == 0 and "See you soon!" in ended.stdout
+        assert ended.stdout.count("> ") == 1  # the line after it was never read
+
+
+def due_now_in_utc(document: dict[str, object], now: datetime) -> None:
+    """Move the user's check-in to today 00:00 UTC, set up a week ago: due, as if missed."""
+    block = document["reminder"]
+    assert isinstance(block, dict)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    block.update(
+        weekday=now.weekday(),
+        time="00:00",
+        zone="UTC",
+        next_due=(midnight - timedelta(days=7)).isoformat(),
+    )
+
+
+def test_cli_offers_a_due_checkin_when_the_chat_opens(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    set_up = ONBOARD_EN + "/settings\na\ne\n8:30\nUTC\n/quit\n"
+    assert (
+        "every Friday at 08:30"
+        in run_cli("chat", "--lang", "en", stdin=set_up, data_dir=data).stdout
+    )
+    (path,) = (data / "users").glob("*/console*.json")
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    now = datetime.now(UTC)
+    due_now_in_utc(stored["user"]["1"], now)
+    path.write_text(json.dumps(stored), encoding="utf-8")
+    week = now.isocalendar().week
+
+    offered = run_cli("chat", "--lang", "en", stdin="/quit\n", data_dir=data)
+    skipped = run_cli("chat", "--lang", "en", stdin="e\n/quit\n", data_dir=data)  # skip
+    later = run_cli("chat", "--lang", "en", stdin="/quit\n", data_dir=data)
+
+    assert f"Time for your focus check-in (week {week})" in offered.stdout
+    assert "[e] ⏭ Skip this week" in offered.stdout
+    assert "we skip this week" in skipped.stdout
+    assert "Time for your focus check-in" not in later.stdout
+    reminder = json.loads(path.read_text(encoding="utf-8"))["user"]["1"]["reminder"]
+    assert reminder["sending"] is None and reminder["sent_weeks"] == []  # no claim written

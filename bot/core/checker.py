@@ -20,7 +20,7 @@ from bot.core.actions import ACTIONS, ActionContext
 from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
-from bot.core.commands import COMMAND_LABELS
+from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import ON_PLAN, ONBOARDING_FLOW, REQUIRED_FLOWS, check_flow_ids
 from bot.core.flow_model import Flow, FlowError, Step
@@ -53,6 +53,11 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "rows": [{"field": "Hours", "value": "3 h"}],
     "created_at": "2026-11-26T10:00:00+00:00",
     "flow": "checkin",
+    "path": "/home/anna/.local/share/focus-coach/exports/fokus-coach-2026-11-27-100000.json",
+    "folder": "/home/anna/.local/share/focus-coach/exports",
+    "reason": "No space left on device",
+    # Every command any transport lists, so /help is rendered with each description.
+    "commands": [command.as_context() for command in (*ENGINE_HELP, *SESSION_COMMANDS)],
 }
 
 
@@ -395,6 +400,8 @@ def _check_other_templates(content: Content, templates_dir: Path, problems: list
                 content.texts.render(lang, name, **sample)
             except (TemplateError, TypeError) as error:
                 problems.append(f"{shown_path(path)}: {error}")
+            except KeyError as error:  # label() of a key labels.yaml lacks (/help computes keys)
+                problems.append(f"{shown_path(path)}: label {error} is not in {LABELS_FILE}")
 
 
 def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:

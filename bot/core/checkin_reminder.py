@@ -1,8 +1,9 @@
 """The weekly reminder message in the dialogue: asking it, and its answers (start, snooze, skip).
 
-The claim protocol (``bot.core.checkin_claims``) decides *when* a reminder goes out; this module
-decides what it does to the user's dialogue: any open side flow gives way to it, and the answer
-starts the check-in, moves the reminder later, or skips the week.
+The claim protocol (``bot.core.checkin_claims``) decides *when* a reminder goes out on Telegram;
+a chat without a scheduler asks ``due_offer`` when it opens. This module decides what the
+reminder does to the user's dialogue: any open side flow gives way to it, and the answer starts
+the check-in, moves the reminder later, or skips the week.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core import confirmations
-from bot.core.checkin_schedule import Reminder
+from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.conversation import Conversation
 from bot.core.flow_ids import CHECKIN_FLOW
 from bot.core.messages import Reply
 from bot.core.schedule import WeeklySlot, next_occurrence
+from bot.core.state import UserState
 
-__all__ = ["SKIPPED", "SNOOZED", "answer_reminder", "remind", "restart_after_block"]
+__all__ = [
+    "SKIPPED",
+    "SNOOZED",
+    "answer_reminder",
+    "due_offer",
+    "remind",
+    "restart_after_block",
+]
 
 SKIPPED = "checkin/skipped"
 SNOOZED = "checkin/snoozed"
@@ -49,6 +58,25 @@ def remind(
         "abandoned": abandoned,
     }
     return conversation.confirm(confirmations.CHECKIN)
+
+
+def due_offer(user: UserState, now: datetime) -> str | None:
+    """The week whose check-in a chat opened at ``now`` offers (``checkin_schedule.due_week``).
+
+    None without a plan or a weekly check-in, and while a side flow is open: /start offers to
+    continue that one (an unfinished check-in, the settings), and the reminder would drop it.
+    """
+    reminder = user.reminder
+    if (
+        reminder is None
+        or not user.active
+        or user.plan is None
+        or user.dialogue is None
+        or user.suspended is not None
+    ):
+        return None
+    answered = {str(record.get("week")) for record in user.checkins}
+    return due_week(reminder, answered, now)
 
 
 def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | None:

@@ -9,12 +9,13 @@ ValueError (``BAD_BLOCK``); keys it does not know (written by a newer version) a
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from bot.core.schedule import WeeklySlot, next_occurrence
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 
 __all__ = [
     "ACTIVE",
@@ -24,6 +25,7 @@ __all__ = [
     "Reminder",
     "Sending",
     "active_reminder",
+    "due_week",
     "effective_due",
     "slot_at_or_before",
     "upcoming",
@@ -245,13 +247,10 @@ def upcoming(reminder: Reminder) -> tuple[datetime, bool] | None:
     the pause moves to the first slot on or after it, and a snooze inside it is dropped.
     """
     regular, snooze = reminder.next_due, reminder.snoozed_until
-    if reminder.paused_until is not None:
-        slot = reminder.slot
-        pause_end = datetime.combine(
-            reminder.paused_until, time(0), tzinfo=ZoneInfo(slot.zone)
-        ).astimezone(UTC)
+    pause_end = _pause_end(reminder)
+    if pause_end is not None:
         if regular is not None and regular < pause_end:
-            regular = next_occurrence(slot, pause_end - timedelta(microseconds=1))
+            regular = next_occurrence(reminder.slot, pause_end - timedelta(microseconds=1))
         if snooze is not None and snooze < pause_end:
             snooze = None
     if snooze is not None and (regular is None or snooze < regular):
@@ -280,3 +279,42 @@ def slot_at_or_before(slot: WeeklySlot, instant: datetime) -> datetime:
     while (following := next_occurrence(slot, found)) <= instant:
         found = following
     return found
+
+
+def due_week(reminder: Reminder, answered: Collection[str], now: datetime) -> str | None:
+    """The local week whose check-in is due at ``now`` without a scheduler, or None.
+
+    For a chat that can only ask when it is opened (the terminal chat): this local week is due
+    once its slot has passed, unless it has a check-in (``answered`` holds the weeks that do),
+    was skipped, its slot lies in a pause, or it is snoozed past ``now``. A slot before
+    ``next_due`` does not count: the check-in was set up, moved or resumed after it (as on
+    Telegram, the first one comes at the next slot). A snooze that ran out this week brings
+    back the week it snoozed (a Sunday check-in put off until Monday). Only reads the record:
+    its claim bookkeeping belongs to the dispatcher.
+    """
+    slot = reminder.slot
+    this_week = local_week_key(now, slot.zone)
+    pause_end = _pause_end(reminder)
+
+    def open_week(week: str, instant: datetime) -> bool:
+        in_pause = pause_end is not None and instant < pause_end
+        return week not in answered and week != reminder.skipped_week and not in_pause
+
+    latest = slot_at_or_before(slot, now)
+    started = reminder.next_due is None or latest >= reminder.next_due
+    if started and local_week_key(latest, slot.zone) == this_week and open_week(this_week, latest):
+        until = reminder.snoozed_until if reminder.snoozed_week == this_week else None
+        return this_week if until is None or until <= now else None
+    until, week = reminder.snoozed_until, reminder.snoozed_week
+    if until is None or week is None or until > now:
+        return None
+    ran_out_this_week = local_week_key(until, slot.zone) == this_week
+    return week if ran_out_this_week and open_week(week, until) else None
+
+
+def _pause_end(reminder: Reminder) -> datetime | None:
+    """The instant a pause ends: local midnight at the start of ``paused_until``."""
+    if reminder.paused_until is None:
+        return None
+    zone = ZoneInfo(reminder.zone)
+    return datetime.combine(reminder.paused_until, time(0), tzinfo=zone).astimezone(UTC)

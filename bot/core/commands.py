@@ -1,15 +1,21 @@
-"""The slash commands: one table of name -> handler, and the menu a transport shows.
+"""The slash commands: one table of name -> handler, the menu, and what /help lists.
 
 A handler gets the user's ``Conversation`` and the command, and returns the replies. Most say
 something and ask the current question again, so the user is never left without one.
+
+/help lists the commands of the transport it is asked in, from data (``ListedCommand``), each
+described by its label ``command_<name>``: Telegram lists its menu (``MENU_HELP``), the terminal
+chat every command the engine runs plus its own ``SESSION_COMMANDS``. Telegram's menu is built
+from the same names and labels, so its /help and its menu cannot drift apart.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 from bot.core import confirmations
 from bot.core.checkin_stats import evaluate, history_weeks
@@ -23,11 +29,62 @@ from bot.core.questions.statements import summary_rows
 from bot.core.schedule import DEFAULT_ZONE, local_week_key
 from bot.core.text_input import clean_text
 
-__all__ = ["COMMANDS", "COMMAND_LABELS", "MENU_COMMANDS", "run_command"]
+__all__ = [
+    "COMMANDS",
+    "COMMAND_LABELS",
+    "ENGINE_COMMANDS",
+    "ENGINE_HELP",
+    "HELP",
+    "HELP_TEMPLATE",
+    "MENU_COMMANDS",
+    "MENU_HELP",
+    "SESSION_COMMANDS",
+    "ListedCommand",
+    "run_command",
+]
 
 Handler = Callable[[Conversation, Command], list[Reply]]
 
-# Commands offered in a transport's menu, in menu order; each has a label "command_<name>".
+HELP: Final = "help"
+HELP_TEMPLATE: Final = "common/help"
+
+
+@dataclass(frozen=True)
+class ListedCommand:
+    """A command as /help lists it: its name, other names it answers to, its label."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The label key that describes it (also its description in Telegram's menu)."""
+        return f"command_{self.name}"
+
+    def as_context(self) -> dict[str, Any]:
+        """What the help template reads."""
+        return {"name": self.name, "aliases": list(self.aliases), "label": self.label}
+
+
+# Every command the engine runs, in the order a full /help lists them.
+ENGINE_COMMANDS: Final = (
+    "start",
+    "plan",
+    "checkin",
+    "history",
+    "settings",
+    "back",
+    "restart",
+    HELP,
+    "language",
+    "cancel",
+    "export",
+    "delete",
+)
+# Commands a transport runs itself to end its session (the terminal chat's /quit): the engine
+# never sees them, but they are here so that `focus-coach check` asks for their labels.
+SESSION_COMMANDS: Final = (ListedCommand("quit", aliases=("exit", "q")),)
+# Commands offered in Telegram's menu, in menu order; /restart is a button there ("Start over").
 MENU_COMMANDS: Final = (
     "start",
     "plan",
@@ -42,7 +99,9 @@ MENU_COMMANDS: Final = (
     "export",
     "delete",
 )
-COMMAND_LABELS: Final = tuple(f"command_{name}" for name in MENU_COMMANDS)
+MENU_HELP: Final = tuple(ListedCommand(name) for name in MENU_COMMANDS)
+ENGINE_HELP: Final = tuple(ListedCommand(name) for name in ENGINE_COMMANDS)
+COMMAND_LABELS: Final = tuple(c.label for c in (*ENGINE_HELP, *SESSION_COMMANDS))
 _SHOWN_COMMAND_CHARS = 32
 
 
@@ -78,10 +137,6 @@ def _sources(conversation: Conversation, command: Command) -> list[Reply]:
 
 def _restart(conversation: Conversation, command: Command) -> list[Reply]:
     return conversation.confirm(confirmations.RESTART)
-
-
-def _help(conversation: Conversation, command: Command) -> list[Reply]:
-    return conversation.ask_again("common/help")
 
 
 def _language(conversation: Conversation, command: Command) -> list[Reply]:
@@ -168,7 +223,6 @@ COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
         "plan": _plan,
         "sources": _sources,
         confirmations.RESTART: _restart,
-        "help": _help,
         confirmations.LANGUAGE: _language,
         "cancel": _cancel,
         "export": _export,
@@ -179,12 +233,22 @@ COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
     }
 )
 
-if not set(MENU_COMMANDS) <= set(COMMANDS):  # a menu entry without a handler: a bug, say so now
-    raise RuntimeError(f"menu commands without a handler: {set(MENU_COMMANDS) - set(COMMANDS)}")
+# A listed command without a handler (or the reverse) is a bug: say so at import, not to a user.
+if set(ENGINE_COMMANDS) != {*COMMANDS, HELP} or not set(MENU_COMMANDS) <= set(ENGINE_COMMANDS):
+    raise RuntimeError("ENGINE_COMMANDS, MENU_COMMANDS and COMMANDS do not match")
 
 
-def run_command(conversation: Conversation, command: Command) -> list[Reply]:
-    """Run ``command``; an unknown one gets a hint and the current question."""
+def run_command(
+    conversation: Conversation,
+    command: Command,
+    *,
+    listed: Sequence[ListedCommand],
+) -> list[Reply]:
+    """Run ``command``; /help lists ``listed``; an unknown one gets a hint and the question."""
+    if command.name == HELP:
+        # The one answer that depends on the transport: the commands it has.
+        commands = [listed_command.as_context() for listed_command in listed]
+        return conversation.ask_again(HELP_TEMPLATE, commands=commands)
     handler = COMMANDS.get(command.name)
     if handler is None:
         # Cleaned: a console can pass undecodable bytes as lone surrogates, not valid UTF-8.

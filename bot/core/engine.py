@@ -3,7 +3,8 @@
 ``DialogueEngine.handle`` is plain synchronous Python shared by every transport. It loads the
 user's state, applies the message, saves the state (before any reply can reach the user, so an
 acknowledged answer is never lost) and returns what to show. ``checkin_reminder`` builds the
-weekly reminder for the reminder dispatcher in the same way.
+weekly reminder for the reminder dispatcher in the same way; ``due_checkin`` tells a chat
+without a dispatcher (the terminal chat) which week to remind of when it opens.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any, Protocol
 
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken, decode
-from bot.core.checkin_reminder import answer_reminder, remind, restart_after_block
-from bot.core.commands import run_command
+from bot.core.checkin_reminder import answer_reminder, due_offer, remind, restart_after_block
+from bot.core.commands import MENU_HELP, ListedCommand, run_command
 from bot.core.content import Content
 from bot.core.conversation import Conversation
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
@@ -113,12 +114,19 @@ class DialogueEngine:
 
     # ---- entry points --------------------------------------------------------------------
     def handle(
-        self, user_id: str, inbound: Inbound, *, language_hint: str | None = None
+        self,
+        user_id: str,
+        inbound: Inbound,
+        *,
+        language_hint: str | None = None,
+        help_commands: Sequence[ListedCommand] = MENU_HELP,
     ) -> list[Reply]:
         """Apply one inbound message for ``user_id`` and return the replies to show.
 
-        A damaged stored document is reported and the user starts afresh (the file is kept);
-        one written by a newer focus-coach is left alone and the user is told to try later.
+        ``help_commands`` are the commands the transport has, as /help lists them (default:
+        Telegram's menu). A damaged stored document is reported and the user starts afresh
+        (the file is kept); one written by a newer focus-coach is left alone and the user is
+        told to try later.
         """
         with self.reminders.user_lock(user_id):
             try:
@@ -129,7 +137,7 @@ class DialogueEngine:
                 return self._start_afresh(user_id, inbound, error, language_hint)
             if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
                 self._reactivate(user)
-            replies = self._dispatch(user, inbound)
+            replies = self._dispatch(user, inbound, help_commands)
             self._save(user, before)
             return replies
 
@@ -161,6 +169,22 @@ class DialogueEngine:
             )
             self._save(user, before)
             return replies
+
+    def due_checkin(self, user_id: str) -> str | None:
+        """The week whose check-in is due now for a transport without a scheduler, or None.
+
+        Only reads: ``checkin_reminder`` then puts the reminder in front of the user, and the
+        claim bookkeeping (sending, sent weeks) stays the dispatcher's alone.
+        """
+        with self.reminders.user_lock(user_id):
+            try:
+                stored = self.repository.get(user_id)
+            except DamagedDocumentError:
+                # A newer version's file, too: handling /start has just said so, once is enough.
+                return None
+        if stored is None:
+            return None
+        return due_offer(UserState.from_document(stored), self.clock())
 
     def language(self, user_id: str, *, language_hint: str | None = None) -> str:
         """The language the user's replies are in (their choice, else the hint)."""
@@ -228,7 +252,8 @@ class DialogueEngine:
         """
         _log_damaged(user_id, error, consequence="a copy is kept and the user starts afresh")
         user = self._new_user(user_id, language_hint)
-        replies = self._dispatch(user, inbound)
+        # A new user is welcomed whatever they sent: no command runs, so no help list is needed.
+        replies = self._dispatch(user, inbound, MENU_HELP)
         notice = Reply(text=self.content.texts.render(user.lang, DATA_DAMAGED))
         self._save(user, {})
         # A new user has no check-in: the damaged file's schedule goes with it.
@@ -256,7 +281,9 @@ class DialogueEngine:
     def _conversation(self, user: UserState) -> Conversation:
         return Conversation(self.content, user, clock=self.clock, condition=self._condition)
 
-    def _dispatch(self, user: UserState, inbound: Inbound) -> list[Reply]:
+    def _dispatch(
+        self, user: UserState, inbound: Inbound, help_commands: Sequence[ListedCommand]
+    ) -> list[Reply]:
         conversation = self._conversation(user)
         if isinstance(inbound, Command) and inbound.name == confirmations.LANGUAGE:
             # Honour "/language en" even as the very first message.
@@ -266,7 +293,7 @@ class DialogueEngine:
         if user.dialogue is None:
             return conversation.begin()
         if isinstance(inbound, Command):
-            return run_command(conversation, inbound)
+            return run_command(conversation, inbound, listed=help_commands)
         if isinstance(inbound, ButtonPress):
             return self._button(conversation, inbound.data)
         return self._text(conversation, inbound)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot, BotCommand
 
-from bot.core.commands import MENU_COMMANDS
+from bot.core.commands import MENU_HELP
 from bot.core.content import Content
 from bot.core.templating import TextRenderer
 
@@ -12,8 +12,8 @@ __all__ = ["menu_commands", "publish_menu"]
 
 
 def menu_commands(texts: TextRenderer, lang: str) -> list[BotCommand]:
-    """The menu in ``lang``: MENU_COMMANDS in order, described by the labels ``command_<name>``."""
-    return [BotCommand(name, texts.label(lang, f"command_{name}")) for name in MENU_COMMANDS]
+    """The menu in ``lang``: MENU_HELP in order, described by their labels, as /help lists it."""
+    return [BotCommand(c.name, texts.label(lang, c.label)) for c in MENU_HELP]
 
 
 async def publish_menu(bot: Bot, content: Content) -> None:

@@ -112,6 +112,20 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
         lambda p: edit(p / EN / "labels.yaml", 'team_alone: "On my own"\n', ""),
         "templates/en/labels.yaml: label 'team_alone' is missing (de has it)",
     ),
+    "description of the terminal chat's /quit missing in both languages": (
+        lambda p: [
+            edit(p / lang / "labels.yaml", quit_label, "")
+            for lang, quit_label in (
+                (EN, 'command_quit: "End the chat (everything is saved)"\n'),
+                (DE, 'command_quit: "Chat beenden (alles ist gespeichert)"\n'),
+            )
+        ],
+        "templates/de/labels.yaml: label 'command_quit' is missing",
+    ),
+    "help template lists a command without a description": (
+        lambda p: edit(p / EN / "common" / "help.j2", "command.label", "'command_' ~ 'nope'"),
+        "templates/en/common/help.j2: label 'command_nope' is not in labels.yaml",
+    ),
     "plan answer missing": (
         lambda p: edit(p / FLOW, "    save: pressure\n", "    save: must\n"),
         "onboarding.yaml: the plan step needs a step that saves 'pressure'",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 import pytest
 from tg_harness import Harness
@@ -121,6 +123,31 @@ async def test_menu_is_set_per_language_with_the_default_in_german(
             {"command": name, "description": content.texts.label(lang, f"command_{name}")}
             for name in MENU_COMMANDS
         ]
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+async def test_help_lists_exactly_the_command_menu_with_the_same_descriptions(
+    harness: Harness, lang: str
+) -> None:
+    assert harness.app.post_init is not None
+    await harness.app.post_init(harness.app)
+    menu = {
+        call.params.get("language_code"): call.params["commands"]
+        for call in harness.request.of("setMyCommands")
+    }
+    await harness.send("/start", language_code=lang)
+
+    calls = await harness.send("/help", language_code=lang)
+
+    messages = [c for c in calls if c.method == "sendMessage"]
+    assert len(messages) == 2  # the help, then the question again
+    help_text = html.unescape(messages[0].params["text"])
+    listed = [
+        {"command": name, "description": description}
+        for name, description in re.findall(r"^/(\w+) – (.+)$", help_text, re.MULTILINE)
+    ]
+    assert listed == menu[lang]
+    assert [entry["command"] for entry in listed] == list(MENU_COMMANDS)
 
 
 @pytest.mark.parametrize("lang", ["de", "en"])
