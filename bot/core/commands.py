@@ -70,6 +70,7 @@ class ListedCommand:
 ENGINE_COMMANDS: Final = (
     "start",
     "plan",
+    "sources",
     "checkin",
     "history",
     "settings",
