@@ -19,6 +19,9 @@ __all__ = ["PLAN_TEMPLATE", "SOURCES_TEMPLATE", "plan_context", "plan_reply", "s
 PLAN_TEMPLATE = "common/plan"
 SOURCES_TEMPLATE = "common/sources"
 _ESTIMATE = "E"  # the coach's own estimate (sources.yaml)
+# Below this many minutes a week per channel the user runs, the plan shows their arithmetic:
+# an hour is less than the usual rhythm of all but the lightest channels in the catalogue.
+_THIN_MINUTES = 60
 
 
 def _cites(catalogue: Catalogue, keys: Iterable[str], lang: str) -> list[str]:
@@ -69,6 +72,7 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
             "reason": str(plan.pressure.reason) if plan.pressure.reason else "",
         }
     in_use = plan.channels_in_use
+    minutes_each = round(plan.capacity * 60 / max(in_use, 1))
     return {
         "capacity": plan.capacity,
         "max_channels": plan.max_channels,
@@ -80,7 +84,8 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
         "buffered": plan.capacity >= scoring.buffer_from_hours,
         "already_focused": plan.already_focused,
         "channels_in_use": in_use,
-        "minutes_each": round(plan.capacity * 60 / in_use) if in_use >= 2 else None,
+        # The user's own arithmetic, where it makes the point: little time per channel.
+        "minutes_each": minutes_each if in_use >= 2 and minutes_each < _THIN_MINUTES else None,
         "kept": [_kept(content, item, lang) for item in plan.kept],
         "profile": [
             {
