@@ -55,9 +55,11 @@ def test_a_forged_plan_menu_button_enters_no_flow_but_the_offered_one(
         chat.press("setup_checkin")
         chat.press("fri", "8.5", "Europe/Berlin")
     offered = "settings" if with_reminder else "settings:weekday"
+    # The plan drops XING alone, so "leave gracefully" goes straight to its playbook.
+    leave = "sunset:playbook"
     outdated = content.texts.render("de", "common/button_outdated")
     for target in all_flow_targets(content):
-        if target == offered:
+        if target in (offered, leave):
             continue
         before = engine.repository.get("anna")
         assert before is not None
@@ -71,6 +73,8 @@ def test_a_forged_plan_menu_button_enters_no_flow_but_the_offered_one(
         assert (after["dialogue"]["flow"], after["dialogue"]["step"]) == ("onboarding", "plan")
         for key in ("reminder", "checkins", "lang", "plan", "pending_checkin"):
             assert after[key] == before[key], (target, key)
+    flow_buttons = [b.data.split(".", 2)[2] for b in chat.buttons() if ".f." in b.data]
+    assert flow_buttons == [offered, leave]
     (button,) = [b for b in chat.buttons() if b.data.endswith(f".f.{offered}")]
     chat.press_data(button.data)
     assert (engine.repository.get("anna") or {})["dialogue"]["flow"] == "settings"
