@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -137,12 +138,12 @@ def test_a_channel_without_platform_facts_gets_honest_tips_only(chat_en: Chat) -
 def test_one_dropped_channel_goes_straight_to_its_playbook(
     chat_de: Chat, engine: DialogueEngine
 ) -> None:
-    at_plan(chat_de, ("linkedin", "xing"))
+    at_plan(chat_de, ("linkedin", "mastodon"))
 
     chat_de.press("leave_gracefully")
 
     assert "Welchen Kanal" not in chat_de.text
-    assert "Xing sauber verlassen" in chat_de.text
+    assert "Mastodon/Fediverse sauber verlassen" in chat_de.text
     assert "Du behältst LinkedIn." in chat_de.text
     assert where(engine, "anna") == ("onboarding", "plan")
 
@@ -161,8 +162,8 @@ def test_nothing_dropped_no_button_and_no_sentence(chat_de: Chat) -> None:
         # Two dropped: the playbook needs a choice first.
         (("linkedin", "instagram", "tiktok"), "sunset:playbook"),
         # One dropped: the button goes to the playbook, never to the (pointless) choice.
-        (("linkedin", "xing"), "sunset"),
-        (("linkedin", "xing"), "sunset:choose"),
+        (("linkedin", "mastodon"), "sunset"),
+        (("linkedin", "mastodon"), "sunset:choose"),
         # Nothing dropped: no way in at all.
         (("linkedin",), "sunset"),
         (("linkedin",), "sunset:playbook"),
@@ -293,9 +294,7 @@ def test_the_shipped_file_covers_every_channel_with_dated_sourced_facts(
 
 def test_a_broken_sunset_file_names_every_problem(tmp_path: Path) -> None:
     rules = tmp_path / "prompts" / "rules"
-    rules.mkdir(parents=True)
-    for name in ("sources.yaml", "audiences.yaml", "goals.yaml", "channels.yaml"):
-        (rules / name).write_bytes((DEFAULT_PROMPTS_DIR / "rules" / name).read_bytes())
+    shutil.copytree(DEFAULT_PROMPTS_DIR / "rules", rules)
     (rules / "sunset.yaml").write_text(
         "general:\n"
         "  - id: farewell\n"
@@ -335,3 +334,6 @@ def test_focus_plan_of_the_fixture_drops_what_the_tests_assume(
     plan = FocusPlan.from_dict(stored(engine, "anna")["plan"])  # type: ignore[arg-type]
     assert [k.channel for k in plan.kept] == ["linkedin"]
     assert [d.channel for d in plan.dropped] == ["instagram", "tiktok"]
+    at_plan(Chat(engine, "ben", language_hint="de"), ("linkedin", "mastodon"))
+    plan = FocusPlan.from_dict(stored(engine, "ben")["plan"])  # type: ignore[arg-type]
+    assert [d.channel for d in plan.dropped] == ["mastodon"]
