@@ -20,7 +20,8 @@ from bot.core.callbacks import Action, decode
 
 __all__ = ["LABEL_KEYS", "find_button", "find_button_data", "flat", "keys_of"]
 
-# Label key -> (action, value); value None matches any value of that action.
+# Label key -> (action, value); value None matches any value of that action. A side-flow button
+# (``Action.FLOW``) matches by its flow id: "settings" is also "settings:weekday".
 LABEL_KEYS: dict[str, tuple[Action, str | None]] = {
     "continue": (Action.CONTINUE, ""),
     "skip": (Action.CONTINUE, ""),
@@ -30,7 +31,8 @@ LABEL_KEYS: dict[str, tuple[Action, str | None]] = {
     "change_answers": (Action.BACK, ""),
     "show_plan_again": (Action.PLAN, "show"),
     "restart": (Action.PLAN, "restart"),
-    "setup_checkin": (Action.FLOW, None),
+    "setup_checkin": (Action.FLOW, "settings"),
+    "leave_gracefully": (Action.FLOW, "sunset"),
     "restart_yes": (Action.CONFIRM, "yes"),
     "delete_yes": (Action.CONFIRM, "yes"),
     "restart_no": (Action.CONFIRM, "no"),
@@ -65,7 +67,8 @@ def _matches(key: str, data: str | None) -> bool:
         return False
     if key in LABEL_KEYS:
         action, value = LABEL_KEYS[key]
-        return token.action is action and (value is None or token.value == value)
+        shown = token.value.partition(":")[0] if action is Action.FLOW else token.value
+        return token.action is action and (value is None or shown == value)
     return token.value == key
 
 

@@ -16,9 +16,10 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
-from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, WEEKDAYS
+from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, SUNSET_ACTION, WEEKDAYS
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
+from bot.core.sunset_view import chosen_channel, playbook_context
 from bot.core.templating import Condition
 
 __all__ = ["ACTIONS", "MAX_CHECKINS", "ActionContext", "checkin_week"]
@@ -144,10 +145,23 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     }
 
 
+def sunset_playbook(ctx: ActionContext) -> dict[str, Any]:
+    """The playbook for leaving the chosen dropped channel, pointing to the first kept one.
+
+    Changes nothing. Without a choice it takes the plan's only dropped channel (the plan menu
+    starts here directly then); with none to take, the playbook says there is nothing to leave.
+    """
+    plan = FocusPlan.from_dict(ctx.user.plan) if ctx.user.plan else None
+    kept = plan.kept[0].channel if plan and plan.kept else None
+    channel = chosen_channel(plan, ctx.answers)
+    return playbook_context(ctx.content, channel, kept, ctx.user.lang)
+
+
 ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
     "save_schedule": save_schedule,
     "pause_reminders": pause_reminders,
     "resume_reminders": resume_reminders,
     "set_language": set_language,
     "record_checkin": record_checkin,
+    SUNSET_ACTION: sunset_playbook,
 }

@@ -22,7 +22,14 @@ from bot.core.checkin_stats import evaluate, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.content import OPTION_SOURCES, Content
-from bot.core.flow_ids import ON_PLAN, ONBOARDING_FLOW, REQUIRED_FLOWS, check_flow_ids
+from bot.core.flow_ids import (
+    ON_PLAN,
+    ONBOARDING_FLOW,
+    REQUIRED_FLOWS,
+    SUNSET_ACTION,
+    SUNSET_FLOW,
+    check_flow_ids,
+)
 from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
 from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply, sources_context
@@ -30,6 +37,8 @@ from bot.core.problems import shown_path
 from bot.core.question_view import render_question, user_context
 from bot.core.rules import LANGUAGES, UNITS, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
+from bot.core.sunset_rules import SunsetRules, load_sunset
+from bot.core.sunset_view import playbook_context
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
@@ -386,6 +395,42 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     }
 
 
+def _check_playbooks(content: Content, problems: list[str]) -> None:
+    """The playbook step renders for every channel, and for none, in every language.
+
+    The flow check renders it with one sample answer; playbooks differ per channel (tips only,
+    facts of each certainty), so each one is rendered here.
+    """
+    flow = content.flows.get(SUNSET_FLOW)
+    if flow is None:
+        return  # reported as a missing flow
+    plan = _sample_plans(content.catalogue)[0]
+    channels: list[str | None] = [channel.id for channel in content.catalogue.channels]
+    for step in (s for s in flow.steps.values() if s.action == SUNSET_ACTION):
+        for channel_id, lang in ((c, lang) for c in [*channels, None] for lang in LANGUAGES):
+            user = _sample_user(plan)
+            user.lang = lang
+            user.dialogue = DialogueState(flow=flow.id, step=step.id)
+            extra = playbook_context(content, channel_id, plan.kept[0].channel, lang)
+            try:
+                render_question(questions.asked(content, user, user.dialogue, step), extra=extra)
+            except (TemplateError, KeyError, TypeError) as error:
+                problems.append(
+                    f"{shown_path(flow.path)}: step '{step.id}': template {lang}/{step.say} "
+                    f"for channel {channel_id or '(none)'}: {error}"
+                )
+                return
+
+
+def _load_sunset(prompts_dir: Path, catalogue: Catalogue, problems: list[str]) -> SunsetRules:
+    """The playbooks; an empty set (with the problems recorded) when the file is broken."""
+    try:
+        return load_sunset(prompts_dir / "rules", catalogue)
+    except RulesError as error:
+        problems.extend(error.problems)
+        return SunsetRules(general=(), playbooks=())
+
+
 def _check_other_templates(content: Content, templates_dir: Path, problems: list[str]) -> None:
     """Render every template that no flow step names with a broad sample context."""
     step_templates = {s.say for f in content.flows.values() for s in f.steps.values()}
@@ -411,6 +456,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
         catalogue = load_catalogue(prompts_dir / "rules")
     except RulesError as error:
         return None, list(error.problems)
+    sunset = _load_sunset(prompts_dir, catalogue, problems)
     templates_dir = prompts_dir / "templates"
     _check_template_files(templates_dir, problems)
     try:
@@ -428,7 +474,9 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     problems.extend(advice_problems)
     if problems:
         return None, problems
-    content = Content(flows=flows, texts=texts, catalogue=catalogue, advice=tuple(advice))
+    content = Content(
+        flows=flows, texts=texts, catalogue=catalogue, sunset=sunset, advice=tuple(advice)
+    )
     problems.extend(check_flow_ids(flows))
     _check_side_flow_names(content, templates_dir, problems)
     for required in REQUIRED_FLOWS:
@@ -439,6 +487,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     for flow in flows.values():
         _check_flow_content(flow, content, problems)
     _check_advice(content, advice_path, problems)
+    _check_playbooks(content, problems)
     _check_other_templates(content, templates_dir, problems)
     return (None, problems) if problems else (content, [])
 

@@ -1,4 +1,4 @@
-"""The coaching content loaded from ``prompts/``: flows, texts and the rules catalogue."""
+"""The coaching content loaded from ``prompts/``: flows, texts, the rules and the playbooks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from bot.core.checkin_stats import AdviceRule
 from bot.core.flow_model import Flow, Step
 from bot.core.rules import LANGUAGES, Catalogue
+from bot.core.sunset_rules import SunsetRules
 from bot.core.templating import TextRenderer
 
 __all__ = [
@@ -37,6 +38,7 @@ class Content:
     flows: dict[str, Flow]
     texts: TextRenderer
     catalogue: Catalogue
+    sunset: SunsetRules  # how to leave each channel gracefully
     advice: tuple[AdviceRule, ...] = ()
     languages: tuple[str, ...] = LANGUAGES
 

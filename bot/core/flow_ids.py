@@ -7,7 +7,7 @@ between the flow files and the code (the plan reads ``team``, a pause of ``w2`` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
@@ -30,18 +30,29 @@ __all__ = [
     "REQUIRED_FLOWS",
     "SCHEDULE_STEP",
     "SETTINGS_FLOW",
+    "SUNSET_ACTION",
+    "SUNSET_ANSWER",
+    "SUNSET_FLOW",
+    "SUNSET_PLAYBOOK_STEP",
     "TEAM",
     "WEEKDAYS",
     "check_flow_ids",
     "checkin_setup_target",
+    "sunset_target",
 ]
 
 ONBOARDING_FLOW: Final = "onboarding"
 CHECKIN_FLOW: Final = "checkin"
 SETTINGS_FLOW: Final = "settings"
-REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW)
+SUNSET_FLOW: Final = "sunset"
+REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW, SUNSET_FLOW)
 # The settings step the plan menu's check-in button enters while no check-in is set up.
 SCHEDULE_STEP: Final = "weekday"
+# sunset: the answer naming the dropped channel to leave, and the finish step showing its
+# playbook, where the plan menu starts the flow when there is only one channel to leave.
+SUNSET_ANSWER: Final = "channel"
+SUNSET_PLAYBOOK_STEP: Final = "playbook"
+SUNSET_ACTION: Final = "sunset_playbook"
 
 # onboarding: the answer 'team' means "in a team"; 'pressure' "no channel feels like a must".
 TEAM: Final = "team"
@@ -65,6 +76,19 @@ def checkin_setup_target(*, has_reminder: bool) -> str:
     and run its action on answers never given.
     """
     return SETTINGS_FLOW if has_reminder else f"{SETTINGS_FLOW}:{SCHEDULE_STEP}"
+
+
+def sunset_target(dropped: Sequence[str]) -> str | None:
+    """The side flow the plan menu's "leave gracefully" button starts; None: no such button.
+
+    A plan that drops nothing offers no button. With one dropped channel there is nothing to
+    choose, so the flow starts at its playbook step, whose action takes that one channel. With
+    several it starts at the choice. The plan menu accepts only this target, so the playbook is
+    never reached without a choice while there is one to make.
+    """
+    if not dropped:
+        return None
+    return f"{SUNSET_FLOW}:{SUNSET_PLAYBOOK_STEP}" if len(dropped) == 1 else SUNSET_FLOW
 
 
 class _Rule(Enum):
@@ -121,6 +145,7 @@ def check_flow_ids(flows: Mapping[str, Flow]) -> list[str]:
             f"{shown_path(settings.path)}: needs a step '{SCHEDULE_STEP}': the plan menu "
             "starts the weekly check-in set-up there"
         )
+    problems += _sunset_problems(flows.get(SUNSET_FLOW))
     for expected in _EXPECTED:
         flow = flows.get(expected.flow)
         if flow is None:
@@ -132,4 +157,25 @@ def check_flow_ids(flows: Mapping[str, Flow]) -> list[str]:
         problem = _id_problem(expected, tuple(option.id for option in step.options))
         if problem is not None:
             problems.append(f"{where}: step '{step.id}': {problem}")
+    return problems
+
+
+def _sunset_problems(sunset: Flow | None) -> list[str]:
+    """The playbook step the plan menu enters, and the choice its action reads."""
+    if sunset is None:
+        return []
+    where = shown_path(sunset.path)
+    problems = []
+    playbook = sunset.steps.get(SUNSET_PLAYBOOK_STEP)
+    if playbook is None or playbook.action != SUNSET_ACTION:
+        problems.append(
+            f"{where}: needs a step '{SUNSET_PLAYBOOK_STEP}' with 'action: {SUNSET_ACTION}': "
+            "the plan menu starts there when the plan drops one channel"
+        )
+    choice = sunset.step_saving(SUNSET_ANSWER)
+    if choice is None or choice.options_from != "plan_dropped":
+        problems.append(
+            f"{where}: needs a step that saves '{SUNSET_ANSWER}' with "
+            "'options_from: plan_dropped': the playbook shows the channel chosen there"
+        )
     return problems

@@ -149,6 +149,11 @@ class FocusPlan:
         return sum(item.hours for item in self.kept) + sum(p.hours for p in self.profile_only)
 
     @property
+    def left_behind(self) -> tuple[str, ...]:
+        """The channels the user stops posting on: dropped, or kept as a profile only."""
+        return tuple(d.channel for d in self.dropped) + tuple(p.channel for p in self.profile_only)
+
+    @property
     def buffer(self) -> float:
         """Hours a week left free (never negative)."""
         return max(0.0, self.capacity - self.hours_planned)

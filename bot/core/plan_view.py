@@ -114,6 +114,7 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
             for p in plan.parked
         ],
         "pressure": pressure,
+        "left_behind": [name(channel_id) for channel_id in plan.left_behind],
         "focus_cites": _cites(catalogue, scoring.sources["focus"], lang),
         "estimate": catalogue.source(_ESTIMATE).short[lang],
     }

@@ -30,12 +30,14 @@ def test_shipped_prompts_pass() -> None:
     content, problems = check_prompts(DEFAULT_PROMPTS_DIR)
     assert problems == []
     assert content is not None
-    assert set(content.flows) == {"onboarding", "checkin", "settings"}
+    assert set(content.flows) == {"onboarding", "checkin", "settings", "sunset"}
 
 
 FLOW = "flows/onboarding.yaml"
 SETTINGS = "flows/settings.yaml"
 CHECKIN = "flows/checkin.yaml"
+SUNSET_FLOW = "flows/sunset.yaml"
+SUNSET = "rules/sunset.yaml"
 DE = "templates/de"
 EN = "templates/en"
 
@@ -181,6 +183,76 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
             "    ask: continue\n    edits: [hours]\n    next: channels",
         ),
         "onboarding.yaml: step 'welcome': only a summary step can have 'edits'",
+    ),
+    "sunset playbook for a channel the catalogue lacks": (
+        lambda p: edit(p / SUNSET, "  - channel: threads\n", "  - channel: thread\n"),
+        "rules/sunset.yaml: channel number 10: channel 'thread' is not a channel id of "
+        "channels.yaml",
+    ),
+    "a channel without a sunset playbook": (
+        lambda p: edit(p / SUNSET, "  - channel: threads\n", "  - channel: bluesky\n"),
+        "rules/sunset.yaml: channel 'threads': has no playbook",
+    ),
+    "a sunset fact citing an unknown source": (
+        lambda p: edit(p / SUNSET, "sources: [TT-INACTIVE]", "sources: [TT-INACTIV]"),
+        "rules/sunset.yaml: channel 'tiktok': fact number 3: sources cites unknown source "
+        "'TT-INACTIV' (not in sources.yaml)",
+    ),
+    "a sunset step in German only": (
+        lambda p: edit(
+            p / SUNSET,
+            '      en: "Change your profile text and the link in your bio so they point to '
+            '{{ kept }}."\n',
+            "",
+        ),
+        "rules/sunset.yaml: general step 'bio_link': text lacks 'en'",
+    ),
+    "a sunset fact with a full date": (
+        lambda p: edit(p / SUNSET, 'as_of: "2026-12"', 'as_of: "2026-12-01"'),
+        "rules/sunset.yaml: channel 'linkedin': fact number 1: as_of must be a year and a "
+        "month written like 2026-12, got '2026-12-01'",
+    ),
+    "a sunset fact checked in month 13": (
+        lambda p: edit(p / SUNSET, 'as_of: "2026-12"', 'as_of: "2026-13"'),
+        "rules/sunset.yaml: channel 'linkedin': fact number 1: as_of must be a year and a "
+        "month written like 2026-12, got '2026-13'",
+    ),
+    "a sunset fact without a date": (
+        lambda p: edit(
+            p / SUNSET,
+            '        as_of: "2026-12"\n',
+            "",
+        ),
+        "rules/sunset.yaml: channel 'linkedin': fact number 1: lacks 'as_of'",
+    ),
+    "a sunset fact of an unknown certainty": (
+        lambda p: edit(p / SUNSET, "certainty: reported", "certainty: rumoured"),
+        "rules/sunset.yaml: channel 'instagram': fact number 2: certainty 'rumoured' is "
+        "unknown; use one of confirmed, reported, unchecked",
+    ),
+    "a confirmed sunset fact without a source": (
+        lambda p: edit(p / SUNSET, "sources: [X-ARCHIVE]", "sources: []"),
+        "rules/sunset.yaml: channel 'x': fact number 4: sources must be a non-empty list",
+    ),
+    "a sunset text naming an unknown placeholder": (
+        lambda p: edit(p / SUNSET, "so they point to {{ kept }}.", "so they point to {{ keep }}."),
+        "rules/sunset.yaml: general step 'bio_link': text.en uses '{{ keep }}'; only "
+        "{{ kept }} and {{ channel }} can be filled in",
+    ),
+    "the sunset flow's playbook step is gone": (
+        lambda p: (
+            edit(p / SUNSET_FLOW, "  - id: playbook\n", "  - id: farewell\n"),
+            edit(p / SUNSET_FLOW, "next: playbook", "next: farewell"),
+        ),
+        "flows/sunset.yaml: needs a step 'playbook' with 'action: sunset_playbook'",
+    ),
+    "the sunset flow's side-flow name is missing": (
+        lambda p: edit(
+            p / EN / "labels.yaml",
+            'flow_sunset: "choosing which channel to leave gracefully"\n',
+            "",
+        ),
+        "templates/en/labels.yaml: label 'flow_sunset' is missing",
     ),
     "broken rules file": (
         lambda p: edit(p / "rules" / "goals.yaml", "id: leads", "id: leads\n    bogus: 1"),

@@ -10,6 +10,7 @@ from dialogue_driver import Chat, plain
 from bot.core.callbacks import Action, encode
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
+from bot.core.flow_ids import sunset_target
 from bot.core.messages import Command
 from storage import TinyDBUserRepository
 
@@ -55,9 +56,15 @@ def test_a_forged_plan_menu_button_enters_no_flow_but_the_offered_one(
         chat.press("setup_checkin")
         chat.press("fri", "8.5", "Europe/Berlin")
     offered = "settings" if with_reminder else "settings:weekday"
+    stored = engine.repository.get("anna")
+    assert stored is not None
+    # "Leave gracefully" is offered too when the plan drops a channel or keeps one as a
+    # profile only (its own tests say how).
+    plan = stored["plan"]
+    leave = sunset_target([item["channel"] for item in (*plan["dropped"], *plan["profile_only"])])
     outdated = content.texts.render("de", "common/button_outdated")
     for target in all_flow_targets(content):
-        if target == offered:
+        if target in (offered, leave):
             continue
         before = engine.repository.get("anna")
         assert before is not None
@@ -71,6 +78,8 @@ def test_a_forged_plan_menu_button_enters_no_flow_but_the_offered_one(
         assert (after["dialogue"]["flow"], after["dialogue"]["step"]) == ("onboarding", "plan")
         for key in ("reminder", "checkins", "lang", "plan", "pending_checkin"):
             assert after[key] == before[key], (target, key)
+    flow_buttons = [b.data.split(".", 2)[2] for b in chat.buttons() if ".f." in b.data]
+    assert flow_buttons == [offered] + ([leave] if leave else [])
     (button,) = [b for b in chat.buttons() if b.data.endswith(f".f.{offered}")]
     chat.press_data(button.data)
     assert (engine.repository.get("anna") or {})["dialogue"]["flow"] == "settings"

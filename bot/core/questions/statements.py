@@ -8,7 +8,7 @@ from typing import Any
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken
 from bot.core.coaching import FocusPlan
-from bot.core.flow_ids import checkin_setup_target
+from bot.core.flow_ids import checkin_setup_target, sunset_target
 from bot.core.flow_model import Step
 from bot.core.messages import Button, Reply
 from bot.core.plan_view import plan_context
@@ -81,13 +81,39 @@ class Summary(QuestionKind):
         return None
 
 
+def _side_flows(asked: Asked) -> dict[str, str]:
+    """The side flows the plan menu offers this user: ``{target: button label}``.
+
+    The weekly check-in set-up always; leaving gracefully when the plan drops a channel or
+    keeps one as a profile only (no more posting there: its followers, bio and handle still
+    need care). A
+    button press may start only one of these: a forged target could enter a flow at its
+    finish step and run its action on answers never given.
+    """
+    reminder = asked.user.reminder is not None
+    offered = {
+        checkin_setup_target(has_reminder=reminder): asked.label("setup_checkin", active=reminder)
+    }
+    plan = FocusPlan.from_dict(asked.user.plan) if asked.user.plan else None
+    sunset = sunset_target(list(plan.left_behind) if plan else [])
+    if sunset is not None:
+        offered[sunset] = asked.label("leave_gracefully")
+    return offered
+
+
 class PlanMenu(QuestionKind):
-    """The focus plan, then its menu: weekly check-in, show again, change answers, restart."""
+    """The focus plan, then its menu: check-in, leaving gracefully, show again, change, restart."""
 
     ends_flow = True
     offers_back = False  # "change answers" is the way back
     shows_plan = True
-    label_keys = ("setup_checkin", "show_plan_again", "change_answers", "restart")
+    label_keys = (
+        "setup_checkin",
+        "leave_gracefully",
+        "show_plan_again",
+        "change_answers",
+        "restart",
+    )
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
         """Build the plan from the answers and show it."""
@@ -100,10 +126,12 @@ class PlanMenu(QuestionKind):
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """The menu under the plan."""
-        reminder = asked.user.reminder is not None
-        setup = asked.label("setup_checkin", active=reminder)
+        flows = [
+            (asked.button(label, Action.FLOW, target),)
+            for target, label in _side_flows(asked).items()
+        ]
         return [
-            (asked.button(setup, Action.FLOW, checkin_setup_target(has_reminder=reminder)),),
+            *flows,
             (asked.button(asked.label("show_plan_again"), Action.PLAN, "show"),),
             (
                 asked.button(asked.label("change_answers"), Action.BACK),
@@ -112,16 +140,15 @@ class PlanMenu(QuestionKind):
         ]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
-        """Show the plan again, confirm a restart, or set up the weekly check-in."""
+        """Show the plan again, confirm a restart, or start a side flow the menu offers."""
         if token.action is Action.PLAN and token.value == "show":
             return turn.present_plan()
         if token.action is Action.PLAN and token.value == confirmations.RESTART:
             return turn.confirm(confirmations.RESTART)
         if token.action is Action.FLOW:
-            target = checkin_setup_target(has_reminder=asked.user.reminder is not None)
-            if token.value != target:
+            if token.value not in _side_flows(asked):
                 return None  # never a forged entry point (say, straight to a finish step)
-            flow_id, _, step_id = target.partition(":")
+            flow_id, _, step_id = token.value.partition(":")
             return turn.start_flow(flow_id, step_id or None)
         return None
 
