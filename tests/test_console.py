@@ -92,7 +92,7 @@ def test_unknown_letter_gets_a_hint(engine: DialogueEngine) -> None:
     ConsoleChat(
         engine, "console:t", language_hint="en", reader=lambda _: next(lines), out=out
     ).run()
-    assert "There is no button “z” here. Pick a letter from a to a." in out.getvalue()
+    assert "There is no button “z” here. The only button here is a." in out.getvalue()
 
 
 def test_html_is_turned_into_terminal_text() -> None:
