@@ -114,7 +114,7 @@ def test_unknown_letter_gets_a_hint(engine: DialogueEngine, tmp_path: Path) -> N
         out=out,
         exports=tmp_path,
     ).run()
-    assert "There is no button “z” here. Pick a letter from a to a." in out.getvalue()
+    assert "There is no button “z” here. The only button here is a." in out.getvalue()
 
 
 def test_html_is_turned_into_terminal_text() -> None:
@@ -349,7 +349,7 @@ def test_cli_offers_a_due_checkin_when_the_chat_opens(tmp_path: Path) -> None:
 
     assert f"Time for your focus check-in (week {week})" in offered.stdout
     assert "[e] ⏭ Skip this week" in offered.stdout
-    assert "we skip this week" in skipped.stdout
+    assert "we will skip this week" in skipped.stdout
     assert "Time for your focus check-in" not in later.stdout
     reminder = json.loads(path.read_text(encoding="utf-8"))["user"]["1"]["reminder"]
     assert reminder["sending"] is None and reminder["sent_weeks"] == []  # no claim written

@@ -126,7 +126,7 @@ def test_a_skipped_week_is_not_offered_again(
 ) -> None:
     clock.now = DUE
 
-    assert "we skip this week" in open_chat(scheduled, tmp_path, [SKIP])
+    assert "we will skip this week" in open_chat(scheduled, tmp_path, [SKIP])
 
     assert REMINDER not in open_chat(scheduled, tmp_path, [])
     assert stored_reminder(repo)["skipped_week"] == "2026-W49"

@@ -41,9 +41,9 @@ class ActionContext:
     condition: Callable[[str], Condition]
 
 
-def _local(instant: datetime, zone: str) -> dict[str, str]:
-    local = instant.astimezone(ZoneInfo(zone))
-    return {"date": local.strftime("%d.%m.%Y"), "time": local.strftime("%H:%M")}
+def _local(instant: datetime, zone: str) -> datetime:
+    """``instant`` on the user's wall clock: templates write it out with ``date`` and ``time``."""
+    return instant.astimezone(ZoneInfo(zone))
 
 
 def save_schedule(ctx: ActionContext) -> dict[str, Any]:
@@ -69,7 +69,7 @@ def pause_reminders(ctx: ActionContext) -> dict[str, Any]:
     weeks = PAUSE_WEEKS[str(ctx.answers["pause"])]
     until = (ctx.now.astimezone(ZoneInfo(reminder.zone)) + timedelta(weeks=weeks)).date()
     reminder.paused_until = until
-    return {"until": until.strftime("%d.%m.%Y"), "weeks": weeks, "no_reminder": False}
+    return {"until": until, "weeks": weeks, "no_reminder": False}
 
 
 def resume_reminders(ctx: ActionContext) -> dict[str, Any]:

@@ -7,7 +7,7 @@ step and the problem. The bot runs the same checks at start-up and refuses a bro
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,16 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "reason": "No space left on device",
     # Every command any transport lists, so /help is rendered with each description.
     "commands": [command.as_context() for command in (*ENGINE_HELP, *SESSION_COMMANDS)],
+}
+
+
+# Values a label may use: the texts, numbers and flags the code fills in.
+_LABEL_SAMPLE: dict[str, Any] = {
+    "text": "x",
+    "value": 1.5,
+    "field": "x",
+    "rating": "x",
+    "active": True,
 }
 
 
@@ -140,12 +150,13 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
             for key in sorted(keys[other] - keys[lang] - needed):
                 problems.append(f"{path}: label '{key}' is missing ({other} has it)")
         for key in sorted(keys[lang]):
-            try:
-                texts.label(
-                    lang, key, text="x", count=1, value=1.5, field="x", rating="x", active=True
-                )
-            except TemplateError as error:
-                problems.append(f"{path}: label '{key}': {error}")
+            problems.extend(f"{path}: {problem}" for problem in texts.plural_problems(lang, key))
+            # Every plural form is rendered, not only the one a sample count would pick.
+            for form in texts.plural_forms(lang, key) or (None,):
+                try:
+                    texts.label_form(lang, key, form, **_LABEL_SAMPLE, count="2" if form else 1)
+                except TemplateError as error:
+                    problems.append(f"{path}: label '{key}': {error}")
 
 
 def _sample_user(plan: FocusPlan) -> UserState:
@@ -155,7 +166,13 @@ def _sample_user(plan: FocusPlan) -> UserState:
         user_id="check",
         lang=LANGUAGES[0],
         plan=plan.to_dict(),
-        reminder=Reminder(weekday=4, time="08:30", zone="Europe/Berlin", next_due=_SAMPLE_NOW),
+        reminder=Reminder(
+            weekday=4,
+            time="08:30",
+            zone="Europe/Berlin",
+            next_due=_SAMPLE_NOW,
+            paused_until=_SAMPLE_NOW.date() + timedelta(weeks=2),  # the "paused" lines render
+        ),
         pending_checkin={
             "week": "2026-W48",
             "late": True,

@@ -98,8 +98,9 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
         return [conversation.say(SKIPPED)]
     until = snooze_until(choice, reminder, conversation.clock())
     reminder.snoozed_until, reminder.snoozed_week = until, pending["week"]
+    # A local datetime, not text: the template writes the time the user's language's way.
     local = until.astimezone(ZoneInfo(reminder.zone))
-    return [conversation.say(SNOOZED, time=local.strftime("%H:%M"), choice=choice)]
+    return [conversation.say(SNOOZED, time=local, choice=choice)]
 
 
 def snooze_until(choice: str, reminder: Reminder, now: datetime) -> datetime:

@@ -24,6 +24,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.core import get_global
+
+from bot.core.locale_format import locale_of, zone_city
+
 __all__ = [
     "COMMON_ZONES",
     "DEFAULT_ZONE",
@@ -72,8 +76,12 @@ _CITY_AREAS = frozenset(
     }
 )
 
-# City spellings that are not the last component of a zone key, in normalized form (see
-# ``_normalize``: lower case, no spaces/underscores/hyphens/dots, no diacritics, ß -> ss).
+# What CLDR cannot know, in normalized form (see ``_normalize``: lower case, no spaces,
+# underscores, hyphens, dots or diacritics, ß -> ss). CLDR names one exemplar city per zone
+# (Wien, Zürich, Kalkutta, Lissabon; ``_cldr_cities``) and the countries with a single zone
+# (Österreich, Schweiz; ``_cldr_countries``). Everything else a user may type for the zones we
+# offer is here: cities that are no zone's exemplar, and Germany, which CLDR gives a second zone
+# (Büsingen).
 _CITY_ALIASES: dict[str, str] = {
     # Germany
     "deutschland": "Europe/Berlin",
@@ -105,17 +113,12 @@ _CITY_ALIASES: dict[str, str] = {
     "rostock": "Europe/Berlin",
     "potsdam": "Europe/Berlin",
     # Austria
-    "osterreich": "Europe/Vienna",
-    "austria": "Europe/Vienna",
-    "wien": "Europe/Vienna",
     "graz": "Europe/Vienna",
     "linz": "Europe/Vienna",
     "salzburg": "Europe/Vienna",
     "innsbruck": "Europe/Vienna",
     "klagenfurt": "Europe/Vienna",
     # Switzerland
-    "schweiz": "Europe/Zurich",
-    "switzerland": "Europe/Zurich",
     "genf": "Europe/Zurich",
     "geneva": "Europe/Zurich",
     "geneve": "Europe/Zurich",
@@ -129,12 +132,11 @@ _CITY_ALIASES: dict[str, str] = {
     "winterthur": "Europe/Zurich",
     "stgallen": "Europe/Zurich",
     "sanktgallen": "Europe/Zurich",
-    # A few world cities, with German spellings
+    # India, the USA and China: big cities that are not the zone's exemplar city
     "mumbai": "Asia/Kolkata",
     "bombay": "Asia/Kolkata",
     "delhi": "Asia/Kolkata",
     "newdelhi": "Asia/Kolkata",
-    "calcutta": "Asia/Kolkata",
     "bangalore": "Asia/Kolkata",
     "bengaluru": "Asia/Kolkata",
     "chennai": "Asia/Kolkata",
@@ -146,20 +148,15 @@ _CITY_ALIASES: dict[str, str] = {
     "miami": "America/New_York",
     "beijing": "Asia/Shanghai",
     "peking": "Asia/Shanghai",
-    "istanbul": "Europe/Istanbul",
-    "rom": "Europe/Rome",
     "mailand": "Europe/Rome",
     "milan": "Europe/Rome",
-    "prag": "Europe/Prague",
-    "warschau": "Europe/Warsaw",
-    "kopenhagen": "Europe/Copenhagen",
-    "brussel": "Europe/Brussels",
-    "lissabon": "Europe/Lisbon",
-    "athen": "Europe/Athens",
-    "moskau": "Europe/Moscow",
-    "kiew": "Europe/Kyiv",
-    "kiev": "Europe/Kyiv",
 }
+
+# The CLDR languages whose city and country names a user may type: the coach's own languages.
+_NAME_LANGUAGES = ("de", "en")
+# Country names that are also something else a user may mean: Georgia is a US state too, and a
+# guess of Tbilisi would be wrong for everyone in Atlanta.
+_AMBIGUOUS_COUNTRIES = frozenset({"georgia"})
 
 _MAX_ZONE_INPUT = 64  # longer input is no city name; do not normalize arbitrary text
 _GERMAN_DIGRAPHS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
@@ -250,11 +247,15 @@ def parse_zone(text: str) -> str | None:
     if "/" in stripped:
         full = _normalize(stripped)
         return next((key for key in sorted(by_key.values()) if _normalize(key) == full), None)
-    cities = _keys_by_city()
+    # Cities before countries: a city is the more specific answer where a name is both. A zone
+    # key found by its city ("Calcutta", "Saigon") may be an old link: it comes back as the
+    # current key that CLDR gives the same city (Asia/Kolkata, Asia/Ho_Chi_Minh).
+    tables = (_cldr_cities(), _CITY_ALIASES, _keys_by_city(), _cldr_countries())
     for name in _spellings(stripped):
-        found = _CITY_ALIASES.get(name) or cities.get(name)
-        if found is not None:
-            return found
+        for table in tables:
+            found = table.get(name)
+            if found is not None:
+                return _current_key(found)
     return None
 
 
@@ -282,9 +283,9 @@ def is_zone(name: str) -> bool:
     return name in _zone_keys()
 
 
-def zone_label(zone: str) -> str:
-    """A zone as people name it: its city (``America/New_York`` -> ``New York``)."""
-    return zone.rsplit("/", 1)[-1].replace("_", " ")
+def zone_label(zone: str, lang: str) -> str:
+    """A zone as people name it in ``lang``: its CLDR city (``Europe/Vienna`` -> ``Wien``)."""
+    return zone_city(zone, lang)
 
 
 def suggested_zone(language_code: str | None) -> str:
@@ -331,6 +332,46 @@ def _keys_by_city() -> dict[str, str]:
         if parts[0] in _CITY_AREAS and len(parts) > 1:
             found.setdefault(_normalize(parts[-1]), key)
     return found
+
+
+def _is_city_key(key: str) -> bool:
+    parts = key.split("/")
+    return len(parts) > 1 and parts[0] in _CITY_AREAS
+
+
+@cache
+def _cldr_cities() -> dict[str, str]:
+    """Zone keys by the normalized CLDR exemplar city in each of ``_NAME_LANGUAGES``.
+
+    Old links share their zone's city (Asia/Calcutta and Asia/Kolkata are both "Kalkutta"), so
+    each name goes to the current key (``_current_key``).
+    """
+    found: dict[str, str] = {}
+    for key in sorted(_zone_keys()):
+        if _is_city_key(key):
+            for lang in _NAME_LANGUAGES:
+                found.setdefault(_normalize(zone_city(key, lang)), _current_key(key))
+    return found
+
+
+@cache
+def _cldr_countries() -> dict[str, str]:
+    """Zone keys by the normalized CLDR name of each country that has exactly one zone."""
+    found: dict[str, str] = {}
+    for territory, zones in get_global("territory_zones").items():
+        if len(zones) != 1 or not is_zone(zones[0]):
+            continue
+        for lang in _NAME_LANGUAGES:
+            name = _normalize(locale_of(lang).territories.get(territory, ""))
+            if name and name not in _AMBIGUOUS_COUNTRIES:
+                found.setdefault(name, zones[0])
+    return found
+
+
+def _current_key(key: str) -> str:
+    """The current IANA key for an old link (Asia/Calcutta -> Asia/Kolkata), from CLDR's table."""
+    current = get_global("zone_aliases").get(key, key)
+    return current if is_zone(current) else key
 
 
 def _normalize(text: str) -> str:

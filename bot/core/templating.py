@@ -2,22 +2,59 @@
 
 Prompts are content written by coaches, so they run in ``SandboxedEnvironment``: a template cannot
 reach Python internals (``''.__class__`` raises ``SecurityError``). ``StrictUndefined`` turns a
-typo
-in a variable name into an error at check time instead of an empty gap in a message.
+typo in a variable name into an error at check time instead of an empty gap in a message.
+
+The environment also carries the language helpers every template uses (Babel, CLDR data), each
+taking the language from the template's ``lang`` unless one is passed:
+
+- ``{{ 1.5|number }}`` -> ``1,5`` / ``1.5``; ``{{ 2.5|hours }}`` is the same for hours;
+- ``{{ 87|percent }}`` -> ``87 %`` / ``87%``;
+- ``{{ day|date }}`` -> ``4. Dezember 2026`` / ``4 December 2026`` (``date("full")`` adds the
+  weekday); ``{{ instant|time }}`` -> ``08:30``;
+- ``{{ "Europe/Vienna"|zone }}`` -> ``Wien`` / ``Vienna``;
+- ``{{ 2|plural("n_weeks") }}`` -> ``2 Wochen``: picks the CLDR plural form of a label that has
+  one (``one:``/``other:`` in labels.yaml; in a form, ``{{ count }}`` is the number as written).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import yaml
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateNotFound,
+    TemplateRuntimeError,
+    pass_context,
+)
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
-__all__ = ["LABELS_FILE", "TEMPLATE_SUFFIX", "Condition", "TextRenderer", "make_environment"]
+from bot.core.locale_format import (
+    PLURAL_CATEGORIES,
+    format_date,
+    format_number,
+    format_percent,
+    format_time,
+    plural_categories,
+    plural_category,
+    zone_city,
+)
+
+__all__ = [
+    "LABELS_FILE",
+    "TEMPLATE_SUFFIX",
+    "Condition",
+    "LabelSource",
+    "TextRenderer",
+    "make_environment",
+]
 
 TEMPLATE_SUFFIX = ".j2"
 LABELS_FILE = "labels.yaml"
@@ -25,17 +62,70 @@ LABELS_FILE = "labels.yaml"
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 Condition = Callable[[Mapping[str, Any]], bool]
+# A label is one short template, or one per CLDR plural category ({"one": ..., "other": ...}).
+LabelSource = str | dict[str, str]
+# Renders the form of plural label ``key`` in ``lang`` for a count: what ``plural`` calls.
+PluralFunction = Callable[[str, str, float], str]
 
 
-def _format_hours(value: float, lang: str = "de") -> str:
-    """Format hours the way people write them: 2, 1,5 (German) or 1.5 (English)."""
-    rounded = round(float(value), 1)
-    text = f"{rounded:g}"
-    return text.replace(".", ",") if lang == "de" else text
+def _lang(context: Context, lang: str | None) -> str:
+    """The language a filter formats for: the one passed, else the template's ``lang``."""
+    chosen = lang if lang is not None else context.get("lang")
+    if not isinstance(chosen, str):
+        raise TemplateRuntimeError("no language: render with 'lang' or pass one to the filter")
+    return chosen
 
 
-def make_environment(templates_dir: Path) -> SandboxedEnvironment:
-    """Build the sandboxed environment: HTML autoescape (Telegram HTML), strict undefined names."""
+@pass_context
+def _number(context: Context, value: float, lang: str | None = None, digits: int = 1) -> str:
+    """``{{ 1.5|number }}``: at most one decimal, in the language's own notation."""
+    return format_number(value, _lang(context, lang), digits=digits)
+
+
+@pass_context
+def _percent(context: Context, value: float, lang: str | None = None) -> str:
+    """``{{ 87|percent }}``: a percentage on the 0-100 scale."""
+    return format_percent(value, _lang(context, lang))
+
+
+@pass_context
+def _date(
+    context: Context, value: date | str, style: str = "long", lang: str | None = None
+) -> str:
+    """``{{ day|date }}``: a date, a datetime (its local day) or ISO text, written out."""
+    return format_date(value, _lang(context, lang), style=style)
+
+
+@pass_context
+def _time(context: Context, value: time | datetime | str, lang: str | None = None) -> str:
+    """``{{ instant|time }}``: the wall-clock time of a time, a local datetime or ``HH:MM``."""
+    return format_time(value, _lang(context, lang))
+
+
+@pass_context
+def _zone(context: Context, value: str, lang: str | None = None) -> str:
+    """``{{ reminder.zone|zone }}``: an IANA zone by its city in the language (``Wien``)."""
+    return zone_city(value, _lang(context, lang))
+
+
+def _plural_filter(plural_label: PluralFunction) -> Callable[..., str]:
+    @pass_context
+    def plural(context: Context, count: float, key: str, lang: str | None = None) -> str:
+        """``{{ 2|plural("n_weeks") }}``: the label's form for ``count`` (``2 Wochen``)."""
+        # Plain text, escaped by the template like any value: a label's own "&" must reach
+        # Telegram as "&amp;", and its only value, the count, is digits and separators.
+        return plural_label(_lang(context, lang), key, count)
+
+    return plural
+
+
+def make_environment(
+    templates_dir: Path, *, plural: PluralFunction | None = None
+) -> SandboxedEnvironment:
+    """Build the sandboxed environment: HTML autoescape (Telegram HTML), strict undefined names.
+
+    ``plural`` (``TextRenderer.plural``) enables the ``plural`` filter, which reads labels.
+    """
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=True,
@@ -44,7 +134,16 @@ def make_environment(templates_dir: Path) -> SandboxedEnvironment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
-    env.filters["hours"] = _format_hours
+    env.filters.update(
+        number=_number,
+        hours=_number,  # hours are a number; the unit ("Std.", "h") is in the text
+        percent=_percent,
+        date=_date,
+        time=_time,
+        zone=_zone,
+    )
+    if plural is not None:
+        env.filters["plural"] = _plural_filter(plural)
     return env
 
 
@@ -54,11 +153,11 @@ class TextRenderer:
     def __init__(self, templates_dir: Path, languages: tuple[str, ...]) -> None:
         self.templates_dir = templates_dir
         self.languages = languages
-        self.env = make_environment(templates_dir)
-        self._labels: dict[str, dict[str, str]] = {
+        self.env = make_environment(templates_dir, plural=self.plural)
+        self._labels: dict[str, dict[str, LabelSource]] = {
             lang: load_labels(templates_dir / lang / LABELS_FILE) for lang in languages
         }
-        self._label_templates: dict[tuple[str, str], Any] = {}
+        self._label_templates: dict[tuple[str, str, str | None], Template] = {}
 
     def has_template(self, lang: str, name: str) -> bool:
         """Tell whether ``<lang>/<name>.j2`` exists."""
@@ -77,18 +176,66 @@ class TextRenderer:
         return _BLANK_LINES.sub("\n\n", text).strip()
 
     def label(self, lang: str, key: str, **context: Any) -> str:
-        """Render the short label ``key`` (a button caption or a word) for ``lang``."""
-        cache_key = (lang, key)
+        """Render the short label ``key`` (a button caption or a word) for ``lang``.
+
+        A label with plural forms needs ``count``: its CLDR category picks the form, and the form
+        sees ``count`` written the language's way ("1,5").
+        """
+        source = self._labels[lang][key]
+        if isinstance(source, str):
+            return self.label_form(lang, key, None, **context)
+        if "count" not in context:
+            raise TemplateRuntimeError(
+                f"label '{key}' has plural forms: use {{{{ number|plural('{key}') }}}}"
+            )
+        count = context["count"]
+        category = plural_category(count, lang)
+        form = category if category in source else "other"
+        shown = {**context, "count": format_number(count, lang)}
+        return self.label_form(lang, key, form, **shown)
+
+    def plural(self, lang: str, key: str, count: float) -> str:
+        """The form of label ``key`` for ``count``: ``plural("de", "n_weeks", 1)`` is "1 Woche"."""
+        if isinstance(self._labels[lang][key], str):
+            raise TemplateRuntimeError(
+                f"label '{key}' has no plural forms: write it with 'one:' and 'other:'"
+            )
+        return self.label(lang, key, count=count)
+
+    def label_form(self, lang: str, key: str, form: str | None, **context: Any) -> str:
+        """Render one plural ``form`` of label ``key`` as it is (``None`` for a plain label)."""
+        cache_key = (lang, key, form)
         template = self._label_templates.get(cache_key)
         if template is None:
             source = self._labels[lang][key]
-            template = self.env.from_string(source)
+            text = source if isinstance(source, str) else source[form or "other"]
+            template = self.env.from_string(text)
             self._label_templates[cache_key] = template
         return str(template.render(lang=lang, **context)).strip()
 
     def label_keys(self, lang: str) -> set[str]:
         """All label keys defined for ``lang``."""
         return set(self._labels[lang])
+
+    def plural_forms(self, lang: str, key: str) -> tuple[str, ...]:
+        """The plural categories label ``key`` has a form for; empty for a plain label."""
+        source = self._labels[lang][key]
+        return () if isinstance(source, str) else tuple(source)
+
+    def plural_problems(self, lang: str, key: str) -> list[str]:
+        """What is wrong with the plural forms of ``key`` for ``lang``'s CLDR plural rules."""
+        forms = set(self.plural_forms(lang, key))
+        if not forms:
+            return []
+        needed = plural_categories(lang)
+        missing = [
+            f"label '{key}': the form '{form}' is missing" for form in sorted(needed - forms)
+        ]
+        unused = [
+            f"label '{key}': the form '{form}' is never used in '{lang}'"
+            for form in sorted(forms - needed)
+        ]
+        return missing + unused
 
     def condition(self, expression: str) -> Condition:
         """Compile a condition such as ``answers.hours < 2`` into a predicate over a context.
@@ -104,11 +251,33 @@ class TextRenderer:
         return evaluate
 
 
-def load_labels(path: Path) -> dict[str, str]:
-    """Read a labels file: a flat mapping of key to a short (Jinja) string."""
+def load_labels(path: Path) -> dict[str, LabelSource]:
+    """Read a labels file: label keys to a short (Jinja) string, or to plural forms of one.
+
+    Plural forms are a mapping of CLDR categories (``one``, ``other``, ...) to strings; ``other``
+    is required, as every language has it.
+    """
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(raw, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
-    ):
+    items = raw.items() if isinstance(raw, dict) else None
+    if items is None:
         raise ValueError(f"{path}: must be a mapping of label keys to strings")
-    return dict(raw)
+    labels: dict[str, LabelSource] = {}
+    for key, value in items:
+        if isinstance(key, str) and isinstance(value, str):
+            labels[key] = value
+        elif isinstance(key, str) and _is_plural(value):
+            labels[key] = dict(value)
+        else:
+            raise ValueError(
+                f"{path}: label {key!r} must be a string, or plural forms such as "
+                "{one: ..., other: ...} (categories: " + ", ".join(PLURAL_CATEGORIES) + ")"
+            )
+    return labels
+
+
+def _is_plural(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and "other" in value
+        and all(k in PLURAL_CATEGORIES and isinstance(v, str) for k, v in value.items())
+    )

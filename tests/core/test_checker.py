@@ -98,7 +98,7 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
     ),
     "template names a variable that does not exist": (
         lambda p: edit(
-            p / DE / "onboarding" / "hours.j2", "{{ step.min|hours(lang) }}", "{{ stepp.min }}"
+            p / DE / "onboarding" / "hours.j2", "{{ step.min|number }}", "{{ stepp.min }}"
         ),
         "onboarding.yaml: step 'hours': template onboarding/hours: 'stepp' is undefined",
     ),

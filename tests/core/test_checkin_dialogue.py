@@ -95,7 +95,7 @@ def test_setting_up_the_weekly_checkin(
 ) -> None:
     schedule_friday_0830(planned)
     assert "Check-in eingerichtet: jeden Freitag um 08:30 (Berlin)" in planned.text
-    assert "Der nächste kommt am 04.12.2026 um 08:30" in planned.text  # today's 08:30 has passed
+    assert "Der nächste kommt am 4. Dezember 2026 um 08:30" in planned.text  # 08:30 has passed
     reminder = repo.get("anna")["reminder"]  # type: ignore[index]
     assert (reminder["weekday"], reminder["time"], reminder["zone"]) == (
         4,
@@ -223,7 +223,7 @@ def test_a_whole_checkin_with_a_dropped_channel_creeping_back(
     planned.press("e5")
     assert "Danke, dein Check-in für KW 48 ist gespeichert" in planned.text
     # The budget holds LinkedIn's 2 h and a few minutes a month for the Xing profile.
-    assert "3 von 2,1 Std. geplant – mehr als geplant" in planned.text
+    assert "⏱ 3 Std. gebraucht, 2,1 geplant – über dem Budget." in planned.text
     record = repo.get("anna")["checkins"][0]  # type: ignore[index]
     assert record["channels"] == {"linkedin": "partly"}
     assert (record["hours"], record["creep"], record["audit"], record["energy"]) == (
@@ -329,8 +329,8 @@ def test_streak_history_and_advice(planned: Chat, engine: DialogueEngine, clock:
     assert "zwei Wochen in Folge über deinem Zeitbudget" in planned.text
     assert "🔥 2 Wochen in Folge nach Plan" in planned.text
     planned.send("/history")
-    assert "Serie: 2 Wochen nach Plan · 100 % nach Plan über 2 Check-ins" in planned.text
-    assert "KW 49/2026: 6 von 2,1 Std., Energie 4/5" in planned.text
+    assert "Serie: 2 Wochen nach Plan · bisher 2 Check-ins, 100\u00a0% nach Plan" in planned.text
+    assert "KW 49/2026: 6 Std. (geplant 2,1), Energie 4/5" in planned.text
 
 
 def test_a_parked_channel_is_mentioned_when_its_trigger_fires(
@@ -365,10 +365,10 @@ def test_settings_pause_resume_and_language(planned: Chat, repo: InMemoryUserRep
     planned.send("/settings")
     planned.press("pause")
     planned.press("w2")
-    assert "Pause bis 11.12.2026" in planned.text
+    assert "2 Wochen Pause: Ab dem 11. Dezember 2026 geht es" in planned.text
     assert repo.get("anna")["reminder"]["paused_until"] == "2026-12-11"  # type: ignore[index]
     planned.send("/settings")
-    assert "pausiert bis 2026-12-11" in planned.question_text
+    assert "pausiert, wieder ab dem 11. Dezember 2026" in planned.question_text
     planned.press("resume")
     assert "Pause beendet" in planned.text
     assert repo.get("anna")["reminder"]["paused_until"] is None  # type: ignore[index]

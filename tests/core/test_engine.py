@@ -35,7 +35,7 @@ def test_full_onboarding_in_german(chat_de: Chat, engine: DialogueEngine) -> Non
     onboard_de(chat_de)
     assert "Deine Antworten" in chat_de.question_text
     assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
-    assert "Stunden: 3 Std." in chat_de.question_text
+    assert "Stunden pro Woche: 3 Std." in chat_de.question_text
 
     chat_de.press("show_plan")
 
@@ -103,7 +103,7 @@ def test_change_one_answer_from_the_summary_returns_to_it(chat_de: Chat) -> None
     assert "Stunden ändern" in chat_de.question_text
     chat_de.send("12")
     assert "Deine Antworten" in chat_de.question_text
-    assert "Stunden: 12 Std." in chat_de.question_text
+    assert "Stunden pro Woche: 12 Std." in chat_de.question_text
     assert "Kanäle: LinkedIn, Xing, TikTok" in chat_de.question_text
     chat_de.press("goals")
     chat_de.press("back")
@@ -200,7 +200,7 @@ def at_hours(chat_de: Chat) -> Chat:
         ("", "Da kam nichts an"),
         ("   \t ", "Da kam nichts an"),
         ("\x00\x07\x1b", "Da kam nichts an"),
-        ("x" * 10_000, "höchstens 4096 Zeichen"),
+        ("x" * 10_000, "höchstens 4.096 Zeichen"),
     ],
 )
 def test_bad_numbers_get_a_hint_and_the_same_question(

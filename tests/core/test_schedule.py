@@ -423,6 +423,38 @@ def test_local_week_key_rejects_naive_instant_and_unknown_zone() -> None:
         ("Port au Prince", "America/Port-au-Prince"),
         ("Buenos Aires", "America/Argentina/Buenos_Aires"),  # not the old link America/...
         ("Istanbul", "Europe/Istanbul"),
+        # CLDR exemplar cities in German and English
+        ("Kalkutta", KOLKATA),
+        ("kalkutta", KOLKATA),
+        ("Lissabon", "Europe/Lisbon"),
+        ("Kopenhagen", "Europe/Copenhagen"),
+        ("Rom", "Europe/Rome"),
+        ("Prag", "Europe/Prague"),
+        ("Warschau", "Europe/Warsaw"),
+        ("Brüssel", "Europe/Brussels"),
+        ("Bruessel", "Europe/Brussels"),
+        ("Moskau", "Europe/Moscow"),
+        ("Athen", "Europe/Athens"),
+        ("Mexiko-Stadt", "America/Mexico_City"),
+        ("Ho-Chi-Minh-Stadt", "Asia/Ho_Chi_Minh"),
+        ("Chicago", "America/Chicago"),
+        ("Honolulu", "Pacific/Honolulu"),
+        ("Indianapolis", "America/Indiana/Indianapolis"),
+        # old links come back as the current key
+        ("Kiev", "Europe/Kyiv"),
+        ("Kiew", "Europe/Kyiv"),
+        ("Saigon", "Asia/Ho_Chi_Minh"),
+        # countries with a single zone, by their CLDR name
+        ("Österreich", "Europe/Vienna"),
+        ("Oesterreich", "Europe/Vienna"),
+        ("Austria", "Europe/Vienna"),
+        ("Schweiz", "Europe/Zurich"),
+        ("Switzerland", "Europe/Zurich"),
+        ("Indien", KOLKATA),
+        ("Frankreich", "Europe/Paris"),
+        # Germany has two zones in CLDR (Büsingen): the small table knows it
+        ("Deutschland", BERLIN),
+        ("Germany", BERLIN),
     ],
 )
 def test_parse_zone_known(text: str, expected: str) -> None:
@@ -444,6 +476,8 @@ def test_parse_zone_known(text: str, expected: str) -> None:
         "../etc/passwd",
         "Berlin" * 20,
         "8:30",
+        "Georgia",  # a country, and a US state: no guess
+        "Spanien",  # a country with more than one zone (the Canaries)
     ],
 )
 def test_parse_zone_unknown(text: str) -> None:

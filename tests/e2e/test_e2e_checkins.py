@@ -93,12 +93,12 @@ def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_histor
     tap(anna, question(anna, "Wie ist deine Energie"), "e4")
     feedback = anna.wait_for_text("ist gespeichert")
     assert "Diese Woche nach Plan" in feedback.text
-    assert "2 von 2 Std. geplant" in feedback.text
+    assert "2 Std. gebraucht, 2 geplant." in feedback.text
 
     anna.send_command("/history")
     history = anna.wait_for_text("Deine Wochen")
     assert (
-        f"KW {slot.isocalendar()[1]}/{slot.isocalendar()[0]}: 2 von 2 Std., Energie 4/5"
+        f"KW {slot.isocalendar()[1]}/{slot.isocalendar()[0]}: 2 Std. (geplant 2), Energie 4/5"
         in history.text
     )
     reminders = [m for m in anna.messages() if "Zeit für deinen Fokus-Check-in" in m.text]

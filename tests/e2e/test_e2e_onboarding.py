@@ -80,7 +80,7 @@ def test_whole_onboarding_in_german_with_buttons(
     question(anna, "Stunden ändern")
     anna.send_text("12")
     summary = question(anna, "Deine Antworten")
-    assert "Stunden: 12 Std." in summary.text
+    assert "Stunden pro Woche: 12 Std." in summary.text
 
     tap(anna, summary, "show_plan")
     plan = anna.wait_for_text("Dein Fokus-Plan")

@@ -26,6 +26,13 @@ def mark_prompts(source: Path, target: Path) -> Path:
             template.write_text(marker + template.read_text(encoding="utf-8"), encoding="utf-8")
         labels_file = folder / "labels.yaml"
         labels = yaml.safe_load(labels_file.read_text(encoding="utf-8"))
-        marked = {key: marker + value for key, value in labels.items()}
+        marked = {key: _marked(marker, value) for key, value in labels.items()}
         labels_file.write_text(yaml.safe_dump(marked, allow_unicode=True), encoding="utf-8")
     return target
+
+
+def _marked(marker: str, label: str | dict[str, str]) -> str | dict[str, str]:
+    """A label with its marker; a label with plural forms gets it in every form."""
+    if isinstance(label, dict):
+        return {form: marker + text for form, text in label.items()}
+    return marker + label
