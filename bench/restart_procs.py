@@ -181,18 +181,23 @@ class TelegramChat:
         """The bot's messages sent or edited after ``mark``, in the order of those changes."""
         return [message for _, message in sorted(self.recent(since=mark), key=lambda i: i[0])]
 
-    def send(self, inbound: Inbound) -> bool:
-        """Send a command or text, or press the button on the newest message that shows it."""
+    def send(self, inbound: Inbound) -> int | None:
+        """Send a command or text, or press the button on the newest message that shows it.
+
+        Returns the update's id (what the bot remembers as handled); None if no message shows
+        the button.
+        """
         if isinstance(inbound, Command):
             self.user.send_command(f"/{inbound.name}", inbound.args)
         elif isinstance(inbound, ButtonPress):
             carrying = [m for _, m in self.recent() if _has_button(m, inbound.data)]
             if not carrying:
-                return False
+                return None
             self.user.press(carrying[0], callback_data=inbound.data)
         else:
             self.user.send_text(inbound.text)
-        return True
+        with self.tg.world.lock:  # the bench's only user: the newest update is this one
+            return self.tg.world.last_update_id
 
     def shows_button(self, data: str) -> bool:
         """Whether a recent message still shows a button with ``data``."""

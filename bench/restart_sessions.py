@@ -69,7 +69,7 @@ class Tally:
     saved_unacknowledged: int = 0  # the message in flight was saved, its reply not seen
     fetched_not_handled: int = 0  # Telegram: the bot took the update, died, it is not resent
     redelivered: int = 0  # Telegram: updates delivered again after the restart
-    duplicates_outdated: int = 0  # ... of them already handled, answered as outdated
+    duplicates_harmless: int = 0  # ... of them already handled, and not applied again
     duplicates_harmful: int = 0  # ... of them already handled, and handled again
     exchanges: int = 0
     checks: int = 0  # answers found, summed over the checks after every kill
@@ -101,6 +101,7 @@ class Exchange:
     complete: bool = False
     duplicate: bool = False  # Telegram: the resend of an update already handled
     original_acknowledged: bool = False  # ... whose first reply had reached the user
+    delivery: int | None = None  # Telegram: the update's id
     buttons: list[Button] | None = None  # chat: the buttons on screen once it is printed
 
     def add(self, move: Move, replies: list[Reply], state: dict[str, Any] | None) -> None:

@@ -31,8 +31,7 @@ It prints the figures of each mode and exits 1 on any violation. Options: ``--mo
 ``--kills N`` (per mode, 200), ``--seed N``, ``--max-life S`` (longest time after start-up
 before a timed kill, 0.8), ``--latency S`` (the fake Bot API's answer delay, 0; with a round
 trip, Telegram confirms updates later, so a resent update the bot had handled becomes more
-likely), ``--allow-resent-duplicates`` (list such updates the bot handles twice, a known bug,
-without failing), ``--data-dir D`` (``D/chat``, ``D/run``; must not hold data yet),
+likely), ``--data-dir D`` (``D/chat``, ``D/run``; must not hold data yet),
 ``--keep`` (keep the folders and the processes' logs).
 """
 
@@ -76,7 +75,6 @@ class Options:
     seed: int = 20261205
     max_life: float = 0.8
     latency: float = 0.0  # the fake Bot API's answer delay
-    allow_resent: bool = False  # resent updates handled twice do not fail the run
 
 
 @contextmanager
@@ -160,10 +158,9 @@ def report(tally: Tally) -> list[str]:
         *(
             [
                 f"  Telegram: {tally.redelivered} updates delivered again after a restart; "
-                f"{tally.duplicates_outdated + tally.duplicates_harmful} of them the bot had "
-                f"handled before the kill: {tally.duplicates_outdated} answered as outdated, "
-                f"{tally.duplicates_harmful} handled a second time (a known bug, see "
-                "tests/e2e/test_e2e_resent_update.py); "
+                f"{tally.duplicates_harmless + tally.duplicates_harmful} of them the bot had "
+                f"handled before the kill: {tally.duplicates_harmless} not applied again, "
+                f"{tally.duplicates_harmful} applied a second time; "
                 f"{tally.fetched_not_handled} fetched by the bot but not handled before the "
                 "kill (not resent; the user got no reply)"
             ]
@@ -184,18 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--max-life", type=float, default=defaults.max_life, help="seconds")
     parser.add_argument("--latency", type=float, default=defaults.latency, help="seconds")
-    parser.add_argument(
-        "--allow-resent-duplicates",
-        action="store_true",
-        help="list, but do not fail on, resent updates the bot handles a second time "
-        "(a known bug: tests/e2e/test_e2e_resent_update.py)",
-    )
     parser.add_argument("--data-dir", type=Path, help="default: a new temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and logs")
     args = parser.parse_args(argv)
-    options = Options(
-        args.kills, args.seed, args.max_life, args.latency, args.allow_resent_duplicates
-    )
+    options = Options(args.kills, args.seed, args.max_life, args.latency)
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="focus-coach-restart-"))
     modes = ("chat", "run") if args.mode == "both" else (args.mode,)
     content = load_content(DEFAULT_PROMPTS_DIR)
@@ -211,8 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             for finding in tally.findings[:10]:
                 print(f"FINDING ({mode}): {finding}", file=sys.stderr)
             complete = tally.kills == options.kills and tally.resumed_same > 0
-            findings = tally.findings and not options.allow_resent
-            ok = ok and complete and not tally.problems and not findings
+            ok = ok and complete and not tally.problems and not tally.findings
     finally:
         if not args.keep and args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -55,7 +55,8 @@ SETTINGS_CHOICES = {"schedule": 0.4, "pause": 0.2, "resume": 0.15, "language": 0
 TYPED_TIMES = (("8:30", "08:30"), ("6pm", "18:00"), ("20 Uhr", "20:00"), ("7.15", "07:15"))
 # Volatile parts of a document: when it was written, and reminder bookkeeping that follows
 # from the clock (the next due instant), not from the user's answers.
-_VOLATILE = frozenset({"created_at", "updated_at", "schema"})
+# Not the user's answers or place: clock-made values, and the ids of the updates handled.
+_VOLATILE = frozenset({"created_at", "updated_at", "schema", "handled"})
 _SLOT_FIELDS = ("weekday", "time", "zone", "paused_until")
 
 
@@ -149,9 +150,14 @@ class Oracle:
         if document is not None:
             self._repository.put(self.user_id, document)
 
-    def apply(self, inbound: Inbound) -> list[Reply]:
-        """Handle one message; returns the replies the real process must show."""
-        return self._engine.handle(self.user_id, inbound, language_hint=self.language_hint)
+    def apply(self, inbound: Inbound, *, delivery: int | None = None) -> list[Reply]:
+        """Handle one message; returns the replies the real process must show.
+
+        ``delivery``: the Telegram update's id, for an update the bot gets a second time.
+        """
+        return self._engine.handle(
+            self.user_id, inbound, language_hint=self.language_hint, delivery=delivery
+        )
 
     def render(self, template: str) -> str:
         """A template in the user's language (the terminal chat's own texts)."""

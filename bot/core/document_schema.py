@@ -228,6 +228,7 @@ class UserDocumentV1(_Part):
     reminder: Reminder | None = None
     checkins: list[CheckinRecord] = []
     pending_checkin: PendingCheckin | None = None
+    handled: list[int] = []
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

@@ -120,13 +120,16 @@ class DialogueEngine:
         *,
         language_hint: str | None = None,
         help_commands: Sequence[ListedCommand] = MENU_HELP,
+        delivery: int | None = None,
     ) -> list[Reply]:
         """Apply one inbound message for ``user_id`` and return the replies to show.
 
         ``help_commands`` are the commands the transport has, as /help lists them (default:
-        Telegram's menu). A damaged stored document is reported and the user starts afresh
-        (the file is kept); one written by a newer focus-coach is left alone and the user is
-        told to try later.
+        Telegram's menu). ``delivery`` is the transport's id of the message, if it may deliver
+        one again (Telegram after a crash): a message already applied is not applied twice, the
+        user is shown where they are instead. A damaged stored document is reported and the
+        user starts afresh (the file is kept); one written by a newer focus-coach is left alone
+        and the user is told to try later.
         """
         with self.reminders.user_lock(user_id):
             try:
@@ -135,10 +138,13 @@ class DialogueEngine:
                 return self._newer_data(user_id, error, language_hint)
             except DamagedDocumentError as error:
                 return self._start_afresh(user_id, inbound, error, language_hint)
-            if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
-                self._reactivate(user)
-            replies = self._dispatch(user, inbound, help_commands)
-            self._save(user, before)
+            if delivery is not None and delivery in user.handled:
+                replies = self._delivered_again(user, delivery)
+            else:
+                if isinstance(inbound, Command) and inbound.name == "start" and not user.active:
+                    self._reactivate(user)
+                replies = self._dispatch(user, inbound, help_commands)
+            self._save(user, before, delivery=delivery)
             return replies
 
     def checkin_reminder(
@@ -218,14 +224,20 @@ class DialogueEngine:
             updated_at=now,
         )
 
-    def _save(self, user: UserState, before: dict[str, Any]) -> None:
+    def _save(
+        self, user: UserState, before: dict[str, Any], *, delivery: int | None = None
+    ) -> None:
         if user.deleted:
             self.repository.delete(user.user_id)
             self.reminders.forget(user.user_id)
             return
         after = user.to_document()
         if after == before:
+            # Nothing changed, so applying the message again would change nothing either:
+            # its id need not cost a write.
             return
+        if delivery is not None and delivery not in user.handled:
+            user.note_handled(delivery)
         reminder_changed = (
             before.get("reminder") != after["reminder"]
             or before.get("active", True) != after["active"]
@@ -270,6 +282,17 @@ class DialogueEngine:
         _log_damaged(user_id, error, consequence="the file is left as it is")
         lang = self.content.pick_language(language_hint)
         return [Reply(text=self.content.texts.render(lang, DATA_NEWER))]
+
+    def _delivered_again(self, user: UserState, delivery: int) -> list[Reply]:
+        """The message was applied before a crash, its reply may not have reached the user.
+
+        Applying it again would undo a tick or answer the next question; showing the current
+        question (fresh buttons, the ticks as stored) lets the user see where they are.
+        """
+        log.info("user %s: message %s was applied already, not again", user.user_id, delivery)
+        if user.dialogue is None:
+            return []
+        return self._conversation(user).ask()
 
     def _reactivate(self, user: UserState) -> None:
         """They came back after blocking the bot: reminders resume from the next slot on."""

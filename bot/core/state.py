@@ -12,7 +12,12 @@ from typing import Any
 
 from bot.core.checkin_schedule import Reminder
 
-__all__ = ["DialogueState", "UserState"]
+__all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
+
+# Telegram resends the updates of its last unconfirmed batch only, and one user rarely sends
+# more than a few in one: twenty ids are plenty. They are kept as a set, not a high-water mark,
+# because Telegram restarts update ids at random after a week without any update.
+HANDLED_KEPT = 20
 
 
 @dataclass
@@ -87,6 +92,10 @@ class UserState:
     reminder: Reminder | None = None
     checkins: list[dict[str, Any]] = field(default_factory=list)
     pending_checkin: dict[str, Any] | None = None
+    # The transport's ids of the last messages that changed this document, newest last: a
+    # message delivered again after a crash (Telegram resends what the bot did not confirm)
+    # is recognised and not applied twice. Kept with the answers, so both are saved together.
+    handled: list[int] = field(default_factory=list)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -109,7 +118,12 @@ class UserState:
             "reminder": None if self.reminder is None else self.reminder.to_dict(),
             "checkins": list(self.checkins),
             "pending_checkin": self.pending_checkin,
+            "handled": list(self.handled),
         }
+
+    def note_handled(self, delivery: int) -> None:
+        """Remember that the message ``delivery`` has been applied (the last few are kept)."""
+        self.handled = [*self.handled, delivery][-HANDLED_KEPT:]
 
     def onboarding(self) -> DialogueState | None:
         """The onboarding dialogue, whether it is current or waits behind a side flow."""
@@ -133,4 +147,5 @@ class UserState:
             reminder=None if reminder is None else Reminder.from_dict(reminder),
             checkins=list(raw.get("checkins", [])),
             pending_checkin=raw.get("pending_checkin"),
+            handled=[int(delivery) for delivery in raw.get("handled", [])],
         )

@@ -68,7 +68,9 @@ class CoachHandlers:
         inbound = message_inbound(message, bot_username=context.bot.username)
         if inbound is None:
             return  # a command for another bot
-        await self._converse(context.bot, user, message.chat_id, inbound, pressed=None)
+        await self._converse(
+            context.bot, user, message.chat_id, inbound, pressed=None, delivery=update.update_id
+        )
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Answer the tap at once, then pass the press to the engine (private chats only)."""
@@ -88,7 +90,12 @@ class CoachHandlers:
                 and message.chat.id == user.id
             ):
                 await self._converse(
-                    context.bot, user, message.chat.id, inbound, pressed=message.message_id
+                    context.bot,
+                    user,
+                    message.chat.id,
+                    inbound,
+                    pressed=message.message_id,
+                    delivery=update.update_id,
                 )
             else:
                 log.info(
@@ -111,12 +118,25 @@ class CoachHandlers:
             await context.bot.send_message(message.chat_id, self.texts.render(lang, TEXT_ONLY))
 
     async def _converse(
-        self, bot: ExtBot[Any], user: User, chat_id: int, inbound: Inbound, *, pressed: int | None
+        self,
+        bot: ExtBot[Any],
+        user: User,
+        chat_id: int,
+        inbound: Inbound,
+        *,
+        pressed: int | None,
+        delivery: int,
     ) -> None:
         user_id = str(user.id)
         async with self.locks.hold(user_id):
+            # The update id lets the engine recognise an update Telegram sends again because
+            # the bot was killed before its next poll confirmed it.
             replies = await asyncio.to_thread(
-                self.engine.handle, user_id, inbound, language_hint=user.language_code
+                self.engine.handle,
+                user_id,
+                inbound,
+                language_hint=user.language_code,
+                delivery=delivery,
             )
             await self.renderer.show(bot, chat_id, replies, pressed=pressed)
 

@@ -64,6 +64,8 @@ class TelegramWorld:
         self.on_update: Callable[[], None] | None = None
         """Called (under the lock) after an update is queued; wakes long polls."""
         self._update_ids = itertools.count(100_001)
+        self.last_update_id: int | None = None
+        """The id of the newest update queued (a test with one user: the update it just sent)."""
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
 
@@ -124,6 +126,7 @@ class TelegramWorld:
         """Queue an update for getUpdates; returns its update_id."""
         with self.lock:
             update_id = next(self._update_ids)
+            self.last_update_id = update_id
             self.pending_updates.append({"update_id": update_id, kind: payload})
             if self.on_update is not None:
                 self.on_update()

@@ -52,9 +52,6 @@ def test_killed_chat_and_bot_resume_at_the_same_question_with_nothing_lost(
             f"--kills={KILLS}",
             "--seed=11",
             "--max-life=0.5",
-            # A known product bug, shown by tests/e2e/test_e2e_resent_update.py, would make a
-            # few kills fail now and then: the bench lists it without failing here.
-            "--allow-resent-duplicates",
             f"--data-dir={data_dir}",
         ],
         cwd=ROOT,
