@@ -12,7 +12,8 @@ The model (every number in ``prompts/rules/scoring.yaml``, whose comments explai
    user already runs (switching cost), less ``new_needs_audience_penalty`` for a new channel
    that only reaches people who know the user already (a newsletter needs readers from
    somewhere). Ties: in use first, then fewer hours, then the id; never the catalogue order.
-3. Below ``no_new_below_hours`` nothing new is proposed while one of the user's channels fits.
+3. Below ``no_new_below_hours`` nothing new is proposed while one of the user's channels fits;
+   above it, at most ``max_new_channels`` new ones at once (a team one more).
 4. ``buffer_share`` of the week stays free. Candidates are kept best first while they fit the
    rest and the channel ceiling; if even the best does not fit, it is kept at a smaller rhythm
    worked out from its costs. With no candidate at all, the closest channel is kept.
@@ -53,10 +54,13 @@ __all__ = [
     "Rhythm",
     "build_plan",
     "max_channels",
+    "max_new_channels",
 ]
 
 _ESTIMATE = "E"  # the source key of the coach's own estimates (sources.yaml)
 _MAX_SOURCES = 3  # a statement cites at most this many sources
+# Good fits that only lack room (hours, a channel slot, the pace of new ones): parked for later.
+_ROOM_REASONS = frozenset({DropReason.BUDGET, DropReason.CEILING, DropReason.PACE})
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,12 @@ def max_channels(hours: float, team: bool, rules: Scoring) -> int:
     if team and hours >= rules.team_from_hours:
         ceiling += rules.team_extra_channels
     return min(ceiling, rules.max_channels)
+
+
+def max_new_channels(hours: float, team: bool, rules: Scoring) -> int:
+    """Return how many channels the plan starts from zero at once; a team shares the work."""
+    extra = rules.team_extra_channels if team and hours >= rules.team_from_hours else 0
+    return rules.max_new_channels + extra
 
 
 @dataclass(frozen=True)
@@ -208,6 +218,8 @@ def _reason_sources(user: _User, channel: Channel, reason: DropReason) -> tuple[
         return _cite(_pick(channel.goal_sources, user.goal_keys, _MAX_SOURCES))
     if reason is DropReason.CEILING:
         return _cite(list(user.rules.sources["focus"]))
+    if reason is DropReason.PACE:
+        return _cite(list(user.rules.sources["pace"]))
     return _cite(_pick(channel.effort_sources, frozenset(), _MAX_SOURCES))
 
 
@@ -244,7 +256,9 @@ def _kept(user: _User, item: _Scored, hours: float, *, reduced: bool) -> KeptCha
 
 
 def _select(user: _User, scored: list[_Scored], ceiling: int, text_only: bool) -> _Choice:
-    """Keep the best candidates under the budget and the ceiling; say why the others are not."""
+    """Keep the best candidates under the budget and the ceilings; say why the others are not."""
+    answers = user.answers
+    new_ceiling = max_new_channels(answers.hours, answers.team, user.rules)
     choice = _Choice([], {s.channel.id: s.unfit for s in scored if s.unfit is not None})
     candidates = [s for s in scored if s.unfit is None]
     if user.answers.hours < user.rules.no_new_below_hours and any(c.in_use for c in candidates):
@@ -269,6 +283,9 @@ def _select(user: _User, scored: list[_Scored], ceiling: int, text_only: bool) -
             choice.reasons[item.channel.id] = DropReason.BUDGET  # hours first: most concrete
         elif len(choice.kept) >= ceiling:
             choice.reasons[item.channel.id] = DropReason.CEILING
+        elif not item.in_use and sum(not k.in_use for k in choice.kept) >= new_ceiling:
+            # A channel from zero takes months to carry: one at a time, the next once it runs.
+            choice.reasons[item.channel.id] = DropReason.PACE
         else:
             choice.kept.append(_kept(user, item, cost, reduced=False))
             planned += cost
@@ -328,7 +345,7 @@ def _parked(
         s
         for s in scored
         if not s.in_use
-        and reasons.get(s.channel.id) in (DropReason.BUDGET, DropReason.CEILING)
+        and reasons.get(s.channel.id) in _ROOM_REASONS
         # Only what these hours could ever carry: no trigger that can never fire.
         and _trigger_hours(user, s.channel) <= user.answers.hours
     ]

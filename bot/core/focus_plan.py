@@ -35,6 +35,7 @@ class DropReason(StrEnum):
     VIDEO_CAPACITY = "video_capacity"  # needs video, and under 2 h a week there is no time for it
     BUDGET = "budget"  # a good fit, but its hours do not fit what is left of the capacity
     CEILING = "ceiling"  # a good fit, but the plan already holds as many channels as it can
+    PACE = "pace"  # a good fit, new to the user, but the plan already starts what one can build
 
 
 class PressureStatus(StrEnum):

@@ -19,15 +19,37 @@ __all__ = ["PLAN_TEMPLATE", "SOURCES_TEMPLATE", "plan_context", "plan_reply", "s
 PLAN_TEMPLATE = "common/plan"
 SOURCES_TEMPLATE = "common/sources"
 _ESTIMATE = "E"  # the coach's own estimate (sources.yaml)
+_MAX_CITES = 3  # sources cited inline after one statement (/sources lists them all)
 # Below this many minutes a week per channel the user runs, the plan shows their arithmetic:
 # an hour is less than the usual rhythm of all but the lightest channels in the catalogue.
 _THIN_MINUTES = 60
 
 
-def _cites(catalogue: Catalogue, keys: Iterable[str], lang: str) -> list[str]:
-    """Short inline citations ("Bitkom 2023"), the estimate last."""
+def _cites(
+    catalogue: Catalogue, keys: Iterable[str], lang: str, *, limit: int | None = None
+) -> list[str]:
+    """Short inline citations ("Bitkom 2023"), the estimate last; at most ``limit``."""
     ordered = sorted(dict.fromkeys(keys), key=lambda key: key == _ESTIMATE)
-    return [catalogue.source(key).short[lang] for key in ordered]
+    return [catalogue.source(key).short[lang] for key in ordered[:limit]]
+
+
+def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[dict[str, Any]]:
+    """Dropped channels with the same reason on one line: ten channels stay readable."""
+    groups: dict[str, dict[str, Any]] = {}
+    for item in plan.dropped:
+        group = groups.setdefault(
+            item.reason, {"names": [], "reason": str(item.reason), "keys": []}
+        )
+        group["names"].append(catalogue.channel(item.channel).label[lang])
+        group["keys"].extend(item.sources)
+    return [
+        {
+            "names": group["names"],
+            "reason": group["reason"],
+            "cites": _cites(catalogue, group.pop("keys"), lang, limit=_MAX_CITES),
+        }
+        for group in groups.values()
+    ]
 
 
 def _kept(content: Content, item: KeptChannel, lang: str) -> dict[str, Any]:
@@ -72,6 +94,10 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
             "reason": str(plan.pressure.reason) if plan.pressure.reason else "",
         }
     in_use = plan.channels_in_use
+    buffered = plan.capacity >= scoring.buffer_from_hours
+    # Rounded as shown, so that planned + reserve + spare add up to the hours on screen.
+    reserve = round(plan.capacity * scoring.buffer_share, 1) if buffered else 0.0
+    spare = max(0.0, plan.buffer - reserve)
     minutes_each = round(plan.capacity * 60 / max(in_use, 1))
     return {
         "capacity": plan.capacity,
@@ -81,7 +107,11 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
         "hours_planned": plan.hours_planned,
         "buffer": plan.buffer,
         "buffer_share": round(scoring.buffer_share * 100),
-        "buffered": plan.capacity >= scoring.buffer_from_hours,
+        "buffered": buffered,
+        # Hours beyond the buffer that no channel takes (a ceiling was reached first): the
+        # plan splits them off and says where they go, instead of calling 10 h a "buffer".
+        "reserve": reserve if spare >= scoring.spare_note_from_hours else plan.buffer,
+        "spare": spare if spare >= scoring.spare_note_from_hours else 0.0,
         "already_focused": plan.already_focused,
         "channels_in_use": in_use,
         # The user's own arithmetic, where it makes the point: little time per channel.
@@ -96,20 +126,14 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
             }
             for p in plan.profile_only
         ],
-        "dropped": [
-            {
-                "name": name(d.channel),
-                "reason": str(d.reason),
-                "cites": _cites(catalogue, d.sources, lang),
-            }
-            for d in plan.dropped
-        ],
+        "dropped": _dropped_groups(catalogue, plan, lang),
         "parked": [
             {
                 "name": name(p.channel),
                 "reason": str(p.reason),
                 "weeks": p.trigger_weeks,
                 "hours": p.trigger_hours,
+                "cites": _cites(catalogue, p.sources, lang),
             }
             for p in plan.parked
         ],

@@ -168,15 +168,17 @@ class Scoring:
     text_only_below_hours: float
     buffer_share: float
     buffer_from_hours: float
+    spare_note_from_hours: float
     ceilings: tuple[tuple[float, int], ...]  # (from hours, channels), highest first
     team_from_hours: float
     team_extra_channels: int
     max_channels: int
+    max_new_channels: int
     profile_only_min_fit: int
     max_parked: int
     trigger_weeks_on_plan: int
     min_reply_minutes: float
-    sources: Mapping[str, tuple[str, ...]] = field(hash=False)  # switching, buffer, focus
+    sources: Mapping[str, tuple[str, ...]] = field(hash=False)  # switching, buffer, focus, pace
 
 
 @dataclass(frozen=True)
@@ -650,18 +652,27 @@ _SCORING_NUMBERS = (
     "text_only_below_hours",
     "buffer_share",
     "buffer_from_hours",
+    "spare_note_from_hours",
     "team_from_hours",
     "team_extra_channels",
     "max_channels",
+    "max_new_channels",
     "profile_only_min_fit",
     "max_parked",
     "trigger_weeks_on_plan",
     "min_reply_minutes",
 )
 _SCORING_WHOLE = frozenset(
-    {"min_fit", "team_extra_channels", "max_channels", "profile_only_min_fit", "max_parked"}
+    {
+        "min_fit",
+        "team_extra_channels",
+        "max_channels",
+        "max_new_channels",
+        "profile_only_min_fit",
+        "max_parked",
+    }
 )
-_SCORING_SOURCES = ("switching", "buffer", "focus")
+_SCORING_SOURCES = ("switching", "buffer", "focus", "pace")
 
 
 def _load_scoring(

@@ -26,6 +26,7 @@ from bot.core.coaching import (
     Rhythm,
     build_plan,
     max_channels,
+    max_new_channels,
 )
 from bot.core.rules import Catalogue, load_catalogue
 
@@ -113,17 +114,30 @@ def test_b2b_dach_leads_3h_keeps_linkedin_and_keeps_xing_findable() -> None:
     assert plan.parked == (ParkedChannel("newsletter", DropReason.BUDGET, ("E",), 4, 3.0),)
 
 
-def test_gen_z_awareness_12h_keeps_the_used_instagram_and_adds_video() -> None:
+def test_gen_z_awareness_12h_keeps_the_used_instagram_and_adds_one_video_channel() -> None:
     plan = plan_for(
         used=("instagram", "facebook", "x"),
         hours=12,
         audiences=("consumers_u30",),
         goals=("awareness",),
     )
-    assert kept_ids(plan) == ["instagram", "tiktok", "youtube"]
-    assert [k.in_use for k in plan.kept] == [True, False, False]
+    assert kept_ids(plan) == ["instagram", "tiktok"]
+    assert [k.in_use for k in plan.kept] == [True, False]
     assert plan.max_channels == 3
     assert reasons(plan) == {"facebook": DropReason.AUDIENCE, "x": DropReason.AUDIENCE}
+    # YouTube would fit the hours and the third slot, but one new channel is built at a time.
+    assert ("youtube", DropReason.PACE) in [(p.channel, p.reason) for p in plan.parked]
+
+
+def test_one_new_channel_at_a_time_a_team_two() -> None:
+    alone = plan_for(used=(), hours=12, audiences=("consumers_u30",), goals=("awareness",))
+    team = plan_for(
+        used=(), hours=12, audiences=("consumers_u30",), goals=("awareness",), team=True
+    )
+    assert len(alone.kept) == SCORING.max_new_channels == 1
+    assert len(team.kept) == SCORING.max_new_channels + SCORING.team_extra_channels == 2
+    assert alone.parked[0].reason is DropReason.PACE
+    assert all(k.channel in {p.channel for p in alone.parked} for k in team.kept[1:])
 
 
 def test_one_hour_drops_tiktok_for_video_capacity() -> None:
@@ -306,7 +320,12 @@ def write_catalogue(tmp_path: Path, channels: list[dict[str, Any]]) -> Catalogue
     for name, data in files.items():
         (rules / name).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     scoring = yaml.safe_load((RULES_DIR / "scoring.yaml").read_text(encoding="utf-8"))
-    scoring["scoring"]["sources"] = {"switching": ["E"], "buffer": ["E"], "focus": ["FOC"]}
+    scoring["scoring"]["sources"] = {
+        "switching": ["E"],
+        "buffer": ["E"],
+        "focus": ["FOC"],
+        "pace": ["E"],
+    }
     (rules / "scoring.yaml").write_text(yaml.safe_dump(scoring), encoding="utf-8")
     return load_catalogue(rules)
 
@@ -345,8 +364,13 @@ def channel(
 
 def test_ceiling_limits_the_count_even_with_hours_to_spare(tmp_path: Path) -> None:
     catalogue = write_catalogue(tmp_path, [channel(f"c{i}", hours=0.5) for i in range(1, 6)])
+    running = tuple(f"c{i}" for i in range(1, 6))  # in use: no new channel to pace
     counts = [
-        len(plan_for(catalogue, hours=hours, audiences=("a",), goals=("g",), team=team).kept)
+        len(
+            plan_for(
+                catalogue, used=running, hours=hours, audiences=("a",), goals=("g",), team=team
+            ).kept
+        )
         for hours, team in [(1, False), (4, True), (6, False), (6, True), (12, False), (12, True)]
     ]
     assert counts == [1, 1, 2, 3, 3, 4]
@@ -488,11 +512,12 @@ def test_fits_take_the_best_of_the_chosen_audiences_and_goals(tmp_path: Path) ->
 
 def test_reply_overhead_can_push_a_channel_over_budget(tmp_path: Path) -> None:
     catalogue = write_catalogue(tmp_path, [channel("one", hours=2), channel("two", hours=2)])
-    plain = plan_for(catalogue, hours=5, audiences=("a",), goals=("g",))
-    service = plan_for(catalogue, hours=5, audiences=("a",), goals=("g", "service"))
+    used = ("one", "two")
+    plain = plan_for(catalogue, used=used, hours=5, audiences=("a",), goals=("g",))
+    service = plan_for(catalogue, used=used, hours=5, audiences=("a",), goals=("g", "service"))
     assert [(k.channel, k.hours) for k in plain.kept] == [("one", 2.0), ("two", 2.0)]
     assert [(k.channel, k.hours) for k in service.kept] == [("one", 3.0)]
-    assert [(p.channel, p.reason) for p in service.parked] == [("two", DropReason.BUDGET)]
+    assert [(d.channel, d.reason) for d in service.dropped] == [("two", DropReason.BUDGET)]
     assert service.reply_overhead == 0.5
 
 
@@ -581,7 +606,14 @@ def test_every_judgement_has_a_reason_and_at_most_three_sources(answers: PlanInp
     parked = [p.channel for p in plan.parked]
     assert len(parked) == len(set(parked)) <= SCORING.max_parked
     assert not set(parked) & set(answers.channels_used)
-    assert {p.reason for p in plan.parked} <= {DropReason.BUDGET, DropReason.CEILING}
+    assert {p.reason for p in plan.parked} <= {
+        DropReason.BUDGET,
+        DropReason.CEILING,
+        DropReason.PACE,
+    }
+    # Never more new channels at once than the pace allows.
+    new = sum(not k.in_use for k in plan.kept)
+    assert new <= max(1, max_new_channels(answers.hours, answers.team, SCORING))
     assert all(p.trigger_hours <= answers.hours for p in plan.parked)
 
 

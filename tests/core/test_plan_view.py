@@ -81,3 +81,46 @@ def test_sources_lists_every_source_of_the_plan_in_full() -> None:
     assert "socialmediastatistik.de" in listed  # where it was read
     assert "Bitkom, Februar 2023" in listed  # titles in the user's language
     assert "Das ist dein Plan" in chat.question_text  # and the plan menu is still there
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(five_channel_users)
+def test_the_hours_on_screen_add_up_and_spare_hours_are_not_called_a_buffer(
+    answers: PlanInput,
+) -> None:
+    plan = build_plan(answers, SHIPPED)
+    text = plain(plan_reply(CONTENT, plan, "en").text)
+    line = next(line for line in text.splitlines() if line.startswith("⏱"))
+    # "⏱ x of y h planned; r h stay free ..." and, when a ceiling left hours over, "the other s h"
+    head = re.match(r"⏱ (\d+(?:\.\d+)?) of (\d+(?:\.\d+)?) h planned", line)
+    assert head is not None, line
+    planned, capacity = float(head[1]), float(head[2])
+    rest = [float(number) for number in re.findall(r"(\d+(?:\.\d+)?) h", line[head.end() :])]
+    if rest:
+        assert abs(planned + sum(rest) - capacity) <= 0.15, line
+    if "Put the other" in line:
+        assert rest[-1] >= SHIPPED.scoring.spare_note_from_hours - 0.05, line
+        assert rest[0] <= capacity * SHIPPED.scoring.buffer_share + 0.05, line
+    elif rest:
+        # All that is left is called a buffer only when it is not much more than one.
+        limit = capacity * SHIPPED.scoring.buffer_share + SHIPPED.scoring.spare_note_from_hours
+        assert rest[0] <= limit + 0.05, line
+
+
+def test_a_good_fit_held_back_by_the_pace_is_explained_as_next_in_line() -> None:
+    def plan_with(pressure: str | None) -> str:
+        answers = PlanInput((), 12, ("consumers_u30",), ("awareness",), False, pressure)
+        return plain(plan_reply(CONTENT, build_plan(answers, SHIPPED), "de").text)
+
+    answers = PlanInput((), 12, ("consumers_u30",), ("awareness",), False, None)
+    plan = build_plan(answers, SHIPPED)
+    (started,) = plan.kept  # one new channel at a time
+    paced = next(p for p in plan.parked if p.reason.value == "pace")
+    started_name = SHIPPED.channel(started.channel).label["de"]
+    paced_name = SHIPPED.channel(paced.channel).label["de"]
+
+    text = plan_with(paced.channel)
+
+    assert "weitere erst, wenn dieser läuft (Lally 2010" in plan_with(None)
+    assert f"Neu für dich: {started_name}." in text
+    assert f"{paced_name} ist als Nächstes dran, sobald dein Plan läuft." in text

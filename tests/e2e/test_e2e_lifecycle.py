@@ -78,8 +78,11 @@ def test_export_holds_everything_stored_and_delete_leaves_no_trace_on_disk(
     stored = dict(on_disk["user"]["1"])
     assert stored.pop("schema") == 1
     document = json.loads(exported.data)
-    # The export is built before the /export turn itself is saved, which stamps a new time.
+    # The export is built before the /export turn itself is saved, which stamps a new time
+    # and remembers the /export update as handled.
     assert document.pop("updated_at") <= stored.pop("updated_at")
+    handled, exported_handled = stored.pop("handled"), document.pop("handled")
+    assert handled[-1] not in exported_handled and set(handled[:-1]) <= set(exported_handled)
     assert document == stored
     assert stored["reminder"]["weekday"] == 0 and stored["plan"]  # a full user, not a stub
 
