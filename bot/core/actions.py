@@ -21,6 +21,7 @@ from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
 from bot.core.templating import Condition
+from bot.core.week_view import with_reasons
 
 __all__ = ["ACTIONS", "MAX_CHECKINS", "ActionContext", "checkin_week"]
 
@@ -126,7 +127,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     user.checkins = records[-MAX_CHECKINS:]
     user.pending_checkin = None
     stats = evaluate(user.checkins, budget)
-    context = stats.as_context()
+    context = with_reasons(ctx.content, user.lang, stats.as_context())
     advice = next(
         (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),
         None,

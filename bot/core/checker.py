@@ -18,13 +18,16 @@ from markupsafe import Markup
 from bot.core import confirmations, questions
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.checkin_schedule import Reminder
-from bot.core.checkin_stats import evaluate, load_advice
+from bot.core.checkin_stats import evaluate, history_weeks, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import (
+    NO_CREEP,
+    NOT_ON_PLAN,
     ON_PLAN,
     ONBOARDING_FLOW,
+    PARTLY,
     REQUIRED_FLOWS,
     SUNSET_ACTION,
     SUNSET_FLOW,
@@ -40,6 +43,7 @@ from bot.core.state import DialogueState, UserState
 from bot.core.sunset_rules import SunsetRules, load_sunset
 from bot.core.sunset_view import playbook_context
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
+from bot.core.week_view import with_reasons
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
 
@@ -77,6 +81,9 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "field": "x",
     "rating": "x",
     "active": True,
+    "names": "x",
+    "channel": "x",
+    "tolerance": 10,
 }
 
 
@@ -387,24 +394,32 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     plan = _sample_plans(content.catalogue)[0]
     user = _sample_user(plan)
     user.lang = lang
-    stats = evaluate(user.checkins, plan.hours_planned).as_context()
+    stats = with_reasons(content, lang, evaluate(user.checkins, plan.hours_planned).as_context())
+    # One week of each status, every reason shown: each line of /history renders.
+    kept = [k.channel for k in plan.kept]
+    records = [
+        *user.checkins,
+        {
+            "week": "2026-W48",
+            "channels": dict.fromkeys(kept, PARTLY),
+            "hours": 3.0,
+            "budget": 2.0,
+            "creep": plan.left_behind[0] if plan.left_behind else NO_CREEP,
+        },
+        {
+            "week": "2026-W49",
+            "channels": dict.fromkeys(kept, NOT_ON_PLAN),
+            "hours": 0.0,
+            "budget": 2.0,
+        },
+    ]
     return {
         **_COMMON_SAMPLE,
         **user_context(content, user),
         "plan": plan_context(content, plan, lang),
         **sources_context(content, plan, lang),
         "stats": stats,
-        "weeks": [
-            {
-                "week_number": 47,
-                "year": "2026",
-                "on_plan": True,
-                "hours": 2.0,
-                "budget": 2.0,
-                "energy": 3,
-                "creep": True,
-            }
-        ],
+        "weeks": [with_reasons(content, lang, week) for week in history_weeks(records, 2.0)],
         "this_week": "2026-W48",
         "checkins": 3,
         "time": "19:00",

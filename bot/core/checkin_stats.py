@@ -1,15 +1,19 @@
-"""Weekly check-in evaluation: adherence, streak, hours against the budget, and advice rules.
+"""Weekly check-in evaluation: the week's status, streak, hours against the budget, and advice.
 
-A week is "on plan" when every focus channel was rated on plan; "partly" counts half towards
-adherence. The streak counts the most recent check-ins on plan in a row. Weeks without a
-check-in (paused, skipped, or simply not answered) neither extend nor break the streak: a
-holiday must not cost the user their streak, and the coach does not punish silence.
+A week is *on plan* only when every focus channel ran as planned, the hours stayed within the
+budget plus a tolerance (``OVER_BUDGET_FACTOR``: 10 %, the texts say so) and no dropped channel
+came back. A week where at least half of the focus channels' work got done (partly counts half)
+is *partly* on plan, otherwise *off* plan; each says why (``WeekVerdict``). Adherence counts on
+plan 1, partly a half, off 0. The streak counts the most recent check-ins on plan in a row.
+Weeks without a check-in (paused, skipped, or simply not answered) neither extend nor break the
+streak: a holiday must not cost the user their streak, and the coach does not punish silence.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +23,14 @@ from bot.core.flow_ids import NO_CREEP, ON_PLAN, PARTLY
 from bot.core.focus_plan import FocusPlan
 
 __all__ = [
+    "OVER_BUDGET_FACTOR",
     "AdviceRule",
     "CheckinStats",
+    "WeekStatus",
+    "WeekVerdict",
     "evaluate",
     "history_weeks",
+    "judge_week",
     "load_advice",
     "parked_ready",
     "week_on_plan",
@@ -33,6 +41,8 @@ HISTORY_WEEKS = 12
 
 # "Over budget" means more than 10 % over the planned hours: a little slack is normal.
 OVER_BUDGET_FACTOR = 1.1
+# Below half of the focus channels' work done (partly counts half), a week is off plan.
+_OFF_BELOW = 0.5
 # How many recent check-ins the drift and "room to spare" judgements look at.
 RECENT = 3
 
@@ -51,7 +61,12 @@ class CheckinStats:
 
     weeks: int
     streak: int
-    adherence: int  # percent of check-ins on plan (partly counts half)
+    adherence: int  # percent of check-ins on plan (a partly week counts half)
+    status: str  # the latest week's ``WeekStatus``
+    missed: list[str]  # its focus channels not fully on plan (ids)
+    over_budget: bool  # its hours above the budget plus the tolerance
+    crept: str | None  # the dropped channel that came back in it (id)
+    tolerance: int  # the tolerance over the budget, in percent
     hours: float  # hours spent in the latest week
     budget: float  # hours planned per week
     over_budget_streak: int  # latest check-ins over budget in a row
@@ -65,13 +80,31 @@ class CheckinStats:
         return asdict(self)
 
 
-def week_on_plan(record: Mapping[str, Any]) -> bool:
-    """Tell whether a check-in had every focus channel on plan."""
-    ratings = record.get("channels") or {}
-    return bool(ratings) and all(value == ON_PLAN for value in ratings.values())
+class WeekStatus(StrEnum):
+    """How a checked-in week went against the plan."""
+
+    ON_PLAN = "on_plan"
+    PARTLY = "partly"
+    OFF = "off"
 
 
-def _adherence(record: Mapping[str, Any]) -> float:
+@dataclass(frozen=True)
+class WeekVerdict:
+    """A week's status and why it is not on plan (no reasons when it is)."""
+
+    status: WeekStatus
+    missed: tuple[str, ...]  # focus channels rated partly or not, in the plan's order
+    over_budget: bool  # hours above the budget plus the tolerance
+    crept: str | None  # the dropped channel that came back, if one did
+
+    @property
+    def on_plan(self) -> bool:
+        """Whether the week counts for the streak."""
+        return self.status is WeekStatus.ON_PLAN
+
+
+def _channel_score(record: Mapping[str, Any]) -> float:
+    """The focus channels' share run as planned: on plan 1, partly a half, not 0."""
     ratings = list((record.get("channels") or {}).values())
     if not ratings:
         return 0.0
@@ -79,10 +112,38 @@ def _adherence(record: Mapping[str, Any]) -> float:
     return score / len(ratings)
 
 
-def _leading(records: Sequence[Mapping[str, Any]], predicate: Any) -> int:
+def judge_week(record: Mapping[str, Any], budget: float | None = None) -> WeekVerdict:
+    """Judge one check-in; ``budget`` is used when the record does not carry its own."""
+    week_budget = record.get("budget", budget)
+    hours = float(record.get("hours", 0.0))
+    # A record without any budget (very old data) is not judged on its hours.
+    over = week_budget is not None and hours > float(week_budget) * OVER_BUDGET_FACTOR
+    creep = record.get("creep", NO_CREEP)
+    crept = None if creep in (None, NO_CREEP) else str(creep)
+    ratings = record.get("channels") or {}
+    missed = tuple(channel for channel, rating in ratings.items() if rating != ON_PLAN)
+    if _channel_score(record) < _OFF_BELOW:
+        status = WeekStatus.OFF
+    elif missed or over or crept:
+        status = WeekStatus.PARTLY
+    else:
+        status = WeekStatus.ON_PLAN
+    return WeekVerdict(status, missed, over, crept)
+
+
+def week_on_plan(record: Mapping[str, Any]) -> bool:
+    """Tell whether a check-in's week counts as on plan (see ``judge_week``)."""
+    return judge_week(record).on_plan
+
+
+_STATUS_SCORE = {WeekStatus.ON_PLAN: 1.0, WeekStatus.PARTLY: 0.5, WeekStatus.OFF: 0.0}
+
+
+def _leading(items: Sequence[Any], predicate: Any) -> int:
+    """How many of the last ``items`` in a row satisfy ``predicate``."""
     count = 0
-    for record in reversed(records):
-        if not predicate(record):
+    for item in reversed(items):
+        if not predicate(item):
             break
         count += 1
     return count
@@ -94,10 +155,17 @@ def evaluate(records: Sequence[Mapping[str, Any]], budget: float) -> CheckinStat
         raise ValueError("evaluate needs at least one check-in")
     recent = records[-RECENT:]
     latest = records[-1]
+    verdicts = [judge_week(record, budget) for record in records]
+    last = verdicts[-1]
     return CheckinStats(
         weeks=len(records),
-        streak=_leading(records, week_on_plan),
-        adherence=round(100 * sum(_adherence(r) for r in records) / len(records)),
+        streak=_leading(verdicts, lambda verdict: verdict.on_plan),
+        adherence=round(100 * sum(_STATUS_SCORE[v.status] for v in verdicts) / len(records)),
+        status=str(last.status),
+        missed=list(last.missed),
+        over_budget=last.over_budget,
+        crept=last.crept,
+        tolerance=round((OVER_BUDGET_FACTOR - 1) * 100),
         hours=float(latest.get("hours", 0.0)),
         budget=budget,
         over_budget_streak=_leading(
@@ -132,15 +200,18 @@ def history_weeks(records: Sequence[Mapping[str, Any]], budget: float) -> list[d
     weeks = []
     for record in reversed(records[-HISTORY_WEEKS:]):
         year, _, number = str(record["week"]).partition("-W")
+        verdict = judge_week(record, budget)
         weeks.append(
             {
                 "week_number": int(number),
                 "year": year,
-                "on_plan": all(v == ON_PLAN for v in (record.get("channels") or {}).values()),
+                "status": str(verdict.status),
+                "missed": list(verdict.missed),
+                "over_budget": verdict.over_budget,
+                "crept": verdict.crept,
                 "hours": record.get("hours", 0.0),
                 "budget": record.get("budget", budget),
                 "energy": record.get("energy"),
-                "creep": record.get("creep", NO_CREEP) != NO_CREEP,
             }
         )
     return weeks

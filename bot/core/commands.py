@@ -28,6 +28,7 @@ from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
 from bot.core.schedule import DEFAULT_ZONE, local_week_key
 from bot.core.text_input import clean_text
+from bot.core.week_view import with_reasons
 
 __all__ = [
     "COMMANDS",
@@ -179,7 +180,10 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
     history = conversation.say(
         "common/history",
         stats=evaluate(user.checkins, budget).as_context(),
-        weeks=history_weeks(user.checkins, budget),
+        weeks=[
+            with_reasons(conversation.content, user.lang, week)
+            for week in history_weeks(user.checkins, budget)
+        ],
         this_week=local_week_key(conversation.clock(), zone),
     )
     return [history, *conversation.ask()]
