@@ -13,10 +13,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.checkin_schedule import Reminder
-from bot.core.checkin_stats import evaluate, parked_ready
+from bot.core.checkin_stats import evaluate, parked_ready, recalled_win
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, SUNSET_ACTION, WEEKDAYS
+from bot.core.focus_plan import PlanChange
+from bot.core.plan_answers import plan_input
+from bot.core.plan_changes import apply_creep_choice
+from bot.core.plan_versions import adopt
+from bot.core.plan_versions_view import plan_change_text
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
@@ -133,7 +138,10 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         None,
     )
     ready = parked_ready(plan, user.checkins) if plan else []
+    changed = _apply_creep_decision(ctx, plan, record, week)
     return {
+        "plan_changed": changed,
+        "recalled_win": recalled_win(user.checkins),
         "stats": context,
         "advice": advice,
         # A parked channel whose trigger fired: the plan may grow (the user decides).
@@ -144,6 +152,31 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "late": week != current_week,
         "replaced": replaced,
     }
+
+
+def _apply_creep_decision(
+    ctx: ActionContext, plan: FocusPlan | None, record: dict[str, Any], week: str
+) -> dict[str, Any] | None:
+    """A dropped channel that came back and stays: the plan's new version (its new budget).
+
+    The week just recorded keeps the budget it ran under; the new plan counts from the next.
+    """
+    creep, decision = record["creep"], record["audit"]
+    onboarding = ctx.user.onboarding()
+    inputs = plan_input(onboarding.answers) if onboarding is not None else None
+    if plan is None or inputs is None or creep == NO_CREEP or not isinstance(decision, str):
+        return None
+    catalogue = ctx.content.catalogue
+    try:
+        changed = apply_creep_choice(plan, inputs, catalogue, str(creep), decision)
+    except KeyError:  # a channel the catalogue no longer has
+        return None
+    if changed is None:
+        return None
+    hours = next(k.hours for k in changed.kept if k.channel == creep)
+    detail = {"week": week, "channel": str(creep), "choice": decision, "hours": f"{hours:.2f}"}
+    adopt(ctx.user, changed, reason=PlanChange.CHECKIN, now=ctx.now, inputs=inputs, detail=detail)
+    return {"budget": changed.hours_planned, "decision": plan_change_text(ctx.content, ctx.user)}
 
 
 def sunset_playbook(ctx: ActionContext) -> dict[str, Any]:

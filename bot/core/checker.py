@@ -7,6 +7,7 @@ step and the problem. The bot runs the same checks at start-up and refuses a bro
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,16 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
-from bot.core import confirmations, questions
+from bot.core import confirmations, export_files, plan_versions_view, questions, week_view
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.checkin_schedule import Reminder
-from bot.core.checkin_stats import evaluate, history_weeks, load_advice
+from bot.core.checkin_stats import evaluate, history_weeks, latest_wins, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import (
     NO_CREEP,
+    NO_PRESSURE,
     NOT_ON_PLAN,
     ON_PLAN,
     ONBOARDING_FLOW,
@@ -31,10 +33,15 @@ from bot.core.flow_ids import (
     REQUIRED_FLOWS,
     SUNSET_ACTION,
     SUNSET_FLOW,
+    TEAM,
     check_flow_ids,
 )
 from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
+from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
+from bot.core.plan_changes import apply_creep_choice
+from bot.core.plan_versions import adopt
+from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.problems import shown_path
 from bot.core.question_view import render_question, user_context
@@ -84,6 +91,8 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "names": "x",
     "channel": "x",
     "tolerance": 10,
+    "gives_way": "x",
+    "hours": 1.5,
 }
 
 
@@ -148,6 +157,9 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
         | {f"language_{code}" for code in LANGUAGES}
         | {f"unit_{unit}" for unit in UNITS}
         | set(COMMAND_LABELS)
+        | set(week_view.LABEL_KEYS)
+        | set(plan_versions_view.LABEL_KEYS)
+        | set(export_files.LABEL_KEYS)
     )
     for lang in LANGUAGES:
         path = shown_path(templates_dir / lang / LABELS_FILE)
@@ -166,13 +178,29 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
                     problems.append(f"{path}: label '{key}': {error}")
 
 
-def _sample_user(plan: FocusPlan) -> UserState:
-    """A user with a plan, a weekly check-in and a few answered weeks, for rendering samples."""
+def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
+    """A user with a plan, a weekly check-in and a few answered weeks, for rendering samples.
+
+    With ``inputs``, the onboarding answers the plan was made from wait behind the side flow,
+    so a check-in decision can change the plan (its feedback renders that branch too).
+    """
     kept = {k.channel: ON_PLAN for k in plan.kept}
+    onboarding = None
+    if inputs is not None:
+        answers = {
+            "channels": list(inputs.channels_used),
+            "hours": inputs.hours,
+            "audiences": list(inputs.audiences),
+            "goals": list(inputs.goals),
+            "team": TEAM if inputs.team else "alone",
+            "pressure": inputs.pressure or NO_PRESSURE,
+        }
+        onboarding = DialogueState(flow=ONBOARDING_FLOW, step="plan", answers=answers)
     return UserState(
         user_id="check",
         lang=LANGUAGES[0],
         plan=plan.to_dict(),
+        suspended=onboarding,
         reminder=Reminder(
             weekday=4,
             time="08:30",
@@ -188,7 +216,14 @@ def _sample_user(plan: FocusPlan) -> UserState:
             "abandoned": True,
         },
         checkins=[
-            {"week": f"2026-W{n}", "channels": kept, "hours": 2.0, "energy": 3, "budget": 2.0}
+            {
+                "week": f"2026-W{n}",
+                "channels": kept,
+                "hours": 2.0,
+                "energy": 3,
+                "budget": 2.0,
+                "win": "x",
+            }
             for n in (45, 46, 47)
         ],
     )
@@ -196,17 +231,36 @@ def _sample_user(plan: FocusPlan) -> UserState:
 
 def _sample_answers(flow: Flow, content: Content, user: UserState) -> dict[str, Any]:
     """A valid answer for every step that saves one, each from its kind."""
-    dialogue = DialogueState(flow=flow.id, step=flow.start)
     answers: dict[str, Any] = {}
+    # Earlier answers are seen by later steps (which channel came back decides the choices).
+    dialogue = DialogueState(flow=flow.id, step=flow.start, answers=answers)
     for step in flow.steps.values():
         if step.save:
             sample = questions.asked(content, user, dialogue, step)
             answers[step.save] = sample.kind.sample(sample)
-    return answers
+    return dict(answers)
 
 
 def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
     """Plans that exercise every branch of the plan template."""
+    inputs = _sample_inputs(catalogue)
+    plans = [build_plan(i, catalogue) for i in inputs]
+    return [*plans, _sample_changed_plan(plans[0], inputs[0], catalogue)]
+
+
+def _sample_changed_plan(plan: FocusPlan, inputs: PlanInput, catalogue: Catalogue) -> FocusPlan:
+    """``plan`` after a check-in where a dropped channel came back and the first kept one went
+    (the "your choice" lines), that one being the channel the user felt they must be on."""
+    back, gives_way = plan.left_behind[0], plan.kept[0].channel
+    changed = apply_creep_choice(plan, inputs, catalogue, back, gives_way)
+    if changed is None:
+        raise RuntimeError("the sample plan offers no swap")
+    pressure = PressureNote(gives_way, PressureStatus.DROPPED, DropReason.CHOICE)
+    return replace(changed, pressure=pressure)
+
+
+def _sample_inputs(catalogue: Catalogue) -> list[PlanInput]:
+    """The answers of the sample plans."""
     channels = tuple(c.id for c in catalogue.channels)
     audiences = tuple(a.id for a in catalogue.audiences)
     goals = tuple(g.id for g in catalogue.goals)
@@ -222,7 +276,7 @@ def _sample_plans(catalogue: Catalogue) -> list[FocusPlan]:
         for goal in goals[::3]
         for pressure in channels[::4]
     ]
-    return [build_plan(i, catalogue) for i in inputs]
+    return inputs
 
 
 def _render_step(
@@ -328,7 +382,7 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
         return  # rendering would only repeat the problems above
     shows_plan = any(questions.kind_of(s).shows_plan for s in flow.steps.values())
     plans = _sample_plans(content.catalogue)
-    user = _sample_user(plans[0])
+    user = _sample_user(plans[0], _sample_inputs(content.catalogue)[0])
     answers = _sample_answers(flow, content, user)
     for step in flow.steps.values():
         problems.extend(
@@ -389,6 +443,21 @@ def _check_advice(content: Content, rules_path: Path, problems: list[str]) -> No
                 problems.append(f"{where}: template {lang}/advice/{rule.id}.j2 does not exist")
 
 
+def _versioned_user(plan: FocusPlan, lang: str) -> UserState:
+    """A user whose plan has three versions: first, after a check-in (a swap), after a review."""
+    user = _sample_user(plan)
+    user.lang = lang
+    user.plan = None
+    swap = {"week": "2026-W48", "channel": plan.kept[0].channel, "choice": plan.kept[0].channel}
+    for reason, detail in (
+        (PlanChange.FIRST, {}),
+        (PlanChange.CHECKIN, swap),
+        (PlanChange.REVIEW, {}),
+    ):
+        adopt(user, plan, reason=reason, now=_SAMPLE_NOW, inputs=None, detail=detail)
+    return user
+
+
 def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     """Values for templates that no flow step renders: hints, prompts, history, export."""
     plan = _sample_plans(content.catalogue)[0]
@@ -420,6 +489,8 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         **sources_context(content, plan, lang),
         "stats": stats,
         "weeks": [with_reasons(content, lang, week) for week in history_weeks(records, 2.0)],
+        "wins": latest_wins(user.checkins),
+        "versions": history_versions(content, _versioned_user(plan, lang), "Europe/Berlin"),
         "this_week": "2026-W48",
         "checkins": 3,
         "time": "19:00",

@@ -31,13 +31,18 @@ __all__ = [
     "evaluate",
     "history_weeks",
     "judge_week",
+    "latest_wins",
     "load_advice",
     "parked_ready",
+    "recalled_win",
     "week_on_plan",
 ]
 
 # How many weeks /history lists, newest first.
 HISTORY_WEEKS = 12
+# /history lists the latest wins; every fourth check-in brings one back (a month of weeks).
+WINS_SHOWN = 3
+RECALL_EVERY = 4
 
 # "Over budget" means more than 10 % over the planned hours: a little slack is normal.
 OVER_BUDGET_FACTOR = 1.1
@@ -215,6 +220,37 @@ def history_weeks(records: Sequence[Mapping[str, Any]], budget: float) -> list[d
             }
         )
     return weeks
+
+
+def _week_number(week: str) -> int:
+    return int(week.partition("-W")[2])
+
+
+def latest_wins(
+    records: Sequence[Mapping[str, Any]], count: int = WINS_SHOWN
+) -> list[dict[str, Any]]:
+    """The latest wins the user noted, newest first: ``{week_number, text}``."""
+    noted = [r for r in records if r.get("win")]
+    return [
+        {"week_number": _week_number(str(r["week"])), "text": str(r["win"])}
+        for r in reversed(noted[-count:])
+    ]
+
+
+def recalled_win(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Every ``RECALL_EVERY``th check-in, one earlier win to remember; else None.
+
+    The wins take turns (oldest first), so a user who noted several sees each of them again.
+    The check-in just recorded (the last) is not recalled: it was typed a minute ago.
+    """
+    if not records or len(records) % RECALL_EVERY:
+        return None
+    earlier = [r for r in records[:-1] if r.get("win")]
+    if not earlier:
+        return None
+    turn = len(records) // RECALL_EVERY - 1
+    record = earlier[turn % len(earlier)]
+    return {"week_number": _week_number(str(record["week"])), "text": str(record["win"])}
 
 
 def load_advice(path: Path) -> tuple[list[AdviceRule], list[str]]:

@@ -53,8 +53,11 @@ __all__ = [
     "ProfileOnly",
     "Rhythm",
     "build_plan",
+    "channel_cost",
+    "kept_channel",
     "max_channels",
     "max_new_channels",
+    "smallest_rhythm_hours",
 ]
 
 _ESTIMATE = "E"  # the source key of the coach's own estimates (sources.yaml)
@@ -378,15 +381,11 @@ def _pressure_note(
     )
 
 
-def build_plan(answers: PlanInput, catalogue: Catalogue) -> FocusPlan:
-    """Build the focus plan for ``answers``; ValueError for ids the catalogue does not know."""
-    _check_input(answers, catalogue)
+def _user(answers: PlanInput, catalogue: Catalogue) -> _User:
     rules = catalogue.scoring
     capacity = float(answers.hours)
-    text_only = capacity < rules.text_only_below_hours
-    ceiling = max_channels(capacity, answers.team, rules)
     buffered = capacity >= rules.buffer_from_hours
-    user = _User(
+    return _User(
         answers=answers,
         catalogue=catalogue,
         usable=capacity * (1 - rules.buffer_share) if buffered else capacity,
@@ -397,6 +396,51 @@ def build_plan(answers: PlanInput, catalogue: Catalogue) -> FocusPlan:
         ),
         goal_keys=frozenset(k for g in answers.goals for k in catalogue.goal(g).sources),
     )
+
+
+def channel_cost(answers: PlanInput, catalogue: Catalogue, channel_id: str) -> float:
+    """The hours a week ``channel_id`` takes this user at its usual rhythm, replies included."""
+    return _user(answers, catalogue).cost(catalogue.channel(channel_id))
+
+
+def smallest_rhythm_hours(answers: PlanInput, catalogue: Catalogue, channel_id: str) -> float:
+    """The hours a week of ``channel_id``'s smallest sensible rhythm: one post a month, replies.
+
+    Below this a channel is not kept but neglected; a decision that would give it less is not
+    offered.
+    """
+    channel = catalogue.channel(channel_id)
+    minutes = (
+        channel.effort.minutes_per_unit / WEEKS_PER_MONTH + catalogue.scoring.min_reply_minutes
+    )
+    return minutes / 60
+
+
+def kept_channel(
+    answers: PlanInput, catalogue: Catalogue, channel_id: str, hours: float
+) -> KeptChannel:
+    """``channel_id`` kept with ``hours`` a week, because the user decided so (a check-in).
+
+    Rated and cited like any kept channel; below its usual cost it gets the rhythm the hours
+    allow. It counts as in use: the user chose it because they are back on it.
+    """
+    user = _user(answers, catalogue)
+    rated = next(s for s in _score(user, text_only=False) if s.channel.id == channel_id)
+    cost = user.cost(rated.channel)
+    in_use = _Scored(
+        rated.channel, rated.audience_fit, rated.goal_fit, True, rated.unfit, rated.score
+    )
+    return _kept(user, in_use, min(hours, cost), reduced=hours < cost)
+
+
+def build_plan(answers: PlanInput, catalogue: Catalogue) -> FocusPlan:
+    """Build the focus plan for ``answers``; ValueError for ids the catalogue does not know."""
+    _check_input(answers, catalogue)
+    rules = catalogue.scoring
+    capacity = float(answers.hours)
+    text_only = capacity < rules.text_only_below_hours
+    ceiling = max_channels(capacity, answers.team, rules)
+    user = _user(answers, catalogue)
     scored = _score(user, text_only)
     choice = _select(user, scored, ceiling, text_only)
     profiles, dropped = _leave(user, scored, choice)

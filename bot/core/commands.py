@@ -11,18 +11,19 @@ from the same names and labels, so its /help and its menu cannot drift apart.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Final
 
 from bot.core import confirmations
-from bot.core.checkin_stats import evaluate, history_weeks
+from bot.core.checkin_stats import evaluate, history_weeks, latest_wins
 from bot.core.coaching import FocusPlan
 from bot.core.conversation import Conversation
+from bot.core.export_files import checkins_csv, export_json
 from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, SETTINGS_FLOW
-from bot.core.messages import Command, Document, Reply, ReplyKind
+from bot.core.messages import Command, Reply, ReplyKind
+from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
@@ -185,6 +186,8 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
             for week in history_weeks(user.checkins, budget)
         ],
         this_week=local_week_key(conversation.clock(), zone),
+        wins=latest_wins(user.checkins),
+        versions=history_versions(conversation.content, user, zone),
     )
     return [history, *conversation.ask()]
 
@@ -209,16 +212,15 @@ def _export(conversation: Conversation, command: Command) -> list[Reply]:
         created_at=user.created_at,
         checkins=len(user.checkins),
     )
-    payload = json.dumps(user.to_document(), ensure_ascii=False, indent=2, sort_keys=True)
-    export = Reply(
-        text=text,
+    export = Reply(text=text, kind=ReplyKind.DOCUMENT, document=export_json(user))
+    if not user.checkins:
+        return [export, *question]
+    table = Reply(
+        text=content.texts.render(user.lang, "common/export_csv", checkins=len(user.checkins)),
         kind=ReplyKind.DOCUMENT,
-        document=Document(
-            filename=f"fokus-coach-{user.user_id.replace(':', '-')}.json",
-            content=payload.encode("utf-8"),
-        ),
+        document=checkins_csv(content, user),
     )
-    return [export, *question]
+    return [export, table, *question]
 
 
 COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(

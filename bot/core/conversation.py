@@ -17,12 +17,13 @@ from markupsafe import Markup
 
 from bot.core import confirmations
 from bot.core.actions import ACTIONS, ActionContext
-from bot.core.coaching import FocusPlan, build_plan
+from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
 from bot.core.flow_model import Step, Then
 from bot.core.messages import Reply, ReplyKind
-from bot.core.plan_answers import PLAN_ANSWERS, plan_input
+from bot.core.plan_answers import PLAN_ANSWERS
+from bot.core.plan_versions import current_plan, set_aside
 from bot.core.plan_view import plan_reply
 from bot.core.question_view import render_question, user_context
 from bot.core.questions import Asked, asked
@@ -178,7 +179,7 @@ class Conversation:
         previous_turn = self.user.dialogue.turn if self.user.dialogue else 0
         self.user.dialogue = DialogueState(flow=flow.id, step=flow.start, turn=previous_turn)
         self.user.suspended = None
-        self.user.plan = None
+        set_aside(self.user)  # kept as a previous version: /history and /export still show it
         return self.enter(flow.start, push=False)
 
     def _next_step(self, step: Step) -> str:
@@ -239,14 +240,11 @@ class Conversation:
 
     # ---- the plan ------------------------------------------------------------------------
     def build_plan(self) -> FocusPlan | None:
-        """Build (and keep) the focus plan from the onboarding answers; None while incomplete."""
-        onboarding = self.user.onboarding()
-        inputs = plan_input(onboarding.answers) if onboarding else None
-        if inputs is None:
-            return None
-        plan = build_plan(inputs, self.content.catalogue)
-        self.user.plan = plan.to_dict()
-        return plan
+        """The focus plan: the current version while the answers hold, else a new one.
+
+        None while the onboarding answers are incomplete.
+        """
+        return current_plan(self.user, self.content, self.clock())
 
     def present_plan(self) -> list[Reply]:
         """Show the plan, then ask the current step (its menu).

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from bot.core.focus_plan import DropReason, PressureStatus
+from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.schedule import is_zone
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
 
@@ -154,6 +154,7 @@ class DroppedChannel(_Part):
     channel: str
     reason: Reason
     sources: list[str]
+    replaced_by: str | None = None
 
 
 class ParkedChannel(_Part):
@@ -188,6 +189,29 @@ class Plan(_Part):
     pressure: PressureNote | None
     channels_in_use: Count = 0
     already_focused: bool = False
+
+
+PlanReason = Annotated[str, _one_of(frozenset(PlanChange))]
+
+
+class PlanInfo(_Part):
+    """The current plan's version, when and why it was made (``plan_versions``)."""
+
+    version: Annotated[int, Field(ge=1)]
+    made_at: Instant | None = None
+    reason: PlanReason
+    detail: dict[str, str] = {}
+    inputs: dict[str, Any] | None = None
+
+
+class PreviousPlan(_Part):
+    """A plan the current one replaced, with its version, date and reason."""
+
+    version: Annotated[int, Field(ge=1)]
+    made_at: Instant | None = None
+    reason: PlanReason
+    detail: dict[str, str] = {}
+    plan: Plan
 
 
 class CheckinRecord(_Part):
@@ -229,6 +253,8 @@ class UserDocumentV1(_Part):
     checkins: list[CheckinRecord] = []
     pending_checkin: PendingCheckin | None = None
     handled: list[int] = []
+    plan_info: PlanInfo | None = None
+    previous_plans: list[PreviousPlan] = []
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

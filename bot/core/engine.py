@@ -163,7 +163,7 @@ class DialogueEngine:
                 return []
             user = UserState.from_document(stored)
             before = user.to_document()
-            fit_to_content(user, self.content, language_hint=None)
+            fit_to_content(user, self.content, language_hint=None, now=self.clock())
             if not user.active or user.plan is None or user.dialogue is None:
                 return []
             replies = remind(
@@ -212,7 +212,7 @@ class DialogueEngine:
         user = UserState.from_document(stored)
         before = user.to_document()
         # After ``before``: what had to be repaired is saved with this message.
-        fit_to_content(user, self.content, language_hint=language_hint)
+        fit_to_content(user, self.content, language_hint=language_hint, now=self.clock())
         return user, before
 
     def _new_user(self, user_id: str, language_hint: str | None) -> UserState:

@@ -19,6 +19,7 @@ from bot.core.rules import LANGUAGES
 
 __all__ = [
     "CHECKIN_FLOW",
+    "CREEP_ANSWER",
     "ENERGY_LEVELS",
     "NOT_ON_PLAN",
     "NO_CREEP",
@@ -65,6 +66,8 @@ ON_PLAN: Final = "on_plan"
 PARTLY: Final = "partly"
 NOT_ON_PLAN: Final = "not"
 NO_CREEP: Final = "none"
+# The answer naming the dropped channel that came back (a creep_decision step decides on it).
+CREEP_ANSWER: Final = "creep"
 ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
 
 
@@ -112,7 +115,7 @@ _EXPECTED: Final = (
     _Expected(SETTINGS_FLOW, "pause", tuple(PAUSE_WEEKS), _Rule.ONLY),
     _Expected(SETTINGS_FLOW, "language", LANGUAGES, _Rule.ONLY),
     _Expected(CHECKIN_FLOW, "channels", (ON_PLAN, PARTLY, NOT_ON_PLAN), _Rule.EXACTLY),
-    _Expected(CHECKIN_FLOW, "creep", (NO_CREEP,), _Rule.HAS),
+    _Expected(CHECKIN_FLOW, CREEP_ANSWER, (NO_CREEP,), _Rule.HAS),
     _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
 )
 

@@ -32,6 +32,7 @@ class AskType(StrEnum):
     TIME_OF_DAY = "time_of_day"  # a local time such as 08:30
     TIMEZONE = "timezone"  # an IANA zone, from buttons or a typed city
     CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
+    CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding
     FINISH = "finish"  # ends a side flow (check-in, settings): runs its action, says the result

@@ -18,6 +18,7 @@ __all__ = [
     "FocusPlan",
     "KeptChannel",
     "ParkedChannel",
+    "PlanChange",
     "PressureNote",
     "PressureStatus",
     "ProfileOnly",
@@ -36,6 +37,17 @@ class DropReason(StrEnum):
     BUDGET = "budget"  # a good fit, but its hours do not fit what is left of the capacity
     CEILING = "ceiling"  # a good fit, but the plan already holds as many channels as it can
     PACE = "pace"  # a good fit, new to the user, but the plan already starts what one can build
+    CHOICE = "choice"  # the user gave its time to another channel (a check-in or a review)
+
+
+class PlanChange(StrEnum):
+    """Why a plan version was made."""
+
+    FIRST = "first"  # the first plan, from the onboarding answers
+    ANSWERS = "answers"  # the user changed their answers (or started over)
+    CHECKIN = "checkin"  # a check-in decision: a dropped channel came back and stays
+    REVIEW = "review"  # the quarterly review (or /review)
+    REPAIR = "repair"  # the catalogue no longer knew a channel of the plan
 
 
 class PressureStatus(StrEnum):
@@ -97,11 +109,15 @@ class ProfileOnly:
 
 @dataclass(frozen=True)
 class DroppedChannel:
-    """A channel in use that the plan leaves out, with the reason and the sources for it."""
+    """A channel in use that the plan leaves out, with the reason and the sources for it.
+
+    ``replaced_by``: with reason CHOICE, the channel the user gave its time to.
+    """
 
     channel: str
     reason: DropReason
     sources: tuple[str, ...]
+    replaced_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +193,12 @@ class FocusPlan:
                 for p in self.profile_only
             ],
             "dropped": [
-                {"channel": d.channel, "reason": d.reason.value, "sources": list(d.sources)}
+                {
+                    "channel": d.channel,
+                    "reason": d.reason.value,
+                    "sources": list(d.sources),
+                    "replaced_by": d.replaced_by,
+                }
                 for d in self.dropped
             ],
             "parked": [
@@ -225,6 +246,7 @@ class FocusPlan:
                     channel=str(x["channel"]),
                     reason=DropReason(x["reason"]),
                     sources=tuple(str(s) for s in x["sources"]),
+                    replaced_by=None if x.get("replaced_by") is None else str(x["replaced_by"]),
                 )
                 for x in d["dropped"]
             ),

@@ -33,12 +33,25 @@ def _cites(
     return [catalogue.source(key).short[lang] for key in ordered[:limit]]
 
 
+def _name(catalogue: Catalogue, channel_id: str, lang: str) -> str:
+    """A channel's name; the id of one the catalogue no longer has."""
+    try:
+        return str(catalogue.channel(channel_id).label[lang])
+    except KeyError:
+        return channel_id
+
+
 def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[dict[str, Any]]:
-    """Dropped channels with the same reason on one line: ten channels stay readable."""
-    groups: dict[str, dict[str, Any]] = {}
+    """Dropped channels with the same reason on one line: ten channels stay readable.
+
+    Channels the user gave up for another (reason "choice") group by the one they chose.
+    """
+    groups: dict[tuple[str, str | None], dict[str, Any]] = {}
     for item in plan.dropped:
+        instead = None if item.replaced_by is None else _name(catalogue, item.replaced_by, lang)
         group = groups.setdefault(
-            item.reason, {"names": [], "reason": str(item.reason), "keys": []}
+            (item.reason, instead),
+            {"names": [], "reason": str(item.reason), "keys": [], "instead": instead},
         )
         group["names"].append(catalogue.channel(item.channel).label[lang])
         group["keys"].extend(item.sources)
@@ -46,6 +59,7 @@ def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[di
         {
             "names": group["names"],
             "reason": group["reason"],
+            "instead": group["instead"],
             "cites": _cites(catalogue, group.pop("keys"), lang, limit=_MAX_CITES),
         }
         for group in groups.values()

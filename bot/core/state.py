@@ -96,6 +96,10 @@ class UserState:
     # message delivered again after a crash (Telegram resends what the bot did not confirm)
     # is recognised and not applied twice. Kept with the answers, so both are saved together.
     handled: list[int] = field(default_factory=list)
+    # The current plan's version, when and why it was made and the answers it was made from;
+    # the plans it replaced, oldest first (``bot.core.plan_versions``).
+    plan_info: dict[str, Any] | None = None
+    previous_plans: list[dict[str, Any]] = field(default_factory=list)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -119,6 +123,8 @@ class UserState:
             "checkins": list(self.checkins),
             "pending_checkin": self.pending_checkin,
             "handled": list(self.handled),
+            "plan_info": self.plan_info,
+            "previous_plans": list(self.previous_plans),
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -148,4 +154,6 @@ class UserState:
             checkins=list(raw.get("checkins", [])),
             pending_checkin=raw.get("pending_checkin"),
             handled=[int(delivery) for delivery in raw.get("handled", [])],
+            plan_info=raw.get("plan_info"),
+            previous_plans=list(raw.get("previous_plans", [])),
         )

@@ -10,12 +10,15 @@ user gets there), and a plan naming unknown channels is made again from the answ
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from bot.core import confirmations
 from bot.core.coaching import FocusPlan, build_plan
 from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
+from bot.core.focus_plan import PlanChange
 from bot.core.plan_answers import plan_input
+from bot.core.plan_versions import adopt, inputs_record, set_aside
 from bot.core.questions import asked, kind_of
 from bot.core.state import DialogueState, UserState
 
@@ -34,7 +37,9 @@ _PROMPTS = frozenset(
 )
 
 
-def fit_to_content(user: UserState, content: Content, *, language_hint: str | None) -> list[str]:
+def fit_to_content(
+    user: UserState, content: Content, *, language_hint: str | None, now: datetime
+) -> list[str]:
     """Repair what does not fit ``content`` in place; return what was changed (for the log)."""
     changes: list[str] = []
     if user.lang not in content.languages:
@@ -44,7 +49,7 @@ def fit_to_content(user: UserState, content: Content, *, language_hint: str | No
     for dialogue in (user.dialogue, user.suspended):
         if dialogue is not None:
             changes += _fit_answers(user, dialogue, content)
-    changes += _fit_plan(user, content)
+    changes += _fit_plan(user, content, now)
     if changes:
         log.warning("stored state of user %s repaired: %s", user.user_id, "; ".join(changes))
     return changes
@@ -129,7 +134,7 @@ def _fit_answers(user: UserState, dialogue: DialogueState, content: Content) -> 
     return [f"answers {dropped} do not fit their steps"] if dropped else []
 
 
-def _fit_plan(user: UserState, content: Content) -> list[str]:
+def _fit_plan(user: UserState, content: Content, now: datetime) -> list[str]:
     """A plan naming channels the catalogue no longer has is made again from the answers.
 
     A plan stored before fields were added is brought to the current shape (not a repair:
@@ -147,9 +152,27 @@ def _fit_plan(user: UserState, content: Content) -> list[str]:
     pressure = plan.get("pressure")
     if pressure is not None:
         named.append(pressure["channel"])
-    if all(channel in known for channel in named):
-        return []
     onboarding = user.onboarding()
     inputs = plan_input(onboarding.answers) if onboarding is not None else None
-    user.plan = None if inputs is None else build_plan(inputs, content.catalogue).to_dict()
+    if all(channel in known for channel in named):
+        if user.plan_info is None:
+            # A plan made before plans had versions: version 1, made from today's answers.
+            user.plan_info = {
+                "version": 1,
+                "made_at": None,
+                "reason": PlanChange.FIRST.value,
+                "detail": {},
+                "inputs": None if inputs is None else inputs_record(inputs),
+            }
+        return []
+    if inputs is None:
+        set_aside(user)
+    else:
+        adopt(
+            user,
+            build_plan(inputs, content.catalogue),
+            reason=PlanChange.REPAIR,
+            now=now,
+            inputs=inputs,
+        )
     return ["the plan named unknown channels"]

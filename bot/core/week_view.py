@@ -15,7 +15,9 @@ from markupsafe import Markup
 from bot.core.checkin_stats import OVER_BUDGET_FACTOR
 from bot.core.content import Content
 
-__all__ = ["week_reasons", "with_reasons"]
+__all__ = ["LABEL_KEYS", "week_reasons", "with_reasons"]
+
+LABEL_KEYS = ("week_missed", "week_over_budget", "week_crept")
 
 
 def _name(content: Content, channel_id: str, lang: str) -> str:

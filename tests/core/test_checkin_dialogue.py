@@ -470,3 +470,182 @@ def test_checkin_in_english(engine: DialogueEngine) -> None:
     assert "your check-in for week 48 is saved" in chat.text
     replies: list[Reply] = chat.replies
     assert replies[-1].kind is ReplyKind.INFO
+
+
+def checkin_with_creep(chat: Chat, channel: str, decision: str, *, win: str | None = None) -> None:
+    """A check-in where ``channel`` came back and ``decision`` (a button key) was taken."""
+    chat.send("/checkin")
+    chat.press("linkedin", "done")
+    chat.send("2")
+    chat.press(channel)
+    chat.press(decision)
+    if win is None:
+        chat.press("skip")
+    else:
+        chat.send(win)
+    chat.press("e4")
+
+
+def test_a_channel_that_came_back_and_stays_changes_the_plan(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/checkin")
+    planned.press("linkedin", "done")
+    planned.send("2")
+    planned.press("tiktok")
+    # Every button says what happens, never a bare channel name.
+    labels = [b.label for b in planned.buttons()]
+    assert labels[:3] == [
+        "TikTok geht wieder",
+        "TikTok bleibt, im Puffer",
+        "TikTok bleibt, LinkedIn geht",
+    ]
+    assert "TikTok" not in labels and "LinkedIn" not in labels
+    planned.press("linkedin")
+    planned.press("skip")
+    planned.press("e4")
+    assert "Plan angepasst: TikTok bleibt, LinkedIn geht." in planned.text
+
+    document = repo.get("anna")
+    assert document is not None
+    assert [k["channel"] for k in document["plan"]["kept"]] == ["tiktok"]
+    assert {"channel": "linkedin", "reason": "choice"}.items() <= next(
+        d for d in document["plan"]["dropped"] if d["channel"] == "linkedin"
+    ).items()
+    assert document["plan_info"]["version"] == 2
+    assert document["plan_info"]["reason"] == "checkin"
+    assert document["plan_info"]["detail"]["choice"] == "linkedin"
+    assert [p["version"] for p in document["previous_plans"]] == [1]
+    # The week just recorded keeps the budget it ran under.
+    assert document["checkins"][-1]["budget"] == pytest.approx(2.1, abs=0.05)
+
+    # /plan shows the new plan, and showing it again does not undo the change.
+    planned.send("/plan")
+    assert "✅ TikTok" in planned.text
+    assert "LinkedIn: deine Entscheidung im Check-in: die Zeit bekommt TikTok" in planned.text
+    planned.send("/plan")
+    assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
+
+    planned.send("/history")
+    assert "Dein Plan im Lauf der Zeit" in planned.text
+    assert "▶ Version 2 vom 27.11.2026: TikTok bleibt, LinkedIn geht" in planned.text
+    assert "• Version 1 vom 27.11.2026: erster Plan" in planned.text
+
+
+def test_a_channel_that_came_back_can_take_the_buffer_when_it_holds_it(
+    engine: DialogueEngine, repo: InMemoryUserRepository
+) -> None:
+    chat = Chat(engine, "bea", language_hint="de")
+    onboard_de(chat, hours="6")
+    chat.press("show_plan")
+    before = repo.get("bea")
+    assert before is not None
+    buffer = before["plan"]["capacity"] - sum(k["hours"] for k in before["plan"]["kept"])
+    chat.send("/checkin")
+    chat.press(*(k["channel"] for k in before["plan"]["kept"]))
+    chat.press("done")
+    chat.send("2")
+    chat.press("tiktok")
+    assert "TikTok bleibt, im Puffer" in [b.label for b in chat.buttons()]
+    assert "Im Puffer ist Platz für etwa" in chat.question_text
+    chat.press("buffer")
+    chat.press("skip")
+    chat.press("e4")
+    after = repo.get("bea")
+    assert after is not None
+    kept = {k["channel"]: k["hours"] for k in after["plan"]["kept"]}
+    assert set(kept) == {k["channel"] for k in before["plan"]["kept"]} | {"tiktok"}
+    assert kept["tiktok"] <= buffer + 1e-9
+    assert "tiktok" not in {d["channel"] for d in after["plan"]["dropped"]}
+
+
+def test_going_again_leaves_the_plan_as_it_is(planned: Chat, repo: InMemoryUserRepository) -> None:
+    before = repo.get("anna")
+    assert before is not None
+    checkin_with_creep(planned, "tiktok", "drop_again")
+    after = repo.get("anna")
+    assert after is not None
+    assert after["plan"] == before["plan"]
+    assert after["plan_info"]["version"] == 1
+    assert "Plan angepasst" not in planned.text
+
+
+def test_a_stale_decision_button_changes_nothing(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/checkin")
+    planned.press("linkedin", "done")
+    planned.send("2")
+    planned.press("tiktok")
+    swap = planned.button("linkedin").data
+    planned.press("linkedin")
+    planned.press("skip")
+    planned.press("e4")
+    planned.press_data(swap)  # the same button again, after the check-in is saved
+    assert "nicht mehr aktuell" in planned.text or "veraltet" in planned.text
+    assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
+
+
+def test_changed_answers_make_a_new_version_and_start_over_keeps_the_old(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    checkin_with_creep(planned, "tiktok", "linkedin")
+    planned.send("/restart")
+    planned.press("restart_yes")
+    document = repo.get("anna")
+    assert document is not None and document["plan"] is None
+    assert [p["version"] for p in document["previous_plans"]] == [1, 2]
+    onboard_de(planned, hours="5")
+    planned.press("show_plan")
+    document = repo.get("anna")
+    assert document is not None
+    assert (document["plan_info"]["version"], document["plan_info"]["reason"]) == (3, "answers")
+
+
+def test_wins_come_back_in_history_and_every_fourth_checkin(planned: Chat, clock: Clock) -> None:
+    wins = ["Erster Kunde über LinkedIn", "Post mit 40 Kommentaren", "Drei Anfragen"]
+    for win in wins:
+        planned.send("/checkin")
+        planned.press("linkedin", "done")
+        planned.send("2")
+        planned.press("none")
+        planned.send(win)
+        planned.press("e4")
+        assert "Weißt du noch?" not in planned.text
+        clock.now += timedelta(weeks=1)
+    planned.send("/checkin")
+    do_checkin(planned)  # the fourth
+    assert "🏆 Weißt du noch? KW 48: „Erster Kunde über LinkedIn“" in planned.text
+    planned.send("/history")
+    assert "Deine letzten Erfolge" in planned.text
+    shown = planned.text
+    assert shown.index("KW 50: Drei Anfragen") < shown.index("KW 48: Erster Kunde über LinkedIn")
+
+
+def test_export_holds_every_plan_version_and_the_checkins_as_csv(
+    planned: Chat,
+) -> None:
+    import csv
+    import io
+    import json
+
+    checkin_with_creep(planned, "tiktok", "linkedin", win="=HYPERLINK(1)")
+    replies = planned.send("/export")
+    documents = [r.document for r in replies if r.document is not None]
+    assert [d.filename.rsplit(".", 1)[1] for d in documents] == ["json", "csv"]
+    exported = json.loads(documents[0].content)
+    versions = exported["plan_versions"]
+    assert [(v["version"], v["reason"], v["current"]) for v in versions] == [
+        (1, "first", False),
+        (2, "checkin", True),
+    ]
+    assert [k["channel"] for k in versions[0]["kept"]] == ["linkedin"]
+    assert [k["channel"] for k in versions[1]["kept"]] == ["tiktok"]
+    assert {"channel": "linkedin", "reason": "choice"} in versions[1]["dropped"]
+    assert all("made_at" in v and "hours_planned" in v for v in versions)
+    table = documents[1].content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(table), delimiter=";"))
+    assert rows[0][:4] == ["Woche", "Beantwortet am", "Status", "Stunden"]
+    assert rows[1][0] == "2026-W48" and rows[1][3] == "2"
+    assert rows[1][rows[0].index("Zurückgekommen")] == "TikTok"
+    assert rows[1][rows[0].index("Erfolg")] == "'=HYPERLINK(1)"  # never run as a formula

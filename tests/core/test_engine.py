@@ -340,9 +340,13 @@ def test_export_holds_everything_stored(chat_de: Chat, engine: DialogueEngine) -
     stored = engine.repository.get("anna")
     assert stored is not None
     ignored = {"schema", "updated_at"}  # stamped by the store / after the reply was built
+    # Everything stored, plus the plan versions listed readably.
     assert {k: v for k, v in stored.items() if k not in ignored} == {
-        k: v for k, v in exported.items() if k not in ignored
+        k: v for k, v in exported.items() if k not in ignored | {"plan_versions"}
     }
+    assert [v["version"] for v in exported["plan_versions"]] == [1]
+    assert exported["plan_versions"][0]["reason"] == "first"
+    assert exported["plan_versions"][0]["kept"][0]["channel"] == "linkedin"
     assert "Behalten:" in chat_de.text and "LinkedIn" in chat_de.text
 
 

@@ -92,8 +92,12 @@ def test_a_plan_naming_a_channel_the_catalogue_lost_is_made_again(
     document["lang"] = "fr"
     user = UserState.from_document(document)
 
-    changes = fit_to_content(user, content, language_hint="en-GB")
+    changes = fit_to_content(user, content, language_hint="en-GB", now=engine.clock())
 
     assert user.lang == "en"
     assert user.plan is not None and user.plan["kept"][0]["channel"] == "linkedin"
     assert len(changes) == 2
+    # The broken plan is kept as version 1; the repaired one is version 2, reason "repair".
+    assert user.plan_info is not None and user.plan_info["version"] == 2
+    assert user.plan_info["reason"] == "repair"
+    assert [p["version"] for p in user.previous_plans] == [1]

@@ -1,6 +1,7 @@
 """Question kinds: one module per family, one registry that maps ``ask:`` to its kind.
 
 - ``choices``: single_choice, multi_choice, channel_grid
+- ``plan_change``: creep_decision
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
 
@@ -18,6 +19,7 @@ from bot.core.content import Content
 from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
+from bot.core.questions.plan_change import CreepDecision
 from bot.core.questions.statements import Continue, Finish, PlanMenu, Summary
 from bot.core.questions.values import FreeText, Number, TimeOfDay, TimeZone
 from bot.core.state import DialogueState, UserState
@@ -41,6 +43,7 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.SINGLE_CHOICE: SingleChoice(),
         AskType.MULTI_CHOICE: MultiChoice(),
         AskType.CHANNEL_GRID: ChannelGrid(),
+        AskType.CREEP_DECISION: CreepDecision(),
         AskType.NUMBER: Number(),
         AskType.TIME_OF_DAY: TimeOfDay(),
         AskType.TIMEZONE: TimeZone(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.core.callbacks import Action, ButtonToken
 from bot.core.content import OPTION_SOURCES
@@ -57,7 +57,7 @@ class _Choice(QuestionKind):
 class SingleChoice(_Choice):
     """One tap picks one option."""
 
-    label_keys = ("chosen", "answer_none")
+    label_keys: ClassVar[tuple[str, ...]] = ("chosen", "answer_none")
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """One button per option; the current answer is marked."""

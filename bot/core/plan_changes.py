@@ -1,0 +1,113 @@
+"""One in, one out: what a dropped channel that came back does to the plan, as the user decides.
+
+The check-in asks what happens when a channel the plan leaves out is back. The choices, and
+exactly what each changes:
+
+- ``drop_again``: it goes again; the plan stays as it is.
+- ``buffer``: it stays and takes its time from the buffer (at its usual rhythm when the buffer
+  holds it, else at the rhythm the buffer allows). Offered only when the buffer holds at least
+  the channel's smallest sensible rhythm.
+- a kept channel's id: it stays and that kept channel gives way; it takes the hours freed (at
+  most its usual cost), and the kept channel is dropped with the reason "your choice".
+
+Plain functions over the plan; ``actions.record_checkin`` makes the result a new plan version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Final
+
+from bot.core.coaching import PlanInput, kept_channel, smallest_rhythm_hours
+from bot.core.focus_plan import (
+    DroppedChannel,
+    DropReason,
+    FocusPlan,
+    PressureNote,
+    PressureStatus,
+)
+from bot.core.rules import Catalogue
+
+__all__ = ["DROP_AGAIN", "TAKE_BUFFER", "CreepChoice", "apply_creep_choice", "creep_choices"]
+
+DROP_AGAIN: Final = "drop_again"
+TAKE_BUFFER: Final = "buffer"
+
+
+@dataclass(frozen=True)
+class CreepChoice:
+    """One answer to "it came back: what now?": its id and what it would do."""
+
+    id: str  # DROP_AGAIN, TAKE_BUFFER or the id of the kept channel that gives way
+    hours: float  # the hours the channel that came back would get (0 for DROP_AGAIN)
+
+
+def creep_choices(
+    plan: FocusPlan, inputs: PlanInput, catalogue: Catalogue, channel: str
+) -> list[CreepChoice]:
+    """The choices for ``channel`` (a dropped or profile-only channel), in the order shown."""
+    if channel not in plan.left_behind:
+        return []
+    cost = _usual_cost(inputs, catalogue, channel)
+    smallest = smallest_rhythm_hours(inputs, catalogue, channel)
+    choices = [CreepChoice(DROP_AGAIN, 0.0)]
+    free = _free_hours(plan, channel)
+    if free >= smallest:
+        choices.append(CreepChoice(TAKE_BUFFER, min(cost, free)))
+    choices.extend(CreepChoice(k.channel, min(cost, k.hours)) for k in plan.kept)
+    return choices
+
+
+def apply_creep_choice(
+    plan: FocusPlan, inputs: PlanInput, catalogue: Catalogue, channel: str, choice: str
+) -> FocusPlan | None:
+    """The plan after ``choice`` for ``channel``; None when it does not change (or no longer
+    applies: the plan changed since the question was asked)."""
+    offered = {c.id: c for c in creep_choices(plan, inputs, catalogue, channel)}
+    picked = offered.get(choice)
+    if picked is None or picked.id == DROP_AGAIN:
+        return None
+    back = kept_channel(inputs, catalogue, channel, picked.hours)
+    kept = [k for k in plan.kept if k.channel != picked.id]
+    dropped = [d for d in plan.dropped if d.channel != channel]
+    if picked.id != TAKE_BUFFER:
+        dropped.append(
+            DroppedChannel(
+                picked.id,
+                DropReason.CHOICE,
+                tuple(catalogue.scoring.sources["focus"]),
+                replaced_by=channel,
+            )
+        )
+    return replace(
+        plan,
+        kept=(*kept, back),
+        dropped=tuple(dropped),
+        profile_only=tuple(p for p in plan.profile_only if p.channel != channel),
+        pressure=_pressure_after(plan.pressure, channel, picked.id),
+        already_focused=False,
+    )
+
+
+def _usual_cost(inputs: PlanInput, catalogue: Catalogue, channel: str) -> float:
+    """The channel's hours at its usual rhythm with this plan's reply share."""
+    return kept_channel(inputs, catalogue, channel, float("inf")).hours
+
+
+def _free_hours(plan: FocusPlan, channel: str) -> float:
+    """The buffer once ``channel`` no longer needs its profile minutes."""
+    profile = sum(p.hours for p in plan.profile_only if p.channel == channel)
+    return plan.buffer + profile
+
+
+def _pressure_after(
+    pressure: PressureNote | None, back: str, gives_way: str
+) -> PressureNote | None:
+    """The "channel you feel you must be on" note after the change."""
+    if pressure is None:
+        return None
+    if pressure.channel == back:
+        return PressureNote(back, PressureStatus.KEPT, None)
+    if pressure.channel == gives_way:
+        return PressureNote(gives_way, PressureStatus.DROPPED, DropReason.CHOICE)
+    return pressure

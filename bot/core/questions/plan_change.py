@@ -1,0 +1,88 @@
+"""One in, one out: the check-in question after a dropped channel came back.
+
+Every button says what will happen to the plan ("Instagram stays, LinkedIn goes"), never a bare
+channel name; ``bot.core.plan_changes`` works out the choices and ``actions.record_checkin``
+applies the one taken as a new plan version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bot.core.coaching import FocusPlan
+from bot.core.flow_ids import CREEP_ANSWER
+from bot.core.flow_model import Step
+from bot.core.plan_answers import plan_input
+from bot.core.plan_changes import DROP_AGAIN, TAKE_BUFFER, CreepChoice, creep_choices
+from bot.core.questions.base import Asked, Report
+from bot.core.questions.choices import SingleChoice
+
+__all__ = ["CreepDecision"]
+
+
+def _choices(asked: Asked) -> tuple[str | None, list[CreepChoice]]:
+    """The channel that came back, and what the user may decide about it."""
+    channel = asked.dialogue.answers.get(CREEP_ANSWER)
+    onboarding = asked.user.onboarding()
+    inputs = plan_input(onboarding.answers) if onboarding is not None else None
+    if not isinstance(channel, str) or asked.user.plan is None or inputs is None:
+        return None, []
+    plan = FocusPlan.from_dict(asked.user.plan)
+    try:
+        return channel, creep_choices(plan, inputs, asked.content.catalogue, channel)
+    except KeyError:  # a channel the catalogue no longer has: nothing to decide
+        return None, []
+
+
+class CreepDecision(SingleChoice):
+    """The choices for the channel saved as ``creep``: it goes again, takes the buffer, swaps."""
+
+    label_keys: ClassVar[tuple[str, ...]] = (
+        "audit_drop_again",
+        "audit_buffer",
+        "audit_swap",
+        "chosen",
+        "answer_none",
+    )
+
+    def check(self, step: Step, report: Report) -> None:
+        """The choices come from the plan; the step lists none of its own."""
+        if step.options or step.options_from:
+            report("a creep_decision step takes its choices from the plan: no 'options'")
+
+    def options(self, asked: Asked) -> list[tuple[str, str]]:
+        """``(id, label)`` of each choice, the label saying what happens."""
+        channel, choices = _choices(asked)
+        if channel is None:
+            return []
+        catalogue = asked.content.catalogue
+        back = catalogue.channel(channel).label[asked.lang]
+        options = []
+        for choice in choices:
+            if choice.id == DROP_AGAIN:
+                label = asked.label("audit_drop_again", channel=back)
+            elif choice.id == TAKE_BUFFER:
+                label = asked.label("audit_buffer", channel=back, hours=choice.hours)
+            else:
+                gives_way = catalogue.channel(choice.id).label[asked.lang]
+                label = asked.label("audit_swap", channel=back, gives_way=gives_way)
+            options.append((choice.id, label))
+        return options
+
+    def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
+        """The hours at stake, for the text above the buttons."""
+        channel, choices = _choices(asked)
+        buffer = next((c.hours for c in choices if c.id == TAKE_BUFFER), None)
+        swaps = [c.hours for c in choices if c.id not in (DROP_AGAIN, TAKE_BUFFER)]
+        return {
+            "channel": None
+            if channel is None
+            else asked.content.catalogue.channel(channel).label[asked.lang],
+            "buffer_hours": buffer,
+            "swap_hours": max(swaps, default=None),
+        }
+
+    def sample(self, asked: Asked) -> Any:
+        """The last choice (a kept channel gives way: the plan changes), else going again."""
+        return self.options(asked)[-1][0] if self.options(asked) else DROP_AGAIN
