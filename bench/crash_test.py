@@ -49,6 +49,7 @@ from bot.core.flow_ids import (
     ONBOARDING_FLOW,
     SETTINGS_FLOW,
     WEEKDAYS,
+    WIN_FIRST,
     checkin_setup_target,
 )
 from bot.core.flow_model import AskType, Step
@@ -72,6 +73,8 @@ RECORD_FIELDS: dict[str, Callable[[Any], Any]] = {
     "audit": lambda v: v,
     "win": lambda v: v,
     "energy": lambda v: int(str(v).removeprefix("e")),
+    "intention": lambda v: v,
+    "intention_kept": lambda v: v,
 }
 
 
@@ -136,9 +139,13 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
             if current.get(channel) != wanted_ratings[channel]:
                 return Move(ButtonPress(encode(turn, Action.TOGGLE, channel)))
         return Move(ButtonPress(encode(turn, Action.DONE)), answer(wanted_ratings))
-    if step.ask is AskType.SINGLE_CHOICE:
+    if step.ask in (AskType.SINGLE_CHOICE, AskType.CREEP_DECISION):
         choice = options[pick(*salt) % len(options)]
         return Move(ButtonPress(encode(turn, Action.CHOOSE, choice)), answer(choice))
+    if step.ask is AskType.INTENTION and WIN_FIRST in options and rng.random() < 0.3:
+        # Routes to the win question; the if-then plan is answered after it, so this is no
+        # answer to keep (the one after it replaces it).
+        return Move(ButtonPress(encode(turn, Action.CHOOSE, WIN_FIRST)))
     if step.ask is AskType.NUMBER:
         return number_move(step, turn, rng, answer)
     if step.ask is AskType.TIME_OF_DAY:
@@ -148,7 +155,7 @@ def next_move(engine: DialogueEngine, user: UserState | None, rng: random.Random
             return Move(TextMessage("Hamburg"), answer("Europe/Berlin"))
         zone = offered_zones(user.lang)[pick(*salt) % 3]
         return Move(ButtonPress(encode(turn, Action.CHOOSE, zone)), answer(zone))
-    if step.ask is AskType.TEXT:
+    if step.ask in (AskType.TEXT, AskType.INTENTION):
         if rng.random() < 0.3:
             return Move(ButtonPress(encode(turn, Action.CONTINUE)), answer(None))
         text = f"Woche {week}: {user.user_id} {rng.randrange(10**6)} ✓ <b>&"

@@ -392,7 +392,8 @@ class SimulatedUser:
         record["hours"], q = self.hours("checkin hours", q, [0, 1.5, 2.5, 4, 6.5, 12])
 
         record["creep"], record["audit"] = "none", None
-        if "o" in actions_of(q):
+        # The creep question offers "none"; without dropped channels the energy comes next.
+        if "o" in actions_of(q) and "none" in values_of(q, "o"):
             self.out.creep_asked = True
             self._expect(q, "creep", {"o"})
             dropped = [v for v in values_of(q, "o") if v != "none"]
@@ -404,20 +405,26 @@ class SimulatedUser:
                 record["audit"] = rng.choice(values_of(q, "o"))
                 q = self.press("audit", q, data_of(q, "o", record["audit"]))
 
-        self._expect(q, "win", {"c"})
-        if rng.random() < 0.3:
-            record["win"] = WINS[self.lang]
-            q = self.type_text("win typed", q, WINS[self.lang])
-        else:
-            record["win"] = None
-            q = self.press("win skip", q, data_of(q, "c"))
-
         self._expect(q, "energy", {"o"})
         energy = rng.choice(values_of(q, "o"))
         record["energy"] = int(energy.removeprefix("e"))
+        q = self.press("energy", q, data_of(q, "o", energy))
+
+        # The if-then plan for next week: skipped; now and then a win is noted first.
+        self._expect(q, "if-then plan", {"o", "c"})
+        record["win"] = None
+        if rng.random() < 0.3:
+            q = self.press("note a win", q, data_of(q, "o", "win_first"))
+            self._expect(q, "win", {"c"})
+            record["win"] = WINS[self.lang]
+            q = self.type_text("win typed", q, WINS[self.lang])
+            self._expect(q, "if-then plan (after the win)", {"o", "c"})
+            if "win_first" in values_of(q, "o"):
+                raise StepFailedError("the if-then plan offers to note a win a second time")
+        record["intention"] = None
         self._step(
-            "energy",
-            lambda: self.user.press(q, callback_data=data_of(q, "o", energy)),
+            "if-then skip",
+            lambda: self.user.press(q, callback_data=data_of(q, "c")),
             lambda m: m.message_id > q.message_id and not m.buttons,  # the feedback
         )
         feedback_id = self.last_id

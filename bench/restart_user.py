@@ -25,7 +25,13 @@ from bot.core.callbacks import Action, decode, encode
 from bot.core.content import Content
 from bot.core.document_schema import USER_DOCUMENTS
 from bot.core.engine import DialogueEngine
-from bot.core.flow_ids import CHECKIN_FLOW, SETTINGS_FLOW, WEEKDAYS, checkin_setup_target
+from bot.core.flow_ids import (
+    CHECKIN_FLOW,
+    SETTINGS_FLOW,
+    WEEKDAYS,
+    WIN_FIRST,
+    checkin_setup_target,
+)
 from bot.core.flow_model import AskType, Step
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
 from bot.core.question_view import render_question
@@ -49,6 +55,7 @@ __all__ = [
 
 START_OVER_SHARE = 0.1  # after a restart: "start over" instead of "continue"
 CHECKIN_SHARE = 0.55  # at the plan menu: /checkin, else /settings
+WIN_FIRST_SHARE = 0.3  # at the if-then plan: note a win first
 # The settings menu's branches and how often each is taken.
 SETTINGS_CHOICES = {"schedule": 0.4, "pause": 0.2, "resume": 0.15, "language": 0.25}
 # Typed times and what the coach stores for them.
@@ -188,9 +195,14 @@ def next_move(content: Content, user: UserState | None, rng: random.Random, inst
         return _plan_move(user, turn, rng)
     if step.ask in (AskType.MULTI_CHOICE, AskType.CHANNEL_GRID):
         return _ticks_move(content, user, step, instance, answer)
-    if step.ask is AskType.SINGLE_CHOICE:
+    if step.ask in (AskType.SINGLE_CHOICE, AskType.CREEP_DECISION):
         choice = _single_choice(content, user, step, rng)
         return Move(ButtonPress(encode(turn, Action.CHOOSE, choice)), answer(choice))
+    if step.ask is AskType.INTENTION and rng.random() < WIN_FIRST_SHARE:
+        offered = [oid for oid, _ in asked(content, user, dialogue, step).options]
+        if WIN_FIRST in offered:
+            # Routes to the win question; the if-then plan answered after it replaces this.
+            return Move(ButtonPress(encode(turn, Action.CHOOSE, WIN_FIRST)))
     if step.ask is AskType.NUMBER:
         typed_or_tapped = number_move(step, turn, rng, answer)
         return Move(typed_or_tapped.inbound, typed_or_tapped.answer)
@@ -273,7 +285,7 @@ def _value_move(
             return Move(TextMessage("Hamburg"), answer("Europe/Berlin"))
         zone = rng.choice(offered_zones(user.lang)[:4])
         return Move(ButtonPress(encode(turn, Action.CHOOSE, zone)), answer(zone))
-    if step.ask is AskType.TEXT:
+    if step.ask in (AskType.TEXT, AskType.INTENTION):
         if rng.random() < 0.3:
             return Move(ButtonPress(encode(turn, Action.CONTINUE)), answer(None))
         text = f"Woche {len(user.checkins)}: {rng.randrange(10**6)} ✓ <b>& erledigt"

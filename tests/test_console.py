@@ -161,7 +161,7 @@ def test_cli_chat_restart_continues_an_open_checkin_or_starts_it_over(tmp_path: 
     assert "You were in the middle of your check-in" in resumed.stdout
     after_continue = resumed.stdout.split("> ", 1)[1]
     assert after_continue.startswith(hours)  # [a] continue: the very question it was at
-    assert "What was your small win" in after_continue  # 2 h taken, on to the next one
+    assert "How is your energy" in after_continue  # 2 h taken, on to the next one
     assert "You were in the middle of your check-in" in over.stdout
     assert "[a] LinkedIn: ? tap" in over.stdout.split("> ", 1)[1]  # [b] start over: answers gone
 

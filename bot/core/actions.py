@@ -16,7 +16,16 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, parked_ready, recalled_win
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
-from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, SUNSET_ACTION, WEEKDAYS
+from bot.core.flow_ids import (
+    ENERGY_LEVELS,
+    INTENTION_ANSWER,
+    INTENTION_KEPT_ANSWER,
+    NO_CREEP,
+    PAUSE_WEEKS,
+    SUNSET_ACTION,
+    WEEKDAYS,
+    WIN_FIRST,
+)
 from bot.core.focus_plan import PlanChange
 from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import apply_creep_choice
@@ -115,6 +124,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     current_week = local_week_key(ctx.now, zone)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     budget = plan.hours_planned if plan else 0.0
+    intention = answers.get(INTENTION_ANSWER)
     record = {
         "week": week,
         "answered_at": ctx.now.isoformat(),
@@ -123,6 +133,10 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "creep": answers.get("creep", NO_CREEP),
         "audit": answers.get("audit"),
         "win": answers.get("win"),
+        # The if-then plan for next week (a fixed option such as "note a win first" is none),
+        # and whether last week's worked.
+        "intention": None if intention in (None, WIN_FIRST) else str(intention),
+        "intention_kept": answers.get(INTENTION_KEPT_ANSWER),
         "energy": ENERGY_LEVELS.get(str(answers.get("energy")), _DEFAULT_ENERGY),
         "budget": budget,
     }
@@ -141,6 +155,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     changed = _apply_creep_decision(ctx, plan, record, week)
     return {
         "plan_changed": changed,
+        "intention": record["intention"],
+        "intention_kept": record["intention_kept"],
         "recalled_win": recalled_win(user.checkins),
         "stats": context,
         "advice": advice,

@@ -16,12 +16,20 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from markupsafe import Markup
 
-from bot.core import confirmations, export_files, plan_versions_view, questions, week_view
+from bot.core import (
+    confirmations,
+    export_files,
+    intentions,
+    plan_versions_view,
+    questions,
+    week_view,
+)
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, history_weeks, latest_wins, load_advice
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
+from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import (
     NO_CREEP,
@@ -92,6 +100,9 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "channel": "x",
     "tolerance": 10,
     "gives_way": "x",
+    "day": "x",
+    "time": "09:00",
+    "dropped": "x",
     "hours": 1.5,
 }
 
@@ -160,6 +171,7 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
         | set(week_view.LABEL_KEYS)
         | set(plan_versions_view.LABEL_KEYS)
         | set(export_files.LABEL_KEYS)
+        | set(intentions.LABEL_KEYS)
     )
     for lang in LANGUAGES:
         path = shown_path(templates_dir / lang / LABELS_FILE)
@@ -223,6 +235,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
                 "energy": 3,
                 "budget": 2.0,
                 "win": "x",
+                "intention": "x",
             }
             for n in (45, 46, 47)
         ],
@@ -354,17 +367,23 @@ def _check_step_texts(flow: Flow, step: Step, content: Content, problems: list[s
 def _check_conditions(
     flow: Flow, step: Step, content: Content, sample: dict[str, Any]
 ) -> list[str]:
-    """Each ``when`` of the step evaluates over sample answers and stays out of internals."""
+    """Each condition of the step (``next`` rules, ``skip_when``, options' ``when``) evaluates
+    over sample answers and stays out of internals."""
     where, found = shown_path(flow.path), []
-    for rule in step.next:
-        if rule.when is None:
+    conditions = [
+        *(rule.when for rule in step.next),
+        step.skip_when,
+        *(option.when for option in step.options),
+    ]
+    for when in conditions:
+        if when is None:
             continue
         try:
-            content.texts.condition(rule.when)(sample)
+            content.texts.condition(when)(sample)
         except (TemplateSyntaxError, UndefinedError, SecurityError, TemplateError, TypeError) as e:
-            found.append(f"{where}: step '{step.id}': condition {rule.when!r}: {e}")
+            found.append(f"{where}: step '{step.id}': condition {when!r}: {e}")
             continue
-        for unsafe in _unsafe_names(content.texts.env.parse(f"{{{{ {rule.when} }}}}")):
+        for unsafe in _unsafe_names(content.texts.env.parse(f"{{{{ {when} }}}}")):
             found.append(
                 f"{where}: step '{step.id}': condition uses '{unsafe}'; names starting "
                 "with _ are not allowed"
@@ -386,7 +405,7 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
     answers = _sample_answers(flow, content, user)
     for step in flow.steps.values():
         problems.extend(
-            _check_conditions(flow, step, content, {"answers": answers, "plan": user.plan})
+            _check_conditions(flow, step, content, condition_names(user, answers, _SAMPLE_NOW))
         )
         # A plan step is rendered with every sample plan; other steps with one.
         for plan in plans if questions.kind_of(step).shows_plan else plans[:1]:

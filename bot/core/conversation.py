@@ -18,6 +18,7 @@ from markupsafe import Markup
 from bot.core import confirmations
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.coaching import FocusPlan
+from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
 from bot.core.flow_model import Step, Then
@@ -66,7 +67,7 @@ class Conversation:
         """The current step as this user is asked it."""
         dialogue = self.dialogue
         step = self.content.flows[dialogue.flow].step(dialogue.step)
-        return asked(self.content, self.user, dialogue, step)
+        return asked(self.content, self.user, dialogue, step, now=self.clock())
 
     # ---- saying and asking ---------------------------------------------------------------
     def say(self, template: str, **context: object) -> Reply:
@@ -165,6 +166,7 @@ class Conversation:
     def enter(self, step_id: str, *, push: bool) -> list[Reply]:
         """Move to ``step_id`` and let its kind begin it (usually: ask it, a new turn)."""
         dialogue = self.dialogue
+        step_id = self._unless_skipped(step_id)
         if push:
             dialogue.history.append(dialogue.step)
         dialogue.step = step_id
@@ -172,6 +174,20 @@ class Conversation:
         dialogue.selection = None
         current = self.asked()
         return current.kind.enter(current, self)
+
+    def _unless_skipped(self, step_id: str) -> str:
+        """``step_id``, or the first step after it whose ``skip_when`` does not hold.
+
+        A step passed by is not asked and not on the way back; its default ``next`` follows.
+        """
+        steps = self.content.flows[self.dialogue.flow].steps
+        step, passed = steps[step_id], set()
+        while step.skip_when is not None and step.id not in passed:
+            if not self.holds(step.skip_when, f"step {step.id!r}"):
+                break
+            passed.add(step.id)  # a circle of passed-by steps asks the first one again
+            step = steps[self._default_next(step)]
+        return step.id
 
     def begin(self) -> list[Reply]:
         """Start the onboarding from its first step (a new user, or a restart)."""
@@ -182,17 +198,24 @@ class Conversation:
         set_aside(self.user)  # kept as a previous version: /history and /export still show it
         return self.enter(flow.start, push=False)
 
+    def holds(self, when: str, where: str) -> bool:
+        """Whether the flow condition ``when`` holds now (``where`` names it for the log)."""
+        names = condition_names(self.user, self.dialogue.answers, self.clock())
+        try:
+            return bool(self._condition(when)(names))
+        except Exception:
+            # Checked flows evaluate cleanly; a failing condition counts as false.
+            log.exception("condition %r of %s failed", when, where)
+            return False
+
+    @staticmethod
+    def _default_next(step: Step) -> str:
+        return next(rule.goto for rule in step.next if rule.when is None)
+
     def _next_step(self, step: Step) -> str:
-        answers, plan = self.dialogue.answers, self.user.plan
         for rule in step.next:
-            if rule.when is None:
+            if rule.when is None or self.holds(rule.when, f"step {step.id!r}"):
                 return rule.goto
-            try:
-                if self._condition(rule.when)({"answers": answers, "plan": plan}):
-                    return rule.goto
-            except Exception:
-                # Checked flows evaluate cleanly; a failing condition counts as false.
-                log.exception("condition %r of step %r failed", rule.when, step.id)
         raise RuntimeError(f"step '{step.id}' has no default 'next'")
 
     # ---- side flows ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from bot.core.flow_ids import INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.schedule import is_zone
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
@@ -226,6 +227,8 @@ class CheckinRecord(_Part):
     win: str | None = None
     energy: Annotated[int, Field(ge=1, le=5)] = 3
     budget: float = 0.0
+    intention: str | None = None
+    intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
 
 
 class PendingCheckin(_Part):

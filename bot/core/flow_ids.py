@@ -20,7 +20,11 @@ from bot.core.rules import LANGUAGES
 __all__ = [
     "CHECKIN_FLOW",
     "CREEP_ANSWER",
+    "DECISION_ANSWER",
     "ENERGY_LEVELS",
+    "INTENTION_ANSWER",
+    "INTENTION_KEPT",
+    "INTENTION_KEPT_ANSWER",
     "NOT_ON_PLAN",
     "NO_CREEP",
     "NO_PRESSURE",
@@ -37,6 +41,7 @@ __all__ = [
     "SUNSET_PLAYBOOK_STEP",
     "TEAM",
     "WEEKDAYS",
+    "WIN_FIRST",
     "check_flow_ids",
     "checkin_setup_target",
     "sunset_target",
@@ -66,8 +71,16 @@ ON_PLAN: Final = "on_plan"
 PARTLY: Final = "partly"
 NOT_ON_PLAN: Final = "not"
 NO_CREEP: Final = "none"
-# The answer naming the dropped channel that came back (a creep_decision step decides on it).
+# The answer naming the dropped channel that came back (a creep_decision step decides on it),
+# and the answer holding that decision.
 CREEP_ANSWER: Final = "creep"
+DECISION_ANSWER: Final = "audit"
+# checkin: the if-then plan for next week, whether last week's worked, and the option that
+# notes a win first (it routes; it is no plan).
+INTENTION_ANSWER: Final = "intention"
+INTENTION_KEPT_ANSWER: Final = "intention_kept"
+INTENTION_KEPT: Final = ("yes", "partly", "no")
+WIN_FIRST: Final = "win_first"
 ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
 
 
@@ -117,6 +130,8 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, "channels", (ON_PLAN, PARTLY, NOT_ON_PLAN), _Rule.EXACTLY),
     _Expected(CHECKIN_FLOW, CREEP_ANSWER, (NO_CREEP,), _Rule.HAS),
     _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, INTENTION_KEPT_ANSWER, INTENTION_KEPT, _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (WIN_FIRST,), _Rule.ONLY),
 )
 
 

@@ -32,6 +32,7 @@ class AskType(StrEnum):
     TIME_OF_DAY = "time_of_day"  # a local time such as 08:30
     TIMEZONE = "timezone"  # an IANA zone, from buttons or a typed city
     CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
+    INTENTION = "intention"  # an if-then plan: a suggestion from the plan tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding
@@ -47,10 +48,14 @@ class Then(StrEnum):
 
 @dataclass(frozen=True)
 class Option:
-    """A fixed option of a choice step; ``label`` is a key in ``labels.yaml``."""
+    """A fixed option of a choice step; ``label`` is a key in ``labels.yaml``.
+
+    ``when`` (a condition like a ``next`` rule's): the option is offered only while it holds.
+    """
 
     id: str
     label: str
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,9 @@ class Step:
     edits: tuple[str, ...] = ()
     optional: bool = False
     action: str | None = None
+    # A condition over the same names as ``next`` rules: while it holds, the step is passed by
+    # (it takes its default ``next``) without being asked, e.g. "nothing to ask about yet".
+    skip_when: str | None = None
     then: Then = Then.RESUME
 
     def targets(self) -> list[str]:

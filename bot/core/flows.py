@@ -101,7 +101,14 @@ def _parse_options(raw: Any, problems: Problems, step: str) -> tuple[Option, ...
             problems.add(step_at(step), f"option id '{item['id']}' appears twice")
             continue
         seen.add(item["id"])
-        options.append(Option(id=item["id"], label=item["label"]))
+        when = item.get("when")
+        if when is not None and (not isinstance(when, str) or not when.strip()):
+            problems.add(step_at(step), f"option '{item['id']}': 'when' must be a condition text")
+            when = None
+        unknown = set(item) - {"id", "label", "when"}
+        if unknown:
+            problems.add(step_at(step), f"option '{item['id']}': unknown key(s) {sorted(unknown)}")
+        options.append(Option(id=item["id"], label=item["label"], when=when))
     return tuple(options)
 
 
@@ -122,8 +129,17 @@ _STEP_KEYS = frozenset(
         "optional",
         "action",
         "then",
+        "skip_when",
     }
 )
+
+
+def _skip_when(raw: dict[str, Any], problems: Problems, step: str) -> str | None:
+    value = raw.get("skip_when")
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        problems.add(step_at(step), "'skip_when' must be a condition text")
+        return None
+    return value
 
 
 def _number(raw: dict[str, Any], key: str, problems: Problems, step: str) -> float | None:
@@ -155,6 +171,8 @@ def _check_step_shape(step: Step, problems: Problems) -> None:
         problems.add(at, f"only {_kinds_that('allows_action')} step can have an 'action'")
     if step.edits and not kind.allows_edits:
         problems.add(at, f"only {_kinds_that('allows_edits')} step can have 'edits'")
+    if kind.ends_flow and step.skip_when:
+        problems.add(at, f"a {step.ask} step ends the flow and cannot be skipped ('skip_when')")
     if kind.ends_flow and step.next:
         problems.add(at, f"a {step.ask} step ends the flow and cannot have 'next'")
     if not kind.ends_flow and not step.next:
@@ -242,6 +260,7 @@ def _parse_step(raw: Any, problems: Problems, index: int) -> Step | None:
         optional=bool(raw.get("optional", False)),
         action=action,
         then=then,
+        skip_when=_skip_when(raw, problems, sid),
     )
     _check_step_shape(step, problems)
     return step

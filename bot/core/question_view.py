@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.core.callbacks import Action
 from bot.core.coaching import FocusPlan
+from bot.core.conditions import previous_checkin
 from bot.core.content import Content
 from bot.core.messages import Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
@@ -60,6 +61,7 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
         else {"number": progress.number, "total": progress.total},
         "selected": len(dialogue.selection or []),
         "editing": dialogue.return_to is not None,
+        "last_checkin": previous_checkin(asked.user, asked.now),
         **asked.kind.context(asked, shown),
         **(extra or {}),
     }

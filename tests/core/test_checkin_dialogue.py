@@ -195,8 +195,8 @@ def do_checkin(
         chat.press(creep)
         assert "Eins rein, eins raus" in chat.question_text
         chat.press("drop_again")
-    chat.press("skip")
     chat.press(energy)
+    chat.press("skip")
 
 
 def test_a_whole_checkin_with_a_dropped_channel_creeping_back(
@@ -219,8 +219,10 @@ def test_a_whole_checkin_with_a_dropped_channel_creeping_back(
     ]
     planned.press("tiktok")
     planned.press("drop_again")
-    planned.send("Mein erster Beitrag mit <b>100 Likes</b>")
     planned.press("e5")
+    planned.press("win_first")
+    planned.send("Mein erster Beitrag mit <b>100 Likes</b>")
+    planned.press("skip")
     assert "Danke, dein Check-in für KW 48 ist gespeichert" in planned.text
     # The budget holds LinkedIn's 2 h and a few minutes a month for the Xing profile.
     assert "⏱ 3 Std. gebraucht, 2,1 geplant." in planned.text
@@ -353,8 +355,8 @@ def test_a_week_with_a_channel_missed_and_a_dropped_one_back_says_both(
     planned.send("1")
     planned.press("xing")
     planned.press("drop_again")
-    planned.press("skip")
     planned.press("e3")
+    planned.press("skip")
 
     assert "◐ Diese Woche teilweise nach Plan: LinkedIn lief nicht wie geplant, Xing kam" in (
         planned.text
@@ -465,8 +467,8 @@ def test_checkin_in_english(engine: DialogueEngine) -> None:
         chat.press_data(button.data)  # every channel row of the grid, still unrated
     chat.press("done")
     chat.press("3")
-    chat.press("skip")
     chat.press("e3")
+    chat.press("skip")
     assert "your check-in for week 48 is saved" in chat.text
     replies: list[Reply] = chat.replies
     assert replies[-1].kind is ReplyKind.INFO
@@ -479,11 +481,11 @@ def checkin_with_creep(chat: Chat, channel: str, decision: str, *, win: str | No
     chat.send("2")
     chat.press(channel)
     chat.press(decision)
-    if win is None:
-        chat.press("skip")
-    else:
-        chat.send(win)
     chat.press("e4")
+    if win is not None:
+        chat.press("win_first")
+        chat.send(win)
+    chat.press("skip")  # no if-then plan
 
 
 def test_a_channel_that_came_back_and_stays_changes_the_plan(
@@ -502,8 +504,8 @@ def test_a_channel_that_came_back_and_stays_changes_the_plan(
     ]
     assert "TikTok" not in labels and "LinkedIn" not in labels
     planned.press("linkedin")
-    planned.press("skip")
     planned.press("e4")
+    planned.press("skip")
     assert "Plan angepasst: TikTok bleibt, LinkedIn geht." in planned.text
 
     document = repo.get("anna")
@@ -549,8 +551,8 @@ def test_a_channel_that_came_back_can_take_the_buffer_when_it_holds_it(
     assert "TikTok bleibt, im Puffer" in [b.label for b in chat.buttons()]
     assert "Im Puffer ist Platz für etwa" in chat.question_text
     chat.press("buffer")
-    chat.press("skip")
     chat.press("e4")
+    chat.press("skip")
     after = repo.get("bea")
     assert after is not None
     kept = {k["channel"]: k["hours"] for k in after["plan"]["kept"]}
@@ -579,8 +581,8 @@ def test_a_stale_decision_button_changes_nothing(
     planned.press("tiktok")
     swap = planned.button("linkedin").data
     planned.press("linkedin")
-    planned.press("skip")
     planned.press("e4")
+    planned.press("skip")
     planned.press_data(swap)  # the same button again, after the check-in is saved
     assert "nicht mehr aktuell" in planned.text or "veraltet" in planned.text
     assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
@@ -609,8 +611,10 @@ def test_wins_come_back_in_history_and_every_fourth_checkin(planned: Chat, clock
         planned.press("linkedin", "done")
         planned.send("2")
         planned.press("none")
-        planned.send(win)
         planned.press("e4")
+        planned.press("win_first")
+        planned.send(win)
+        planned.press("skip")
         assert "Weißt du noch?" not in planned.text
         clock.now += timedelta(weeks=1)
     planned.send("/checkin")
@@ -649,3 +653,93 @@ def test_export_holds_every_plan_version_and_the_checkins_as_csv(
     assert rows[1][0] == "2026-W48" and rows[1][3] == "2"
     assert rows[1][rows[0].index("Zurückgekommen")] == "TikTok"
     assert rows[1][rows[0].index("Erfolg")] == "'=HYPERLINK(1)"  # never run as a formula
+
+
+def test_an_if_then_plan_is_suggested_saved_and_asked_about_next_week(
+    planned: Chat, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    planned.send("/checkin")
+    assert "Fokus-Check-in" in planned.question_text  # no plan last week: nothing to ask
+    planned.press("linkedin", "done")
+    planned.send("2")
+    planned.press("none")
+    planned.press("e4")
+    assert "Ein Wenn-dann-Plan für nächste Woche?" in planned.question_text
+    # The sentences fit the plan: the day after the Friday check-in at its time, the kept
+    # channel, and a dropped one as the temptation.
+    assert (
+        "Wenn es Montag, 08:30 Uhr ist, setze ich mich an meinen nächsten Beitrag für LinkedIn."
+        in planned.question_text
+    )
+    assert "Wenn ich TikTok öffnen will, öffne ich stattdessen LinkedIn" in planned.question_text
+    labels = [b.label for b in planned.buttons()]
+    assert "📅 Montag 08:30: LinkedIn" in labels and "🏆 Erst Erfolg notieren" in labels
+    planned.press("slot")
+    assert "Nächste Woche: „Wenn es Montag, 08:30 Uhr ist" in planned.text
+    record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
+    assert record["intention"].startswith("Wenn es Montag, 08:30 Uhr ist")
+
+    clock.now += timedelta(weeks=1)
+    planned.send("/checkin")
+    assert "Letzte Woche hattest du dir vorgenommen" in planned.question_text
+    assert "„Wenn es Montag, 08:30 Uhr ist" in planned.question_text
+    planned.press("partly")
+    planned.press("linkedin", "done")
+    planned.send("2")
+    planned.press("none")
+    planned.press("e3")
+    planned.send("Wenn ich den Laptop zuklappe, plane ich den nächsten Post.")
+    assert "Dein Wenn-dann-Plan hat teilweise geklappt" in planned.text
+    record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
+    assert record["intention_kept"] == "partly"
+    assert record["intention"] == "Wenn ich den Laptop zuklappe, plane ich den nächsten Post."
+
+
+def test_noting_a_win_comes_back_to_the_if_then_plan_without_that_option(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/checkin")
+    planned.press("linkedin", "done")
+    planned.send("2")
+    planned.press("none")
+    planned.press("e4")
+    planned.press("win_first")
+    planned.send("Drei neue Kontakte")
+    assert "Ein Wenn-dann-Plan für nächste Woche?" in planned.question_text
+    assert "🏆 Erst Erfolg notieren" not in [b.label for b in planned.buttons()]
+    planned.press("replies")
+    record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
+    assert record["win"] == "Drei neue Kontakte"
+    assert record["intention"].startswith("Wenn ich morgens den ersten Kaffee trinke")
+
+
+def test_a_two_channel_checkin_takes_at_most_eight_taps(
+    engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    chat = Chat(engine, "tapsy", language_hint="de")
+    onboard_de(chat, hours="6")
+    chat.press("show_plan")
+    kept = [k["channel"] for k in repo.get("tapsy")["plan"]["kept"]]  # type: ignore[index]
+    assert len(kept) == 2
+    taps = 0
+
+    def tap(*keys: str) -> None:
+        nonlocal taps
+        chat.press(*keys)
+        taps += len(keys)
+
+    for week in range(2):  # the second week first asks about last week's if-then plan
+        chat.send("/checkin")
+        taps = 0
+        if week:
+            tap("yes")
+        tap(*kept, "done")
+        tap("2")
+        tap("none")
+        tap("e4")
+        tap("slot")
+        assert "ist gespeichert" in chat.text
+        assert taps <= 8, taps
+        clock.now += timedelta(weeks=1)
+    assert taps == 8

@@ -89,8 +89,8 @@ def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_histor
     tap(anna, grid, "done")
     tap(anna, question(anna, "wirklich in soziale Medien gesteckt"), "2")
     tap(anna, question(anna, "zurückgeschlichen"), "none")
-    tap(anna, question(anna, "kleiner Erfolg der Woche"), "skip")
     tap(anna, question(anna, "Wie ist deine Energie"), "e4")
+    tap(anna, question(anna, "Wenn-dann-Plan für nächste Woche"), "skip")
     feedback = anna.wait_for_text("ist gespeichert")
     assert "Diese Woche nach Plan" in feedback.text
     assert "2 Std. gebraucht, 2 geplant." in feedback.text

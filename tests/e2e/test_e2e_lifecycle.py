@@ -83,7 +83,10 @@ def test_export_holds_everything_stored_and_delete_leaves_no_trace_on_disk(
     assert document.pop("updated_at") <= stored.pop("updated_at")
     handled, exported_handled = stored.pop("handled"), document.pop("handled")
     assert handled[-1] not in exported_handled and set(handled[:-1]) <= set(exported_handled)
+    # Everything stored, plus the plan versions listed readably.
+    versions = document.pop("plan_versions")
     assert document == stored
+    assert [(v["version"], v["current"]) for v in versions] == [(1, True)]
     assert stored["reminder"]["weekday"] == 0 and stored["plan"]  # a full user, not a stub
 
     anna.send_command("/delete")

@@ -324,7 +324,7 @@ class Run:
             if missing:
                 return ButtonPress(encode(turn, Action.TOGGLE, missing[0]))
             return ButtonPress(encode(turn, Action.DONE))
-        if ask is AskType.SINGLE_CHOICE:
+        if ask in (AskType.SINGLE_CHOICE, AskType.CREEP_DECISION):
             return ButtonPress(encode(turn, Action.CHOOSE, pick))
         if ask in (AskType.NUMBER, AskType.TIME_OF_DAY):
             number = step.suggestions[index % len(step.suggestions)]
@@ -332,7 +332,9 @@ class Run:
         if ask is AskType.TIMEZONE:
             zones = offered_zones(user.lang)
             return ButtonPress(encode(turn, Action.CHOOSE, zones[index % len(zones)]))
-        if ask is AskType.TEXT:
+        if ask is AskType.INTENTION and index % 3 == 0 and pick:
+            return ButtonPress(encode(turn, Action.CHOOSE, pick))
+        if ask in (AskType.TEXT, AskType.INTENTION):
             return (
                 ButtonPress(encode(turn, Action.CONTINUE)) if index % 2 else TextMessage("Fokus!")
             )

@@ -94,6 +94,8 @@ def test_template_syntax_typed_by_a_user_is_shown_not_run(
     chat.press("linkedin", "done")
     chat.send("2")
     chat.press("none")
+    chat.press("e4")
+    chat.press("win_first")
 
     replies = chat.send(typed)  # the optional one-line win
 

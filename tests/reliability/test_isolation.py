@@ -55,6 +55,8 @@ def onboard_and_start_checkin(chat: Chat) -> None:
     chat.press("linkedin", "done")
     chat.send("2")
     chat.press("none")
+    chat.press("e4")
+    chat.press("win_first")
 
 
 def file_of(repo: TinyDBUserRepository, user_id: str) -> Path:
@@ -67,7 +69,7 @@ def test_replaying_another_users_buttons_never_touches_or_shows_their_data(
     engine = DialogueEngine(content, file_repo, clock=lambda: NOW)
     ben = RecordingChat(engine, "ben")
     onboard_and_start_checkin(ben)
-    ben.send(SECRET)  # his win of the week; the energy question is open
+    ben.send(SECRET)  # his win of the week; the if-then question is open
     bens_file = file_of(file_repo, "ben")
     bens_bytes = bens_file.read_bytes()
     assert SECRET in bens_bytes.decode()
@@ -95,5 +97,5 @@ def test_replaying_another_users_buttons_never_touches_or_shows_their_data(
     assert '"ben"' not in export.content.decode()
     assert bens_file.read_bytes() == bens_bytes
     # And ben carries on exactly where he was.
-    ben.press("e4")
+    ben.press("skip")
     assert (file_repo.get("ben") or {})["checkins"][0]["win"] == SECRET

@@ -136,8 +136,10 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         planned.send("2")
         planned.press("xing")
         planned.press("drop_again")
-        planned.send("Ein Post")
         planned.press("e4")
+        planned.press("win_first")
+        planned.send("Ein Post")
+        planned.press("skip")
         planned.send("/checkin")
         planned.press("linkedin", "done")  # left in the middle of the next one
         onboarding = Chat(engine, "halfway")

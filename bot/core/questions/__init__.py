@@ -2,6 +2,7 @@
 
 - ``choices``: single_choice, multi_choice, channel_grid
 - ``plan_change``: creep_decision
+- ``intention``: intention (an if-then plan)
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
 
@@ -12,6 +13,7 @@ Every kind follows ``base.QuestionKind``. This registry is the only place that b
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from types import MappingProxyType
 from typing import Final
 
@@ -19,6 +21,7 @@ from bot.core.content import Content
 from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
+from bot.core.questions.intention import IntentionChoice
 from bot.core.questions.plan_change import CreepDecision
 from bot.core.questions.statements import Continue, Finish, PlanMenu, Summary
 from bot.core.questions.values import FreeText, Number, TimeOfDay, TimeZone
@@ -44,6 +47,7 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.MULTI_CHOICE: MultiChoice(),
         AskType.CHANNEL_GRID: ChannelGrid(),
         AskType.CREEP_DECISION: CreepDecision(),
+        AskType.INTENTION: IntentionChoice(),
         AskType.NUMBER: Number(),
         AskType.TIME_OF_DAY: TimeOfDay(),
         AskType.TIMEZONE: TimeZone(),
@@ -67,10 +71,17 @@ def kind_of(step: Step) -> QuestionKind:
     return KINDS[step.ask]
 
 
-def asked(content: Content, user: UserState, dialogue: DialogueState, step: Step) -> Asked:
-    """``step`` of the dialogue's flow as ``user`` is asked it."""
+def asked(
+    content: Content,
+    user: UserState,
+    dialogue: DialogueState,
+    step: Step,
+    *,
+    now: datetime | None = None,
+) -> Asked:
+    """``step`` of the dialogue's flow as ``user`` is asked it (``now``: see ``Asked.now``)."""
     flow: Flow = content.flows[dialogue.flow]
-    return Asked(kind_of(step), step, flow, dialogue, user, content)
+    return Asked(kind_of(step), step, flow, dialogue, user, content, now)
 
 
 def shown_answers(content: Content, user: UserState, dialogue: DialogueState) -> dict[str, str]:

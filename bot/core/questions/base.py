@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
 from bot.core.callbacks import Action, ButtonToken, encode
+from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.flow_model import Flow, Step
 from bot.core.messages import Button, Reply
@@ -34,6 +36,14 @@ def in_rows(buttons: list[Button], *, per_row: int | None = None) -> list[tuple[
     if per_row is None:
         per_row = 2 if all(len(b.label) <= _SHORT_LABEL for b in buttons) else 1
     return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def _holds(condition: Callable[[Mapping[str, Any]], Any], names: Mapping[str, Any]) -> bool:
+    """A checked condition evaluates cleanly; one that fails counts as false."""
+    try:
+        return bool(condition(names))
+    except Exception:
+        return False
 
 
 class Turn(Protocol):
@@ -83,6 +93,9 @@ class Asked:
     dialogue: DialogueState
     user: UserState
     content: Content
+    # The engine's clock when the user is asked; None where a question is only read (a summary
+    # row, a check), where options' conditions take the latest check-in as the last one.
+    now: datetime | None = None
 
     @property
     def lang(self) -> str:
@@ -103,6 +116,20 @@ class Asked:
     def options(self) -> list[tuple[str, str]]:
         """``(id, label)`` of what can be chosen here, for this user."""
         return self.kind.options(self)
+
+    def offered(self, options: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The fixed ``options`` whose ``when`` holds now (all of them, for a step without)."""
+        conditions = {option.id: option.when for option in self.step.options}
+        if not any(conditions.values()):
+            return options
+        names = condition_names(self.user, self.dialogue.answers, self.now)
+        condition = self.content.texts.condition
+        shown = []
+        for oid, text in options:
+            when = conditions.get(oid)
+            if when is None or _holds(condition(when), names):
+                shown.append((oid, text))
+        return shown
 
     def label(self, key: str, **context: Any) -> str:
         """The short label ``key`` in the user's language."""
@@ -134,10 +161,11 @@ class QuestionKind:
         """Report what does not fit this kind in a step as loaded (keys, bounds ...)."""
 
     def options(self, asked: Asked) -> list[tuple[str, str]]:
-        """``(id, label)`` of the options: the listed ones (``options_from``), then the fixed."""
+        """``(id, label)`` of the options: the listed ones (``options_from``), then the fixed
+        ones whose ``when`` holds."""
         return [
             *asked.content.listed_options(asked.step, asked.lang, asked.user.plan),
-            *asked.content.fixed_options(asked.step, asked.lang),
+            *asked.offered(asked.content.fixed_options(asked.step, asked.lang)),
         ]
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:

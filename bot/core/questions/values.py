@@ -199,7 +199,7 @@ class FreeText(_Value):
     """A line of text up to ``max_length``; an ``optional`` one can be skipped."""
 
     allows_optional = True
-    label_keys = ("skip", "answer_skipped")
+    label_keys: ClassVar[tuple[str, ...]] = ("skip", "answer_skipped")
 
     def check(self, step: Step, report: Report) -> None:
         """A length limit is required: texts end up in messages and files."""
