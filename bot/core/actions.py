@@ -17,6 +17,7 @@ from bot.core.checkin_stats import evaluate, parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.flow_ids import ENERGY_LEVELS, NO_CREEP, PAUSE_WEEKS, SUNSET_ACTION, WEEKDAYS
+from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
@@ -143,6 +144,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "week_number": int(week.split("-W")[1]),
         "late": week != current_week,
         "replaced": replaced,
+        # The picture of progress follows the feedback from the second check-in on.
+        "show_progress": len(user.checkins) >= FEEDBACK_CHART_FROM,
     }
 
 
