@@ -18,6 +18,7 @@ matplotlib's font and text caches are shared by all threads, so one chart is dra
 
 from __future__ import annotations
 
+import gc
 import io
 import threading
 from dataclasses import dataclass
@@ -91,7 +92,12 @@ def render_chart(chart: Progress, texts: ChartTexts) -> bytes:
     if len(texts.weeks) != len(chart.bars):
         raise ValueError("one week label per bar is needed")
     with _DRAWING:
-        return _draw(chart, texts)
+        png = _draw(chart, texts)
+        # A figure is a web of reference cycles (figure, canvas, axes, artists, Agg buffer),
+        # all still young: collecting them now (about 1 ms) keeps the process at its size after
+        # the first chart, where waiting for the collector let it grow by ~35 MB over 20 charts.
+        gc.collect(1)
+    return png
 
 
 def _draw(chart: Progress, texts: ChartTexts) -> bytes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -203,3 +205,18 @@ def test_history_brings_the_picture_after_the_list(planned: Chat) -> None:
     kinds = [reply.kind for reply in planned.replies]
     assert kinds == [ReplyKind.INFO, ReplyKind.PHOTO, ReplyKind.QUESTION]
     assert "KW 48: 2 Std. von 2,1 geplant – Nach Plan" in plain(picture.text)
+
+
+def test_starting_the_bot_does_not_load_matplotlib() -> None:
+    """The chart's library is loaded with the first chart, so start-up and idle memory stay."""
+    probe = (
+        "import sys, bot.cli, bot.telegram.app, bot.console\n"
+        "from bot.core.checker import load_content\n"
+        "from bot.core.content import DEFAULT_PROMPTS_DIR\n"
+        "load_content(DEFAULT_PROMPTS_DIR)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'PIL')))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stderr
