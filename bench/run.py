@@ -21,6 +21,7 @@ sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))  # fakebo
 
 from fakebotapi import FakeTelegram
 
+from bench.chart_bench import table as chart_table
 from bench.datagen import ensure_folder, make_due, user_ids
 from bench.fanout import FanoutResult, run_fanout
 from bench.inprocess import DueTick, measure_due_tick, measure_steps_and_idle_tick
@@ -88,6 +89,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         default="next-minute",
         help="due at the next whole minute with the bot running (default), or at the minute "
         "that has begun, caught up by the first tick at start (fast; for smoke runs)",
+    )
+    parser.add_argument(
+        "--chart-runs",
+        type=int,
+        default=20,
+        help="progress charts drawn after the first in bench.chart_bench (0: skip)",
     )
     parser.add_argument("--json", type=Path, help="also write the raw figures to this file")
     args = parser.parse_args(argv)
@@ -345,6 +352,20 @@ def _table(sizes: list[SizeResult], fanouts: list[FanoutResult], machine: dict[s
     return "\n".join(lines)
 
 
+def _chart(runs: int) -> dict[str, object]:
+    """The progress chart's render time and memory, measured in a fresh interpreter."""
+    _say(f"== progress chart: the first and {runs} more, 12 weeks")
+    probe = subprocess.run(
+        [sys.executable, "-m", "bench.chart_bench", "--runs", str(runs)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, object] = json.loads(probe.stdout)
+    return figures
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the suite and print the table; returns the exit code."""
     args = _parse_args(argv)
@@ -370,7 +391,10 @@ def main(argv: list[str] | None = None) -> int:
                     log=_say,
                 )
             )
+    chart = _chart(args.chart_runs) if args.chart_runs > 0 else None
     table = _table(sizes, fanouts, machine)
+    if chart is not None:
+        table += "\n\nThe progress chart (`python -m bench.chart_bench`):\n\n" + chart_table(chart)
     print(table)
     _say(f"(the suite took {time.perf_counter() - started:.0f} s)")
     if args.json:
@@ -379,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": " ".join(["python -m bench", *(argv or sys.argv[1:])]),
             "sizes": [asdict(s) for s in sizes],
             "fanouts": [asdict(f) for f in fanouts],
+            "chart": chart,
         }
         args.json.write_text(json.dumps(raw, indent=2))
     broken = [f for f in fanouts if f.lost or f.doubled or f.exit_code or f.recorded != f.users]

@@ -189,7 +189,7 @@ def _open_content_and_store(
 
 
 def _chat(settings: Settings, *, lang: str | None) -> int:
-    from bot.console import EXPORTS_FOLDER, ConsoleChat
+    from bot.console import CHARTS_FOLDER, EXPORTS_FOLDER, ConsoleChat
     from bot.core.engine import DialogueEngine
 
     opened = _open_content_and_store(settings, what="chat")
@@ -205,6 +205,7 @@ def _chat(settings: Settings, *, lang: str | None) -> int:
             reader=input,
             out=sys.stdout,
             exports=settings.data_dir / EXPORTS_FOLDER,
+            charts=settings.data_dir / CHARTS_FOLDER,
             color=sys.stdout.isatty() and "NO_COLOR" not in os.environ,
         )
         chat.run()

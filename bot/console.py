@@ -3,7 +3,8 @@
 Buttons are shown with letters (``a``, ``b``, ...) so that typed numbers stay answers to number
 questions; ``a,c,e`` presses several buttons in order (handy for a multi choice). The chat has no
 scheduler: a weekly check-in that fell due while it was closed is offered when it opens. An
-export is written as a private file into the data folder, and its path is shown.
+export, and the picture of progress (/history, the check-in feedback), are written as private
+files into the data folder; their path is shown, the picture's hours also as a sparkline.
 """
 
 from __future__ import annotations
@@ -26,24 +27,35 @@ from bot.core.messages import (
     Command,
     Document,
     Inbound,
+    Photo,
     Reply,
     ReplyKind,
     TextMessage,
 )
 
-__all__ = ["CONSOLE_HELP", "EXPORTS_FOLDER", "ConsoleChat", "html_to_terminal", "save_export"]
+__all__ = [
+    "CHARTS_FOLDER",
+    "CONSOLE_HELP",
+    "EXPORTS_FOLDER",
+    "ConsoleChat",
+    "html_to_terminal",
+    "save_private_file",
+]
 
 # What /help lists here: every command the engine runs, then the chat's own (/quit).
 CONSOLE_HELP: Final = (*ENGINE_HELP, *SESSION_COMMANDS)
 # The folder in the data folder that /export writes to.
 EXPORTS_FOLDER: Final = "exports"
+# The folder in the data folder that the picture of progress is written to.
+CHARTS_FOLDER: Final = "charts"
 
 _LETTERS = string.ascii_lowercase
 _PRESSES = re.compile(r"^\s*[a-z](\s*[,;\s]\s*[a-z])*\s*$", re.IGNORECASE)
 # The names that end the chat: exactly those /help lists for the session commands.
 _QUIT = frozenset(name for c in SESSION_COMMANDS for name in (c.name, *c.aliases))
 _TAG = re.compile(r"<[^>]+>")
-# An export holds everything about the user: only they may read it, or list the folder.
+# An export holds everything about the user, a chart their weeks: only they may read it, or
+# list the folder.
 _PRIVATE_FOLDER = 0o700
 _PRIVATE_FILE = 0o600
 _MAX_SAME_SECOND = 100  # exports named alike within one second get -2, -3, ...
@@ -58,10 +70,10 @@ def html_to_terminal(text: str, *, color: bool) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
-def save_export(folder: Path, document: Document, now: datetime) -> Path:
+def save_private_file(folder: Path, document: Document | Photo, now: datetime) -> Path:
     """Write ``document`` as a new private file in ``folder``; return its absolute path.
 
-    The name is the document's with the local date and time (``...-2026-12-03-143012.json``);
+    The name is the file's own with the local date and time (``...-2026-12-03-143012.json``);
     an existing file is never overwritten or followed (a symlink in its place is refused).
 
     Raises:
@@ -103,15 +115,17 @@ class ConsoleChat:
         reader: Callable[[str], str],
         out: TextIO,
         exports: Path,
+        charts: Path,
         color: bool = False,
     ) -> None:
-        """Chat as ``user_id``; /export writes its files into the folder ``exports``."""
+        """Chat as ``user_id``; /export writes into the folder ``exports``, charts ``charts``."""
         self.engine = engine
         self.user_id = user_id
         self.language_hint = language_hint
         self.read = reader
         self.out = out
         self.exports = exports
+        self.charts = charts
         self.color = color
         self.buttons: list[Button] = []
 
@@ -185,12 +199,27 @@ class ConsoleChat:
     def _export(self, document: Document) -> None:
         """Save an export where the user can find it, and say where (or why not)."""
         try:
-            path = save_export(self.exports, document, self.engine.clock())
+            path = save_private_file(self.exports, document, self.engine.clock())
         except OSError as error:
             reason = error.strerror or str(error)
             self._say("console/export_failed", folder=str(self.exports), reason=reason)
             return
         self._say("console/exported", path=str(path))
+
+    def _picture(self, photo: Photo) -> None:
+        """Save a picture where the user can open it, say where, and draw it as one line."""
+        try:
+            path = save_private_file(self.charts, photo, self.engine.clock())
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self._say(
+                "console/chart_failed",
+                folder=str(self.charts),
+                reason=reason,
+                sparkline=photo.text_line,
+            )
+            return
+        self._say("console/chart_saved", path=str(path), sparkline=photo.text_line)
 
     def _show(self, replies: list[Reply]) -> None:
         for reply in replies:
@@ -204,4 +233,6 @@ class ConsoleChat:
             self.out.write("\n")
             if reply.document is not None:
                 self._export(reply.document)  # its path right under the summary
+            if reply.photo is not None:
+                self._picture(reply.photo)  # its path right under the caption
         self.out.flush()

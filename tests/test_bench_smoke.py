@@ -33,6 +33,8 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
             "20",
             "--fanout-due",
             "past-minute",
+            "--chart-runs",
+            "2",
             "--cache-dir",
             str(tmp_path),
         ],
@@ -46,3 +48,4 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "| Dialogue step, median (ms) |" in finished.stdout
     assert "| Lost / doubled | 0 / 0 |" in finished.stdout
+    assert "| Each chart after it: median / p95 of 2 (ms) |" in finished.stdout

@@ -57,7 +57,13 @@ def test_whole_onboarding_in_the_terminal(engine: DialogueEngine, tmp_path: Path
         return next(lines)
 
     ConsoleChat(
-        engine, "console:t", language_hint="de", reader=reader, out=out, exports=tmp_path
+        engine,
+        "console:t",
+        language_hint="de",
+        reader=reader,
+        out=out,
+        exports=tmp_path,
+        charts=tmp_path / "charts",
     ).run()
     text = out.getvalue()
     assert "[a] Weiter ➡️" in text
@@ -96,6 +102,7 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path
         reader=lambda _: next(lines),
         out=out,
         exports=tmp_path,
+        charts=tmp_path / "charts",
     ).run()
     text = out.getvalue()
     assert "[a] LinkedIn: ? antippen" in text
@@ -113,6 +120,7 @@ def test_unknown_letter_gets_a_hint(engine: DialogueEngine, tmp_path: Path) -> N
         reader=lambda _: next(lines),
         out=out,
         exports=tmp_path,
+        charts=tmp_path / "charts",
     ).run()
     assert "There is no button “z” here. The only button here is a." in out.getvalue()
 
@@ -353,3 +361,49 @@ def test_cli_offers_a_due_checkin_when_the_chat_opens(tmp_path: Path) -> None:
     assert "Time for your focus check-in" not in later.stdout
     reminder = json.loads(path.read_text(encoding="utf-8"))["user"]["1"]["reminder"]
     assert reminder["sending"] is None and reminder["sent_weeks"] == []  # no claim written
+
+
+def test_cli_history_saves_the_picture_and_prints_its_path_and_a_sparkline(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    checkin = "/checkin\na\nb\n2\na\nd\n"  # LinkedIn on plan, 2 h, no win, energy 4
+
+    result = run_cli(
+        "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data
+    )
+
+    assert result.returncode == 0, result.stderr
+    (shown,) = re.findall(r"^(/\S+\.png)$", result.stdout, re.MULTILINE)
+    path = Path(shown)
+    charts = (data / "charts").absolute()
+    assert path.parent == charts
+    assert re.fullmatch(
+        r"fokus-coach-progress-console-[\w-]+-\d{4}-\d\d-\d\d-\d{6}\.png", path.name
+    )
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(charts.stat().st_mode) == 0o700
+    assert "Hours per week, oldest first: █\n" in result.stdout
+    # The caption in words comes first, the path right under it.
+    words = result.stdout.index("Your weeks in a picture")
+    assert words < result.stdout.index("The picture is saved here") < result.stdout.index(shown)
+    assert "1 of 1 week on plan" in result.stdout
+
+
+def test_cli_history_into_an_unusable_charts_folder_says_so_and_carries_on(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "charts").write_text("not a folder")
+    checkin = "/checkin\na\nb\n2\na\nd\n"
+
+    result = run_cli(
+        "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data
+    )
+
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    folder = (data / "charts").absolute()
+    assert f"I could not save the picture in {folder} (Not a directory)" in result.stdout
+    assert "Hours per week, oldest first: █" in result.stdout

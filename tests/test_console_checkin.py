@@ -66,6 +66,7 @@ def open_chat(engine: DialogueEngine, tmp_path: Path, lines: list[str], lang: st
         reader=lambda _: next(typed),
         out=out,
         exports=tmp_path / "exports",
+        charts=tmp_path / "charts",
     ).run()
     return out.getvalue()
 

@@ -31,6 +31,7 @@ from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import plan_change_text
+from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
@@ -167,6 +168,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "week_number": int(week.split("-W")[1]),
         "late": week != current_week,
         "replaced": replaced,
+        # The picture of progress follows the feedback from the second check-in on.
+        "show_progress": len(user.checkins) >= FEEDBACK_CHART_FROM,
     }
 
 

@@ -7,6 +7,8 @@ step and the problem. The bot runs the same checks at start-up and refuses a bro
 from __future__ import annotations
 
 import copy
+import html
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,6 +54,14 @@ from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.problems import shown_path
+from bot.core.progress import CHART_WEEKS, progress
+from bot.core.progress_view import (
+    CAPTION_LIMIT,
+    CAPTION_TEMPLATE,
+    CHART_LABEL_KEYS,
+    caption_context,
+    chart_texts,
+)
 from bot.core.question_view import render_question, user_context
 from bot.core.rules import LANGUAGES, UNITS, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
@@ -61,6 +71,8 @@ from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make
 from bot.core.week_view import with_reasons
 
 __all__ = ["check_prompts", "flow_to_mermaid", "load_content"]
+
+_TAGS = re.compile(r"<[^>]+>")
 
 # A fixed instant for sample renders, so a check never depends on the clock.
 _SAMPLE_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -84,6 +96,7 @@ _COMMON_SAMPLE: dict[str, Any] = {
     "path": "/home/anna/.local/share/focus-coach/exports/fokus-coach-2026-11-27-100000.json",
     "folder": "/home/anna/.local/share/focus-coach/exports",
     "reason": "No space left on device",
+    "sparkline": "▁▃▅█",
     # Every command any transport lists, so /help is rendered with each description.
     "commands": [command.as_context() for command in (*ENGINE_HELP, *SESSION_COMMANDS)],
 }
@@ -104,6 +117,8 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "time": "09:00",
     "dropped": "x",
     "hours": 1.5,
+    "on_plan": 3,
+    "number": 48,
 }
 
 
@@ -172,6 +187,7 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
         | set(plan_versions_view.LABEL_KEYS)
         | set(export_files.LABEL_KEYS)
         | set(intentions.LABEL_KEYS)
+        | set(CHART_LABEL_KEYS)
     )
     for lang in LANGUAGES:
         path = shown_path(templates_dir / lang / LABELS_FILE)
@@ -510,11 +526,46 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "weeks": [with_reasons(content, lang, week) for week in history_weeks(records, 2.0)],
         "wins": latest_wins(user.checkins),
         "versions": history_versions(content, _versioned_user(plan, lang), "Europe/Berlin"),
+        **caption_context(content, lang, progress(records, 2.0)),
         "this_week": "2026-W48",
         "checkins": 3,
         "time": "19:00",
         "choice": "snooze_evening",
     }
+
+
+def _check_progress_texts(content: Content, templates_dir: Path, problems: list[str]) -> None:
+    """The chart's words render, and the caption of a full chart fits in a Telegram caption.
+
+    The longest caption: every week shown, each with the longest status word and wide numbers.
+    Nothing is drawn here (that would load matplotlib at every start-up).
+    """
+    statuses = [
+        {"channels": {"x": ON_PLAN}},
+        {"channels": {"x": PARTLY}},
+        {"channels": {"x": NOT_ON_PLAN}},
+    ]
+    records = [
+        {"week": f"2026-W{n:02d}", "hours": 12.5, "budget": 10.5, **statuses[n % 3]}
+        for n in range(1, CHART_WEEKS + 1)
+    ]
+    chart = progress(records, 10.5)
+    for lang in LANGUAGES:
+        where = shown_path(templates_dir / lang / f"{CAPTION_TEMPLATE}{TEMPLATE_SUFFIX}")
+        try:
+            chart_texts(content, lang, chart)
+            caption = content.texts.render(
+                lang, CAPTION_TEMPLATE, **caption_context(content, lang, chart)
+            )
+        except (TemplateError, KeyError, TypeError) as error:
+            problems.append(f"{where}: {error}")
+            continue
+        shown = len(html.unescape(_TAGS.sub("", caption)))
+        if shown > CAPTION_LIMIT:
+            problems.append(
+                f"{where}: {shown} characters for {CHART_WEEKS} weeks; a photo caption "
+                f"holds {CAPTION_LIMIT}"
+            )
 
 
 def _check_playbooks(content: Content, problems: list[str]) -> None:
@@ -610,6 +661,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
         _check_flow_content(flow, content, problems)
     _check_advice(content, advice_path, problems)
     _check_playbooks(content, problems)
+    _check_progress_texts(content, templates_dir, problems)
     _check_other_templates(content, templates_dir, problems)
     return (None, problems) if problems else (content, [])
 

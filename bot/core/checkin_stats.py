@@ -23,6 +23,7 @@ from bot.core.flow_ids import NO_CREEP, ON_PLAN, PARTLY
 from bot.core.focus_plan import FocusPlan
 
 __all__ = [
+    "HISTORY_WEEKS",
     "OVER_BUDGET_FACTOR",
     "AdviceRule",
     "CheckinStats",

@@ -25,6 +25,7 @@ from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, SETTINGS_FLOW
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
+from bot.core.progress_view import progress_reply
 from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
 from bot.core.schedule import DEFAULT_ZONE, local_week_key
@@ -171,7 +172,7 @@ def _settings(conversation: Conversation, command: Command) -> list[Reply]:
 
 
 def _history(conversation: Conversation, command: Command) -> list[Reply]:
-    """The past weeks, newest first, with the streak and adherence."""
+    """The past weeks, newest first, with the streak and adherence, then their picture."""
     user = conversation.user
     if not user.checkins:
         return conversation.ask_again("common/history_empty")
@@ -189,7 +190,8 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
         wins=latest_wins(user.checkins),
         versions=history_versions(conversation.content, user, zone),
     )
-    return [history, *conversation.ask()]
+    picture = progress_reply(conversation.content, user)
+    return [history, *([picture] if picture else []), *conversation.ask()]
 
 
 def _export(conversation: Conversation, command: Command) -> list[Reply]:

@@ -26,6 +26,7 @@ from bot.core.messages import Reply, ReplyKind
 from bot.core.plan_answers import PLAN_ANSWERS
 from bot.core.plan_versions import current_plan, set_aside
 from bot.core.plan_view import plan_reply
+from bot.core.progress_view import progress_reply
 from bot.core.question_view import render_question, user_context
 from bot.core.questions import Asked, asked
 from bot.core.state import DialogueState, UserState
@@ -259,6 +260,11 @@ class Conversation:
         self.dialogue.turn += 1
         result = render_question(self.asked(), extra=extra)
         replies = [Reply(text=result.text, kind=ReplyKind.INFO)]
+        if extra.get("show_progress"):
+            # Drawn here, not in the action: `focus-coach check` runs actions, never draws.
+            picture = progress_reply(self.content, self.user)
+            if picture is not None:
+                replies.append(picture)
         return [*replies, *self.end_flow(resume=step.then is Then.RESUME)]
 
     # ---- the plan ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ __all__ = [
     "Command",
     "Document",
     "Inbound",
+    "Photo",
     "Reply",
     "ReplyKind",
     "TextMessage",
@@ -49,6 +50,7 @@ class ReplyKind(StrEnum):
     ANSWERED = "answered"  # the previous question, rewritten to show what was chosen
     INFO = "info"  # a statement (plan, summary, help, hint)
     DOCUMENT = "document"  # a file to send (export)
+    PHOTO = "photo"  # a picture to show, its words in ``text`` (the progress chart)
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,27 @@ class Document:
 
 
 @dataclass(frozen=True)
+class Photo:
+    """A picture for the user, e.g. their progress chart; the reply's text says it in words.
+
+    ``text_line`` is the picture as one line of text (a sparkline) for a transport that
+    cannot show pictures inline (the terminal chat).
+    """
+
+    filename: str
+    content: bytes
+    text_line: str = ""
+    mime_type: str = "image/png"
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message.
 
     ``text`` is Telegram-style HTML (``<b>``, ``<i>``, ``<code>``); user input inside it is already
     escaped. ``edits_question`` asks the transport to replace the message that carried the last
     question instead of sending a new one (multi-choice toggles, "you chose ..." echoes).
+    With a ``document`` or a ``photo``, ``text`` goes with it (as its caption where it fits).
     """
 
     text: str
@@ -82,3 +99,4 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     edits_question: bool = False
     document: Document | None = field(default=None)
+    photo: Photo | None = field(default=None)

@@ -1,4 +1,4 @@
-"""The engine's replies -> Telegram messages: send, edit in place, split, attach files.
+"""The engine's replies -> Telegram messages: send, edit in place, split, attach files and photos.
 
 Presentation only: which message a reply edits and what is sent follows from ``Reply`` itself.
 The renderer remembers the message that carries each chat's current question, so that a typed
@@ -83,8 +83,8 @@ class ReplyRenderer:
         settled: set[int] = set()  # edited, or found to be beyond editing
         asked = False
         for reply in replies:
-            if reply.document is not None:
-                await self._send_document(bot, chat_id, reply)
+            if reply.document is not None or reply.photo is not None:
+                await self._send_file(bot, chat_id, reply)
                 continue
             if reply.edits_question:
                 target = pressed if pressed is not None else self._questions.get(chat_id)
@@ -153,17 +153,19 @@ class ReplyRenderer:
             # Already without buttons, deleted or too old: nothing left to tidy.
             log.debug("cannot remove buttons of message %s (%s)", message_id, error)
 
-    async def _send_document(self, bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
-        """Send the file with the text as its caption, or after it when too long for one."""
-        document = reply.document
-        if document is None:
-            raise ValueError("reply has no document")
+    async def _send_file(self, bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
+        """Send the document or photo with the text as its caption, or after it if too long."""
         fits = bool(reply.text) and visible_length(reply.text) <= MAX_CAPTION_LENGTH
-        await bot.send_document(
-            chat_id,
-            document.content,
-            filename=document.filename,
-            caption=reply.text if fits else None,
-        )
+        caption = reply.text if fits else None
+        if reply.photo is not None:
+            photo = reply.photo
+            await bot.send_photo(chat_id, photo.content, filename=photo.filename, caption=caption)
+        elif reply.document is not None:
+            document = reply.document
+            await bot.send_document(
+                chat_id, document.content, filename=document.filename, caption=caption
+            )
+        else:
+            raise ValueError("reply has no document or photo")
         if reply.text and not fits:
             await self._send(bot, chat_id, Reply(text=reply.text))

@@ -293,3 +293,26 @@ def test_mermaid_draws_every_step_and_edge() -> None:
     assert diagram.startswith("flowchart TD")
     assert "hours -->|answers.hours < 2| low_capacity" in diagram
     assert "summary -. change .-> channels" in diagram
+
+
+def test_a_progress_caption_too_long_for_telegram_is_reported(prompts: Path) -> None:
+    caption = prompts / "templates" / "en" / "common" / "progress.j2"
+    caption.write_text(
+        caption.read_text() + "{% for bar in chart.bars %}" + "x" * 80 + "{% endfor %}"
+    )
+
+    _, problems = check_prompts(prompts)
+
+    assert any(
+        "en/common/progress.j2: " in problem and "a photo caption holds 1024" in problem
+        for problem in problems
+    ), problems
+
+
+def test_a_chart_label_missing_in_one_language_is_reported(prompts: Path) -> None:
+    labels = prompts / "templates" / "de" / "labels.yaml"
+    labels.write_text(labels.read_text().replace('chart_hours: "Stunden pro Woche"\n', ""))
+
+    _, problems = check_prompts(prompts)
+
+    assert any("de/labels.yaml: label 'chart_hours' is missing" in p for p in problems), problems

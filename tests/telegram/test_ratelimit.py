@@ -293,6 +293,7 @@ def test_retry_after_is_read_in_seconds_without_a_warning(
     [
         ("sendMessage", True),
         ("sendDocument", True),
+        ("sendPhoto", True),
         ("editMessageText", True),
         ("copyMessage", True),
         ("sendChatAction", False),

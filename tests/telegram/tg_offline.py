@@ -109,7 +109,7 @@ class RecordingRequest(BaseRequest):
     def _result(self, name: str, params: dict[str, Any], files: dict[str, Any]) -> Any:
         if name == "getMe":
             return BOT_USER
-        if name in ("sendMessage", "sendDocument"):
+        if name in ("sendMessage", "sendDocument", "sendPhoto"):
             return self._message(params, next(self._message_ids), files)
         if name in ("editMessageText", "editMessageReplyMarkup"):
             return self._message(params, int(params["message_id"]), files)
@@ -130,6 +130,15 @@ class RecordingRequest(BaseRequest):
                 "file_unique_id": "AgAD-offline",
                 "file_name": files["document"][0],
             }
+        elif "photo" in files:
+            message["photo"] = [
+                {
+                    "file_id": "AgAC-offline",
+                    "file_unique_id": "AQAD-offline",
+                    "width": 1000,
+                    "height": 625,
+                }
+            ]
         else:
             message["text"] = params.get("text", "")
         if "reply_markup" in params:
