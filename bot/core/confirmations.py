@@ -1,4 +1,5 @@
-"""Prompts that interrupt a flow: restart, delete, language, resume, and the check-in reminder.
+"""Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder and
+its follow-up.
 
 Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
 """
@@ -17,6 +18,7 @@ __all__ = [
     "CHECKIN_CHOICES",
     "CONTINUE",
     "DELETE",
+    "FOLLOWUP",
     "LABEL_KEYS",
     "LANGUAGE",
     "NO",
@@ -38,6 +40,7 @@ DELETE = "delete"
 LANGUAGE = "language"
 CHECKIN = "checkin"
 RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
+FOLLOWUP = "followup"  # the day after an unanswered check-in reminder: do it now or skip
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -77,6 +80,13 @@ _PROMPTS: Final = {
         "checkin/reminder",
         Action.CHECKIN,
         tuple((choice, f"checkin_{choice}") for choice in CHECKIN_CHOICES),
+        False,
+    ),
+    # The check-in reminder's own answers, minus the snoozes: a follow-up is not put off again.
+    FOLLOWUP: _Prompt(
+        "checkin/followup",
+        Action.CHECKIN,
+        tuple((choice, f"checkin_{choice}") for choice in (START, SKIP)),
         False,
     ),
 }

@@ -29,6 +29,7 @@ _PROMPTS = frozenset(
         confirmations.DELETE,
         confirmations.LANGUAGE,
         confirmations.CHECKIN,
+        confirmations.FOLLOWUP,
         confirmations.RESUME,
     }
 )
