@@ -89,7 +89,9 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
     """Start the check-in, snooze the reminder or skip the week; None for an unknown choice."""
     user = conversation.user
     pending, reminder = user.pending_checkin, user.reminder
-    if choice not in confirmations.CHECKIN_CHOICES or pending is None:
+    follow_up = conversation.dialogue.confirm == confirmations.FOLLOWUP
+    offered = confirmations.FOLLOWUP_CHOICES if follow_up else confirmations.CHECKIN_CHOICES
+    if choice not in offered or pending is None:
         return None
     conversation.dialogue.confirm = None
     if choice == confirmations.START:

@@ -19,6 +19,7 @@ __all__ = [
     "CONTINUE",
     "DELETE",
     "FOLLOWUP",
+    "FOLLOWUP_CHOICES",
     "LABEL_KEYS",
     "LANGUAGE",
     "NO",
@@ -53,6 +54,8 @@ SNOOZE_EVENING = "snooze_evening"
 SNOOZE_TOMORROW = "snooze_tomorrow"
 SNOOZE_CHOICES = (SNOOZE_HOUR, SNOOZE_EVENING, SNOOZE_TOMORROW)
 CHECKIN_CHOICES = (START, *SNOOZE_CHOICES, SKIP)
+# The follow-up's: the check-in reminder's own answers, minus the snoozes (not put off again).
+FOLLOWUP_CHOICES = (START, SKIP)
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,10 @@ _PROMPTS: Final = {
         tuple((choice, f"checkin_{choice}") for choice in CHECKIN_CHOICES),
         False,
     ),
-    # The check-in reminder's own answers, minus the snoozes: a follow-up is not put off again.
     FOLLOWUP: _Prompt(
         "checkin/followup",
         Action.CHECKIN,
-        tuple((choice, f"checkin_{choice}") for choice in (START, SKIP)),
+        tuple((choice, f"checkin_{choice}") for choice in FOLLOWUP_CHOICES),
         False,
     ),
 }

@@ -10,7 +10,7 @@ import pytest
 from dialogue_driver import Chat
 from test_engine import onboard_de
 
-from bot.core.callbacks import Action, decode
+from bot.core.callbacks import Action, decode, encode
 from bot.core.content import Content
 from bot.core.due_kinds import Kind
 from bot.core.engine import DialogueEngine
@@ -520,6 +520,10 @@ def test_the_follow_up_offers_the_check_in_or_skipping_the_week(
     labels = [b.label for row in followup.buttons for b in row]
     assert labels == ["▶️ Check-in starten", "⏭ Diese Woche auslassen"]
     planned.question = followup
+    token = decode(followup.buttons[0][0].data)
+    assert token is not None
+    planned.press_data(encode(token.turn, Action.CHECKIN, "snooze_1h"))  # not offered: forged
+    assert "nicht mehr aktuell" in planned.text
     planned.press("checkin_skip")
     assert "diese Woche lassen wir aus" in planned.text
     stored = repo.get("anna")
