@@ -388,8 +388,7 @@ class ReminderService:
                 "no pending %s for %s in week %s", claim.kind.value, claim.user_id, claim.week
             )
             return document, None
-        # The answered weeks matter only for what is planned next, not for this claim.
-        return document, Outlook(reminder, quiet, frozenset())
+        return document, Outlook(reminder, quiet, document.get("checkins") or ())
 
     def _due_or_none(self, user_id: str, document: dict[str, Any] | None) -> datetime | None:
         """``effective_due``, or None (no more check-ins) for a block that does not parse."""

@@ -22,7 +22,7 @@ engine builds for claims of that kind; the dispatcher, the sender and the index 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from types import MappingProxyType
@@ -93,7 +93,11 @@ class Outlook:
 
     reminder: Reminder
     quiet: QuietHours
-    answered: frozenset[str]
+    checkins: Sequence[Any] = ()  # the document's answered check-ins, oldest first
+
+    def answered(self, week: str) -> bool:
+        """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
+        return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
 
     @classmethod
     def of(cls, document: dict[str, Any] | None) -> Outlook | None:
@@ -105,9 +109,7 @@ class Outlook:
         reminder = active_reminder(document)
         if document is None or reminder is None:
             return None
-        records = document.get("checkins") or []
-        answered = frozenset(str(r.get("week")) for r in records if isinstance(r, dict))
-        return cls(reminder, QuietHours.from_document(document), answered)
+        return cls(reminder, QuietHours.from_document(document), document.get("checkins") or ())
 
     @property
     def zone(self) -> str:
@@ -244,7 +246,7 @@ class _Followup:
         reminder = outlook.reminder
         paused_to = pause_end(reminder)
         return (
-            due.week not in outlook.answered
+            not outlook.answered(due.week)
             and due.week not in (reminder.skipped_week, reminder.snoozed_week)
             and (paused_to is None or due.at >= paused_to)
         )

@@ -82,15 +82,24 @@ class QuietHours:
         return found
 
     def release(self, instant: datetime, zone: str) -> datetime:
-        """``instant`` itself, or the end of the quiet hours it falls in."""
+        """``instant`` itself, or the end of the quiet hours it falls in.
+
+        Quiet is what the wall clock shows; the end is the next wall-clock ``end`` after it.
+        """
         if not self.on:
             return instant
         tz = ZoneInfo(zone)
-        local_day = instant.astimezone(tz).date()
-        for start, end in self._windows(local_day - timedelta(days=1), local_day, tz):
-            if start <= instant < end:
-                return end
-        return instant
+        local = instant.astimezone(tz)
+        shown = local.time().replace(tzinfo=None, fold=0)
+        if self.end < self.start:  # across midnight
+            if self.end <= shown < self.start:
+                return instant
+            end_day = local.date() + timedelta(days=1 if shown >= self.start else 0)
+        else:
+            if not self.start <= shown < self.end:
+                return instant
+            end_day = local.date()
+        return max(instant, _wall(end_day, self.end, tz))
 
     def quiet_between(self, since: datetime, until: datetime, zone: str) -> timedelta:
         """How much of ``since`` .. ``until`` lies in quiet hours (at most about a week)."""
