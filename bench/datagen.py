@@ -5,7 +5,7 @@ up a weekly check-in (the reminder block of the issue 4 design) and answered 52 
 (the record shape of ``bot.core.actions.record_checkin``). Files are written in TinyDB's layout
 (``{"user": {"1": document}}``, compact UTF-8 JSON, schema stamped) into the repository's shard
 folders, without fsync: generation only sets the stage. The schedule index is built with
-``storage.ScheduleIndex.rebuild`` from ``bot.core.checkin_schedule.effective_due`` of each
+``storage.ScheduleIndex.rebuild`` from ``bot.core.due_kinds.effective_due`` of each
 document.
 
 Folders are cached under ``<cache>/users-<N>/``; ``bench-meta.json`` is written last and marks a
@@ -33,9 +33,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.checker import load_content
-from bot.core.checkin_schedule import Reminder, effective_due
+from bot.core.checkin_schedule import Reminder
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
+from bot.core.due_kinds import effective_due
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import DialogueState, UserState
 from storage import ScheduleIndex

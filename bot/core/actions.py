@@ -7,7 +7,7 @@ returns what its finish template shows. The checker knows every name in ``ACTION
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +32,7 @@ from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import plan_change_text
 from bot.core.progress import FEEDBACK_CHART_FROM
+from bot.core.quiet_hours import parse_quiet_option
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
@@ -103,6 +104,16 @@ def resume_reminders(ctx: ActionContext) -> dict[str, Any]:
     }
 
 
+def set_quiet_hours(ctx: ActionContext) -> dict[str, Any]:
+    """Store the quiet hours chosen ("q22_07"), or turn them off ("off": the times are kept)."""
+    chosen = parse_quiet_option(str(ctx.answers["quiet"]))
+    if chosen is None:  # the checker makes sure every option parses
+        raise ValueError(f"unknown quiet hours option {ctx.answers['quiet']!r}")
+    current = ctx.user.quiet_hours
+    ctx.user.quiet_hours = chosen if chosen.on else replace(current, on=False)
+    return {}
+
+
 def set_language(ctx: ActionContext) -> dict[str, Any]:
     """Switch the language the coach speaks."""
     ctx.user.lang = str(ctx.answers["language"])
@@ -146,6 +157,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     records.sort(key=lambda r: str(r["week"]))
     user.checkins = records[-MAX_CHECKINS:]
     user.pending_checkin = None
+    if user.reminder is not None and user.reminder.followup_week == week:
+        user.reminder.drop_followup()  # answered: no follow-up
     stats = evaluate(user.checkins, budget)
     context = with_reasons(ctx.content, user.lang, stats.as_context())
     advice = next(
@@ -214,6 +227,7 @@ ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
     "save_schedule": save_schedule,
     "pause_reminders": pause_reminders,
     "resume_reminders": resume_reminders,
+    "set_quiet_hours": set_quiet_hours,
     "set_language": set_language,
     "record_checkin": record_checkin,
     SUNSET_ACTION: sunset_playbook,

@@ -531,6 +531,8 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "checkins": 3,
         "time": "19:00",
         "choice": "snooze_evening",
+        "tomorrow": True,
+        "moved": True,
     }
 
 

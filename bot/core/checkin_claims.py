@@ -1,15 +1,18 @@
-"""The exactly-once claim / confirm / release protocol of weekly check-ins, and who is due.
+"""The exactly-once claim / confirm / release protocol of bot-initiated messages, and who is due.
 
-The user document is the truth (its ``"reminder"`` block, a ``checkin_schedule.Reminder``, and
-its ``"active"`` flag); ``storage.ScheduleIndex`` is a persistent hint of when each user must next
-be looked at, and this service keeps that hint in memory as a heap, so a tick where nobody is
+The messages are of the kinds in ``bot.core.due_kinds`` (the weekly check-in and its follow-up);
+this module runs the same protocol for all of them. The user document is the truth (its
+``"reminder"`` block, a ``checkin_schedule.Reminder``, its ``"active"`` flag, its quiet hours and
+answered weeks); ``storage.ScheduleIndex`` is a persistent hint of when each user must next be
+looked at, and this service keeps that hint in memory as a heap, so a tick where nobody is
 due costs a comparison. The hint may be too early (``claim`` reads the document and corrects it)
 but never later than the document's due instant, so every change that moves the instant writes
 the index as ``min(old, new)`` first, then the document, then the index as ``new``.
 
-A claim is written into the document ("sending") before the check-in goes out and stays there
-until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm`` is found
-and re-sent by the first tick after the restart. Weeks are local ISO weeks of the slot instant.
+A claim is written into the document ("sending", with its kind) before the message goes out and
+stays there until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm``
+is found and re-sent (once) by the first tick after the restart, or at the end of quiet hours if
+it restarts inside them. Weeks are local ISO weeks of the slot instant.
 
 While the dispatcher holds the hints (``hold_hints``, for the length of a tick), a hint that
 moves *later* is written to the index in batches instead of one index write per confirm; a hint
@@ -31,19 +34,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from bot.core.checkin_schedule import (
-    ACTIVE,
-    BAD_BLOCK,
-    REMINDER,
-    Reminder,
-    Sending,
-    active_reminder,
+from bot.core.checkin_schedule import ACTIVE, BAD_BLOCK, REMINDER, Reminder, Sending
+from bot.core.due_kinds import (
+    KINDS,
+    LATE_AFTER,
+    Due,
+    Kind,
+    Outlook,
+    due_of,
     effective_due,
-    slot_at_or_before,
-    upcoming,
+    next_send,
 )
 from bot.core.keyed_locks import ThreadKeyedLocks
-from bot.core.schedule import local_week_key, next_occurrence
+from bot.core.quiet_hours import QuietHours
 from storage.errors import DamagedDocumentError
 from storage.repository import UserRepository
 from storage.schedule_index import ScheduleIndex
@@ -56,14 +59,13 @@ DEFAULT_GRACE: Final = timedelta(hours=12)
 # Deferred (later) hints that are written at once rather than at the end of the tick, so a long
 # fan-out never keeps many users' index entries behind their documents.
 FLUSH_AT: Final = 4096
-LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
 
 _UNSET: Final = object()  # "no deferred hint" (None means "remove the entry")
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A check-in the sender must send now; ``resend`` if a dead process claimed it before."""
+    """A message the sender must send now; ``resend`` if a dead process claimed it before."""
 
     user_id: str
     week: str
@@ -71,6 +73,7 @@ class Claim:
     resend: bool
     missed_weeks: tuple[str, ...]
     snooze: bool = False  # the user snoozed this week's reminder; it comes again on purpose
+    kind: Kind = Kind.CHECKIN
 
 
 def _store(document: dict[str, Any], reminder: Reminder) -> dict[str, Any]:
@@ -228,13 +231,14 @@ class ReminderService:
         """
         user_id = claim.user_id
         with self._user_locks.hold(user_id):
-            document, reminder = self._pending(claim)
-            if document is None or reminder is None:
+            document, outlook = self._pending(claim)
+            if document is None or outlook is None or outlook.reminder.sending is None:
                 self._set_hint(user_id, self._due_or_none(user_id, document))
             else:
-                reminder.mark_sent(claim.week, mentioned=claim.missed_weeks)
-                _store(document, reminder)
-                self._write(user_id, document, effective_due(document))
+                sending = outlook.reminder.sending
+                KINDS[claim.kind].sent(outlook, sending, mentioned=claim.missed_weeks)
+                _store(document, outlook.reminder)
+                self._write(user_id, document, effective_due(document, self._clock()))
             self._leave_flight(user_id)
 
     def release(self, claim: Claim, *, retry_at: datetime | None = None) -> None:
@@ -245,18 +249,15 @@ class ReminderService:
         """
         user_id = claim.user_id
         with self._user_locks.hold(user_id):
-            document, reminder = self._pending(claim)
-            if document is None or reminder is None or reminder.sending is None:
+            document, outlook = self._pending(claim)
+            if document is None or outlook is None or outlook.reminder.sending is None:
                 self._set_hint(user_id, self._due_or_none(user_id, document))
             else:
-                due = reminder.sending.due_at
-                if reminder.sending.snooze:
-                    reminder.snoozed_until = due
-                else:
-                    regular = reminder.next_due
-                    reminder.next_due = due if regular is None else min(due, regular)
+                reminder = outlook.reminder
+                assert reminder.sending is not None  # for mypy: checked above
+                KINDS[claim.kind].released(reminder, reminder.sending)
                 reminder.sending = None
-                hint = effective_due(_store(document, reminder))
+                hint = effective_due(_store(document, reminder), self._clock())
                 if hint is not None:
                     # Deliberately later than the document says: a back-off, not a loss.
                     hint = max(hint, retry_at or self._clock())
@@ -297,7 +298,7 @@ class ReminderService:
         moved earlier (a snooze) until the old hint.
         """
         with self._user_locks.hold(user_id):
-            new = effective_due(document)
+            new = effective_due(document, self._clock())
             old = self._hint(user_id)
             if new is not None and (old is None or new < old):
                 self._set_hint(user_id, new)
@@ -305,7 +306,7 @@ class ReminderService:
     def reschedule(self, user_id: str) -> None:
         """Recompute the user's hint from their stored document (after the engine changed it)."""
         with self._user_locks.hold(user_id):
-            self._set_hint(user_id, effective_due(self._repository.get(user_id)))
+            self._set_hint(user_id, effective_due(self._repository.get(user_id), self._clock()))
 
     def forget(self, user_id: str) -> None:
         """Drop a deleted user from memory and from the index."""
@@ -318,91 +319,81 @@ class ReminderService:
     # ---- claim ----------------------------------------------------------------------------
     def _claim(self, user_id: str, now: datetime) -> Claim | None:
         document = self._repository.get(user_id)
-        reminder = active_reminder(document)
-        if document is None or reminder is None:
+        outlook = Outlook.of(document)
+        if document is None or outlook is None:
             self._set_hint(user_id, None)
             return None
+        reminder = outlook.reminder
+        changed = False
         if reminder.sending is not None:
             sending = reminder.sending
-            if now - sending.due_at <= self._grace:
-                late = now - sending.due_at > LATE_AFTER
-                missed = tuple(reminder.missed_weeks)
-                return Claim(user_id, sending.week, late, True, missed, sending.snooze)
-            # Left by a process that died, and now too old to send.
+            due = due_of(sending)
+            kind = KINDS[due.kind]
+            if not outlook.too_old(due, now, self._grace) and kind.wanted(outlook, due):
+                at = outlook.send_at(due, now)
+                if at > now:
+                    # Re-sent only when quiet hours end; the claim stays pending meanwhile.
+                    self._set_hint(user_id, at)
+                    return None
+                return self._claimed(user_id, outlook, due, now, resend=True)
+            # Left by a process that died, and now too old (or no longer wanted) to send.
             reminder.sending = None
-            if sending.week not in reminder.sent_weeks:
-                reminder.mark_missed(sending.week)
+            kind.expired(reminder, sending)
             changed = True
-        else:
-            changed = False
-        while (found := upcoming(reminder)) is not None and found[0] <= now:
-            due, snoozed = found
-            week = _week_of(reminder, due, snoozed)
-            if self._passes(reminder, week, due, snoozed, now):
+        while (found := next_send(outlook, now)) is not None and found[1] <= now:
+            due = found[0]
+            kind = KINDS[due.kind]
+            if kind.passes(outlook, due, too_old=outlook.too_old(due, now, self._grace)):
                 changed = True
                 continue
-            late = now - due > LATE_AFTER
-            reminder.sending = Sending(week, now, late, due, snoozed)
+            late = outlook.late(due, now)
+            kind.take(outlook, due, now)
+            reminder.sending = Sending(due.week, now, late, due.at, due.snooze, due.kind.value)
             # The index must say "due" while the claim is pending; it normally already does.
             hint = self._hint(user_id)
             if hint is None or hint > now:
                 self._set_hint(user_id, now)
             self._repository.put(user_id, _store(document, reminder))
-            missed = tuple(reminder.missed_weeks)
-            return Claim(user_id, week, late, False, missed, snoozed)
+            return self._claimed(user_id, outlook, due, now, resend=False)
         if changed:
-            self._write(user_id, _store(document, reminder), effective_due(document))
+            self._write(user_id, _store(document, reminder), effective_due(document, now))
         else:
-            self._set_hint(user_id, effective_due(document))
+            self._set_hint(user_id, effective_due(document, now))
         return None
 
-    def _passes(
-        self, reminder: Reminder, week: str, due: datetime, snoozed: bool, now: datetime
-    ) -> bool:
-        """Move past a due instant that must not be sent (True), or make it the one to send.
+    @staticmethod
+    def _claimed(
+        user_id: str, outlook: Outlook, due: Due, now: datetime, *, resend: bool
+    ) -> Claim:
+        """The claim handed to the sender (only a check-in mentions the missed weeks)."""
+        missed = tuple(outlook.reminder.missed_weeks) if due.kind is Kind.CHECKIN else ()
+        late = outlook.late(due, now)
+        return Claim(user_id, due.week, late, resend, missed, due.snooze, due.kind)
 
-        Passed: a snooze past the grace window or of a skipped week, a regular slot of a week
-        already sent or skipped, and one too old to send (recorded as missed).
-        """
-        slot = reminder.slot
-        too_old = now - due > self._grace
-        if snoozed:
-            # A snooze re-sends a week already sent, so sent_weeks does not stop it; once
-            # past the grace window it is dropped, not missed (the user had the check-in).
-            reminder.snoozed_until = None
-            return too_old or week == reminder.skipped_week
-        if week in reminder.sent_weeks or week == reminder.skipped_week:
-            reminder.next_due = next_occurrence(slot, due)
-            return True
-        if too_old:
-            # Down longer than the grace window: mention it once in the next check-in.
-            reminder.mark_missed(week)
-            reminder.next_due = next_occurrence(slot, due)
-            return True
-        reminder.next_due = next_occurrence(slot, max(due, now))
-        reminder.snoozed_until = None
-        return False
-
-    def _pending(self, claim: Claim) -> tuple[dict[str, Any] | None, Reminder | None]:
-        """The document and its reminder, the latter only if it holds this very claim."""
+    def _pending(self, claim: Claim) -> tuple[dict[str, Any] | None, Outlook | None]:
+        """The document and its outlook, the latter only if it holds this very claim."""
         document = self._repository.get(claim.user_id)
         block = None if document is None else document.get(REMINDER)
-        if block is None:
+        if document is None or block is None:
             return document, None
         try:
             reminder = Reminder.from_dict(block)
+            quiet = QuietHours.from_document(document)
         except BAD_BLOCK:
             logger.exception("malformed reminder block of %s", claim.user_id)
             return document, None
-        if reminder.sending is None or reminder.sending.week != claim.week:
-            logger.warning("no pending check-in for %s in week %s", claim.user_id, claim.week)
+        sending = reminder.sending
+        if sending is None or sending.week != claim.week or due_of(sending).kind is not claim.kind:
+            logger.warning(
+                "no pending %s for %s in week %s", claim.kind.value, claim.user_id, claim.week
+            )
             return document, None
-        return document, reminder
+        return document, Outlook(reminder, quiet, document.get("checkins") or ())
 
     def _due_or_none(self, user_id: str, document: dict[str, Any] | None) -> datetime | None:
         """``effective_due``, or None (no more check-ins) for a block that does not parse."""
         try:
-            return effective_due(document)
+            return effective_due(document, self._clock())
         except BAD_BLOCK:
             logger.exception("malformed reminder block of %s; no check-ins", user_id)
             return None
@@ -411,7 +402,7 @@ class ReminderService:
         found: dict[str, datetime] = {}
         for user_id in self._repository.user_ids():
             try:
-                due = effective_due(self._repository.get(user_id))
+                due = effective_due(self._repository.get(user_id), self._clock())
             except DamagedDocumentError:
                 logger.exception("cannot read the document of %s; no check-ins", user_id)
                 continue
@@ -490,9 +481,3 @@ class ReminderService:
             (due, user_id) for user_id, due in self._due.items() if user_id not in self._in_flight
         ]
         heapq.heapify(self._heap)
-
-
-def _week_of(reminder: Reminder, due: datetime, snoozed: bool) -> str:
-    """The local week a due instant is about (a snooze: the week of the slot it snoozes)."""
-    slot = reminder.slot
-    return local_week_key(slot_at_or_before(slot, due) if snoozed else due, slot.zone)

@@ -1,6 +1,8 @@
 """The weekly reminder message in the dialogue: asking it, and its answers (start, snooze, skip).
 
-The claim protocol (``bot.core.checkin_claims``) decides *when* a reminder goes out on Telegram;
+The reminder's follow-up (the day after, if the check-in was not answered) is asked the same
+way with fewer answers (start, skip). The claim protocol (``bot.core.checkin_claims``) decides
+*when* either goes out on Telegram;
 a chat without a scheduler asks ``due_offer`` when it opens. This module decides what the
 reminder does to the user's dialogue: any open side flow gives way to it, and the answer starts
 the check-in, moves the reminder later, or skips the week.
@@ -15,6 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.conversation import Conversation
+from bot.core.due_kinds import Kind
 from bot.core.flow_ids import CHECKIN_FLOW
 from bot.core.messages import Reply
 from bot.core.schedule import WeeklySlot, next_occurrence
@@ -31,6 +34,8 @@ __all__ = [
 
 SKIPPED = "checkin/skipped"
 SNOOZED = "checkin/snoozed"
+# The prompt each kind of message asks (a new kind of message adds its own).
+_PROMPTS = {Kind.CHECKIN: confirmations.CHECKIN, Kind.FOLLOWUP: confirmations.FOLLOWUP}
 # "This evening" means 19:00 local time, unless that is less than half an hour away.
 _EVENING = 19
 _MIN_SNOOZE = timedelta(minutes=30)
@@ -43,8 +48,9 @@ def remind(
     late: bool,
     missed_weeks: Sequence[str],
     snooze: bool,
+    kind: Kind = Kind.CHECKIN,
 ) -> list[Reply]:
-    """Put the reminder of ``week`` in front of the user; an open side flow is dropped."""
+    """Put the reminder (or follow-up) of ``week`` in front of the user; a side flow is dropped."""
     user = conversation.user
     abandoned = False
     if user.suspended is not None:
@@ -57,7 +63,7 @@ def remind(
         "snooze": snooze,
         "abandoned": abandoned,
     }
-    return conversation.confirm(confirmations.CHECKIN)
+    return conversation.confirm(_PROMPTS[kind])
 
 
 def due_offer(user: UserState, now: datetime) -> str | None:
@@ -83,7 +89,9 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
     """Start the check-in, snooze the reminder or skip the week; None for an unknown choice."""
     user = conversation.user
     pending, reminder = user.pending_checkin, user.reminder
-    if choice not in confirmations.CHECKIN_CHOICES or pending is None:
+    follow_up = conversation.dialogue.confirm == confirmations.FOLLOWUP
+    offered = confirmations.FOLLOWUP_CHOICES if follow_up else confirmations.CHECKIN_CHOICES
+    if choice not in offered or pending is None:
         return None
     conversation.dialogue.confirm = None
     if choice == confirmations.START:
@@ -91,6 +99,8 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
     conversation.dialogue.turn += 1  # the reminder's buttons are used up
     if reminder is None:
         return [conversation.say(SKIPPED)]
+    # The user answered the reminder: no follow-up (a snooze brings the reminder back itself).
+    reminder.drop_followup()
     if choice == confirmations.SKIP:
         reminder.skipped_week = pending["week"]
         reminder.snoozed_until = reminder.snoozed_week = None
@@ -98,9 +108,21 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
         return [conversation.say(SKIPPED)]
     until = snooze_until(choice, reminder, conversation.clock())
     reminder.snoozed_until, reminder.snoozed_week = until, pending["week"]
+    # When it really comes: a snooze that lands in quiet hours waits for their end.
+    comes = user.quiet_hours.release(until, reminder.zone)
     # A local datetime, not text: the template writes the time the user's language's way.
-    local = until.astimezone(ZoneInfo(reminder.zone))
-    return [conversation.say(SNOOZED, time=local, choice=choice)]
+    zone = ZoneInfo(reminder.zone)
+    local = comes.astimezone(zone)
+    today = conversation.clock().astimezone(zone).date()
+    return [
+        conversation.say(
+            SNOOZED,
+            time=local,
+            choice=choice,
+            tomorrow=local.date() > today,
+            moved=comes != until,
+        )
+    ]
 
 
 def snooze_until(choice: str, reminder: Reminder, now: datetime) -> datetime:
@@ -127,3 +149,4 @@ def restart_after_block(reminder: Reminder, now: datetime) -> None:
     reminder.next_due = next_occurrence(reminder.slot, now)
     reminder.sending = None
     reminder.snoozed_until = reminder.snoozed_week = None
+    reminder.drop_followup()

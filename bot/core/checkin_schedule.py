@@ -2,8 +2,9 @@
 
 The record is the ``"reminder"`` block of the user's document: the weekly slot (weekday, local
 time, IANA zone) and the bookkeeping of the exactly-once protocol (``bot.core.checkin_claims``):
-the next regular instant, a snooze, a pause, a skipped week, the claim being sent, and the weeks
-sent or missed. ``Reminder.from_dict`` rejects a malformed block with KeyError, TypeError or
+the next regular instant, a snooze, a pause, a skipped week, the follow-up of a check-in left
+unanswered, the claim being sent (of which kind: ``due_kinds.Kind``), and the weeks sent or
+missed. ``Reminder.from_dict`` rejects a malformed block with KeyError, TypeError or
 ValueError (``BAD_BLOCK``); keys it does not know (written by a newer version) are kept.
 """
 
@@ -26,7 +27,7 @@ __all__ = [
     "Sending",
     "active_reminder",
     "due_week",
-    "effective_due",
+    "pause_end",
     "slot_at_or_before",
     "upcoming",
 ]
@@ -79,13 +80,14 @@ def _capped(weeks: list[str], week: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Sending:
-    """A claimed check-in, written before it is sent and cleared when it is confirmed."""
+    """A claimed message, written before it is sent and cleared when it is confirmed."""
 
     week: str
     claimed_at: datetime
     late: bool = False
     due: datetime | None = None  # older claims lack it: they count from claimed_at
     snooze: bool = False
+    kind: str = "checkin"  # a ``due_kinds.Kind``; older claims lack it: they are check-ins
 
     @property
     def due_at(self) -> datetime:
@@ -100,12 +102,16 @@ class Sending:
         week = raw["week"]
         if not isinstance(week, str):
             raise TypeError(f"sending.week must be a week key, got {week!r}")
+        kind = raw.get("kind", "checkin")
+        if not isinstance(kind, str):
+            raise TypeError(f"sending.kind must be a text, got {kind!r}")
         return cls(
             week=week,
             claimed_at=_instant(raw.get("claimed_at")),
             late=bool(raw.get("late", False)),
             due=_optional_instant(raw.get("due")),
             snooze=bool(raw.get("snooze", False)),
+            kind=kind,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +121,7 @@ class Sending:
             "claimed_at": _iso(self.claimed_at),
             "late": self.late,
             "snooze": self.snooze,
+            "kind": self.kind,
         }
         if self.due is not None:
             stored["due"] = _iso(self.due)
@@ -134,6 +141,9 @@ class Reminder:
     snoozed_week: str | None = None
     skipped_week: str | None = None
     sending: Sending | None = None
+    # The one follow-up of a check-in sent and not answered: when (UTC) and of which week.
+    followup_due: datetime | None = None
+    followup_week: str | None = None
     sent_weeks: list[str] = field(default_factory=list)
     missed_weeks: list[str] = field(default_factory=list)
     unknown: dict[str, Any] = field(default_factory=dict)  # keys of a newer version, kept
@@ -152,7 +162,7 @@ class Reminder:
         return WeeklySlot(self.weekday, time.fromisoformat(self.time), self.zone)
 
     def with_slot(self, weekday: int, local_time: str, zone: str) -> Reminder:
-        """The same bookkeeping on a new slot; any snooze is dropped."""
+        """The same bookkeeping on a new slot; any snooze or follow-up is dropped."""
         return replace(
             self,
             weekday=weekday,
@@ -160,7 +170,13 @@ class Reminder:
             zone=zone,
             snoozed_until=None,
             snoozed_week=None,
+            followup_due=None,
+            followup_week=None,
         )
+
+    def drop_followup(self) -> None:
+        """No follow-up (the user answered, skipped or snoozed the week, or came back)."""
+        self.followup_due = self.followup_week = None
 
     def mark_missed(self, week: str) -> None:
         """Remember ``week`` as missed, to mention once in the next check-in."""
@@ -189,6 +205,8 @@ class Reminder:
             snoozed_week=_optional_text(raw, "snoozed_week"),
             skipped_week=_optional_text(raw, "skipped_week"),
             sending=None if sending is None else Sending.from_dict(sending),
+            followup_due=_optional_instant(raw.get("followup_due")),
+            followup_week=_optional_text(raw, "followup_week"),
             sent_weeks=_weeks(raw, "sent_weeks"),
             missed_weeks=_weeks(raw, "missed_weeks"),
             unknown={k: v for k, v in raw.items() if k not in _FIELDS},
@@ -207,6 +225,8 @@ class Reminder:
             "snoozed_week": self.snoozed_week,
             "skipped_week": self.skipped_week,
             "sending": None if self.sending is None else self.sending.to_dict(),
+            "followup_due": None if self.followup_due is None else _iso(self.followup_due),
+            "followup_week": self.followup_week,
             "sent_weeks": list(self.sent_weeks),
             "missed_weeks": list(self.missed_weeks),
         }
@@ -223,6 +243,8 @@ _FIELDS: Final = frozenset(
         "snoozed_week",
         "skipped_week",
         "sending",
+        "followup_due",
+        "followup_week",
         "sent_weeks",
         "missed_weeks",
     }
@@ -247,30 +269,15 @@ def upcoming(reminder: Reminder) -> tuple[datetime, bool] | None:
     the pause moves to the first slot on or after it, and a snooze inside it is dropped.
     """
     regular, snooze = reminder.next_due, reminder.snoozed_until
-    pause_end = _pause_end(reminder)
-    if pause_end is not None:
-        if regular is not None and regular < pause_end:
-            regular = next_occurrence(reminder.slot, pause_end - timedelta(microseconds=1))
-        if snooze is not None and snooze < pause_end:
+    paused_to = pause_end(reminder)
+    if paused_to is not None:
+        if regular is not None and regular < paused_to:
+            regular = next_occurrence(reminder.slot, paused_to - timedelta(microseconds=1))
+        if snooze is not None and snooze < paused_to:
             snooze = None
     if snooze is not None and (regular is None or snooze < regular):
         return snooze, True
     return None if regular is None else (regular, False)
-
-
-def effective_due(document: dict[str, Any] | None) -> datetime | None:
-    """When the claim must next look at this user (UTC), or None for never.
-
-    A pending claim ("sending") is due at once; otherwise the earlier of the snooze and the
-    regular slot, with the pause applied. Inactive users and users without a reminder: None.
-    """
-    reminder = active_reminder(document)
-    if reminder is None:
-        return None
-    if reminder.sending is not None:
-        return reminder.sending.claimed_at
-    found = upcoming(reminder)
-    return None if found is None else found[0]
 
 
 def slot_at_or_before(slot: WeeklySlot, instant: datetime) -> datetime:
@@ -294,10 +301,10 @@ def due_week(reminder: Reminder, answered: Collection[str], now: datetime) -> st
     """
     slot = reminder.slot
     this_week = local_week_key(now, slot.zone)
-    pause_end = _pause_end(reminder)
+    paused_to = pause_end(reminder)
 
     def open_week(week: str, instant: datetime) -> bool:
-        in_pause = pause_end is not None and instant < pause_end
+        in_pause = paused_to is not None and instant < paused_to
         return week not in answered and week != reminder.skipped_week and not in_pause
 
     latest = slot_at_or_before(slot, now)
@@ -312,7 +319,7 @@ def due_week(reminder: Reminder, answered: Collection[str], now: datetime) -> st
     return week if ran_out_this_week and open_week(week, until) else None
 
 
-def _pause_end(reminder: Reminder) -> datetime | None:
+def pause_end(reminder: Reminder) -> datetime | None:
     """The instant a pause ends: local midnight at the start of ``paused_until``."""
     if reminder.paused_until is None:
         return None

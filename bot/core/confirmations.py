@@ -1,4 +1,5 @@
-"""Prompts that interrupt a flow: restart, delete, language, resume, and the check-in reminder.
+"""Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder and
+its follow-up.
 
 Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
 """
@@ -17,6 +18,8 @@ __all__ = [
     "CHECKIN_CHOICES",
     "CONTINUE",
     "DELETE",
+    "FOLLOWUP",
+    "FOLLOWUP_CHOICES",
     "LABEL_KEYS",
     "LANGUAGE",
     "NO",
@@ -38,6 +41,7 @@ DELETE = "delete"
 LANGUAGE = "language"
 CHECKIN = "checkin"
 RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
+FOLLOWUP = "followup"  # the day after an unanswered check-in reminder: do it now or skip
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -50,6 +54,8 @@ SNOOZE_EVENING = "snooze_evening"
 SNOOZE_TOMORROW = "snooze_tomorrow"
 SNOOZE_CHOICES = (SNOOZE_HOUR, SNOOZE_EVENING, SNOOZE_TOMORROW)
 CHECKIN_CHOICES = (START, *SNOOZE_CHOICES, SKIP)
+# The follow-up's: the check-in reminder's own answers, minus the snoozes (not put off again).
+FOLLOWUP_CHOICES = (START, SKIP)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,12 @@ _PROMPTS: Final = {
         "checkin/reminder",
         Action.CHECKIN,
         tuple((choice, f"checkin_{choice}") for choice in CHECKIN_CHOICES),
+        False,
+    ),
+    FOLLOWUP: _Prompt(
+        "checkin/followup",
+        Action.CHECKIN,
+        tuple((choice, f"checkin_{choice}") for choice in FOLLOWUP_CHOICES),
         False,
     ),
 }

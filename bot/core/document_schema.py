@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from typing import Annotated, Any, Final
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from bot.core.due_kinds import Kind
 from bot.core.flow_ids import INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.schedule import is_zone
@@ -101,6 +102,7 @@ class Sending(_Part):
     late: bool = False
     due: Instant | None = None
     snooze: bool = False
+    kind: Annotated[str, _one_of(frozenset(Kind))] = Kind.CHECKIN.value
 
 
 class Reminder(_Part):
@@ -115,8 +117,24 @@ class Reminder(_Part):
     snoozed_week: WeekKey | None = None
     skipped_week: WeekKey | None = None
     sending: Sending | None = None
+    followup_due: Instant | None = None
+    followup_week: WeekKey | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
+
+
+class QuietHours(_Part):
+    """When the bot starts nothing (``quiet_hours.QuietHours``); missing: the default."""
+
+    start: Annotated[str, AfterValidator(_local_time)]
+    end: Annotated[str, AfterValidator(_local_time)]
+    on: bool = True
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if time.fromisoformat(self.start) == time.fromisoformat(self.end):
+            raise ValueError("quiet hours must not start when they end")
+        return self
 
 
 class Rhythm(_Part):
@@ -253,6 +271,7 @@ class UserDocumentV1(_Part):
     suspended: Dialogue | None = None
     active: bool = True
     reminder: Reminder | None = None
+    quiet_hours: QuietHours | None = None
     checkins: list[CheckinRecord] = []
     pending_checkin: PendingCheckin | None = None
     handled: list[int] = []

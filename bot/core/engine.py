@@ -22,7 +22,9 @@ from bot.core.checkin_reminder import answer_reminder, due_offer, remind, restar
 from bot.core.commands import MENU_HELP, ListedCommand, run_command
 from bot.core.content import Content
 from bot.core.conversation import Conversation
+from bot.core.due_kinds import KINDS, Due, Kind, Outlook
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
+from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS
 from bot.core.state import UserState
 from bot.core.state_repair import fit_to_content
 from bot.core.templating import Condition
@@ -155,11 +157,21 @@ class DialogueEngine:
         late: bool = False,
         missed_weeks: Sequence[str] = (),
         snooze: bool = False,
+        kind: Kind = Kind.CHECKIN,
     ) -> list[Reply]:
-        """Build (and record) the weekly check-in reminder; [] when there is nothing to send."""
+        """Build (and record) a message the bot starts: the check-in reminder or its follow-up.
+
+        [] when there is nothing to send (no plan any more, or the follow-up's week has been
+        answered, skipped or snoozed since it was claimed).
+        """
         with self.reminders.user_lock(user_id):
             stored = self.repository.get(user_id)
+            outlook = Outlook.of(stored)
             if stored is None:
+                return []
+            if outlook is not None and not KINDS[kind].wanted(
+                outlook, Due(kind, self.clock(), week, snooze)
+            ):
                 return []
             user = UserState.from_document(stored)
             before = user.to_document()
@@ -172,6 +184,7 @@ class DialogueEngine:
                 late=late,
                 missed_weeks=missed_weeks,
                 snooze=snooze,
+                kind=kind,
             )
             self._save(user, before)
             return replies
@@ -241,6 +254,7 @@ class DialogueEngine:
         reminder_changed = (
             before.get("reminder") != after["reminder"]
             or before.get("active", True) != after["active"]
+            or before.get(QUIET_HOURS, DEFAULT_QUIET.to_dict()) != after[QUIET_HOURS]
         )
         user.updated_at = UserState.now_iso(self.clock())
         document = user.to_document()
@@ -403,4 +417,5 @@ _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.LANGUAGE: (Action.LANGUAGE, _answer_language),
     confirmations.RESUME: (Action.CONFIRM, _answer_resume),
     confirmations.CHECKIN: (Action.CHECKIN, answer_reminder),
+    confirmations.FOLLOWUP: (Action.CHECKIN, answer_reminder),
 }

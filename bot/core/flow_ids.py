@@ -15,6 +15,7 @@ from typing import Final
 
 from bot.core.flow_model import Flow
 from bot.core.problems import shown_path
+from bot.core.quiet_hours import parse_quiet_option
 from bot.core.rules import LANGUAGES
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ON_PLAN",
     "PARTLY",
     "PAUSE_WEEKS",
+    "QUIET_ANSWER",
     "REQUIRED_FLOWS",
     "SCHEDULE_STEP",
     "SETTINGS_FLOW",
@@ -66,6 +68,8 @@ NO_PRESSURE: Final = "none"
 # settings: the answer 'weekday', Monday first (datetime.weekday() order); 'pause' in weeks.
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PAUSE_WEEKS: Final[Mapping[str, int]] = MappingProxyType({f"w{n}": n for n in range(1, 9)})
+# settings: the answer 'quiet', quiet hours as "qHH_HH" (from HH:00 to HH:00) or "off".
+QUIET_ANSWER: Final = "quiet"
 # checkin: the ratings of the answer 'channels', 'creep' when nothing came back, 'energy' 1-5.
 ON_PLAN: Final = "on_plan"
 PARTLY: Final = "partly"
@@ -164,6 +168,7 @@ def check_flow_ids(flows: Mapping[str, Flow]) -> list[str]:
             "starts the weekly check-in set-up there"
         )
     problems += _sunset_problems(flows.get(SUNSET_FLOW))
+    problems += _quiet_problems(flows.get(SETTINGS_FLOW))
     for expected in _EXPECTED:
         flow = flows.get(expected.flow)
         if flow is None:
@@ -176,6 +181,19 @@ def check_flow_ids(flows: Mapping[str, Flow]) -> list[str]:
         if problem is not None:
             problems.append(f"{where}: step '{step.id}': {problem}")
     return problems
+
+
+def _quiet_problems(settings: Flow | None) -> list[str]:
+    """Every quiet-hours option id says its hours ("q22_07") or is "off"."""
+    step = None if settings is None else settings.step_saving(QUIET_ANSWER)
+    if settings is None or step is None:
+        return []
+    return [
+        f"{shown_path(settings.path)}: step '{step.id}': option id '{option.id}' is no quiet "
+        "hours; use qHH_HH (from HH:00 to HH:00, e.g. q22_07) or off"
+        for option in step.options
+        if parse_quiet_option(option.id) is None
+    ]
 
 
 def _sunset_problems(sunset: Flow | None) -> list[str]:

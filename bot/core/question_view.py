@@ -33,6 +33,7 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
             else content.texts.label(user.lang, f"weekday_{reminder.weekday}")
         ),
         "reminder_zone": None if reminder is None else zone_label(reminder.zone, user.lang),
+        "quiet_hours": user.quiet_hours.to_dict(),
         "budget": plan.hours_planned if plan else None,
         "checkin": user.pending_checkin,
         "checkins_count": len(user.checkins),

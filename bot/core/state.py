@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.checkin_schedule import Reminder
+from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
 
@@ -79,6 +80,7 @@ class UserState:
     bookkeeping the claim protocol owns (``bot.core.checkin_claims``); ``checkins`` are the
     answered weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not
     acted on. ``active`` turns false when the user blocked the bot, and true again with /start.
+    ``quiet_hours`` hold back every message the bot starts except the check-in at its own time.
     """
 
     user_id: str
@@ -90,6 +92,7 @@ class UserState:
     suspended: DialogueState | None = None
     active: bool = True
     reminder: Reminder | None = None
+    quiet_hours: QuietHours = DEFAULT_QUIET
     checkins: list[dict[str, Any]] = field(default_factory=list)
     pending_checkin: dict[str, Any] | None = None
     # The transport's ids of the last messages that changed this document, newest last: a
@@ -120,6 +123,7 @@ class UserState:
             "suspended": None if self.suspended is None else self.suspended.to_document(),
             "active": self.active,
             "reminder": None if self.reminder is None else self.reminder.to_dict(),
+            QUIET_HOURS: self.quiet_hours.to_dict(),
             "checkins": list(self.checkins),
             "pending_checkin": self.pending_checkin,
             "handled": list(self.handled),
@@ -151,6 +155,7 @@ class UserState:
             suspended=None if suspended is None else DialogueState.from_document(suspended),
             active=bool(raw.get("active", True)),
             reminder=None if reminder is None else Reminder.from_dict(reminder),
+            quiet_hours=QuietHours.from_document(raw),
             checkins=list(raw.get("checkins", [])),
             pending_checkin=raw.get("pending_checkin"),
             handled=[int(delivery) for delivery in raw.get("handled", [])],

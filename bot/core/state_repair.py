@@ -32,6 +32,7 @@ _PROMPTS = frozenset(
         confirmations.DELETE,
         confirmations.LANGUAGE,
         confirmations.CHECKIN,
+        confirmations.FOLLOWUP,
         confirmations.RESUME,
     }
 )

@@ -1,4 +1,4 @@
-"""Sends a claimed weekly check-in reminder through Telegram, as a rate-limited broadcast."""
+"""Sends a claimed message (check-in reminder, follow-up) through Telegram, rate-limited."""
 
 from __future__ import annotations
 
@@ -51,6 +51,7 @@ class CheckinSender:
                 late=claim.late,
                 missed_weeks=claim.missed_weeks,
                 snooze=claim.snooze,
+                kind=claim.kind,
             )
             if not replies:
                 return SendResult.SENT  # nothing to remind of (no plan any more): done

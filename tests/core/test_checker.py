@@ -149,6 +149,10 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
         lambda p: edit(p / SETTINGS, "      - id: w4\n", "      - id: w12\n"),
         "settings.yaml: step 'pause': option id 'w12' is not one the coach knows",
     ),
+    "quiet hours the code cannot read": (
+        lambda p: edit(p / SETTINGS, "      - id: q22_07\n", "      - id: late_night\n"),
+        "settings.yaml: step 'quiet': option id 'late_night' is no quiet hours",
+    ),
     "energy beyond the scale": (
         lambda p: edit(p / CHECKIN, "      - id: e5\n", "      - id: e6\n"),
         "checkin.yaml: step 'energy': option id 'e6' is not one the coach knows",

@@ -10,8 +10,9 @@ import pytest
 from dialogue_driver import Chat
 from test_engine import onboard_de
 
-from bot.core.callbacks import Action, decode
+from bot.core.callbacks import Action, decode, encode
 from bot.core.content import Content
+from bot.core.due_kinds import Kind
 from bot.core.engine import DialogueEngine
 from bot.core.messages import Reply, ReplyKind
 from storage import InMemoryUserRepository
@@ -743,3 +744,89 @@ def test_a_two_channel_checkin_takes_at_most_eight_taps(
         assert taps <= 8, taps
         clock.now += timedelta(weeks=1)
     assert taps == 8
+
+
+def test_settings_change_the_quiet_hours_and_show_them(
+    planned: Chat, repo: InMemoryUserRepository, hooks: RecordingHooks
+) -> None:
+    schedule_friday_0830(planned)
+    planned.send("/settings")
+    assert "Ruhezeiten: 21:00 – 08:00 Uhr" in planned.question_text  # the default
+    planned.press("quiet")
+    assert "Jetzt: 21:00 – 08:00 Uhr (Berlin)" in planned.question_text
+    hooks.calls.clear()
+    planned.press("q22_07")
+    assert "Ruhezeiten: 22:00 – 07:00 Uhr (Berlin)" in planned.text
+    stored = repo.get("anna")
+    assert stored is not None
+    assert stored["quiet_hours"] == {"start": "22:00", "end": "07:00", "on": True}
+    # The due instant may move with them: the reminder side hears of the change.
+    assert [call[0] for call in hooks.calls] == ["before_update", "reschedule"]
+    planned.send("/settings")
+    assert "Ruhezeiten: 22:00 – 07:00 Uhr" in planned.question_text
+    planned.press("quiet")
+    planned.press("off")
+    assert "Keine Ruhezeiten" in planned.text
+    stored = repo.get("anna")
+    assert stored is not None
+    assert stored["quiet_hours"] == {"start": "22:00", "end": "07:00", "on": False}
+    planned.send("/settings")
+    assert "Ruhezeiten: aus" in planned.question_text
+    planned.press("language")
+    planned.press("en")
+    planned.send("/settings")
+    assert "Quiet hours: off" in planned.question_text
+    planned.press("quiet")
+    planned.press("q21_08")
+    assert "Quiet hours: 21:00 – 08:00 (Berlin)" in planned.text
+
+
+def test_the_follow_up_offers_the_check_in_or_skipping_the_week(
+    planned: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
+    clock.now += timedelta(days=1)
+    [followup] = engine.checkin_reminder("anna", week="2026-W48", kind=Kind.FOLLOWUP)
+
+    assert "Dein Check-in von gestern ist noch offen (KW 48)" in followup.text
+    labels = [b.label for row in followup.buttons for b in row]
+    assert labels == ["▶️ Check-in starten", "⏭ Diese Woche auslassen"]
+    planned.question = followup
+    token = decode(followup.buttons[0][0].data)
+    assert token is not None
+    planned.press_data(encode(token.turn, Action.CHECKIN, "snooze_1h"))  # not offered: forged
+    assert "nicht mehr aktuell" in planned.text
+    planned.press("checkin_skip")
+    assert "diese Woche lassen wir aus" in planned.text
+    stored = repo.get("anna")
+    assert stored is not None
+    assert stored["reminder"]["skipped_week"] == "2026-W48"
+    # Skipped since: a follow-up claimed before that is not shown after all.
+    assert engine.checkin_reminder("anna", week="2026-W48", kind=Kind.FOLLOWUP) == []
+
+
+def test_the_follow_up_starts_the_check_in_and_an_answered_week_gets_none(
+    planned: Chat, engine: DialogueEngine, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    planned.question = engine.checkin_reminder("anna", week="2026-W48", kind=Kind.FOLLOWUP)[0]
+    planned.press("checkin_start")
+    assert "Fokus-Check-in" in planned.question_text
+    do_checkin(planned)
+    assert "Danke, dein Check-in für KW 48 ist gespeichert" in planned.text
+    assert engine.checkin_reminder("anna", week="2026-W48", kind=Kind.FOLLOWUP) == []
+
+
+def test_a_snooze_into_quiet_hours_says_when_it_really_comes(
+    planned: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    schedule_friday_0830(planned)
+    clock.now = datetime(2026, 11, 27, 19, 30, tzinfo=UTC)  # 20:30 in Berlin
+    planned.question = engine.checkin_reminder("anna", week="2026-W48")[0]
+    planned.press("checkin_snooze_1h")
+    assert "erinnere dich morgen um 08:00, wenn deine Ruhezeit endet, noch einmal" in planned.text
+    stored = repo.get("anna")
+    assert stored is not None
+    # Stored as asked (21:30); quiet hours are applied when it falls due, so a change counts.
+    assert stored["reminder"]["snoozed_until"] == "2026-11-27T20:30:00+00:00"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.core.checkin_claims import Claim, ReminderService
-from bot.core.checkin_schedule import effective_due
+from bot.core.due_kinds import effective_due
 from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from storage import ScheduleIndex, TinyDBUserRepository
 from storage.tinydb_repo import shard_of
@@ -156,8 +156,11 @@ def test_due_user_is_claimed_confirmed_and_moved_to_next_week(
     block = reminder_of(repo, "u1")
     assert (block["sending"], block["sent_weeks"]) == (None, ["2026-W48"])
     assert block["next_due"] == (due + WEEK).isoformat()
-    assert ScheduleIndex(data_dir).get("u1") == due + WEEK
-    assert service.due_users(due + WEEK - MINUTE) == []
+    # Not answered yet: the one follow-up comes the next day at the same time, then the slot.
+    followup = due + timedelta(days=1)
+    assert (block["followup_due"], block["followup_week"]) == (followup.isoformat(), "2026-W48")
+    assert ScheduleIndex(data_dir).get("u1") == followup
+    assert service.due_users(followup - MINUTE) == []
     assert service.due_users(due + WEEK) == ["u1"]
 
 
@@ -316,7 +319,13 @@ def test_snooze_resends_the_same_week_once(
     snooze = due + timedelta(hours=1)
     document = repo.get("u1")
     assert document is not None
-    document["reminder"]["snoozed_until"] = snooze.isoformat()
+    # As the dialogue does (checkin_reminder.answer_reminder): a snooze ends the follow-up.
+    document["reminder"].update(
+        snoozed_until=snooze.isoformat(),
+        snoozed_week="2026-W48",
+        followup_due=None,
+        followup_week=None,
+    )
     service.before_update("u1", document)
     repo.put("u1", document)
     service.reschedule("u1")

@@ -191,3 +191,48 @@ def test_rate_limit_and_blocked_users_during_a_fan_out(
     while time.monotonic() < deadline and stored(ok_id).get("active") is not False:
         time.sleep(0.1)
     assert stored(ok_id)["active"] is False
+
+
+def test_a_follow_up_arrives_once_and_skipping_ends_the_week(
+    tg: FakeTelegram, launch: Callable[..., BotProcess], data_dir: Path
+) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    uid = 4001
+    week = local_week_key(now, "Europe/Berlin")
+    # Yesterday's check-in went out and was not answered: its follow-up is due now. Quiet hours
+    # are off so the test does not depend on the hour it runs at.
+    seed_due_users(data_dir, [uid], now + timedelta(days=7))
+    repo = TinyDBUserRepository(data_dir)
+    try:
+        document = repo.get(str(uid))
+        assert document is not None
+        document["reminder"].update(
+            sent_weeks=[week], followup_due=now.isoformat(), followup_week=week
+        )
+        document["quiet_hours"] = {"start": "21:00", "end": "08:00", "on": False}
+        repo.put(str(uid), document)
+    finally:
+        repo.close()
+    user = tg.user(uid, "Uwe", "de")
+    user.had_started_the_bot()
+
+    launch(FAST_TICKS)
+    followup = user.wait_for(
+        lambda m: "Dein Check-in von gestern ist noch offen" in m.text and bool(m.buttons),
+        timeout=30,
+    )
+    assert followup.button_texts == ["▶️ Check-in starten", "⏭ Diese Woche auslassen"]
+    tap(user, followup, "checkin_skip")
+    user.wait_for_text("diese Woche lassen wir aus")
+
+    path = next(data_dir.rglob(f"{uid}.json"))
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        block = json.loads(path.read_text())["user"]["1"]["reminder"]
+        if block["sending"] is None and block["skipped_week"] == week:
+            break
+        time.sleep(0.1)
+    assert (block["sending"], block["followup_due"], block["skipped_week"]) == (None, None, week)
+    time.sleep(2)  # two more ticks: nothing more comes
+    followups = [m for m in user.messages() if "noch offen" in m.text]
+    assert len(followups) == 1

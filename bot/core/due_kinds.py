@@ -1,0 +1,323 @@
+"""What the bot sends a user on its own next, of which kind, and when quiet hours let it.
+
+Every message the bot starts is a ``Due`` of a ``Kind``: the weekly check-in (with its snooze and
+its catch-up after downtime) and the one follow-up of a check-in left unanswered. Each kind keeps
+its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods, when it is
+next planned, whether a planned one is still wanted, and what claiming, confirming, releasing and
+expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-once
+protocol (claim written before sending, confirm after) over all kinds alike, and the schedule
+index holds one instant per user: the earliest send instant of all kinds (``effective_due``).
+
+Quiet hours (``bot.core.quiet_hours``) hold back everything except a check-in at the user's own
+chosen time: a snooze, a follow-up or a catch-up that would land in them goes out at their end.
+A check-in claimed more than ``LATE_AFTER`` after its slot is a catch-up. The grace window of a
+late message does not count the quiet hours it waited through, so holding a message back never
+turns it from "late" into "missed".
+
+A new kind is a member of ``Kind``, a class with the ``DueKind`` methods, an entry in ``KINDS``,
+and a prompt for its message (``bot.core.confirmations``, a template in de/ and en/) that the
+engine builds for claims of that kind; the dispatcher, the sender and the index stay as they are.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from types import MappingProxyType
+from typing import Any, Final, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.core.checkin_schedule import (
+    Reminder,
+    Sending,
+    active_reminder,
+    pause_end,
+    slot_at_or_before,
+    upcoming,
+)
+from bot.core.quiet_hours import QuietHours
+from bot.core.schedule import local_week_key, next_occurrence
+
+__all__ = [
+    "KINDS",
+    "LATE_AFTER",
+    "Due",
+    "DueKind",
+    "Kind",
+    "Outlook",
+    "due_of",
+    "effective_due",
+    "followup_instant",
+    "next_send",
+]
+
+LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
+
+
+class Kind(enum.StrEnum):
+    """The kinds of message the bot sends on its own (stored in a claim as ``kind``)."""
+
+    CHECKIN = "checkin"
+    FOLLOWUP = "followup"
+
+
+@dataclass(frozen=True)
+class Due:
+    """One planned message: its kind, its planned instant (UTC), the local week it is about."""
+
+    kind: Kind
+    at: datetime
+    week: str
+    snooze: bool = False
+
+    @property
+    def chosen_time(self) -> bool:
+        """The user's own check-in time: sent on time even in quiet hours."""
+        return self.kind is Kind.CHECKIN and not self.snooze
+
+
+def due_of(sending: Sending) -> Due:
+    """The due message a stored claim is of (an unknown kind is taken as a check-in)."""
+    try:
+        kind = Kind(sending.kind)
+    except ValueError:
+        kind = Kind.CHECKIN
+    return Due(kind, sending.due_at, sending.week, sending.snooze)
+
+
+@dataclass
+class Outlook:
+    """What the kinds look at: the reminder record (changed in place), quiet hours, answers."""
+
+    reminder: Reminder
+    quiet: QuietHours
+    checkins: Sequence[Any] = ()  # the document's answered check-ins, oldest first
+
+    def answered(self, week: str) -> bool:
+        """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
+        return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
+
+    @classmethod
+    def of(cls, document: dict[str, Any] | None) -> Outlook | None:
+        """The outlook of an active user with a weekly check-in, else None.
+
+        Raises KeyError, TypeError or ValueError (``checkin_schedule.BAD_BLOCK``) for a
+        malformed reminder or quiet-hours block.
+        """
+        reminder = active_reminder(document)
+        if document is None or reminder is None:
+            return None
+        return cls(reminder, QuietHours.from_document(document), document.get("checkins") or ())
+
+    @property
+    def zone(self) -> str:
+        """The user's time zone (the check-in's)."""
+        return self.reminder.zone
+
+    def nominal(self, due: Due) -> datetime:
+        """When ``due`` goes out if nothing is down: quiet hours hold all but the chosen time."""
+        return due.at if due.chosen_time else self.quiet.release(due.at, self.zone)
+
+    def send_at(self, due: Due, now: datetime | None) -> datetime:
+        """When ``due`` may go out, seen at ``now`` (at or before ``now``: at once).
+
+        Something overdue (a catch-up; a check-in more than ``LATE_AFTER`` after its slot) is
+        held back while ``now`` is in quiet hours. Without ``now``: the nominal instant.
+        """
+        at = self.nominal(due)
+        if now is None or now <= at:
+            return at
+        if due.chosen_time and now - at <= LATE_AFTER:
+            return at
+        released = self.quiet.release(now, self.zone)
+        return at if released == now else released
+
+    def late(self, due: Due, now: datetime) -> bool:
+        """Whether ``due`` sent at ``now`` is late (the message says sorry)."""
+        return now - self.nominal(due) > LATE_AFTER
+
+    def too_old(self, due: Due, now: datetime, grace: timedelta) -> bool:
+        """Later than ``grace`` after its planned instant, not counting quiet hours waited."""
+        overdue = now - due.at
+        if overdue <= grace:
+            return False
+        return overdue - self.quiet.quiet_between(due.at, now, self.zone) > grace
+
+
+class DueKind(Protocol):
+    """What the protocol needs to know about one kind of message."""
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        """The next planned message of this kind, or None."""
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        """Whether ``due`` should still go out (also asked before a claim is re-sent)."""
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        """Move past a due message that must not be sent (True), changing the bookkeeping."""
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        """``due`` is being claimed: move the bookkeeping past it (the claim holds it now)."""
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        """The claimed message went out (about when it was claimed): clear the claim, record it."""
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        """The send failed for good: plan the message again (the claim is cleared after)."""
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        """A claim left by a dead process is too old to re-send (cleared after)."""
+
+
+class _Checkin:
+    """The weekly check-in at the chosen slot, and its snooze."""
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        found = upcoming(outlook.reminder)
+        if found is None:
+            return None
+        at, snoozed = found
+        slot = outlook.reminder.slot
+        week = local_week_key(slot_at_or_before(slot, at) if snoozed else at, slot.zone)
+        return Due(Kind.CHECKIN, at, week, snoozed)
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        return True  # what is not is passed in ``passes``, with its bookkeeping
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        reminder = outlook.reminder
+        if due.snooze:
+            # A snooze re-sends a week already sent, so sent_weeks does not stop it; once past
+            # the grace window it is dropped, not missed (the user had the check-in).
+            if too_old or due.week == reminder.skipped_week:
+                reminder.snoozed_until = None
+                return True
+            return False
+        if due.week in reminder.sent_weeks or due.week == reminder.skipped_week:
+            reminder.next_due = next_occurrence(reminder.slot, due.at)
+            return True
+        if too_old:
+            # Down longer than the grace window: mention it once in the next check-in.
+            reminder.mark_missed(due.week)
+            reminder.next_due = next_occurrence(reminder.slot, due.at)
+            return True
+        return False
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        reminder = outlook.reminder
+        if not due.snooze:
+            reminder.next_due = next_occurrence(reminder.slot, max(due.at, now))
+        reminder.snoozed_until = None
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        reminder = outlook.reminder
+        reminder.mark_sent(sending.week, mentioned=mentioned)
+        if not sending.snooze:
+            reminder.followup_due = followup_instant(outlook, sending.claimed_at)
+            reminder.followup_week = sending.week
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        due = sending.due_at
+        if sending.snooze:
+            reminder.snoozed_until = due
+        else:
+            regular = reminder.next_due
+            reminder.next_due = due if regular is None else min(due, regular)
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        if sending.week not in reminder.sent_weeks:
+            reminder.mark_missed(sending.week)
+
+
+class _Followup:
+    """One gentle follow-up, the next day, of a check-in that was sent and not answered."""
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        reminder = outlook.reminder
+        at, week = reminder.followup_due, reminder.followup_week
+        if at is None or week is None:
+            return None
+        due = Due(Kind.FOLLOWUP, at, week)
+        return due if self.wanted(outlook, due) else None
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        reminder = outlook.reminder
+        paused_to = pause_end(reminder)
+        return (
+            not outlook.answered(due.week)
+            and due.week not in (reminder.skipped_week, reminder.snoozed_week)
+            and (paused_to is None or due.at >= paused_to)
+        )
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        if too_old or not self.wanted(outlook, due):
+            outlook.reminder.drop_followup()
+            return True
+        return False
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        outlook.reminder.drop_followup()  # never a second one: the claim holds it now
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        outlook.reminder.sending = None
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        reminder.followup_due, reminder.followup_week = sending.due_at, sending.week
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        """Nothing to record: a follow-up that came too late is simply not sent."""
+
+
+# In this order when two are due at the same instant.
+KINDS: Final[Mapping[Kind, DueKind]] = MappingProxyType(
+    {Kind.CHECKIN: _Checkin(), Kind.FOLLOWUP: _Followup()}
+)
+
+
+def followup_instant(outlook: Outlook, sent: datetime) -> datetime:
+    """When the follow-up of a check-in sent at ``sent`` is due: the next local day.
+
+    At the check-in's time of day; if that lies in quiet hours, at their end, or, if their end
+    falls on the day after, at the first moment of the next day outside them (the morning).
+    """
+    zone = ZoneInfo(outlook.zone)
+    next_day = sent.astimezone(zone).date() + timedelta(days=1)
+    wall = time.fromisoformat(outlook.reminder.time)
+    target = datetime.combine(next_day, wall, tzinfo=zone).replace(fold=0).astimezone(UTC)
+    released = outlook.quiet.release(target, outlook.zone)
+    if released.astimezone(zone).date() == next_day:
+        return released
+    return outlook.quiet.first_outside(next_day, outlook.zone)
+
+
+def next_send(outlook: Outlook, now: datetime | None) -> tuple[Due, datetime] | None:
+    """The message that may go out first, and when (``Outlook.send_at``), or None."""
+    best: tuple[Due, datetime] | None = None
+    for kind in KINDS.values():
+        due = kind.planned(outlook)
+        if due is None:
+            continue
+        at = outlook.send_at(due, now)
+        if best is None or at < best[1]:
+            best = (due, at)
+    return best
+
+
+def effective_due(document: dict[str, Any] | None, now: datetime | None = None) -> datetime | None:
+    """When the claim must next look at this user (UTC), or None for never.
+
+    A pending claim is due at once (unless quiet hours hold its re-send back); otherwise the
+    earliest send instant of all kinds. ``now`` lets quiet hours hold back what is overdue;
+    without it the instant can only be earlier, which costs one look at the document.
+    Inactive users and users without a weekly check-in: None.
+    """
+    outlook = Outlook.of(document)
+    if outlook is None:
+        return None
+    sending = outlook.reminder.sending
+    if sending is not None:
+        return sending.claimed_at if now is None else outlook.send_at(due_of(sending), now)
+    found = next_send(outlook, now)
+    return None if found is None else found[1]
