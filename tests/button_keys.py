@@ -37,6 +37,8 @@ LABEL_KEYS: dict[str, tuple[Action, str | None]] = {
     "delete_yes": (Action.CONFIRM, "yes"),
     "restart_no": (Action.CONFIRM, "no"),
     "delete_no": (Action.CONFIRM, "no"),
+    "review_offer_yes": (Action.CONFIRM, "yes"),
+    "review_offer_no": (Action.CONFIRM, "no"),
     "resume_continue": (Action.CONFIRM, "continue"),
     "resume_over": (Action.CONFIRM, "over"),
     "language_de": (Action.LANGUAGE, "de"),

@@ -22,6 +22,11 @@ from bot.core.flow_ids import (
     INTENTION_KEPT_ANSWER,
     NO_CREEP,
     PAUSE_WEEKS,
+    REASON_CHANGED,
+    REVIEW_ACTION,
+    REVIEW_ADD,
+    REVIEW_HOURS,
+    REVIEW_REASONS,
     SUNSET_ACTION,
     WEEKDAYS,
     WIN_FIRST,
@@ -33,6 +38,7 @@ from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import plan_change_text
 from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.quiet_hours import parse_quiet_option
+from bot.core.review import REVIEW_WEEKS, review
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
@@ -211,6 +217,56 @@ def _apply_creep_decision(
     return {"budget": changed.hours_planned, "decision": plan_change_text(ctx.content, ctx.user)}
 
 
+def review_plan(ctx: ActionContext) -> dict[str, Any]:
+    """The review's answers as a new plan version; the next review twelve weeks on.
+
+    The new hours become the onboarding answer too: the plan is made from that answer, and a
+    plan whose answers changed would otherwise be made anew on the next /plan.
+    """
+    user, answers, catalogue = ctx.user, ctx.answers, ctx.content.catalogue
+    onboarding = user.onboarding()
+    inputs = plan_input(onboarding.answers) if onboarding is not None else None
+    if user.plan is None or onboarding is None or inputs is None:
+        return {"no_plan": True}
+    reasons = answers.get(REVIEW_REASONS) or {}
+    reviewed = review(
+        FocusPlan.from_dict(user.plan),
+        inputs,
+        catalogue,
+        hours=float(answers.get(REVIEW_HOURS, inputs.hours)),
+        changed=[channel for channel, rating in reasons.items() if rating == REASON_CHANGED],
+        wanted=list(answers.get(REVIEW_ADD) or []),
+    )
+    onboarding.answers["hours"] = reviewed.inputs.hours
+    detail = {
+        "hours": f"{reviewed.inputs.hours:g}",
+        "added": ",".join(reviewed.added),
+        "no_room": ",".join(reviewed.no_room),
+    }
+    adopt(
+        user,
+        reviewed.plan,
+        reason=PlanChange.REVIEW,
+        now=ctx.now,
+        inputs=reviewed.inputs,
+        detail=detail,
+    )
+    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+
+    def names(channels: tuple[str, ...]) -> list[str]:
+        return [catalogue.channel(channel).label[user.lang] for channel in channels]
+
+    return {
+        "no_plan": False,
+        "version": user.plan_info["version"] if user.plan_info else 1,
+        "added": names(reviewed.added),
+        "no_room": names(reviewed.no_room),
+        "hours": reviewed.inputs.hours,
+        "budget": reviewed.plan.hours_planned,
+        "next_review": _local(ctx.now + timedelta(weeks=REVIEW_WEEKS), zone).date(),
+    }
+
+
 def sunset_playbook(ctx: ActionContext) -> dict[str, Any]:
     """The playbook for leaving the chosen dropped channel, pointing to the first kept one.
 
@@ -231,4 +287,5 @@ ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
     "set_language": set_language,
     "record_checkin": record_checkin,
     SUNSET_ACTION: sunset_playbook,
+    REVIEW_ACTION: review_plan,
 }

@@ -18,7 +18,7 @@ from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
-from bot.core.flow_ids import CHECKIN_FLOW
+from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW
 from bot.core.messages import Reply
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import UserState
@@ -27,15 +27,22 @@ __all__ = [
     "SKIPPED",
     "SNOOZED",
     "answer_reminder",
+    "answer_review_offer",
     "due_offer",
+    "offer_review",
     "remind",
     "restart_after_block",
 ]
 
 SKIPPED = "checkin/skipped"
 SNOOZED = "checkin/snoozed"
+REVIEW_LATER = "review/later"
 # The prompt each kind of message asks (a new kind of message adds its own).
-_PROMPTS = {Kind.CHECKIN: confirmations.CHECKIN, Kind.FOLLOWUP: confirmations.FOLLOWUP}
+_PROMPTS = {
+    Kind.CHECKIN: confirmations.CHECKIN,
+    Kind.FOLLOWUP: confirmations.FOLLOWUP,
+    Kind.REVIEW: confirmations.REVIEW,
+}
 # "This evening" means 19:00 local time, unless that is less than half an hour away.
 _EVENING = 19
 _MIN_SNOOZE = timedelta(minutes=30)
@@ -53,6 +60,8 @@ def remind(
     """Put the reminder (or follow-up) of ``week`` in front of the user; a side flow is dropped."""
     user = conversation.user
     abandoned = False
+    if kind is Kind.REVIEW:
+        return offer_review(conversation)
     if user.suspended is not None:
         abandoned = conversation.dialogue.flow == CHECKIN_FLOW
         conversation.end_flow(resume=False)
@@ -64,6 +73,25 @@ def remind(
         "abandoned": abandoned,
     }
     return conversation.confirm(_PROMPTS[kind])
+
+
+def offer_review(conversation: Conversation) -> list[Reply]:
+    """Offer the twelve-week review: asked over the current question, like a reminder.
+
+    An open side flow is not dropped for it (nothing is due): the offer waits on top of it, and
+    "later" leaves the user where they were.
+    """
+    return conversation.confirm(confirmations.REVIEW)
+
+
+def answer_review_offer(conversation: Conversation, choice: str) -> list[Reply] | None:
+    """Start the review now, or later (/review); None for an unknown choice."""
+    if choice not in (confirmations.YES, confirmations.NO):
+        return None
+    conversation.dialogue.confirm = None
+    if choice == confirmations.YES and conversation.user.plan is not None:
+        return conversation.start_flow(REVIEW_FLOW)
+    return conversation.ask_again(REVIEW_LATER)
 
 
 def due_offer(user: UserState, now: datetime) -> str | None:

@@ -144,6 +144,8 @@ class Reminder:
     # The one follow-up of a check-in sent and not answered: when (UTC) and of which week.
     followup_due: datetime | None = None
     followup_week: str | None = None
+    # The plan version whose twelve-week review was offered (``due_kinds``): once per version.
+    review_offered: int | None = None
     sent_weeks: list[str] = field(default_factory=list)
     missed_weeks: list[str] = field(default_factory=list)
     unknown: dict[str, Any] = field(default_factory=dict)  # keys of a newer version, kept
@@ -207,6 +209,7 @@ class Reminder:
             sending=None if sending is None else Sending.from_dict(sending),
             followup_due=_optional_instant(raw.get("followup_due")),
             followup_week=_optional_text(raw, "followup_week"),
+            review_offered=_optional_version(raw.get("review_offered")),
             sent_weeks=_weeks(raw, "sent_weeks"),
             missed_weeks=_weeks(raw, "missed_weeks"),
             unknown={k: v for k, v in raw.items() if k not in _FIELDS},
@@ -227,6 +230,7 @@ class Reminder:
             "sending": None if self.sending is None else self.sending.to_dict(),
             "followup_due": None if self.followup_due is None else _iso(self.followup_due),
             "followup_week": self.followup_week,
+            "review_offered": self.review_offered,
             "sent_weeks": list(self.sent_weeks),
             "missed_weeks": list(self.missed_weeks),
         }
@@ -245,10 +249,20 @@ _FIELDS: Final = frozenset(
         "sending",
         "followup_due",
         "followup_week",
+        "review_offered",
         "sent_weeks",
         "missed_weeks",
     }
 )
+
+
+def _optional_version(value: object) -> int | None:
+    """A plan version number, or None; TypeError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"a plan version must be a whole number, got {value!r}")
+    return value
 
 
 def active_reminder(document: dict[str, Any] | None) -> Reminder | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.core.focus_plan import (
     WEEKS_PER_MONTH,
@@ -417,20 +417,27 @@ def smallest_rhythm_hours(answers: PlanInput, catalogue: Catalogue, channel_id: 
 
 
 def kept_channel(
-    answers: PlanInput, catalogue: Catalogue, channel_id: str, hours: float
+    answers: PlanInput,
+    catalogue: Catalogue,
+    channel_id: str,
+    hours: float,
+    *,
+    in_use: bool = True,
 ) -> KeptChannel:
-    """``channel_id`` kept with ``hours`` a week, because the user decided so (a check-in).
+    """``channel_id`` kept with ``hours`` a week, because the user decided so (a check-in or a
+    review).
 
     Rated and cited like any kept channel; below its usual cost it gets the rhythm the hours
-    allow. It counts as in use: the user chose it because they are back on it.
+    allow. By default it counts as in use: a channel that came back is one the user runs.
     """
     user = _user(answers, catalogue)
     rated = next(s for s in _score(user, text_only=False) if s.channel.id == channel_id)
     cost = user.cost(rated.channel)
-    in_use = _Scored(
-        rated.channel, rated.audience_fit, rated.goal_fit, True, rated.unfit, rated.score
+    chosen = _Scored(
+        rated.channel, rated.audience_fit, rated.goal_fit, in_use, rated.unfit, rated.score
     )
-    return _kept(user, in_use, min(hours, cost), reduced=hours < cost)
+    kept = _kept(user, chosen, min(hours, cost), reduced=hours < cost)
+    return replace(kept, chosen=True)
 
 
 def build_plan(answers: PlanInput, catalogue: Catalogue) -> FocusPlan:

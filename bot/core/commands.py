@@ -21,7 +21,7 @@ from bot.core.checkin_stats import evaluate, history_weeks, latest_wins
 from bot.core.coaching import FocusPlan
 from bot.core.conversation import Conversation
 from bot.core.export_files import checkins_csv, export_json
-from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, SETTINGS_FLOW
+from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, REVIEW_FLOW, SETTINGS_FLOW
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
@@ -76,6 +76,7 @@ ENGINE_COMMANDS: Final = (
     "sources",
     "checkin",
     "history",
+    "review",
     "settings",
     "back",
     "restart",
@@ -95,6 +96,7 @@ MENU_COMMANDS: Final = (
     "sources",
     "checkin",
     "history",
+    "review",
     "settings",
     "back",
     "help",
@@ -165,6 +167,13 @@ def _checkin(conversation: Conversation, command: Command) -> list[Reply]:
     if conversation.user.plan is None:
         return conversation.ask_again("common/plan_not_ready")
     return conversation.start_flow(CHECKIN_FLOW)
+
+
+def _review(conversation: Conversation, command: Command) -> list[Reply]:
+    """The plan walked through with its stored reasons (also offered after twelve weeks)."""
+    if conversation.user.plan is None:
+        return conversation.ask_again("common/plan_not_ready")
+    return conversation.start_flow(REVIEW_FLOW)
 
 
 def _settings(conversation: Conversation, command: Command) -> list[Reply]:
@@ -239,6 +248,7 @@ COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
         "checkin": _checkin,
         "settings": _settings,
         "history": _history,
+        "review": _review,
     }
 )
 

@@ -23,8 +23,10 @@ __all__ = [
     "LABEL_KEYS",
     "LANGUAGE",
     "NO",
+    "PROMPTS",
     "RESTART",
     "RESUME",
+    "REVIEW",
     "SKIP",
     "SNOOZE_CHOICES",
     "SNOOZE_EVENING",
@@ -42,6 +44,7 @@ LANGUAGE = "language"
 CHECKIN = "checkin"
 RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
 FOLLOWUP = "followup"  # the day after an unanswered check-in reminder: do it now or skip
+REVIEW = "review"  # twelve weeks after a plan version: review it now, or later with /review
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -91,9 +94,14 @@ _PROMPTS: Final = {
         tuple((choice, f"checkin_{choice}") for choice in FOLLOWUP_CHOICES),
         False,
     ),
+    REVIEW: _Prompt(
+        "review/offer", Action.CONFIRM, ((YES, "review_offer_yes"), (NO, "review_offer_no")), False
+    ),
 }
 # Label keys the prompts use in every language (the language prompt's come from the languages).
 LABEL_KEYS: Final = tuple(key for prompt in _PROMPTS.values() for _, key in prompt.choices)
+# Every prompt a dialogue can wait at (a stored one outside these is dropped on load).
+PROMPTS: Final = frozenset({*_PROMPTS, LANGUAGE})
 
 
 def confirmation(

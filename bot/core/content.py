@@ -26,7 +26,11 @@ DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
 # Lists in the rules catalogue, and in the user's own plan, that a step's options may come from.
 CATALOGUE_SOURCES = ("channels", "audiences", "goals")
 # The user's plan: what they keep, and what they no longer post on (dropped, or profile only).
-PLAN_SECTIONS = {"plan_kept": ("kept",), "plan_dropped": ("dropped", "profile_only")}
+PLAN_SECTIONS = {
+    "plan_kept": ("kept",),
+    "plan_dropped": ("dropped", "profile_only"),
+    "plan_parked": ("parked",),
+}
 PLAN_SOURCES = tuple(PLAN_SECTIONS)
 OPTION_SOURCES = CATALOGUE_SOURCES + PLAN_SOURCES
 

@@ -119,6 +119,7 @@ class Reminder(_Part):
     sending: Sending | None = None
     followup_due: Instant | None = None
     followup_week: WeekKey | None = None
+    review_offered: Annotated[int, Field(ge=1)] | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
 
@@ -156,6 +157,7 @@ class KeptChannel(_Part):
     sources: list[str]
     in_use: bool = True
     rhythm: Rhythm | None = None
+    chosen: bool = False
 
 
 class ProfileOnly(_Part):

@@ -38,11 +38,13 @@ from bot.core.checkin_schedule import (
     upcoming,
 )
 from bot.core.quiet_hours import QuietHours
+from bot.core.review import REVIEW_WEEKS
 from bot.core.schedule import local_week_key, next_occurrence
 
 __all__ = [
     "KINDS",
     "LATE_AFTER",
+    "REVIEW_AFTER",
     "Due",
     "DueKind",
     "Kind",
@@ -54,6 +56,8 @@ __all__ = [
 ]
 
 LATE_AFTER: Final = timedelta(minutes=10)  # a check-in sent later than this says sorry
+# A quarter after a plan version the coach offers to review it (``bot.core.review``).
+REVIEW_AFTER: Final = timedelta(weeks=REVIEW_WEEKS)
 
 
 class Kind(enum.StrEnum):
@@ -61,6 +65,7 @@ class Kind(enum.StrEnum):
 
     CHECKIN = "checkin"
     FOLLOWUP = "followup"
+    REVIEW = "review"  # the offer of a review, twelve weeks after a plan version
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class Outlook:
     reminder: Reminder
     quiet: QuietHours
     checkins: Sequence[Any] = ()  # the document's answered check-ins, oldest first
+    plan_version: int | None = None  # the current plan's version and when it was made
+    plan_made_at: datetime | None = None
 
     def answered(self, week: str) -> bool:
         """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
@@ -109,7 +116,14 @@ class Outlook:
         reminder = active_reminder(document)
         if document is None or reminder is None:
             return None
-        return cls(reminder, QuietHours.from_document(document), document.get("checkins") or ())
+        version, made_at = _plan_version(document)
+        return cls(
+            reminder,
+            QuietHours.from_document(document),
+            document.get("checkins") or (),
+            version,
+            made_at,
+        )
 
     @property
     def zone(self) -> str:
@@ -144,6 +158,18 @@ class Outlook:
         if overdue <= grace:
             return False
         return overdue - self.quiet.quiet_between(due.at, now, self.zone) > grace
+
+
+def _plan_version(document: Mapping[str, Any]) -> tuple[int | None, datetime | None]:
+    """The current plan's version and instant (None, None without a dated plan)."""
+    info = document.get("plan_info") if document.get("plan") is not None else None
+    if not isinstance(info, dict) or not isinstance(info.get("made_at"), str):
+        return None, None
+    made_at = datetime.fromisoformat(info["made_at"])
+    version = info.get("version")
+    if made_at.tzinfo is None or isinstance(version, bool) or not isinstance(version, int):
+        raise ValueError(f"malformed plan_info {info!r}")
+    return version, made_at
 
 
 class DueKind(Protocol):
@@ -270,9 +296,48 @@ class _Followup:
         """Nothing to record: a follow-up that came too late is simply not sent."""
 
 
+class _Review:
+    """The offer of a review, ``REVIEW_AFTER`` after the current plan version was made.
+
+    Once per plan version: a review (or a check-in decision) makes a new version, whose offer
+    comes twelve weeks after it. Not bound to a week like a check-in: downtime only delays it
+    (to the end of quiet hours, like every catch-up), and a claim a dead process left too long
+    is offered again rather than lost.
+    """
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        version, made_at = outlook.plan_version, outlook.plan_made_at
+        if version is None or made_at is None or outlook.reminder.review_offered == version:
+            return None
+        at = made_at.astimezone(UTC) + REVIEW_AFTER
+        paused_to = pause_end(outlook.reminder)
+        if paused_to is not None and at < paused_to:
+            at = paused_to  # on holiday: the offer waits for the first day back
+        return Due(Kind.REVIEW, at, local_week_key(at, outlook.zone))
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        # Asked of a claim too, after ``take`` marked the version offered: only a plan counts.
+        return outlook.plan_version is not None
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        return not self.wanted(outlook, due)  # late is fine: a review has no deadline
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        outlook.reminder.review_offered = outlook.plan_version  # the claim holds it now
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        outlook.reminder.sending = None
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        reminder.review_offered = None
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        reminder.review_offered = None  # unknown whether it arrived: offer it again
+
+
 # In this order when two are due at the same instant.
 KINDS: Final[Mapping[Kind, DueKind]] = MappingProxyType(
-    {Kind.CHECKIN: _Checkin(), Kind.FOLLOWUP: _Followup()}
+    {Kind.CHECKIN: _Checkin(), Kind.FOLLOWUP: _Followup(), Kind.REVIEW: _Review()}
 )
 
 

@@ -18,7 +18,13 @@ from typing import Any, Protocol
 
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken, decode
-from bot.core.checkin_reminder import answer_reminder, due_offer, remind, restart_after_block
+from bot.core.checkin_reminder import (
+    answer_reminder,
+    answer_review_offer,
+    due_offer,
+    remind,
+    restart_after_block,
+)
 from bot.core.commands import MENU_HELP, ListedCommand, run_command
 from bot.core.content import Content
 from bot.core.conversation import Conversation
@@ -418,4 +424,5 @@ _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.RESUME: (Action.CONFIRM, _answer_resume),
     confirmations.CHECKIN: (Action.CHECKIN, answer_reminder),
     confirmations.FOLLOWUP: (Action.CHECKIN, answer_reminder),
+    confirmations.REVIEW: (Action.CONFIRM, answer_review_offer),
 }

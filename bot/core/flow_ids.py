@@ -34,9 +34,16 @@ __all__ = [
     "PARTLY",
     "PAUSE_WEEKS",
     "QUIET_ANSWER",
+    "REASON_CHANGED",
     "REQUIRED_FLOWS",
+    "REVIEW_ACTION",
+    "REVIEW_ADD",
+    "REVIEW_FLOW",
+    "REVIEW_HOURS",
+    "REVIEW_REASONS",
     "SCHEDULE_STEP",
     "SETTINGS_FLOW",
+    "STILL_TRUE",
     "SUNSET_ACTION",
     "SUNSET_ANSWER",
     "SUNSET_FLOW",
@@ -53,7 +60,15 @@ ONBOARDING_FLOW: Final = "onboarding"
 CHECKIN_FLOW: Final = "checkin"
 SETTINGS_FLOW: Final = "settings"
 SUNSET_FLOW: Final = "sunset"
-REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW, SUNSET_FLOW)
+REVIEW_FLOW: Final = "review"
+REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW, SUNSET_FLOW, REVIEW_FLOW)
+# review: a stored reason "still true" or "changed"; the answers its action reads.
+STILL_TRUE: Final = "still_true"
+REASON_CHANGED: Final = "changed"
+REVIEW_HOURS: Final = "hours"
+REVIEW_REASONS: Final = "reasons"
+REVIEW_ADD: Final = "add"
+REVIEW_ACTION: Final = "review_plan"
 # The settings step the plan menu's check-in button enters while no check-in is set up.
 SCHEDULE_STEP: Final = "weekday"
 # sunset: the answer naming the dropped channel to leave, and the finish step showing its
@@ -136,6 +151,7 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_KEPT_ANSWER, INTENTION_KEPT, _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (WIN_FIRST,), _Rule.ONLY),
+    _Expected(REVIEW_FLOW, REVIEW_REASONS, (STILL_TRUE, REASON_CHANGED), _Rule.EXACTLY),
 )
 
 

@@ -32,6 +32,7 @@ class AskType(StrEnum):
     TIME_OF_DAY = "time_of_day"  # a local time such as 08:30
     TIMEZONE = "timezone"  # an IANA zone, from buttons or a typed city
     CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
+    REASON_GRID = "reason_grid"  # the channels left out, each with its stored reason: still true?
     INTENTION = "intention"  # an if-then plan: a suggestion from the plan tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on

@@ -90,6 +90,7 @@ class KeptChannel:
     sources: tuple[str, ...]  # at most three, behind "fits your audience and goals"
     in_use: bool = True  # False: the user starts it from zero
     rhythm: Rhythm | None = None
+    chosen: bool = False  # kept because the user decided so (a check-in, a review)
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,7 @@ def _kept_dict(k: KeptChannel) -> dict[str, Any]:
         "sources": list(k.sources),
         "in_use": k.in_use,
         "rhythm": None if k.rhythm is None else k.rhythm.to_dict(),
+        "chosen": k.chosen,
     }
 
 
@@ -287,6 +289,7 @@ def _kept_from(k: Mapping[str, Any]) -> KeptChannel:
         sources=tuple(str(s) for s in k["sources"]),
         in_use=bool(k.get("in_use", True)),
         rhythm=None if rhythm is None else Rhythm.from_dict(rhythm),
+        chosen=bool(k.get("chosen", False)),
     )
 
 

@@ -23,12 +23,20 @@ from bot.core.focus_plan import (
     DroppedChannel,
     DropReason,
     FocusPlan,
+    KeptChannel,
     PressureNote,
     PressureStatus,
 )
 from bot.core.rules import Catalogue
 
-__all__ = ["DROP_AGAIN", "TAKE_BUFFER", "CreepChoice", "apply_creep_choice", "creep_choices"]
+__all__ = [
+    "DROP_AGAIN",
+    "TAKE_BUFFER",
+    "CreepChoice",
+    "add_channel",
+    "apply_creep_choice",
+    "creep_choices",
+]
 
 DROP_AGAIN: Final = "drop_again"
 TAKE_BUFFER: Final = "buffer"
@@ -68,12 +76,38 @@ def apply_creep_choice(
     if picked is None or picked.id == DROP_AGAIN:
         return None
     back = kept_channel(inputs, catalogue, channel, picked.hours)
-    kept = [k for k in plan.kept if k.channel != picked.id]
+    gives_way = None if picked.id == TAKE_BUFFER else picked.id
+    return _with_kept(plan, catalogue, back, gives_way)
+
+
+def add_channel(
+    plan: FocusPlan, inputs: PlanInput, catalogue: Catalogue, channel: str
+) -> FocusPlan | None:
+    """``channel`` kept with what the buffer holds (its usual rhythm at most), out of whatever
+    list it was in (dropped, profile only, parked); None if the buffer cannot hold even its
+    smallest rhythm, or it is kept already."""
+    if any(k.channel == channel for k in plan.kept):
+        return None
+    free = _free_hours(plan, channel)
+    if free < smallest_rhythm_hours(inputs, catalogue, channel):
+        return None
+    hours = min(_usual_cost(inputs, catalogue, channel), free)
+    in_use = channel in inputs.channels_used
+    kept = kept_channel(inputs, catalogue, channel, hours, in_use=in_use)
+    return _with_kept(plan, catalogue, kept, None)
+
+
+def _with_kept(
+    plan: FocusPlan, catalogue: Catalogue, back: KeptChannel, gives_way: str | None
+) -> FocusPlan:
+    """``plan`` keeping ``back``; ``gives_way`` (a kept channel) dropped as the user's choice."""
+    channel = back.channel
+    kept = [k for k in plan.kept if k.channel != gives_way]
     dropped = [d for d in plan.dropped if d.channel != channel]
-    if picked.id != TAKE_BUFFER:
+    if gives_way is not None:
         dropped.append(
             DroppedChannel(
-                picked.id,
+                gives_way,
                 DropReason.CHOICE,
                 tuple(catalogue.scoring.sources["focus"]),
                 replaced_by=channel,
@@ -84,7 +118,8 @@ def apply_creep_choice(
         kept=(*kept, back),
         dropped=tuple(dropped),
         profile_only=tuple(p for p in plan.profile_only if p.channel != channel),
-        pressure=_pressure_after(plan.pressure, channel, picked.id),
+        parked=tuple(p for p in plan.parked if p.channel != channel),
+        pressure=_pressure_after(plan.pressure, channel, gives_way),
         already_focused=False,
     )
 
@@ -101,7 +136,7 @@ def _free_hours(plan: FocusPlan, channel: str) -> float:
 
 
 def _pressure_after(
-    pressure: PressureNote | None, back: str, gives_way: str
+    pressure: PressureNote | None, back: str, gives_way: str | None
 ) -> PressureNote | None:
     """The "channel you feel you must be on" note after the change."""
     if pressure is None:

@@ -84,7 +84,11 @@ def _kept(content: Content, item: KeptChannel, lang: str) -> dict[str, Any]:
             "unit": channel.effort.unit,
         },
         "new": not item.in_use,
-        "closest": min(item.audience_fit, item.goal_fit) < catalogue.scoring.min_fit,
+        # Kept by the user's own decision: said so, and a weak fit is named, not explained away.
+        "chosen": item.chosen,
+        "weak_fit": min(item.audience_fit, item.goal_fit) < catalogue.scoring.min_fit,
+        "closest": not item.chosen
+        and min(item.audience_fit, item.goal_fit) < catalogue.scoring.min_fit,
         "audience_fit": item.audience_fit,
         "goal_fit": item.goal_fit,
         "note": channel.note[lang] if channel.note else "",

@@ -6,14 +6,17 @@ weekly check-in and plan budget, where the step stands in its flow), plus what i
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from bot.core.callbacks import Action
+from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import previous_checkin
 from bot.core.content import Content
 from bot.core.messages import Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
+from bot.core.review import recent_hours
 from bot.core.schedule import zone_label
 from bot.core.state import UserState
 
@@ -24,6 +27,7 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
     """What every template may use about the user beyond the current flow's answers."""
     reminder = user.reminder
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    recent = recent_hours(user.checkins)
     return {
         # Plain data, not the record: a template must not reach its methods.
         "reminder": None if reminder is None else reminder.to_dict(),
@@ -35,8 +39,15 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         "reminder_zone": None if reminder is None else zone_label(reminder.zone, user.lang),
         "quiet_hours": user.quiet_hours.to_dict(),
         "budget": plan.hours_planned if plan else None,
+        "capacity": plan.capacity if plan else None,
         "checkin": user.pending_checkin,
         "checkins_count": len(user.checkins),
+        # The review's facts: the hours the last check-ins took, parked channels now due.
+        "recent": None if recent is None else asdict(recent),
+        "parked_ready": [
+            content.catalogue.channel(channel).label[user.lang]
+            for channel in (parked_ready(plan, user.checkins) if plan else [])
+        ],
     }
 
 

@@ -26,17 +26,6 @@ __all__ = ["fit_to_content"]
 
 log = logging.getLogger(__name__)
 
-_PROMPTS = frozenset(
-    {
-        confirmations.RESTART,
-        confirmations.DELETE,
-        confirmations.LANGUAGE,
-        confirmations.CHECKIN,
-        confirmations.FOLLOWUP,
-        confirmations.RESUME,
-    }
-)
-
 
 def fit_to_content(
     user: UserState, content: Content, *, language_hint: str | None, now: datetime
@@ -114,7 +103,7 @@ def _fit_position(dialogue: DialogueState, content: Content) -> list[str]:
     if dialogue.return_to is not None and dialogue.return_to not in steps:
         changes.append(f"unknown step to return to {dialogue.return_to!r}")
         dialogue.return_to = None
-    if dialogue.confirm is not None and dialogue.confirm not in _PROMPTS:
+    if dialogue.confirm is not None and dialogue.confirm not in confirmations.PROMPTS:
         changes.append(f"unknown prompt {dialogue.confirm!r}")
         dialogue.confirm = None
     return changes

@@ -3,6 +3,7 @@
 - ``choices``: single_choice, multi_choice, channel_grid
 - ``plan_change``: creep_decision
 - ``intention``: intention (an if-then plan)
+- ``review``: reason_grid
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
 
@@ -23,6 +24,7 @@ from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Tur
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
 from bot.core.questions.intention import IntentionChoice
 from bot.core.questions.plan_change import CreepDecision
+from bot.core.questions.review import ReasonGrid
 from bot.core.questions.statements import Continue, Finish, PlanMenu, Summary
 from bot.core.questions.values import FreeText, Number, TimeOfDay, TimeZone
 from bot.core.state import DialogueState, UserState
@@ -48,6 +50,7 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.CHANNEL_GRID: ChannelGrid(),
         AskType.CREEP_DECISION: CreepDecision(),
         AskType.INTENTION: IntentionChoice(),
+        AskType.REASON_GRID: ReasonGrid(),
         AskType.NUMBER: Number(),
         AskType.TIME_OF_DAY: TimeOfDay(),
         AskType.TIMEZONE: TimeZone(),
