@@ -17,6 +17,8 @@ from bot.core.checkin_stats import evaluate, parked_ready, recalled_win
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.flow_ids import (
+    CREEP_ANSWER,
+    DECISION_ANSWER,
     ENERGY_LEVELS,
     INTENTION_ANSWER,
     INTENTION_KEPT_ANSWER,
@@ -148,8 +150,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "answered_at": ctx.now.isoformat(),
         "channels": dict(answers.get("channels") or {}),
         "hours": float(answers.get("hours", 0.0)),
-        "creep": answers.get("creep", NO_CREEP),
-        "audit": answers.get("audit"),
+        "creep": answers.get(CREEP_ANSWER, NO_CREEP),
+        "audit": answers.get(DECISION_ANSWER),
         "win": answers.get("win"),
         # The if-then plan for next week (a fixed option such as "note a win first" is none),
         # and whether last week's worked.

@@ -324,6 +324,10 @@ class Run:
             if missing:
                 return ButtonPress(encode(turn, Action.TOGGLE, missing[0]))
             return ButtonPress(encode(turn, Action.DONE))
+        if ask is AskType.REASON_GRID:  # every row is preset: sometimes change one, then done
+            if index % 3 == 0 and pick:
+                return ButtonPress(encode(turn, Action.TOGGLE, pick))
+            return ButtonPress(encode(turn, Action.DONE))
         if ask in (AskType.SINGLE_CHOICE, AskType.CREEP_DECISION):
             return ButtonPress(encode(turn, Action.CHOOSE, pick))
         if ask in (AskType.NUMBER, AskType.TIME_OF_DAY):
@@ -341,7 +345,8 @@ class Run:
         if ask is AskType.PLAN:
             if user.reminder is None:
                 return ButtonPress(encode(turn, Action.FLOW, "settings:weekday"))
-            return Command(["checkin", "settings", "history", "plan", "export"][index % 5])
+            commands = ["checkin", "settings", "history", "plan", "export", "review"]
+            return Command(commands[index % len(commands)])
         return ButtonPress(encode(turn, Action.CONTINUE))
 
     # ---- running one step and checking it ----------------------------------------------
