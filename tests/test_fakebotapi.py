@@ -363,7 +363,7 @@ async def test_a_reply_keyboard_comes_with_a_message_and_goes_with_another(
     share = KeyboardButton("📍", request_location=True)
     sent = await bot.send_message(anna.chat_id, "Wo?", reply_markup=ReplyKeyboardMarkup([[share]]))
     assert anna.reply_keyboard() == [[{"text": "📍", "request_location": True}]]
-    with pytest.raises(BadRequest, match="(?i)inline keyboard expected"):
+    with pytest.raises(BadRequest, match=r"(?i)inline keyboard expected"):
         await bot.edit_message_text(
             "Wo?!",
             chat_id=anna.chat_id,

@@ -144,7 +144,7 @@ class _Lifecycle:
         """Publish the menu and profile, rebuild the due index, start the one reminder job."""
         await publish_menu(application.bot, self.engine.content)
         await publish_profile(application.bot, self.engine.content)
-        # The zone polygons load once (~0.3 s), here rather than on the first shared location.
+        # The zone data open once (~0.3 s), here rather than on the first shared location.
         await asyncio.to_thread(warm_up)
         if self.reminders is not None:
             await asyncio.to_thread(self.reminders.load)
