@@ -49,3 +49,12 @@ def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
     assert "| Dialogue step, median (ms) |" in finished.stdout
     assert "| Lost / doubled | 0 / 0 |" in finished.stdout
     assert "| Each chart after it: median / p95 of 2 (ms) |" in finished.stdout
+
+
+def test_the_zone_lookup_bench_measures_both_modes() -> None:
+    from bench.zone_lookup import install_sizes, measure
+
+    assert install_sizes()["timezonefinder"] > 0
+    figures = measure(20, in_memory=False)
+    assert figures["first_zone"] == "Europe/Vienna"
+    assert figures["runs"] == 20

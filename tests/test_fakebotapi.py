@@ -16,6 +16,9 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     Update,
 )
 from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter
@@ -336,6 +339,39 @@ async def test_commands_are_kept_per_language(tg: FakeTelegram, bot: Bot) -> Non
 
     assert [(c.command, c.description) for c in english] == [("start", "Get started")]
     assert tg.commands("de") == [("start", "Loslegen")]
+
+
+async def test_descriptions_are_kept_per_language_within_telegrams_limits(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    await bot.set_my_description("Beschreibung", language_code="de")
+    await bot.set_my_short_description("Kurz")
+
+    assert (await bot.get_my_description(language_code="de")).description == "Beschreibung"
+    assert tg.profile("de") == ("Beschreibung", "")
+    assert tg.profile("") == ("", "Kurz")
+    with pytest.raises(BadRequest, match="description_invalid"):
+        await bot.set_my_description("x" * 513)
+    with pytest.raises(BadRequest, match="short_description_invalid"):
+        await bot.set_my_short_description("x" * 121)
+
+
+async def test_a_reply_keyboard_comes_with_a_message_and_goes_with_another(
+    tg: FakeTelegram, bot: Bot, anna: FakeUser
+) -> None:
+    anna.had_started_the_bot()
+    share = KeyboardButton("📍", request_location=True)
+    sent = await bot.send_message(anna.chat_id, "Wo?", reply_markup=ReplyKeyboardMarkup([[share]]))
+    assert anna.reply_keyboard() == [[{"text": "📍", "request_location": True}]]
+    with pytest.raises(BadRequest, match=r"(?i)inline keyboard expected"):
+        await bot.edit_message_text(
+            "Wo?!",
+            chat_id=anna.chat_id,
+            message_id=sent.message_id,
+            reply_markup=ReplyKeyboardMarkup([[share]]),  # type: ignore[arg-type]
+        )
+    await bot.send_message(anna.chat_id, "Danke", reply_markup=ReplyKeyboardRemove())
+    assert anna.reply_keyboard() is None
 
 
 def test_http_format_method_case_and_unknown_method(tg: FakeTelegram) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import html
 import re
+from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,6 +55,7 @@ from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import PLAN_TEMPLATE, plan_context, plan_reply, sources_context
 from bot.core.problems import shown_path
+from bot.core.profile import profile_problems
 from bot.core.progress import CHART_WEEKS, progress
 from bot.core.progress_view import (
     CAPTION_LIMIT,
@@ -665,6 +667,10 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     _check_playbooks(content, problems)
     _check_progress_texts(content, templates_dir, problems)
     _check_other_templates(content, templates_dir, problems)
+    for lang in LANGUAGES:
+        # A profile text that does not render is reported above already; once is enough.
+        with suppress(TemplateError):
+            problems.extend(profile_problems(content.texts, lang))
     return (None, problems) if problems else (content, [])
 
 

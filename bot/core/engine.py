@@ -28,8 +28,9 @@ from bot.core.checkin_reminder import (
 from bot.core.commands import MENU_HELP, ListedCommand, run_command
 from bot.core.content import Content
 from bot.core.conversation import Conversation
+from bot.core.deep_links import apply_start_payload
 from bot.core.due_kinds import KINDS, Due, Kind, Outlook
-from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
+from bot.core.messages import ButtonPress, Command, Inbound, Reply, SharedLocation, TextMessage
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS
 from bot.core.state import UserState
 from bot.core.state_repair import fit_to_content
@@ -333,13 +334,25 @@ class DialogueEngine:
             code = inbound.args.strip().lower()
             if code in self.content.languages:
                 user.lang = code
+        if isinstance(inbound, Command) and inbound.name == "start" and inbound.args:
+            # A deep link (t.me/<bot>?start=en), honoured even as the very first message.
+            apply_start_payload(user, inbound.args, self.content.languages)
         if user.dialogue is None:
             return conversation.begin()
         if isinstance(inbound, Command):
             return run_command(conversation, inbound, listed=help_commands)
         if isinstance(inbound, ButtonPress):
             return self._button(conversation, inbound.data)
+        if isinstance(inbound, SharedLocation):
+            return self._location(conversation, inbound)
         return self._text(conversation, inbound)
+
+    def _location(self, conversation: Conversation, location: SharedLocation) -> list[Reply]:
+        """A shared location answers the question that offers it; it is never stored."""
+        if conversation.dialogue.confirm is not None:
+            return conversation.ask_again("common/use_buttons")
+        current = conversation.asked()
+        return current.kind.on_location(current, location, conversation)
 
     def _text(self, conversation: Conversation, message: TextMessage) -> list[Reply]:
         if len(message.text) > MAX_INBOUND_CHARS:

@@ -11,9 +11,11 @@ __all__ = [
     "Command",
     "Document",
     "Inbound",
+    "LocationRequest",
     "Photo",
     "Reply",
     "ReplyKind",
+    "SharedLocation",
     "TextMessage",
 ]
 
@@ -40,7 +42,19 @@ class Command:
     args: str = ""
 
 
-Inbound = TextMessage | ButtonPress | Command
+@dataclass(frozen=True)
+class SharedLocation:
+    """A point the user shared (Telegram's "share my location").
+
+    The coordinates are only ever turned into a time zone; they are kept out of ``repr`` so
+    that no log line or traceback can carry them.
+    """
+
+    latitude: float = field(repr=False)
+    longitude: float = field(repr=False)
+
+
+Inbound = TextMessage | ButtonPress | Command | SharedLocation
 
 
 class ReplyKind(StrEnum):
@@ -85,6 +99,18 @@ class Photo:
 
 
 @dataclass(frozen=True)
+class LocationRequest:
+    """An offer to share a location in one tap, for a transport that can ask for one.
+
+    ``prompt`` is a short line to carry the offer, ``label`` its button. A transport without
+    such a button (the terminal chat) ignores it: the question's own buttons still work.
+    """
+
+    prompt: str
+    label: str
+
+
+@dataclass(frozen=True)
 class Reply:
     """One outgoing message.
 
@@ -92,6 +118,7 @@ class Reply:
     escaped. ``edits_question`` asks the transport to replace the message that carried the last
     question instead of sending a new one (multi-choice toggles, "you chose ..." echoes).
     With a ``document`` or a ``photo``, ``text`` goes with it (as its caption where it fits).
+    ``location`` offers a "share my location" button next to the question's own ones.
     """
 
     text: str
@@ -100,3 +127,4 @@ class Reply:
     edits_question: bool = False
     document: Document | None = field(default=None)
     photo: Photo | None = field(default=None)
+    location: LocationRequest | None = field(default=None)

@@ -78,4 +78,9 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
         **(extra or {}),
     }
     text = content.texts.render(asked.lang, step.say, **context)
-    return Reply(text=text, kind=ReplyKind.QUESTION, buttons=_buttons(asked))
+    return Reply(
+        text=text,
+        kind=ReplyKind.QUESTION,
+        buttons=_buttons(asked),
+        location=asked.kind.location(asked),
+    )

@@ -27,11 +27,13 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel.core import get_global
 
 from bot.core.locale_format import locale_of, zone_city
+from bot.core.well_known_cities import WELL_KNOWN_CITIES
 
 __all__ = [
     "COMMON_ZONES",
     "DEFAULT_ZONE",
     "WeeklySlot",
+    "current_zone",
     "is_zone",
     "local_week_key",
     "next_occurrence",
@@ -250,7 +252,13 @@ def parse_zone(text: str) -> str | None:
     # Cities before countries: a city is the more specific answer where a name is both. A zone
     # key found by its city ("Calcutta", "Saigon") may be an old link: it comes back as the
     # current key that CLDR gives the same city (Asia/Kolkata, Asia/Ho_Chi_Minh).
-    tables = (_cldr_cities(), _CITY_ALIASES, _keys_by_city(), _cldr_countries())
+    tables = (
+        _cldr_cities(),
+        _CITY_ALIASES,
+        WELL_KNOWN_CITIES,
+        _keys_by_city(),
+        _cldr_countries(),
+    )
     for name in _spellings(stripped):
         for table in tables:
             found = table.get(name)
@@ -281,6 +289,11 @@ def parse_time_of_day(text: str) -> time | None:
 def is_zone(name: str) -> bool:
     """Whether ``name`` is an IANA time zone key this machine knows."""
     return name in _zone_keys()
+
+
+def current_zone(key: str) -> str:
+    """The current IANA key for ``key`` (an old link such as Asia/Calcutta -> Asia/Kolkata)."""
+    return _current_key(key)
 
 
 def zone_label(zone: str, lang: str) -> str:

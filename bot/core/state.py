@@ -81,6 +81,7 @@ class UserState:
     answered weekly check-ins, oldest first; ``pending_checkin`` is the reminder the user has not
     acted on. ``active`` turns false when the user blocked the bot, and true again with /start.
     ``quiet_hours`` hold back every message the bot starts except the check-in at its own time.
+    ``came_from`` is the first deep-link tag the user arrived with (``/start <tag>``).
     """
 
     user_id: str
@@ -103,6 +104,7 @@ class UserState:
     # the plans it replaced, oldest first (``bot.core.plan_versions``).
     plan_info: dict[str, Any] | None = None
     previous_plans: list[dict[str, Any]] = field(default_factory=list)
+    came_from: str | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -129,6 +131,7 @@ class UserState:
             "handled": list(self.handled),
             "plan_info": self.plan_info,
             "previous_plans": list(self.previous_plans),
+            "came_from": self.came_from,
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -161,4 +164,5 @@ class UserState:
             handled=[int(delivery) for delivery in raw.get("handled", [])],
             plan_info=raw.get("plan_info"),
             previous_plans=list(raw.get("previous_plans", [])),
+            came_from=raw.get("came_from"),
         )

@@ -30,6 +30,7 @@ from telegram.request import BaseRequest
 from bot.config import TelegramSettings, WebhookSettings
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
+from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
 from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
@@ -39,7 +40,7 @@ from bot.telegram.logs import (
     not_json_preview,
     not_json_reported_by_caller,
 )
-from bot.telegram.menu import publish_menu
+from bot.telegram.menu import publish_menu, publish_profile
 from bot.telegram.ratelimit import PriorityRateLimiter
 
 __all__ = [
@@ -112,9 +113,11 @@ def _register(application: CoachApplication, handlers: CoachHandlers) -> None:
             filters.ChatType.GROUPS & new_message & filters.COMMAND, handlers.on_group_command
         )
     )
-    # 4. Private commands and free text go to the engine alike (it knows every command).
+    # 4. Private commands, free text and a shared location go to the engine alike.
     application.add_handler(
-        MessageHandler(private & new_message & filters.TEXT, handlers.on_message)
+        MessageHandler(
+            private & new_message & (filters.TEXT | filters.LOCATION), handlers.on_message
+        )
     )
     # 5. Anything else in private (photo, sticker, voice ...): "text and buttons only".
     application.add_handler(MessageHandler(private & new_message, handlers.on_other_message))
@@ -138,8 +141,11 @@ class _Lifecycle:
         self.dispatcher: Dispatcher | None = None
 
     async def post_init(self, application: CoachApplication) -> None:
-        """Publish the menu, rebuild the due index from storage, start the one reminder job."""
+        """Publish the menu and profile, rebuild the due index, start the one reminder job."""
         await publish_menu(application.bot, self.engine.content)
+        await publish_profile(application.bot, self.engine.content)
+        # The zone data open once (~0.3 s), here rather than on the first shared location.
+        await asyncio.to_thread(warm_up)
         if self.reminders is not None:
             await asyncio.to_thread(self.reminders.load)
             sender = CheckinSender(

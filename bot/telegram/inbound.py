@@ -6,7 +6,7 @@ import re
 
 from telegram import Message, MessageEntity, Update
 
-from bot.core.messages import ButtonPress, Command, Inbound, TextMessage
+from bot.core.messages import ButtonPress, Command, Inbound, SharedLocation, TextMessage
 
 __all__ = ["button_inbound", "message_inbound", "parse_command"]
 
@@ -36,7 +36,10 @@ def _starts_with_command(message: Message) -> bool:
 
 
 def message_inbound(message: Message, *, bot_username: str | None) -> Inbound | None:
-    """A text message as a command or free text; None for non-text or another bot's command."""
+    """A text message as a command or free text, a shared location as such; None for anything
+    else or another bot's command."""
+    if message.location is not None:
+        return SharedLocation(message.location.latitude, message.location.longitude)
     if message.text is None:
         return None
     # The entity alone does not make a command: text that has no command shape stays text

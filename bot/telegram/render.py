@@ -3,6 +3,11 @@
 Presentation only: which message a reply edits and what is sent follows from ``Reply`` itself.
 The renderer remembers the message that carries each chat's current question, so that a typed
 answer can rewrite it and a superseded question loses its (now outdated) buttons.
+
+A question that offers "share my location" keeps its suggestions as inline buttons; the
+location button can only be a reply-keyboard button, and one message carries either kind of
+keyboard, never both, so a short extra message under the question brings it. The next message
+without inline buttons takes the reply keyboard away again (``ReplyKeyboardRemove``).
 """
 
 from __future__ import annotations
@@ -12,11 +17,17 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
-from bot.core.messages import Button, Reply, ReplyKind
+from bot.core.messages import Button, LocationRequest, Reply, ReplyKind
 from bot.telegram.splitting import (
     MAX_CAPTION_LENGTH,
     MAX_MESSAGE_LENGTH,
@@ -53,6 +64,8 @@ class ReplyRenderer:
         """Start without any known question message."""
         self._questions: OrderedDict[int, int] = OrderedDict()
         self._remembered_chats = remembered_chats
+        # Chats that show the "share my location" reply keyboard (same bound as questions).
+        self._location_keyboards: OrderedDict[int, None] = OrderedDict()
 
     def question_message(self, chat_id: int) -> int | None:
         """Id of the message showing the chat's current question, if known."""
@@ -79,6 +92,8 @@ class ReplyRenderer:
         serves replies to people chatting first and spaces broadcasts per chat.
         """
         limits = {"broadcast": True} if broadcast else None
+        # While the question that offers a location is asked, its keyboard stays up.
+        wants_location = any(reply.location is not None for reply in replies)
         superseded = {m for m in (pressed, self._questions.get(chat_id)) if m is not None}
         settled: set[int] = set()  # edited, or found to be beyond editing
         asked = False
@@ -95,14 +110,18 @@ class ReplyRenderer:
                     if await self._edit(bot, chat_id, target, reply):
                         if reply.kind is ReplyKind.QUESTION:
                             self._remember(chat_id, target)
+                            await self._offer_location(bot, chat_id, reply.location, limits)
                         elif self._questions.get(chat_id) == target:
                             # The echo took its buttons: nothing left to tidy on it later.
                             del self._questions[chat_id]
                         continue
-            message_id = await self._send(bot, chat_id, reply, limits)
+            message_id = await self._send(
+                bot, chat_id, reply, limits, remove_keyboard=not wants_location
+            )
             if reply.kind is ReplyKind.QUESTION:
                 self._remember(chat_id, message_id)
                 asked = True
+                await self._offer_location(bot, chat_id, reply.location, limits)
         if asked:
             # A new question message replaced the old one; its buttons would only be outdated.
             current = self._questions.get(chat_id)
@@ -111,21 +130,60 @@ class ReplyRenderer:
                     await self._drop_keyboard(bot, chat_id, message_id)
 
     async def _send(
-        self, bot: ExtBot[Any], chat_id: int, reply: Reply, limits: dict[str, Any] | None = None
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        reply: Reply,
+        limits: dict[str, Any] | None = None,
+        *,
+        remove_keyboard: bool = False,
     ) -> int:
-        """Send the reply's text (in parts if long; buttons on the last); return its id."""
+        """Send the reply's text (in parts if long; buttons on the last); return its id.
+
+        With ``remove_keyboard``, a part without inline buttons also takes away the chat's
+        location keyboard, if it shows one.
+        """
         parts = split_html(reply.text, MAX_MESSAGE_LENGTH)
         message_id = 0
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
+            markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None = (
+                keyboard(reply.buttons) if last else None
+            )
+            removes = markup is None and remove_keyboard and chat_id in self._location_keyboards
             message = await bot.send_message(
                 chat_id,
                 part,
-                reply_markup=keyboard(reply.buttons) if last else None,
+                reply_markup=ReplyKeyboardRemove() if removes else markup,
                 rate_limit_args=limits,
             )
+            if removes:
+                del self._location_keyboards[chat_id]
             message_id = message.message_id
         return message_id
+
+    async def _offer_location(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        offer: LocationRequest | None,
+        limits: dict[str, Any] | None,
+    ) -> None:
+        """Bring the "share my location" button in a short message, unless it is up already."""
+        if offer is None or chat_id in self._location_keyboards:
+            return
+        button = KeyboardButton(offer.label, request_location=True)
+        await bot.send_message(
+            chat_id,
+            offer.prompt,
+            reply_markup=ReplyKeyboardMarkup(
+                [[button]], resize_keyboard=True, one_time_keyboard=True
+            ),
+            rate_limit_args=limits,
+        )
+        self._location_keyboards[chat_id] = None
+        while len(self._location_keyboards) > self._remembered_chats:
+            self._location_keyboards.popitem(last=False)
 
     async def _edit(self, bot: ExtBot[Any], chat_id: int, message_id: int, reply: Reply) -> bool:
         """Rewrite a message with the reply; False if it cannot be (then send a new one)."""

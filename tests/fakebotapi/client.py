@@ -227,6 +227,14 @@ class FakeTelegram:
         with self.world.lock:
             return [(c["command"], c["description"]) for c in self.world.commands.get(key, [])]
 
+    def profile(self, language_code: str = "") -> tuple[str, str]:
+        """(description, short description) set for this language ("" for the default)."""
+        with self.world.lock:
+            return (
+                self.world.profile.get(("description", language_code), ""),
+                self.world.profile.get(("short_description", language_code), ""),
+            )
+
     def pending_updates(self) -> int:
         """How many updates the bot has not confirmed yet."""
         with self.world.lock:
@@ -290,6 +298,12 @@ class FakeChat:
             return [
                 action for chat_id, action in self._world.chat_actions if chat_id == self.chat_id
             ]
+
+    def reply_keyboard(self) -> list[list[dict[str, Any]]] | None:
+        """The reply keyboard under the input field now (None: the plain keyboard)."""
+        with self._world.lock:
+            keyboard = self._world.chats[self.chat_id].reply_keyboard
+            return None if keyboard is None else [list(row) for row in keyboard]
 
     def transcript(self) -> str:
         """The whole chat (user and bot, deleted messages marked) as text."""
@@ -388,6 +402,11 @@ class FakeUser(FakeChat):
             "length": len(command.encode("utf-16-le")) // 2,
         }
         return self._world.user_message(self.user_id, self.chat_id, text, [entity])
+
+    def share_location(self, latitude: float, longitude: float) -> int:
+        """The user shares a location; returns its message id."""
+        self._check_can_write()
+        return self._world.user_location(self.user_id, self.chat_id, latitude, longitude)
 
     def press(
         self,

@@ -102,13 +102,22 @@ def _parse_mode(params: JSONDict) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _reply_markup(params: JSONDict) -> JSONDict | None:
-    """Validate ``reply_markup`` like Telegram (the inline keyboard part)."""
+def _reply_markup(params: JSONDict, *, inline_only: bool = False) -> JSONDict | None:
+    """Validate ``reply_markup`` like Telegram: an inline keyboard, or (when sending) a reply
+    keyboard or its removal."""
     markup = params.get("reply_markup")
     if markup is None:
         return None
+    if isinstance(markup, str):
+        markup = json.loads(markup)
     if not isinstance(markup, dict):
         raise bad_request("can't parse reply keyboard markup JSON object")
+    if "keyboard" in markup or "remove_keyboard" in markup:
+        if inline_only:
+            # Telegram edits inline keyboards only; a reply keyboard comes with a new message.
+            raise bad_request("inline keyboard expected")
+        _check_reply_keyboard(markup)
+        return markup
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
@@ -119,6 +128,21 @@ def _reply_markup(params: JSONDict) -> JSONDict | None:
             for button in row:
                 _check_inline_button(button)
     return markup
+
+
+def _check_reply_keyboard(markup: JSONDict) -> None:
+    if "remove_keyboard" in markup:
+        if markup["remove_keyboard"] is not True:
+            raise bad_request("can't parse reply keyboard markup JSON object")
+        return
+    rows = markup["keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) and row for row in rows):
+        raise bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
+    for row in rows:
+        for button in row:
+            text = button.get("text") if isinstance(button, dict) else button
+            if not isinstance(text, str) or not text:
+                raise bad_request("can't parse keyboard button: Text must be non-empty")
 
 
 def _check_inline_button(button: Any) -> None:
@@ -265,6 +289,44 @@ def delete_my_commands(world: TelegramWorld, params: JSONDict) -> bool:
     return True
 
 
+# setMyDescription / setMyShortDescription: the parameter and Telegram's limit.
+_PROFILE_TEXTS = {"description": 512, "short_description": 120}
+
+
+def _set_profile_text(world: TelegramWorld, params: JSONDict, field: str) -> bool:
+    text = params.get(field) or ""
+    if not isinstance(text, str) or len(text) > _PROFILE_TEXTS[field]:
+        raise bad_request(f"BOT_{field.upper()}_INVALID")
+    key = (field, str(params.get("language_code") or ""))
+    if text:
+        world.profile[key] = text
+    else:
+        world.profile.pop(key, None)  # an empty text removes it for this language
+    return True
+
+
+def set_my_description(world: TelegramWorld, params: JSONDict) -> bool:
+    """setMyDescription for a language (or the default)."""
+    return _set_profile_text(world, params, "description")
+
+
+def get_my_description(world: TelegramWorld, params: JSONDict) -> JSONDict:
+    """getMyDescription for exactly this language."""
+    key = ("description", str(params.get("language_code") or ""))
+    return {"description": world.profile.get(key, "")}
+
+
+def set_my_short_description(world: TelegramWorld, params: JSONDict) -> bool:
+    """setMyShortDescription for a language (or the default)."""
+    return _set_profile_text(world, params, "short_description")
+
+
+def get_my_short_description(world: TelegramWorld, params: JSONDict) -> JSONDict:
+    """getMyShortDescription for exactly this language."""
+    key = ("short_description", str(params.get("language_code") or ""))
+    return {"short_description": world.profile.get(key, "")}
+
+
 def send_chat_action(world: TelegramWorld, params: JSONDict) -> bool:
     """sendChatAction: record it."""
     chat = world.writable_chat(params.get("chat_id"))
@@ -287,6 +349,12 @@ def send_message(world: TelegramWorld, params: JSONDict) -> JSONDict:
     message = world.add_message(chat, BOT_SENDER, "text")
     _store_text(message, str(params.get("text")), params, parsed)
     message.reply_markup = markup
+    if markup is not None and "keyboard" in markup:
+        chat.reply_keyboard = [
+            [b if isinstance(b, dict) else {"text": b} for b in row] for row in markup["keyboard"]
+        ]
+    elif markup is not None and markup.get("remove_keyboard"):
+        chat.reply_keyboard = None
     return world.message_json(message)
 
 
@@ -300,7 +368,7 @@ def edit_message_text(world: TelegramWorld, params: JSONDict) -> JSONDict:
         raise bad_request("message text is empty")
     if len(parsed.text) > MAX_TEXT_LENGTH:
         raise bad_request("MESSAGE_TOO_LONG")
-    markup = _reply_markup(params)
+    markup = _reply_markup(params, inline_only=True)
     if (parsed.text, parsed.entities, markup) == (
         message.text,
         message.entities,
@@ -316,7 +384,7 @@ def edit_message_text(world: TelegramWorld, params: JSONDict) -> JSONDict:
 def edit_message_reply_markup(world: TelegramWorld, params: JSONDict) -> JSONDict:
     """editMessageReplyMarkup."""
     message = _own_message(world, params, "message to edit not found")
-    markup = _reply_markup(params)
+    markup = _reply_markup(params, inline_only=True)
     if markup == message.reply_markup:
         raise bad_request(NOT_MODIFIED)
     message.reply_markup = markup
@@ -416,6 +484,10 @@ METHODS: dict[str, Method] = {
     "setMyCommands": set_my_commands,
     "getMyCommands": get_my_commands,
     "deleteMyCommands": delete_my_commands,
+    "setMyDescription": set_my_description,
+    "getMyDescription": get_my_description,
+    "setMyShortDescription": set_my_short_description,
+    "getMyShortDescription": get_my_short_description,
     "sendChatAction": send_chat_action,
     "sendMessage": send_message,
     "editMessageText": edit_message_text,

@@ -128,6 +128,8 @@ class ChatRecord:
     started: bool = False
     action_mark: int = 0
     """World revision at the user's latest action; ``wait_for`` looks at changes after it."""
+    reply_keyboard: list[list[JSONDict]] | None = None
+    """The reply keyboard the user sees under the input field (None: the plain keyboard)."""
 
     def to_telegram(self) -> JSONDict:
         """Telegram ``Chat`` object."""

@@ -56,6 +56,8 @@ class TelegramWorld:
         self.allowed_updates: list[str] | None = None
         self.webhook = WebhookRecord()
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
+        self.profile: dict[tuple[str, str], str] = {}
+        """(``description`` or ``short_description``, language code or "") -> the text."""
         self.chat_actions: list[tuple[int, str]] = []
         self.requests: list[RecordedRequest] = []
         self.injected_errors: list[InjectedError] = []
@@ -275,6 +277,18 @@ class TelegramWorld:
             message.text = message.source = text
             message.entities = list(entities or [])
             self.enqueue_update("message", self.message_json(message))
+            return message.message_id
+
+    def user_location(self, user_id: int, chat_id: int, latitude: float, longitude: float) -> int:
+        """The user shares a location (the keyboard button or the attachment menu)."""
+        with self.lock:
+            chat = self.chats[chat_id]
+            self.mark_action(chat)
+            message = self.add_message(chat, user_id, "location")
+            data = self.message_json(message)
+            data.pop("text", None)
+            data["location"] = {"latitude": latitude, "longitude": longitude}
+            self.enqueue_update("message", data)
             return message.message_id
 
     def mark_action(self, chat: ChatRecord) -> None:

@@ -32,7 +32,7 @@ from bot.config import TelegramSettings
 from bot.core.callbacks import MAX_CALLBACK_BYTES
 from bot.core.content import Content
 from bot.core.engine import DialogueEngine
-from bot.core.messages import ButtonPress, Command, TextMessage
+from bot.core.messages import ButtonPress, Command, SharedLocation, TextMessage
 from bot.telegram.app import build_application
 from bot.telegram.inbound import button_inbound, message_inbound
 from storage import TinyDBUserRepository
@@ -246,7 +246,10 @@ def test_inbound_mapping_of_any_update(raw: dict[str, Any]) -> None:
         text = message.text
         leading = any(e.type == "bot_command" and e.offset == 0 for e in message.entities)
         match = COMMAND_SHAPE.match(text or "")
-        if text is None:
+        if message.location is not None:
+            location = message.location
+            assert inbound == SharedLocation(location.latitude, location.longitude)
+        elif text is None:
             assert inbound is None
         elif not (leading and match):
             assert inbound == TextMessage(text)

@@ -19,7 +19,7 @@ from bot.core.callbacks import Action, ButtonToken, encode
 from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.flow_model import Flow, Step
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, LocationRequest, Reply, SharedLocation
 from bot.core.state import DialogueState, UserState
 
 __all__ = ["Asked", "ButtonRows", "QuestionKind", "Report", "Turn", "in_rows"]
@@ -187,6 +187,14 @@ class QuestionKind:
     def on_text(self, asked: Asked, text: str, turn: Turn) -> list[Reply]:
         """Take typed text (cleaned, not empty): by default, point at the buttons."""
         return turn.ask_again("common/use_buttons")
+
+    def location(self, asked: Asked) -> LocationRequest | None:
+        """The "share my location" offer of this question, if a location answers it."""
+        return None
+
+    def on_location(self, asked: Asked, location: SharedLocation, turn: Turn) -> list[Reply]:
+        """Take a shared location: by default it answers nothing (and is not kept)."""
+        return turn.ask_again("common/location_not_asked")
 
     def show(self, asked: Asked, value: Any) -> str:
         """A saved answer as people read it (echoed under the question, listed in summaries)."""

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from bot.core.callbacks import Action, ButtonToken
 from bot.core.flow_model import Step
-from bot.core.messages import Button, Reply
+from bot.core.messages import Button, LocationRequest, Reply, SharedLocation
 from bot.core.questions.base import Asked, QuestionKind, Report, Turn, in_rows
 from bot.core.rules import LANGUAGES
 from bot.core.schedule import (
@@ -21,6 +21,7 @@ from bot.core.schedule import (
     zone_label,
 )
 from bot.core.text_input import MAX_INBOUND_CHARS, parse_number
+from bot.core.zone_finder import zone_at
 
 __all__ = ["FreeText", "Number", "TimeOfDay", "TimeZone", "format_hour", "offered_zones"]
 
@@ -147,7 +148,11 @@ class TimeOfDay(_Value):
 
 
 class TimeZone(_Value):
-    """An IANA time zone: common ones as buttons (the language's own first), or a typed city."""
+    """An IANA time zone: common ones as buttons (the language's own first), a typed city, or a
+    shared location (resolved offline; only the zone is kept)."""
+
+    label_keys: ClassVar[tuple[str, ...]] = ("share_location",)
+    LOCATION_PROMPT: ClassVar[str] = "common/share_location"
 
     def check(self, step: Step, report: Report) -> None:
         """Each button's city, typed back in its language ("Kalkutta"), finds the same zone.
@@ -180,6 +185,20 @@ class TimeZone(_Value):
         zone = parse_zone(text)
         if zone is None:
             return turn.ask_again("common/unknown_zone")
+        return turn.answer(zone)
+
+    def location(self, asked: Asked) -> LocationRequest | None:
+        """Offer "share my location" next to the zone buttons."""
+        return LocationRequest(
+            prompt=asked.content.texts.render(asked.lang, self.LOCATION_PROMPT),
+            label=asked.label("share_location"),
+        )
+
+    def on_location(self, asked: Asked, location: SharedLocation, turn: Turn) -> list[Reply]:
+        """The zone at the shared point; the point itself goes no further than this call."""
+        zone = zone_at(location.latitude, location.longitude)
+        if zone is None:
+            return turn.ask_again("common/unknown_location")
         return turn.answer(zone)
 
     def show(self, asked: Asked, value: Any) -> str:
