@@ -345,9 +345,11 @@ class SimulatedUser:
         answers["team"] = rng.choice(values_of(q, "o"))
         q = self.press("team", q, data_of(q, "o", answers["team"]))
 
-        self._expect(q, "pressure", {"o"})
+        # The ticked channels first, "more" for the others (none ticked: all of them at once).
+        everything = offered
+        self._expect(q, "pressure", {"o", "m"} if 0 < len(channels) < len(everything) else {"o"})
         offered = values_of(q, "o")
-        if not {*channels, "none"} <= set(offered):
+        if set(offered) - {"none"} != set(channels or everything) or "none" not in offered:
             raise StepFailedError(f"pressure offers {offered}, channels were {channels}")
         answers["pressure"] = "none" if rng.random() < 0.3 else rng.choice(offered)
         q = self.press("pressure", q, data_of(q, "o", answers["pressure"]))

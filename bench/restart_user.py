@@ -36,7 +36,7 @@ from bot.core.flow_model import AskType, Step
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, TextMessage
 from bot.core.question_view import render_question
 from bot.core.questions import asked
-from bot.core.questions.choices import grid_ratings
+from bot.core.questions.choices import grid_ratings, shown_options
 from bot.core.questions.values import format_hour, offered_zones
 from bot.core.state import UserState
 from storage import InMemoryUserRepository
@@ -221,7 +221,7 @@ def _plan_move(user: UserState, turn: int, rng: random.Random) -> Move:
 
 def _single_choice(content: Content, user: UserState, step: Step, rng: random.Random) -> str:
     assert user.dialogue is not None
-    options = [oid for oid, _ in asked(content, user, user.dialogue, step).options]
+    options = [oid for oid, _ in shown_options(asked(content, user, user.dialogue, step))]
     if user.dialogue.flow == SETTINGS_FLOW and step.id == "menu":
         return rng.choices(list(SETTINGS_CHOICES), weights=list(SETTINGS_CHOICES.values()))[0]
     if user.dialogue.flow == SETTINGS_FLOW and step.save == "weekday":

@@ -20,7 +20,7 @@ from bot.core.engine import DialogueEngine
 
 ROOT = Path(__file__).resolve().parent.parent
 
-ONBOARD_EN = "a\na,o\n3\na,k\nb,j\na\no\ng\n"  # LinkedIn kept: up to the plan
+ONBOARD_EN = "a\na,o\n3\na,k\nb,j\na\nc\ng\n"  # LinkedIn kept: up to the plan
 HELP_LINE = re.compile(r"^/(\w+)((?:, /\w+)*) – (.+)$", re.MULTILINE)
 QUIT_NAMES = {name for command in SESSION_COMMANDS for name in (command.name, *command.aliases)}
 
@@ -49,7 +49,8 @@ def scripted(lines: list[str]) -> Iterator[str]:
 
 
 def test_whole_onboarding_in_the_terminal(engine: DialogueEngine, tmp_path: Path) -> None:
-    lines = iter(["a", "a,c,e", "o", "3", "a,k", "b,j", "a", "e", "g", "/quit"])
+    # The pressure question offers the ticked channels first: "c" is TikTok.
+    lines = iter(["a", "a,c,e", "o", "3", "a,k", "b,j", "a", "c", "g", "/quit"])
     out = io.StringIO()
 
     def reader(prompt: str) -> str:
@@ -82,7 +83,7 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path
             "a,k",
             "b,j",
             "a",
-            "o",
+            "c",
             "g",
             "/checkin",
             "a",
@@ -105,7 +106,7 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path
         charts=tmp_path / "charts",
     ).run()
     text = out.getvalue()
-    assert "[a] LinkedIn: ? antippen" in text
+    assert "[a] ❔ LinkedIn" in text
     assert "Danke, dein Check-in für KW" in text
     assert "Serie: 1 Woche nach Plan" in text
 
@@ -171,7 +172,7 @@ def test_cli_chat_restart_continues_an_open_checkin_or_starts_it_over(tmp_path: 
     assert after_continue.startswith(hours)  # [a] continue: the very question it was at
     assert "How is your energy" in after_continue  # 2 h taken, on to the next one
     assert "You were in the middle of your check-in" in over.stdout
-    assert "[a] LinkedIn: ? tap" in over.stdout.split("> ", 1)[1]  # [b] start over: answers gone
+    assert "[a] ❔ LinkedIn" in over.stdout.split("> ", 1)[1]  # [b] start over: answers gone
 
 
 def test_cli_chat_with_a_wrong_but_valid_json_file_starts_afresh_once(tmp_path: Path) -> None:

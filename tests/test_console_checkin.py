@@ -22,7 +22,7 @@ from bot.core.engine import DialogueEngine
 from storage import InMemoryUserRepository
 
 USER = "console:t"
-ONBOARD = ["a", "a,o", "3", "a,k", "b,j", "a", "o", "g"]  # a plan that keeps LinkedIn
+ONBOARD = ["a", "a,o", "3", "a,k", "b,j", "a", "c", "g"]  # a plan that keeps LinkedIn
 SET_UP_FRIDAY_0830 = ["/settings", "a", "e", "8:30", "Hamburg"]
 SET_UP_AT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 DUE = datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # Friday 08:30 Berlin, week 49

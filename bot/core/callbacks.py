@@ -30,6 +30,7 @@ class Action(StrEnum):
     LANGUAGE = "l"  # switch language
     FLOW = "f"  # start a side flow (check-in, settings)
     CHECKIN = "k"  # answer a check-in reminder: start, snooze or skip
+    MORE = "m"  # show all the options of a narrowed choice
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ from bot.core.flow_ids import (
 from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
 from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
+from bot.core.keyboard_check import check_keyboards
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import history_versions
@@ -360,6 +361,11 @@ def _check_step_texts(flow: Flow, step: Step, content: Content, problems: list[s
                     f"{where}: step '{step.id}': option '{option.id}': label "
                     f"'{option.label}' is missing in {lang}/{LABELS_FILE}"
                 )
+        if step.option_label and step.option_label not in texts.label_keys(lang):
+            problems.append(
+                f"{where}: step '{step.id}': option_label '{step.option_label}' is missing in "
+                f"{lang}/{LABELS_FILE}"
+            )
         for target in step.edits:
             save = flow.steps[target].save if target in flow.steps else None
             if save and f"field_{save}" not in texts.label_keys(lang):
@@ -375,6 +381,10 @@ def _check_step_texts(flow: Flow, step: Step, content: Content, problems: list[s
                     f"{where}: step '{step.id}': option id '{option.id}' is also a "
                     f"{step.options_from} id"
                 )
+    if step.narrow_to and flow.step_saving(step.narrow_to) is None:
+        problems.append(
+            f"{where}: step '{step.id}': narrow_to '{step.narrow_to}' is no answer of this flow"
+        )
     if step.action is not None and step.action not in ACTIONS:
         problems.append(
             f"{where}: step '{step.id}': action '{step.action}' is unknown; use one of "
@@ -421,6 +431,7 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
     plans = _sample_plans(content.catalogue)
     user = _sample_user(plans[0], _sample_inputs(content.catalogue)[0])
     answers = _sample_answers(flow, content, user)
+    rendered = True
     for step in flow.steps.values():
         problems.extend(
             _check_conditions(flow, step, content, condition_names(user, answers, _SAMPLE_NOW))
@@ -432,7 +443,11 @@ def _check_flow_content(flow: Flow, content: Content, problems: list[str]) -> No
                 _render_step(content, flow, step, user, answers)
             except (TemplateError, ValueError, KeyError, TypeError) as error:
                 problems.append(f"{where}: step '{step.id}': template {step.say}: {error}")
+                rendered = False
                 break
+    if rendered:  # a keyboard is measured only once its step renders
+        user.plan = plans[0].to_dict()
+        problems.extend(check_keyboards(content, flow, user, answers))
     if shows_plan:
         _check_plan_template(content, plans, where, problems)
 

@@ -68,6 +68,14 @@ class Content:
             return [(channel.id, channel.label[lang]) for channel in channels]
         return []
 
+    def short_label(self, lang: str, option_id: str) -> str:
+        """A catalogue entry's short name in ``lang`` (its ``short``), or "" if it has none."""
+        for source in CATALOGUE_SOURCES:
+            for entry in getattr(self.catalogue, source):
+                if entry.id == option_id:
+                    return "" if entry.short is None else entry.short[lang]
+        return ""
+
     def fixed_options(self, step: Step, lang: str) -> list[tuple[str, str]]:
         """``(id, label)`` of the options written into the step itself."""
         return [(option.id, self.texts.label(lang, option.label)) for option in step.options]

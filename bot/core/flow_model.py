@@ -89,6 +89,12 @@ class Step:
     # (it takes its default ``next``) without being asked, e.g. "nothing to ask about yet".
     skip_when: str | None = None
     then: Then = Then.RESUME
+    # Listed options (``options_from``) on buttons through this label, which gets ``text``: a
+    # button says what happens ("Leave Instagram"), not a bare name.
+    option_label: str | None = None
+    # An earlier answer (a list of ids) that narrows the listed options shown first; a "more"
+    # button shows them all ("the channels you ticked, or another").
+    narrow_to: str | None = None
 
     def targets(self) -> list[str]:
         """Every step this one can lead to."""

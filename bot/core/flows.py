@@ -130,6 +130,8 @@ _STEP_KEYS = frozenset(
         "action",
         "then",
         "skip_when",
+        "option_label",
+        "narrow_to",
     }
 )
 
@@ -142,6 +144,15 @@ def _skip_when(raw: dict[str, Any], problems: Problems, step: str) -> str | None
     return value
 
 
+def _name(raw: dict[str, Any], key: str, problems: Problems, step: str) -> str | None:
+    """A label key or answer name under ``key``, if given."""
+    value = raw.get(key)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        problems.add(step_at(step), f"'{key}' must be a name")
+        return None
+    return value
+
+
 def _number(raw: dict[str, Any], key: str, problems: Problems, step: str) -> float | None:
     value = raw.get(key)
     if value is None:
@@ -150,6 +161,9 @@ def _number(raw: dict[str, Any], key: str, problems: Problems, step: str) -> flo
         problems.add(step_at(step), f"'{key}' must be a number")
         return None
     return float(value)
+
+
+_LISTED_CHOICES = (AskType.SINGLE_CHOICE, AskType.MULTI_CHOICE)
 
 
 def _kinds_that(allowed: str) -> str:
@@ -165,6 +179,12 @@ def _check_step_shape(step: Step, problems: Problems) -> None:
         problems.add(at, f"a {step.ask} step needs 'save: <answer name>'")
     if not kind.has_options and (step.options or step.options_from):
         problems.add(at, f"a {step.ask} step cannot have options")
+    if (step.option_label or step.narrow_to) and step.ask not in _LISTED_CHOICES:
+        problems.add(at, "only a single_choice or multi_choice step takes 'option_label'")
+    if step.narrow_to and step.ask is not AskType.SINGLE_CHOICE:
+        problems.add(at, "only a single_choice step takes 'narrow_to'")
+    if (step.option_label or step.narrow_to) and not step.options_from:
+        problems.add(at, "'option_label' and 'narrow_to' need 'options_from'")
     if step.optional and not kind.allows_optional:
         problems.add(at, f"only {_kinds_that('allows_optional')} step can be optional")
     if step.action is not None and not kind.allows_action:
@@ -261,6 +281,8 @@ def _parse_step(raw: Any, problems: Problems, index: int) -> Step | None:
         action=action,
         then=then,
         skip_when=_skip_when(raw, problems, sid),
+        option_label=_name(raw, "option_label", problems, sid),
+        narrow_to=_name(raw, "narrow_to", problems, sid),
     )
     _check_step_shape(step, problems)
     return step

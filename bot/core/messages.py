@@ -69,10 +69,15 @@ class ReplyKind(StrEnum):
 
 @dataclass(frozen=True)
 class Button:
-    """One button: its label and the opaque data the engine gets back when it is pressed."""
+    """One button: its label and the opaque data the engine gets back when it is pressed.
+
+    ``short`` is a shorter caption the layout uses where ``label`` does not fit its row (the
+    laid-out keyboard carries none).
+    """
 
     label: str
     data: str
+    short: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

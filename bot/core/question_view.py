@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from bot.core.callbacks import Action
+from bot.core.callbacks import Action, decode
 from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import previous_checkin
 from bot.core.content import Content
-from bot.core.messages import Reply, ReplyKind
+from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
+from bot.core.questions.layout import fits_row
 from bot.core.review import recent_hours
 from bot.core.schedule import zone_label
 from bot.core.state import UserState
@@ -51,10 +52,22 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
     }
 
 
+def _closes(row: tuple[Button, ...]) -> bool:
+    """A row of one button that ends the step ("Done", "Continue", "Skip"), not an option."""
+    token = decode(row[0].data) if len(row) == 1 else None
+    return token is not None and token.action in (Action.DONE, Action.CONTINUE)
+
+
 def _buttons(asked: Asked) -> ButtonRows:
+    """The kind's buttons, and "back" when there is a way back: beside a last button that stands
+    alone ("Done", "Continue") when both fit two to a row, else on a row of its own."""
     rows = asked.kind.buttons(asked)
     if asked.kind.offers_back and (asked.dialogue.history or asked.user.suspended is not None):
-        rows.append((asked.button(asked.label("back"), Action.BACK),))
+        back = asked.button(asked.label("back"), Action.BACK)
+        if rows and _closes(rows[-1]) and fits_row([*rows[-1], back]):
+            rows[-1] = (*rows[-1], back)
+        else:
+            rows.append((back,))
     return tuple(rows)
 
 

@@ -40,6 +40,7 @@ LANGUAGES = ("de", "en")
 FIT_MIN = 0  # a dash in the domain.md section 3 table: no fit
 FIT_MAX = 3  # "●●●" in domain.md section 3: strong fit
 LABEL_MAX_LENGTH = 30  # labels are Telegram buttons, which are narrow
+SHORT_LABEL_MAX_LENGTH = 15  # a short name fits two buttons to a row, with a tick
 MAX_ID_LENGTH = 20  # ids travel in Telegram callback data (64 bytes), as flow ids do
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
 _SOURCE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
@@ -112,6 +113,7 @@ class Audience:
     id: str
     label: Localized
     sources: tuple[str, ...]
+    short: Localized | None = None  # the name on a narrow button
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ class Goal:
     label: Localized
     sources: tuple[str, ...]
     reply_overhead: float = 0.0
+    short: Localized | None = None  # the name on a narrow button
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Channel:
     goal_sources: tuple[str, ...]
     effort_sources: tuple[str, ...]
     note: Localized | None = None
+    short: Localized | None = None  # the name on a narrow button ("X/Twitter")
     profile_minutes_per_month: float | None = None  # "profile only": findable, no posting
     needs_audience: bool = False  # reaches only people who know the user already
 
@@ -451,11 +455,12 @@ def _load_audiences(
             continue
         where = f"audience '{audience_id}'"
         before = problems.count
-        _check_keys(raw, ("id", "label", "sources"), (), where, problems)
+        _check_keys(raw, ("id", "label", "sources"), ("short",), where, problems)
         label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
+        short = _short_label(raw, label, where, problems)
         sources = _source_keys(raw.get("sources"), "sources", where, known_sources, problems)
         if label is not None and problems.count == before:
-            audiences.append(Audience(id=audience_id, label=label, sources=sources))
+            audiences.append(Audience(id=audience_id, label=label, sources=sources, short=short))
     return tuple(audiences)
 
 
@@ -470,8 +475,9 @@ def _load_goals(
             continue
         where = f"goal '{goal_id}'"
         before = problems.count
-        _check_keys(raw, ("id", "label", "sources"), ("reply_overhead",), where, problems)
+        _check_keys(raw, ("id", "label", "sources"), ("reply_overhead", "short"), where, problems)
         label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
+        short = _short_label(raw, label, where, problems)
         sources = _source_keys(raw.get("sources"), "sources", where, known_sources, problems)
         overhead = raw.get("reply_overhead", 0.0)
         if isinstance(overhead, bool) or not isinstance(overhead, int | float):
@@ -480,7 +486,13 @@ def _load_goals(
             problems.add(where, f"reply_overhead must lie between 0 and 1, got {overhead!r}")
         if label is not None and problems.count == before:
             goals.append(
-                Goal(id=goal_id, label=label, sources=sources, reply_overhead=float(overhead))
+                Goal(
+                    id=goal_id,
+                    label=label,
+                    sources=sources,
+                    reply_overhead=float(overhead),
+                    short=short,
+                )
             )
     return tuple(goals)
 
@@ -553,7 +565,7 @@ def _parse_channel(
     _check_keys(
         raw,
         _CHANNEL_KEYS,
-        ("note", "profile_minutes_per_month", "needs_audience"),
+        ("note", "short", "profile_minutes_per_month", "needs_audience"),
         where,
         problems,
     )
@@ -563,6 +575,7 @@ def _parse_channel(
     label = _localized(raw.get("label"), "label", where, problems, LABEL_MAX_LENGTH)
     cadence = _localized(raw.get("cadence"), "cadence", where, problems)
     note = _localized(raw["note"], "note", where, problems) if "note" in raw else None
+    short = _short_label(raw, label, where, problems)
     video = raw.get("video")
     if "video" in raw and not isinstance(video, bool):
         problems.add(where, f"video must be true or false, got {video!r}")
@@ -608,7 +621,23 @@ def _parse_channel(
         goal_sources=sources["goals"],
         effort_sources=sources["effort"],
         note=note,
+        short=short,
     )
+
+
+def _short_label(
+    raw: dict[str, Any], label: Localized | None, where: str, problems: Problems
+) -> Localized | None:
+    """An optional ``short`` name (for narrow buttons): no longer than the label."""
+    if "short" not in raw:
+        return None
+    short = _localized(raw["short"], "short", where, problems, SHORT_LABEL_MAX_LENGTH)
+    if short is None or label is None:
+        return short
+    for lang in LANGUAGES:
+        if len(short[lang]) > len(label[lang]):
+            problems.add(where, f"short.{lang} must not be longer than label.{lang}")
+    return short
 
 
 def _load_channels(

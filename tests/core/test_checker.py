@@ -320,3 +320,30 @@ def test_a_chart_label_missing_in_one_language_is_reported(prompts: Path) -> Non
     _, problems = check_prompts(prompts)
 
     assert any("de/labels.yaml: label 'chart_hours' is missing" in p for p in problems), problems
+
+
+def test_a_label_too_long_for_its_row_is_reported_with_file_step_and_label(
+    prompts: Path,
+) -> None:
+    edit(
+        prompts / "templates/en/labels.yaml",
+        'pressure_none: "None"',
+        'pressure_none: "None of them, I feel no pressure at all"',
+    )
+    _, problems = check_prompts(prompts)
+    assert any(
+        "flows/onboarding.yaml: step 'pressure' (en): the button" in problem
+        and "None of them, I feel no pressure at all" in problem
+        and "at most 28 fit" in problem
+        for problem in problems
+    ), problems
+
+
+def test_a_short_name_longer_than_the_label_is_refused(prompts: Path) -> None:
+    edit(
+        prompts / "rules/channels.yaml",
+        'short: {de: "Mastodon", en: "Mastodon"}',
+        'short: {de: "Mastodon", en: "Mastodon and more"}',
+    )
+    _, problems = check_prompts(prompts)
+    assert any("channel 'mastodon'" in p and "short.en" in p for p in problems), problems

@@ -75,7 +75,7 @@ def test_a_dropped_channel_gets_a_playbook_naming_the_kept_one(
 
     assert "Welchen Kanal willst du hinter dir lassen?" in chat_de.question_text
     offered = [b.label for b in chat_de.buttons()]
-    assert offered == ["Instagram", "TikTok", "⬅️ Zurück"]  # only what the plan drops
+    assert offered == ["Raus: Instagram", "Raus: TikTok", "⬅️ Zurück"]  # what the plan drops
 
     chat_de.press("instagram")
 

@@ -83,9 +83,7 @@ def test_a_checkin_due_within_the_minute_arrives_is_answered_and_shows_in_histor
     tap(anna, reminder, "checkin_start")
     grid = question(anna, "Fokus-Check-in")
     tap(anna, grid, "linkedin")
-    anna.wait_for(
-        lambda m: m.message_id == grid.message_id and "LinkedIn: ✅ nach Plan" in m.button_texts
-    )
+    anna.wait_for(lambda m: m.message_id == grid.message_id and "✅ LinkedIn" in m.button_texts)
     tap(anna, grid, "done")
     tap(anna, question(anna, "wirklich in soziale Medien gesteckt"), "2")
     tap(anna, question(anna, "zurückgeschlichen"), "none")

@@ -146,6 +146,7 @@ FORGEABLE: dict[str, list[str]] = {
     ],
     Action.TOGGLE: ["linkedin", "xing", "b2b_dach", "leads", "on_plan", "tiktok", "none", "zz"],
     Action.DONE: ["", "x"],
+    Action.MORE: ["", "x"],
     Action.NUMBER: ["0", "0.5", "1", "3", "8.5", "61", "-1", "nan", "inf", "1e3", "7", "12"],
     Action.CONTINUE: ["", "x"],
     Action.BACK: ["", "x"],

@@ -20,22 +20,13 @@ from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.flow_model import Flow, Step
 from bot.core.messages import Button, LocationRequest, Reply, SharedLocation
+from bot.core.questions.layout import in_rows
 from bot.core.state import DialogueState, UserState
 
 __all__ = ["Asked", "ButtonRows", "QuestionKind", "Report", "Turn", "in_rows"]
 
 ButtonRows = tuple[tuple[Button, ...], ...]
 Report = Callable[[str], None]  # records a problem of the step being checked
-
-# A row holds two buttons when every label is short enough to read on a phone.
-_SHORT_LABEL = 18
-
-
-def in_rows(buttons: list[Button], *, per_row: int | None = None) -> list[tuple[Button, ...]]:
-    """Lay buttons out ``per_row`` to a row; by default two when all labels are short, else one."""
-    if per_row is None:
-        per_row = 2 if all(len(b.label) <= _SHORT_LABEL for b in buttons) else 1
-    return [tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
 
 
 def _holds(condition: Callable[[Mapping[str, Any]], Any], names: Mapping[str, Any]) -> bool:
@@ -135,9 +126,14 @@ class Asked:
         """The short label ``key`` in the user's language."""
         return self.content.texts.label(self.lang, key, **context)
 
-    def button(self, caption: str, action: Action, value: str = "") -> Button:
-        """A button of this question (it carries the current turn, so old copies go stale)."""
-        return Button(caption, encode(self.dialogue.turn, action, value))
+    def button(self, caption: str, action: Action, value: str = "", *, short: str = "") -> Button:
+        """A button of this question (it carries the current turn, so old copies go stale);
+        ``short`` is the caption where ``caption`` does not fit its row."""
+        return Button(caption, encode(self.dialogue.turn, action, value), short=short)
+
+    def short_label(self, option_id: str) -> str:
+        """The shorter caption of option ``option_id`` for a narrow row, or "" if none."""
+        return self.kind.short_caption(self, option_id)
 
 
 class QuestionKind:
@@ -167,6 +163,13 @@ class QuestionKind:
             *asked.content.listed_options(asked.step, asked.lang, asked.user.plan),
             *asked.offered(asked.content.fixed_options(asked.step, asked.lang)),
         ]
+
+    def short_caption(self, asked: Asked, option_id: str) -> str:
+        """A shorter caption of an option for a narrow row: a listed option's catalogue
+        ``short`` ("X/Twitter"); "" when there is none."""
+        if not asked.step.options_from:
+            return ""
+        return asked.content.short_label(asked.lang, option_id)
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
         """Arrive at the step: ask it."""

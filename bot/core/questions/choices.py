@@ -10,10 +10,20 @@ from bot.core.content import OPTION_SOURCES
 from bot.core.flow_model import Step
 from bot.core.messages import Button, Reply
 from bot.core.questions.base import Asked, QuestionKind, Report, Turn, in_rows
+from bot.core.questions.layout import label_width
 
-__all__ = ["GRID_UNRATED", "ChannelGrid", "MultiChoice", "SingleChoice", "grid_ratings"]
+__all__ = [
+    "ALL_SHOWN",
+    "GRID_UNRATED",
+    "ChannelGrid",
+    "MultiChoice",
+    "SingleChoice",
+    "grid_ratings",
+    "shown_options",
+]
 
 GRID_UNRATED = "unrated"
+ALL_SHOWN = "*"  # the selection of a narrowed single choice once "more" showed every option
 
 
 def grid_ratings(selection: list[str] | None) -> dict[str, str]:
@@ -31,6 +41,56 @@ def _check_option_source(step: Step, report: Report) -> None:
             f"options_from '{step.options_from}' is unknown; use one of "
             f"{', '.join(OPTION_SOURCES)}"
         )
+
+
+def _option_buttons(
+    asked: Asked, options: list[tuple[str, str]], action: Action, mark: str, marked: set[str]
+) -> tuple[list[Button], list[Button]]:
+    """Buttons for ``options`` as shown now (``marked`` ones through the label ``mark``), and
+    as they look all marked (the widest they get, which the layout keeps room for).
+
+    Each carries its catalogue short name where it has one ("X/Twitter"); listed options go
+    through the step's ``option_label`` ("Leave Instagram").
+    """
+    step = asked.step
+    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.user.plan)}
+
+    def make(oid: str, text: str, marks: bool) -> Button:
+        short = asked.short_label(oid)
+        if step.option_label and oid in listed:
+            text = asked.label(step.option_label, text=text)
+            short = short and asked.label(step.option_label, text=short)
+        if marks:
+            text = asked.label(mark, text=text)
+            short = short and asked.label(mark, text=short)
+        return asked.button(text, action, oid, short=short)
+
+    shown = [make(oid, text, oid in marked) for oid, text in options]
+    return shown, [make(oid, text, True) for oid, text in options]
+
+
+def shown_options(asked: Asked) -> list[tuple[str, str]]:
+    """The options a single choice shows now: with ``narrow_to``, the listed ones only if the
+    earlier answer holds them (until "more" is tapped); fixed options always."""
+    step, options = asked.step, asked.options
+    chosen = asked.dialogue.answers.get(step.narrow_to or "")
+    if not step.narrow_to or ALL_SHOWN in asked.selection or not isinstance(chosen, list):
+        return options
+    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.user.plan)}
+    narrowed = [(oid, text) for oid, text in options if oid not in listed or oid in chosen]
+    return options if not set(chosen) & listed else narrowed
+
+
+def _rating_marks(asked: Asked) -> dict[str, str]:
+    """Each rating of a grid as its button shows it: the label ``<label>_mark`` ("✅") if
+    labels.yaml has one, else the rating's label."""
+    keys = asked.content.texts.label_keys(asked.lang)
+    return {
+        option.id: asked.label(
+            f"{option.label}_mark" if f"{option.label}_mark" in keys else option.label
+        )
+        for option in asked.step.options
+    }
 
 
 def _option_labels(asked: Asked, value: Any) -> str:
@@ -57,25 +117,40 @@ class _Choice(QuestionKind):
 class SingleChoice(_Choice):
     """One tap picks one option."""
 
-    label_keys: ClassVar[tuple[str, ...]] = ("chosen", "answer_none")
+    label_keys: ClassVar[tuple[str, ...]] = ("chosen", "answer_none", "more_options")
+
+    def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
+        """Ask; show every option at once when the earlier answer is one the narrowing hides."""
+        shown = {oid for oid, _ in shown_options(asked)}
+        if asked.answer is not None and asked.answer not in shown:
+            return turn.ask(selection=[ALL_SHOWN])
+        return turn.ask()
+
+    def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
+        """Whether some options wait behind "more" (``narrow_to``)."""
+        return {"narrowed": len(shown_options(asked)) < len(asked.options)}
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
-        """One button per option; the current answer is marked."""
-        return in_rows(
-            [
-                asked.button(
-                    asked.label("chosen", text=text) if oid == asked.answer else text,
-                    Action.CHOOSE,
-                    oid,
-                )
-                for oid, text in asked.options
-            ]
-        )
+        """One button per option shown (the current answer marked), "more" when narrowed."""
+        options = shown_options(asked)
+        step, plan = asked.step, asked.user.plan
+        listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, plan)}
+        first = [o for o in options if o[0] in listed]
+        rest = [o for o in options if o[0] not in listed]
+        marked = {str(asked.answer)}
+        buttons, widest = _option_buttons(asked, first, Action.CHOOSE, "chosen", marked)
+        if len(options) < len(asked.options):
+            more = asked.button(asked.label("more_options"), Action.MORE)
+            buttons, widest = [*buttons, more], [*widest, more]
+        fixed, fixed_widest = _option_buttons(asked, rest, Action.CHOOSE, "chosen", marked)
+        return in_rows([*buttons, *fixed], widest=[*widest, *fixed_widest])
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
-        """An option is the answer."""
+        """An option is the answer; "more" shows every option."""
         if token.action is Action.CHOOSE and token.value in dict(asked.options):
             return turn.answer(token.value)
+        if token.action is Action.MORE and asked.step.narrow_to:
+            return turn.redraw([ALL_SHOWN])
         return None
 
     def sample(self, asked: Asked) -> Any:
@@ -105,14 +180,9 @@ class MultiChoice(_Choice):
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """One toggle per option, then "done" with the count."""
         ticked = set(asked.selection)
-        toggles = [
-            asked.button(
-                asked.label("ticked", text=text) if oid in ticked else text, Action.TOGGLE, oid
-            )
-            for oid, text in asked.options
-        ]
+        toggles, widest = _option_buttons(asked, asked.options, Action.TOGGLE, "ticked", ticked)
         done = asked.button(asked.label("done", count=len(ticked)), Action.DONE)
-        return [*in_rows(toggles), (done,)]
+        return [*in_rows(toggles, widest=widest), (done,)]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
         """Tick or untick an option, or finish with the ticked ones in option order."""
@@ -185,16 +255,25 @@ class ChannelGrid(QuestionKind):
         }
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
-        """One button per channel showing its rating, then "done" with the count rated."""
-        ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
+        """One button per channel with its rating's mark, in columns, then "done" with the count
+        rated (the ratings in words are in the text above)."""
+        marks = _rating_marks(asked)
         chosen = grid_ratings(asked.selection)
-        rows: list[tuple[Button, ...]] = []
+        cells, widest = [], []
         for cid, name in asked.options:
-            rating = ratings.get(chosen.get(cid, ""), asked.label("grid_unrated"))
-            caption = asked.label("grid_cell", text=name, rating=rating)
-            rows.append((asked.button(caption, Action.TOGGLE, cid),))
-        rows.append((asked.button(asked.label("done", count=len(chosen)), Action.DONE),))
-        return rows
+            short = asked.short_label(cid)
+
+            def cell(mark: str, cid: str = cid, name: str = name, short: str = short) -> Button:
+                caption = asked.label("grid_cell", text=name, rating=mark)
+                brief = short and asked.label("grid_cell", text=short, rating=mark)
+                return asked.button(caption, Action.TOGGLE, cid, short=brief)
+
+            unrated = asked.label("grid_unrated")
+            cells.append(cell(marks.get(chosen.get(cid, ""), unrated)))
+            every = [cell(mark) for mark in [unrated, *marks.values()]]
+            widest.append(max(every, key=lambda b: label_width(b.label)))
+        done = asked.button(asked.label("done", count=len(chosen)), Action.DONE)
+        return [*in_rows(cells, widest=widest), (done,)]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
         """Cycle a channel's rating (unrated -> first -> second ... -> first), or finish."""

@@ -59,28 +59,37 @@ def _suggested(asked: Asked) -> list[Suggestion]:
     return suggestions(plan, asked.user.reminder, tempting)
 
 
-def _label_values(asked: Asked, suggestion: Suggestion) -> dict[str, Any]:
-    """A suggestion's values as its labels read them: names, the weekday in words."""
+def _label_values(asked: Asked, suggestion: Suggestion, *, brief: bool = False) -> dict[str, Any]:
+    """A suggestion's values as its labels read them: names, the weekday in words; ``brief``:
+    short names ("X/Twitter") and the short weekday, for a narrow button."""
     catalogue, lang = asked.content.catalogue, asked.lang
-    values: dict[str, Any] = {"channel": catalogue.channel(suggestion.channel).label[lang]}
+
+    def name(channel_id: str) -> str:
+        channel = catalogue.channel(channel_id)
+        return (channel.short or channel.label)[lang] if brief else channel.label[lang]
+
+    values: dict[str, Any] = {"channel": name(suggestion.channel)}
     if "dropped" in suggestion.values:
-        values["dropped"] = catalogue.channel(suggestion.values["dropped"]).label[lang]
+        values["dropped"] = name(suggestion.values["dropped"])
     if "weekday" in suggestion.values:
-        values["day"] = asked.label(f"weekday_{suggestion.values['weekday']}")
+        day = "weekday_short" if brief else "weekday"
+        values["day"] = asked.label(f"{day}_{suggestion.values['weekday']}")
         values["time"] = suggestion.values["time"]
     return values
 
 
-def _sentences(asked: Asked) -> list[tuple[str, str, str]]:
-    """``(id, button label, sentence)`` of each suggestion."""
+def _sentences(asked: Asked) -> list[tuple[str, str, str, str]]:
+    """``(id, button label, sentence, narrow button label)`` of each suggestion."""
     found = []
     for suggestion in _suggested(asked):
         values = _label_values(asked, suggestion)
+        brief = _label_values(asked, suggestion, brief=True)
         found.append(
             (
                 suggestion.id,
                 asked.label(f"intention_{suggestion.id}_short", **values),
                 asked.label(f"intention_{suggestion.id}", **values),
+                asked.label(f"intention_{suggestion.id}_short", **brief),
             )
         )
     return found
@@ -101,23 +110,33 @@ class IntentionChoice(FreeText):
     def options(self, asked: Asked) -> list[tuple[str, str]]:
         """The suggestions' buttons, then the fixed options offered now."""
         return [
-            *((sid, short) for sid, short, _ in _sentences(asked)),
+            *((sid, short) for sid, short, _, _ in _sentences(asked)),
             *asked.offered(asked.content.fixed_options(asked.step, asked.lang)),
         ]
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
         """The suggestions in full, for the text above the buttons."""
-        return {"suggestions": [{"short": s, "text": t} for _, s, t in _sentences(asked)]}
+        return {"suggestions": [{"short": s, "text": t} for _, s, t, _ in _sentences(asked)]}
+
+    def short_caption(self, asked: Asked, option_id: str) -> str:
+        """A suggestion with short names and weekday, for a narrow row."""
+        return next((brief for sid, _, _, brief in _sentences(asked) if sid == option_id), "")
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """One per suggestion and fixed option, then "skip" when the step is optional."""
-        rows = in_rows([asked.button(text, Action.CHOOSE, oid) for oid, text in asked.options])
+        briefs = {sid: brief for sid, _, _, brief in _sentences(asked)}
+        rows = in_rows(
+            [
+                asked.button(text, Action.CHOOSE, oid, short=briefs.get(oid, ""))
+                for oid, text in asked.options
+            ]
+        )
         return [*rows, *super().buttons(asked)]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
         """A suggestion saves its sentence; a fixed option its id; skip nothing."""
         if token.action is Action.CHOOSE:
-            sentences = {sid: sentence for sid, _, sentence in _sentences(asked)}
+            sentences = {sid: sentence for sid, _, sentence, _ in _sentences(asked)}
             if token.value in sentences:
                 return turn.answer(sentences[token.value])
             if token.value in dict(asked.options):

@@ -35,6 +35,30 @@ def _choices(asked: Asked) -> tuple[str | None, list[CreepChoice]]:
         return None, []
 
 
+def _labelled(asked: Asked, *, short: bool) -> list[tuple[str, str]]:
+    """``(id, label)`` of each choice; ``short``: short names ("X/Twitter"), short wording."""
+    channel, choices = _choices(asked)
+    if channel is None:
+        return []
+    lang, catalogue = asked.lang, asked.content.catalogue
+
+    def name(channel_id: str) -> str:
+        named = catalogue.channel(channel_id)
+        return (named.short or named.label)[lang] if short else named.label[lang]
+
+    suffix = "_short" if short else ""
+    back, options = name(channel), []
+    for choice in choices:
+        if choice.id == DROP_AGAIN:
+            label = asked.label("audit_drop_again", channel=back)
+        elif choice.id == TAKE_BUFFER:
+            label = asked.label(f"audit_buffer{suffix}", channel=back, hours=choice.hours)
+        else:
+            label = asked.label(f"audit_swap{suffix}", channel=back, gives_way=name(choice.id))
+        options.append((choice.id, label))
+    return options
+
+
 class CreepDecision(SingleChoice):
     """The choices for the channel saved as ``creep``: it goes again, takes the buffer, swaps."""
 
@@ -42,6 +66,8 @@ class CreepDecision(SingleChoice):
         "audit_drop_again",
         "audit_buffer",
         "audit_swap",
+        "audit_buffer_short",
+        "audit_swap_short",
         "chosen",
         "answer_none",
     )
@@ -53,22 +79,11 @@ class CreepDecision(SingleChoice):
 
     def options(self, asked: Asked) -> list[tuple[str, str]]:
         """``(id, label)`` of each choice, the label saying what happens."""
-        channel, choices = _choices(asked)
-        if channel is None:
-            return []
-        catalogue = asked.content.catalogue
-        back = catalogue.channel(channel).label[asked.lang]
-        options = []
-        for choice in choices:
-            if choice.id == DROP_AGAIN:
-                label = asked.label("audit_drop_again", channel=back)
-            elif choice.id == TAKE_BUFFER:
-                label = asked.label("audit_buffer", channel=back, hours=choice.hours)
-            else:
-                gives_way = catalogue.channel(choice.id).label[asked.lang]
-                label = asked.label("audit_swap", channel=back, gives_way=gives_way)
-            options.append((choice.id, label))
-        return options
+        return _labelled(asked, short=False)
+
+    def short_caption(self, asked: Asked, option_id: str) -> str:
+        """The choice with short channel names and the short wording, for a narrow row."""
+        return dict(_labelled(asked, short=True)).get(option_id, "")
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
         """The hours at stake, for the text above the buttons."""
