@@ -272,5 +272,5 @@ def run_command(
     if handler is None:
         # Cleaned: a console can pass undecodable bytes as lone surrogates, not valid UTF-8.
         shown = clean_text(command.name)[:_SHOWN_COMMAND_CHARS]
-        return conversation.ask_again("common/unknown_command", command=shown)
+        return conversation.hint("common/unknown_command", command=shown)
     return handler(conversation, command)

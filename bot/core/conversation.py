@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -81,18 +82,30 @@ class Conversation:
         if selection is not None:
             dialogue.selection = selection
         dialogue.turn += 1
+        return [self._question()]
+
+    def _question(self) -> Reply:
+        """The current question (or pending prompt) with buttons of the current turn."""
+        dialogue = self.dialogue
         if dialogue.confirm is not None:
             # "flow" names the side flow a resume prompt is about.
             context = {**user_context(self.content, self.user), "flow": dialogue.flow}
-            prompt = confirmations.confirmation(
+            return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )
-            return [prompt]
-        return [render_question(self.asked())]
+        return render_question(self.asked())
 
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         """Say something (a hint, an error) and ask the current question again."""
         return [self.say(hint, **context), *self.ask()]
+
+    def hint(self, hint: str, **context: object) -> list[Reply]:
+        """Say a short correction of stray input; the question on screen stays as it is.
+
+        The question follows marked ``repeat``, its buttons still valid (same turn): a transport
+        shows it again only where the original has scrolled out of view.
+        """
+        return [self.say(hint, **context), replace(self._question(), repeat=True)]
 
     def tell(self, note: str, **context: object) -> list[Reply]:
         """Say something; the question on screen stays as it is."""

@@ -279,6 +279,7 @@ class UserDocumentV1(_Part):
     handled: list[int] = []
     plan_info: PlanInfo | None = None
     previous_plans: list[PreviousPlan] = []
+    live_message: int | None = None
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

@@ -92,6 +92,8 @@ class Reply:
     escaped. ``edits_question`` asks the transport to replace the message that carried the last
     question instead of sending a new one (multi-choice toggles, "you chose ..." echoes).
     With a ``document`` or a ``photo``, ``text`` goes with it (as its caption where it fits).
+    ``repeat`` marks a question asked again unchanged (same buttons, still valid) after a hint:
+    a transport that still shows it close by may leave it out and point at it instead.
     """
 
     text: str
@@ -100,3 +102,4 @@ class Reply:
     edits_question: bool = False
     document: Document | None = field(default=None)
     photo: Photo | None = field(default=None)
+    repeat: bool = False

@@ -55,6 +55,9 @@ class Turn(Protocol):
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         """Say the template ``hint`` (a short correction) and ask the question again."""
 
+    def hint(self, hint: str, **context: object) -> list[Reply]:
+        """Say the template ``hint`` after stray input; the question on screen stays valid."""
+
     def tell(self, note: str, **context: object) -> list[Reply]:
         """Say the template ``note``; the question stays as it is on screen."""
 
@@ -186,7 +189,7 @@ class QuestionKind:
 
     def on_text(self, asked: Asked, text: str, turn: Turn) -> list[Reply]:
         """Take typed text (cleaned, not empty): by default, point at the buttons."""
-        return turn.ask_again("common/use_buttons")
+        return turn.hint("common/use_buttons")
 
     def show(self, asked: Asked, value: Any) -> str:
         """A saved answer as people read it (echoed under the question, listed in summaries)."""
