@@ -84,7 +84,7 @@ class Conversation:
         dialogue.turn += 1
         return [self._question()]
 
-    def _question(self) -> Reply:
+    def _question(self, extra: dict[str, Any] | None = None) -> Reply:
         """The current question (or pending prompt) with buttons of the current turn."""
         dialogue = self.dialogue
         if dialogue.confirm is not None:
@@ -93,7 +93,7 @@ class Conversation:
             return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )
-        return render_question(self.asked())
+        return render_question(self.asked(), extra=extra)
 
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         """Say something (a hint, an error) and ask the current question again."""
@@ -288,8 +288,8 @@ class Conversation:
         """
         return current_plan(self.user, self.content, self.clock())
 
-    def present_plan(self) -> list[Reply]:
-        """Show the plan, then ask the current step (its menu).
+    def present_plan(self, *, intro: bool = False) -> list[Reply]:
+        """Show the plan, then ask the current step (its menu; in full with ``intro``).
 
         If an answer the plan needs is missing (one that no longer fit was dropped when the
         state was loaded), that question is asked first, then the plan comes.
@@ -303,4 +303,6 @@ class Conversation:
                 if s.save in PLAN_ANSWERS and s.save not in self.dialogue.answers
             )
             return self.change(missing)
-        return [plan_reply(self.content, plan, self.user.lang), *self.ask()]
+        self.dialogue.turn += 1
+        menu = self._question(extra={"intro": intro})
+        return [plan_reply(self.content, plan, self.user.lang), menu]

@@ -140,3 +140,23 @@ def test_a_restart_mid_question_leaves_one_live_keyboard(
 
     assert len(live_keyboards(ben)) == 1
     assert not next(m for m in ben.messages() if m.message_id == channels.message_id).buttons
+
+
+def test_the_plan_menu_is_introduced_once_later_screens_end_compact(
+    tg: FakeTelegram, launch: Callable[[], BotProcess]
+) -> None:
+    launch()
+    ben = tg.user(2002, "Ben", "en")
+    onboard(ben)
+    tap(ben, question(ben, "This is your plan"), "setup_checkin")
+    tap(ben, question(ben, "On which day"), "mon")
+    tap(ben, question(ben, "At what time"), "7")
+    tap(ben, question(ben, "Which time zone"), "Europe/London")
+    question(ben, "Your plan – what next?")
+    ben.send_command("/history")
+    ben.send_command("/plan")
+    settled(tg, ben)
+
+    sent = [r.params.get("text", "") for r in tg.requests() if r.method in OUTGOING]
+    assert sum("This is your plan" in text for text in sent) == 1
+    assert sum("</b> – what next?" in text for text in sent) >= 3  # scheduled, history, plan

@@ -73,8 +73,11 @@ class Turn(Protocol):
     def change(self, step_id: str) -> list[Reply]:
         """Ask ``step_id`` again to change its answer, then come back here."""
 
-    def present_plan(self) -> list[Reply]:
-        """Build the focus plan from the answers and show it with this step's menu."""
+    def present_plan(self, *, intro: bool = False) -> list[Reply]:
+        """Build the focus plan from the answers and show it with this step's menu.
+
+        ``intro``: the menu's full introduction, the first time; later ones are compact.
+        """
 
     def confirm(self, prompt: str) -> list[Reply]:
         """Ask the yes/no prompt ``prompt`` (say "restart") before doing anything."""
