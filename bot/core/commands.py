@@ -118,7 +118,7 @@ def _start(conversation: Conversation, command: Command) -> list[Reply]:
     conversation.dialogue.confirm = None
     current = conversation.asked()
     if current.kind.shows_plan:
-        return conversation.enter(current.step.id, push=False)
+        return conversation.present_plan()  # its menu compact: introduced once already
     return conversation.ask_again("common/resume")
 
 

@@ -48,7 +48,7 @@ def test_a_step_the_coach_renamed_brings_the_user_to_their_plan(
 
     planned.send("/start")
 
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
     assert stored(engine)["dialogue"]["step"] == "plan"
     assert "gone" not in stored(engine)["dialogue"]["history"]
 
