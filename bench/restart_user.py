@@ -62,8 +62,9 @@ SETTINGS_CHOICES = {"schedule": 0.4, "pause": 0.2, "resume": 0.15, "language": 0
 TYPED_TIMES = (("8:30", "08:30"), ("6pm", "18:00"), ("20 Uhr", "20:00"), ("7.15", "07:15"))
 # Volatile parts of a document: when it was written, and reminder bookkeeping that follows
 # from the clock (the next due instant), not from the user's answers.
-# Not the user's answers or place: clock-made values, and the ids of the updates handled.
-_VOLATILE = frozenset({"created_at", "updated_at", "schema", "handled"})
+# Not the user's answers or place: clock-made values, the ids of the updates handled, and the
+# transport's id of the message with live buttons.
+_VOLATILE = frozenset({"created_at", "updated_at", "schema", "handled", "live_message"})
 _SLOT_FIELDS = ("weekday", "time", "zone", "paused_until")
 
 

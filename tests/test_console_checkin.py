@@ -100,7 +100,9 @@ def test_a_due_checkin_is_offered_right_after_start_in_the_users_language(
     assert REMINDER in text
     assert "[a] ▶️ Start check-in" in text and "[e] ⏭ Skip this week" in text
     # After what /start shows, before the terminal hint: the last buttons are the reminder's.
-    assert text.index("This is your plan") < text.index(REMINDER) < text.index("Terminal chat.")
+    assert (
+        text.index("Your plan – what next?") < text.index(REMINDER) < text.index("Terminal chat.")
+    )
     german = open_chat(scheduled, tmp_path, ["/language de"])
     assert german.count(REMINDER) == 1  # still unanswered, so asked again (in English here)
     assert "Zeit für deinen Fokus-Check-in (KW 49)" in open_chat(scheduled, tmp_path, [])

@@ -342,6 +342,8 @@ def _render_step(
                 extra["advice_text"] = Markup("x")
         asked = questions.asked(content, sample, dialogue, step)
         render_question(asked, extra=extra)
+        if questions.kind_of(step).shows_plan:
+            render_question(asked, extra={**extra, "intro": True})  # the first, full menu
         dialogue.return_to = "x"
         render_question(asked, extra=extra)
 

@@ -118,7 +118,7 @@ def _start(conversation: Conversation, command: Command) -> list[Reply]:
     conversation.dialogue.confirm = None
     current = conversation.asked()
     if current.kind.shows_plan:
-        return conversation.enter(current.step.id, push=False)
+        return conversation.present_plan()  # its menu compact: introduced once already
     return conversation.ask_again("common/resume")
 
 
@@ -272,5 +272,5 @@ def run_command(
     if handler is None:
         # Cleaned: a console can pass undecodable bytes as lone surrogates, not valid UTF-8.
         shown = clean_text(command.name)[:_SHOWN_COMMAND_CHARS]
-        return conversation.ask_again("common/unknown_command", command=shown)
+        return conversation.hint("common/unknown_command", command=shown)
     return handler(conversation, command)

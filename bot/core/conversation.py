@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -81,18 +82,30 @@ class Conversation:
         if selection is not None:
             dialogue.selection = selection
         dialogue.turn += 1
+        return [self._question()]
+
+    def _question(self, extra: dict[str, Any] | None = None) -> Reply:
+        """The current question (or pending prompt) with buttons of the current turn."""
+        dialogue = self.dialogue
         if dialogue.confirm is not None:
             # "flow" names the side flow a resume prompt is about.
             context = {**user_context(self.content, self.user), "flow": dialogue.flow}
-            prompt = confirmations.confirmation(
+            return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )
-            return [prompt]
-        return [render_question(self.asked())]
+        return render_question(self.asked(), extra=extra)
 
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         """Say something (a hint, an error) and ask the current question again."""
         return [self.say(hint, **context), *self.ask()]
+
+    def hint(self, hint: str, **context: object) -> list[Reply]:
+        """Say a short correction of stray input; the question on screen stays as it is.
+
+        The question follows marked ``repeat``, its buttons still valid (same turn): a transport
+        shows it again only where the original has scrolled out of view.
+        """
+        return [self.say(hint, **context), replace(self._question(), repeat=True)]
 
     def tell(self, note: str, **context: object) -> list[Reply]:
         """Say something; the question on screen stays as it is."""
@@ -275,8 +288,8 @@ class Conversation:
         """
         return current_plan(self.user, self.content, self.clock())
 
-    def present_plan(self) -> list[Reply]:
-        """Show the plan, then ask the current step (its menu).
+    def present_plan(self, *, intro: bool = False) -> list[Reply]:
+        """Show the plan, then ask the current step (its menu; in full with ``intro``).
 
         If an answer the plan needs is missing (one that no longer fit was dropped when the
         state was loaded), that question is asked first, then the plan comes.
@@ -290,4 +303,6 @@ class Conversation:
                 if s.save in PLAN_ANSWERS and s.save not in self.dialogue.answers
             )
             return self.change(missing)
-        return [plan_reply(self.content, plan, self.user.lang), *self.ask()]
+        self.dialogue.turn += 1
+        menu = self._question(extra={"intro": intro})
+        return [plan_reply(self.content, plan, self.user.lang), menu]

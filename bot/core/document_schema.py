@@ -281,6 +281,7 @@ class UserDocumentV1(_Part):
     previous_plans: list[PreviousPlan] = []
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    live_message: int | None = None
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

@@ -212,6 +212,31 @@ class DialogueEngine:
             return None
         return due_offer(UserState.from_document(stored), self.clock())
 
+    def live_message(self, user_id: str) -> int | None:
+        """The transport's id of the message whose buttons are live for the user, if known."""
+        with self.reminders.user_lock(user_id):
+            try:
+                stored = self.repository.get(user_id)
+            except DamagedDocumentError:
+                return None  # handling the message says so; the id is only a hint
+        return None if stored is None else UserState.from_document(stored).live_message
+
+    def note_live_message(self, user_id: str, message_id: int | None) -> None:
+        """Record that the user's live buttons are now on ``message_id`` (None: on no message).
+
+        Written after the replies were shown, apart from the answer's own save: if the bot dies
+        in between, the stored id is one question old, and taking its buttons off later merely
+        fails or tidies a message that is already outdated.
+        """
+        with self.reminders.user_lock(user_id):
+            try:
+                stored = self.repository.get(user_id)
+            except DamagedDocumentError:
+                return
+            if stored is None or stored.get("live_message") == message_id:
+                return  # a deleted user stays deleted
+            self.repository.put(user_id, {**stored, "live_message": message_id})
+
     def language(self, user_id: str, *, language_hint: str | None = None) -> str:
         """The language the user's replies are in (their choice, else the hint)."""
         try:
@@ -356,12 +381,12 @@ class DialogueEngine:
 
     def _text(self, conversation: Conversation, message: TextMessage) -> list[Reply]:
         if len(message.text) > MAX_INBOUND_CHARS:
-            return conversation.ask_again("common/too_long", limit=MAX_INBOUND_CHARS)
+            return conversation.hint("common/too_long", limit=MAX_INBOUND_CHARS)
         text = clean_text(message.text)
         if not text:
-            return conversation.ask_again("common/empty_input")
+            return conversation.hint("common/empty_input")
         if conversation.dialogue.confirm is not None:
-            return conversation.ask_again("common/use_buttons")
+            return conversation.hint("common/use_buttons")
         current = conversation.asked()
         return current.kind.on_text(current, text, conversation)
 

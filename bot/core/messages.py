@@ -124,6 +124,8 @@ class Reply:
     question instead of sending a new one (multi-choice toggles, "you chose ..." echoes).
     With a ``document`` or a ``photo``, ``text`` goes with it (as its caption where it fits).
     ``location`` offers a "share my location" button next to the question's own ones.
+    ``repeat`` marks a question asked again unchanged (same buttons, still valid) after a hint:
+    a transport that still shows it close by may leave it out and point at it instead.
     """
 
     text: str
@@ -133,3 +135,4 @@ class Reply:
     document: Document | None = field(default=None)
     photo: Photo | None = field(default=None)
     location: LocationRequest | None = field(default=None)
+    repeat: bool = False

@@ -105,6 +105,10 @@ class UserState:
     plan_info: dict[str, Any] | None = None
     previous_plans: list[dict[str, Any]] = field(default_factory=list)
     came_from: str | None = None
+    # The transport's id of the message whose buttons are live (the current question), so a
+    # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
+    # failed edit, so the transport records it after sending, outside the answer's save.
+    live_message: int | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -132,6 +136,7 @@ class UserState:
             "plan_info": self.plan_info,
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
+            "live_message": self.live_message,
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -165,4 +170,10 @@ class UserState:
             plan_info=raw.get("plan_info"),
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
+            live_message=_optional_int(raw.get("live_message")),
         )
+
+
+def _optional_int(value: object) -> int | None:
+    """An id read from a document: an int, or None for anything else (it is only a hint)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -56,7 +56,7 @@ class CoachHandlers:
         self.engine = engine
         self.reminders = reminders
         self.texts = engine.content.texts
-        self.renderer = renderer or ReplyRenderer()
+        self.renderer = renderer or ReplyRenderer(live=engine)
         self.locks = AsyncKeyedLocks()
 
     # ---- private chat --------------------------------------------------------------------
@@ -69,7 +69,13 @@ class CoachHandlers:
         if inbound is None:
             return  # a command for another bot
         await self._converse(
-            context.bot, user, message.chat_id, inbound, pressed=None, delivery=update.update_id
+            context.bot,
+            user,
+            message.chat_id,
+            inbound,
+            pressed=None,
+            delivery=update.update_id,
+            newest=message.message_id,
         )
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -126,6 +132,7 @@ class CoachHandlers:
         *,
         pressed: int | None,
         delivery: int,
+        newest: int | None = None,
     ) -> None:
         user_id = str(user.id)
         async with self.locks.hold(user_id):
@@ -138,7 +145,7 @@ class CoachHandlers:
                 language_hint=user.language_code,
                 delivery=delivery,
             )
-            await self.renderer.show(bot, chat_id, replies, pressed=pressed)
+            await self.renderer.show(bot, chat_id, replies, pressed=pressed, newest=newest)
 
     async def _answer_query(self, update: Update) -> None:
         query = update.callback_query

@@ -1,8 +1,10 @@
 """The engine's replies -> Telegram messages: send, edit in place, split, attach files and photos.
 
 Presentation only: which message a reply edits and what is sent follows from ``Reply`` itself.
-The renderer remembers the message that carries each chat's current question, so that a typed
-answer can rewrite it and a superseded question loses its (now outdated) buttons.
+The renderer knows the message that carries each chat's current question (its live buttons), so
+that a typed answer can rewrite it, a superseded question loses its (now outdated) buttons, and
+a question repeated after a hint is left out while the original is still in view. That message
+id is kept with the user (``LiveMessages``), so a restarted bot still finds the old buttons.
 
 A question that offers "share my location" keeps its suggestions as inline buttons; the
 location button can only be a reply-keyboard button, and one message carries either kind of
@@ -12,10 +14,11 @@ without inline buttons takes the reply keyboard away again (``ReplyKeyboardRemov
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import (
     InlineKeyboardButton,
@@ -23,6 +26,7 @@ from telegram import (
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    ReplyParameters,
 )
 from telegram.error import BadRequest
 from telegram.ext import ExtBot
@@ -35,7 +39,7 @@ from bot.telegram.splitting import (
     visible_length,
 )
 
-__all__ = ["ReplyRenderer", "keyboard"]
+__all__ = ["LiveMessages", "ReplyRenderer", "keyboard"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,19 @@ _NOT_MODIFIED = "message is not modified"
 # Chats whose question message is remembered; the oldest are forgotten first. Forgetting only
 # means a typed answer is not echoed on its question (the user's own message shows it).
 _REMEMBERED_CHATS = 50_000
+# A question at most this many message ids above the user's newest message is still in view on a
+# phone (the question, the user's stray text and one hint between): a repeat of it is left out.
+IN_VIEW = 3
+
+
+class LiveMessages(Protocol):
+    """Where the id of a user's live-button message is kept (``DialogueEngine``); blocking."""
+
+    def live_message(self, user_id: str) -> int | None:
+        """The stored id, if any."""
+
+    def note_live_message(self, user_id: str, message_id: int | None) -> None:
+        """Store a new id (None: no message has live buttons)."""
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -60,9 +77,16 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
 class ReplyRenderer:
     """Shows replies in a chat; calls for one chat must not overlap (the per-user lock)."""
 
-    def __init__(self, *, remembered_chats: int = _REMEMBERED_CHATS) -> None:
-        """Start without any known question message."""
-        self._questions: OrderedDict[int, int] = OrderedDict()
+    def __init__(
+        self,
+        *,
+        live: LiveMessages | None = None,
+        remembered_chats: int = _REMEMBERED_CHATS,
+    ) -> None:
+        """Start without any known question message; ``live`` keeps them across restarts."""
+        # chat -> its live-button message (None: none); a chat not in here is asked of ``live``.
+        self._questions: OrderedDict[int, int | None] = OrderedDict()
+        self._live = live
         self._remembered_chats = remembered_chats
         # Chats that show the "share my location" reply keyboard (same bound as questions).
         self._location_keyboards: OrderedDict[int, None] = OrderedDict()
@@ -71,11 +95,21 @@ class ReplyRenderer:
         """Id of the message showing the chat's current question, if known."""
         return self._questions.get(chat_id)
 
-    def _remember(self, chat_id: int, message_id: int) -> None:
+    def _remember(self, chat_id: int, message_id: int | None) -> None:
         self._questions[chat_id] = message_id
         self._questions.move_to_end(chat_id)
         while len(self._questions) > self._remembered_chats:
             self._questions.popitem(last=False)
+
+    async def _recall(self, chat_id: int) -> int | None:
+        """The live-button message of the chat: remembered, else as stored with the user."""
+        if chat_id in self._questions:
+            return self._questions[chat_id]
+        stored = None
+        if self._live is not None:
+            stored = await asyncio.to_thread(self._live.live_message, str(chat_id))
+        self._remember(chat_id, stored)
+        return stored
 
     async def show(
         self,
@@ -84,39 +118,38 @@ class ReplyRenderer:
         replies: Sequence[Reply],
         *,
         pressed: int | None = None,
+        newest: int | None = None,
         broadcast: bool = False,
     ) -> None:
         """Show ``replies``; ``pressed`` is the message whose button caused them, if any.
 
-        ``broadcast`` marks messages nobody is waiting for (weekly reminders): the rate limiter
-        serves replies to people chatting first and spaces broadcasts per chat.
+        ``newest`` is the id of the user's message that caused them: a question repeated after
+        a hint is left out while its message is at most ``IN_VIEW`` ids above it, and the hint
+        is sent as a reply to that message instead. ``broadcast`` marks messages nobody is
+        waiting for (weekly reminders): the rate limiter serves replies to people chatting
+        first and spaces broadcasts per chat.
         """
         limits = {"broadcast": True} if broadcast else None
         # While the question that offers a location is asked, its keyboard stays up.
         wants_location = any(reply.location is not None for reply in replies)
-        superseded = {m for m in (pressed, self._questions.get(chat_id)) if m is not None}
+        before = await self._recall(chat_id)
+        in_view = before is not None and newest is not None and newest - before <= IN_VIEW
+        pointing = before if in_view and any(r.repeat for r in replies) else None
+        superseded = {m for m in (pressed, before) if m is not None}
         settled: set[int] = set()  # edited, or found to be beyond editing
         asked = False
         for reply in replies:
             if reply.document is not None or reply.photo is not None:
                 await self._send_file(bot, chat_id, reply)
                 continue
-            if reply.edits_question:
-                target = pressed if pressed is not None else self._questions.get(chat_id)
-                if target is None and reply.kind is ReplyKind.ANSWERED:
-                    continue  # nothing known to rewrite; the user's own message shows the answer
-                if target is not None:
-                    settled.add(target)
-                    if await self._edit(bot, chat_id, target, reply):
-                        if reply.kind is ReplyKind.QUESTION:
-                            self._remember(chat_id, target)
-                            await self._offer_location(bot, chat_id, reply.location, limits)
-                        elif self._questions.get(chat_id) == target:
-                            # The echo took its buttons: nothing left to tidy on it later.
-                            del self._questions[chat_id]
-                        continue
+            if reply.repeat and pointing is not None:
+                continue  # the question is still in view, its buttons still valid
+            if reply.edits_question and await self._rewrite(
+                bot, chat_id, reply, pressed=pressed, settled=settled, limits=limits
+            ):
+                continue
             message_id = await self._send(
-                bot, chat_id, reply, limits, remove_keyboard=not wants_location
+                bot, chat_id, reply, limits, reply_to=pointing, remove_keyboard=not wants_location
             )
             if reply.kind is ReplyKind.QUESTION:
                 self._remember(chat_id, message_id)
@@ -128,6 +161,35 @@ class ReplyRenderer:
             for message_id in sorted(superseded - settled):
                 if message_id != current:
                     await self._drop_keyboard(bot, chat_id, message_id)
+        after = self._questions.get(chat_id)
+        if after != before and self._live is not None:
+            await asyncio.to_thread(self._live.note_live_message, str(chat_id), after)
+
+    async def _rewrite(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        reply: Reply,
+        *,
+        pressed: int | None,
+        settled: set[int],
+        limits: dict[str, Any] | None,
+    ) -> bool:
+        """Show the reply on the question's message; False if it must be sent anew instead."""
+        target = pressed if pressed is not None else self._questions.get(chat_id)
+        if target is None:
+            # Nothing known to rewrite; the user's own message shows an answer.
+            return reply.kind is ReplyKind.ANSWERED
+        settled.add(target)
+        if not await self._edit(bot, chat_id, target, reply):
+            return False
+        if reply.kind is ReplyKind.QUESTION:
+            self._remember(chat_id, target)
+            await self._offer_location(bot, chat_id, reply.location, limits)
+        elif self._questions.get(chat_id) == target:
+            # The echo took its buttons: nothing left to tidy on it later.
+            self._remember(chat_id, None)
+        return True
 
     async def _send(
         self,
@@ -136,12 +198,14 @@ class ReplyRenderer:
         reply: Reply,
         limits: dict[str, Any] | None = None,
         *,
+        reply_to: int | None = None,
         remove_keyboard: bool = False,
     ) -> int:
         """Send the reply's text (in parts if long; buttons on the last); return its id.
 
-        With ``remove_keyboard``, a part without inline buttons also takes away the chat's
-        location keyboard, if it shows one.
+        ``reply_to`` quotes that message above the first part (a tap on the quote scrolls to
+        it); the text still goes if the message is gone. With ``remove_keyboard``, a part
+        without inline buttons also takes away the chat's location keyboard, if it shows one.
         """
         parts = split_html(reply.text, MAX_MESSAGE_LENGTH)
         message_id = 0
@@ -151,10 +215,14 @@ class ReplyRenderer:
                 keyboard(reply.buttons) if last else None
             )
             removes = markup is None and remove_keyboard and chat_id in self._location_keyboards
+            quoted = None
+            if reply_to is not None and index == 0:
+                quoted = ReplyParameters(reply_to, allow_sending_without_reply=True)
             message = await bot.send_message(
                 chat_id,
                 part,
                 reply_markup=ReplyKeyboardRemove() if removes else markup,
+                reply_parameters=quoted,
                 rate_limit_args=limits,
             )
             if removes:

@@ -130,11 +130,11 @@ def test_back_out_of_the_side_flow_returns_to_the_plan(
 ) -> None:
     planned.press("setup_checkin")
     planned.press("back")
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
     planned.send("/settings")
     planned.send("/cancel")
     assert "Abgebrochen" in planned.text
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
     assert repo.get("anna")["reminder"] is None  # type: ignore[index]
 
 
@@ -181,7 +181,7 @@ def test_start_over_drops_only_the_open_side_flows_answers(
     assert stored["suspended"]["answers"]["hours"] == 3.0  # the onboarding is untouched
     planned.send("/start")
     planned.send("/cancel")  # leaving the side flow is still one command
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
 
 
 def do_checkin(
@@ -409,7 +409,7 @@ def test_settings_pause_resume_and_language(planned: Chat, repo: InMemoryUserRep
     planned.press("language")
     planned.press("en")
     assert "from now on I will speak English" in planned.text
-    assert "This is your plan" in planned.question_text
+    assert "Your plan – what next?" in planned.question_text
 
 
 def test_reminder_for_users_who_cannot_get_one_is_empty(

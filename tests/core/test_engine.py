@@ -361,3 +361,34 @@ def test_delete_asks_then_removes_the_user(chat_de: Chat, engine: DialogueEngine
     assert engine.repository.get("anna") is None
     chat_de.send("/start")
     assert "Hallo, ich bin dein Fokus-Coach" in chat_de.question_text
+
+
+def test_the_live_message_is_kept_with_the_user_and_old_documents_have_none(
+    chat_de: Chat, engine: DialogueEngine
+) -> None:
+    chat_de.send("/start")
+    assert engine.live_message("anna") is None  # documents from before issue 13 lack the field
+
+    engine.note_live_message("anna", 42)
+    assert engine.live_message("anna") == 42
+    chat_de.press("continue")  # the engine's own save keeps the transport's id
+    assert engine.live_message("anna") == 42
+    engine.note_live_message("anna", None)
+    assert engine.live_message("anna") is None
+
+
+def test_no_live_message_is_noted_for_an_unknown_user(engine: DialogueEngine) -> None:
+    engine.note_live_message("nobody", 7)
+    assert engine.repository.get("nobody") is None
+    assert engine.live_message("nobody") is None
+
+
+def test_hint_after_stray_text_repeats_the_question_without_a_new_turn(chat_de: Chat) -> None:
+    chat_de.send("/start")
+    chat_de.press("continue")
+    on_screen = chat_de.button("linkedin").data
+    hint, question = chat_de.send("Instagram bitte")
+    assert hint.kind is ReplyKind.INFO and not hint.repeat
+    assert question.kind is ReplyKind.QUESTION and question.repeat
+    chat_de.press_data(on_screen)  # the buttons on screen are still current
+    assert "✅ LinkedIn" in [button.label for button in chat_de.buttons()]

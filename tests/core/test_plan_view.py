@@ -80,7 +80,7 @@ def test_sources_lists_every_source_of_the_plan_in_full() -> None:
     assert "LinkedIn DACH 2024: LinkedIn-Mitgliederzahlen DACH (2024)" in listed
     assert "socialmediastatistik.de" in listed  # where it was read
     assert "Bitkom, Februar 2023" in listed  # titles in the user's language
-    assert "Das ist dein Plan" in chat.question_text  # and the plan menu is still there
+    assert "Dein Plan – wie geht es weiter?" in chat.question_text  # the compact plan menu
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])

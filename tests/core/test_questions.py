@@ -36,6 +36,9 @@ class RecordingTurn:
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         return self._record("ask_again", hint)
 
+    def hint(self, hint: str, **context: object) -> list[Reply]:
+        return self._record("hint", hint)
+
     def tell(self, note: str, **context: object) -> list[Reply]:
         return self._record("tell", note)
 
@@ -80,8 +83,8 @@ def test_every_ask_type_has_a_kind() -> None:
 @pytest.mark.parametrize(
     ("typed", "move"),
     [
-        ("viel", ("ask_again", "common/not_a_number")),
-        ("99", ("ask_again", "common/number_out_of_range")),
+        ("viel", ("hint", "common/not_a_number")),
+        ("99", ("hint", "common/number_out_of_range")),
         ("2,5 Std.", ("answer", 2.5)),
     ],
 )

@@ -48,7 +48,7 @@ def test_a_step_the_coach_renamed_brings_the_user_to_their_plan(
 
     planned.send("/start")
 
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
     assert stored(engine)["dialogue"]["step"] == "plan"
     assert "gone" not in stored(engine)["dialogue"]["history"]
 
@@ -65,7 +65,7 @@ def test_a_side_flow_that_cannot_go_on_gives_way_to_the_onboarding(
 
     document = stored(engine)
     assert (document["dialogue"]["flow"], document["suspended"]) == ("onboarding", None)
-    assert "Das ist dein Plan" in planned.question_text
+    assert "Dein Plan – wie geht es weiter?" in planned.question_text
 
 
 def test_an_answer_that_does_not_fit_is_asked_again_before_the_plan(

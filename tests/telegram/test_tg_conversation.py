@@ -146,16 +146,16 @@ async def test_typed_answer_is_echoed_on_the_last_question(harness: Harness) -> 
     sent(calls[1], question)
 
 
-async def test_stray_text_gets_a_hint_and_the_question_again(harness: Harness) -> None:
+async def test_stray_text_gets_a_short_hint_pointing_at_the_question(harness: Harness) -> None:
     channels = await at_channels(harness)
 
     calls = await harness.send("Instagram bitte")
 
     hint, question = harness.expect(as_inbound("Instagram bitte"))
-    assert [c.method for c in calls] == ["sendMessage", "sendMessage", "editMessageReplyMarkup"]
+    assert question.repeat
+    assert [c.method for c in calls] == ["sendMessage"]
     sent(calls[0], hint)
-    sent(calls[1], question)
-    assert calls[2].params["message_id"] == channels
+    assert calls[0].params["reply_parameters"]["message_id"] == channels
 
 
 async def test_stale_button_says_out_of_date_and_is_answered(harness: Harness) -> None:

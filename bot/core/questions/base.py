@@ -46,6 +46,9 @@ class Turn(Protocol):
     def ask_again(self, hint: str, **context: object) -> list[Reply]:
         """Say the template ``hint`` (a short correction) and ask the question again."""
 
+    def hint(self, hint: str, **context: object) -> list[Reply]:
+        """Say the template ``hint`` after stray input; the question on screen stays valid."""
+
     def tell(self, note: str, **context: object) -> list[Reply]:
         """Say the template ``note``; the question stays as it is on screen."""
 
@@ -61,8 +64,11 @@ class Turn(Protocol):
     def change(self, step_id: str) -> list[Reply]:
         """Ask ``step_id`` again to change its answer, then come back here."""
 
-    def present_plan(self) -> list[Reply]:
-        """Build the focus plan from the answers and show it with this step's menu."""
+    def present_plan(self, *, intro: bool = False) -> list[Reply]:
+        """Build the focus plan from the answers and show it with this step's menu.
+
+        ``intro``: the menu's full introduction, the first time; later ones are compact.
+        """
 
     def confirm(self, prompt: str) -> list[Reply]:
         """Ask the yes/no prompt ``prompt`` (say "restart") before doing anything."""
@@ -189,7 +195,7 @@ class QuestionKind:
 
     def on_text(self, asked: Asked, text: str, turn: Turn) -> list[Reply]:
         """Take typed text (cleaned, not empty): by default, point at the buttons."""
-        return turn.ask_again("common/use_buttons")
+        return turn.hint("common/use_buttons")
 
     def location(self, asked: Asked) -> LocationRequest | None:
         """The "share my location" offer of this question, if a location answers it."""

@@ -116,13 +116,16 @@ class PlanMenu(QuestionKind):
     )
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
-        """Build the plan from the answers and show it."""
-        return turn.present_plan()
+        """Build the plan from the answers and show it, the menu introduced in full."""
+        return turn.present_plan(intro=True)
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
-        """The plan, for a menu text that refers to it."""
+        """The plan, for a menu text that refers to it; ``intro`` asks for the full menu text."""
         plan = FocusPlan.from_dict(asked.user.plan) if asked.user.plan else None
-        return {"plan": plan_context(asked.content, plan, asked.lang) if plan else None}
+        return {
+            "plan": plan_context(asked.content, plan, asked.lang) if plan else None,
+            "intro": False,
+        }
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """The menu under the plan."""

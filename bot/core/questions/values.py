@@ -82,14 +82,14 @@ class Number(_Value):
         """A typed number such as ``2,5`` or ``3 h``."""
         number = parse_number(text)
         if number is None:
-            return turn.ask_again("common/not_a_number")
+            return turn.hint("common/not_a_number")
         return self._take(asked, number, turn)
 
     @staticmethod
     def _take(asked: Asked, number: float, turn: Turn) -> list[Reply]:
         low, high = asked.step.min or 0.0, asked.step.max or 0.0
         if not low <= number <= high:
-            return turn.ask_again("common/number_out_of_range", low=low, high=high)
+            return turn.hint("common/number_out_of_range", low=low, high=high)
         return turn.answer(number)
 
     def show(self, asked: Asked, value: Any) -> str:
@@ -135,7 +135,7 @@ class TimeOfDay(_Value):
         """A typed time such as ``8:30``, ``20 Uhr`` or ``6pm``."""
         moment = parse_time_of_day(text)
         if moment is None:
-            return turn.ask_again("common/not_a_time")
+            return turn.hint("common/not_a_time")
         return turn.answer(moment.strftime("%H:%M"))
 
     def sample(self, asked: Asked) -> Any:
@@ -184,7 +184,7 @@ class TimeZone(_Value):
         """A city or zone name such as ``Hamburg`` or ``Europe/Berlin``."""
         zone = parse_zone(text)
         if zone is None:
-            return turn.ask_again("common/unknown_zone")
+            return turn.hint("common/unknown_zone")
         return turn.answer(zone)
 
     def location(self, asked: Asked) -> LocationRequest | None:
@@ -245,5 +245,5 @@ class FreeText(_Value):
         """The text, if it is not too long."""
         limit = asked.step.max_length or MAX_INBOUND_CHARS
         if len(text) > limit:
-            return turn.ask_again("common/too_long", limit=limit)
+            return turn.hint("common/too_long", limit=limit)
         return turn.answer(text)
