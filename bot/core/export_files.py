@@ -64,13 +64,6 @@ def export_json(user: UserState) -> Document:
     return Document(filename=f"{_file_stem(user)}.json", content=text.encode("utf-8"))
 
 
-def _name(content: Content, channel_id: str, lang: str) -> str:
-    try:
-        return str(content.catalogue.channel(channel_id).label[lang])
-    except KeyError:
-        return channel_id
-
-
 def _as_text(typed: str) -> str:
     """What the user typed, never read as a formula by a spreadsheet."""
     return f"'{typed}" if typed.startswith(_FORMULA_START) else typed
@@ -89,11 +82,11 @@ def _row(content: Content, lang: str, record: Mapping[str, Any]) -> list[str]:
         format_number(float(record.get("hours", 0.0)), lang, digits=2),
         format_number(budget, lang, digits=2),
         "; ".join(
-            f"{_name(content, channel, lang)}: "
+            f"{content.catalogue.channel_name(channel, lang)}: "
             f"{label(lang, _RATING_LABELS.get(rating, 'status_not'))}"
             for channel, rating in ratings.items()
         ),
-        "" if creep in (None, NO_CREEP) else _name(content, str(creep), lang),
+        "" if creep in (None, NO_CREEP) else content.catalogue.channel_name(str(creep), lang),
         _as_text(str(record.get("win") or "")),
         str(record.get("energy", "")),
     ]

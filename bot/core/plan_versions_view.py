@@ -30,23 +30,20 @@ LABEL_KEYS = tuple(f"plan_reason_{reason}" for reason in PlanChange)
 HISTORY_VERSIONS = 5
 
 
-def _name(content: Content, channel_id: str, lang: str) -> str:
-    """A channel's name; the id of one the catalogue no longer has."""
-    try:
-        return str(content.catalogue.channel(channel_id).label[lang])
-    except KeyError:
-        return channel_id
-
-
 def change_text(content: Content, lang: str, reason: str, detail: Mapping[str, str]) -> str:
     """Why a version was made, as one short phrase."""
     label = content.texts.label
     choice, channel = detail.get("choice"), detail.get("channel")
     if reason == PlanChange.CHECKIN and channel and choice and choice != DROP_AGAIN:
-        back = _name(content, channel, lang)
+        back = content.catalogue.channel_name(channel, lang)
         if choice == TAKE_BUFFER:
             return label(lang, "audit_buffer", channel=back, hours=float(detail.get("hours", 0)))
-        return label(lang, "audit_swap", channel=back, gives_way=_name(content, choice, lang))
+        return label(
+            lang,
+            "audit_swap",
+            channel=back,
+            gives_way=content.catalogue.channel_name(choice, lang),
+        )
     known = reason if reason in {r.value for r in PlanChange} else PlanChange.FIRST.value
     return label(lang, f"plan_reason_{known}")
 

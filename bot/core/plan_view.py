@@ -33,14 +33,6 @@ def _cites(
     return [catalogue.source(key).short[lang] for key in ordered[:limit]]
 
 
-def _name(catalogue: Catalogue, channel_id: str, lang: str) -> str:
-    """A channel's name; the id of one the catalogue no longer has."""
-    try:
-        return str(catalogue.channel(channel_id).label[lang])
-    except KeyError:
-        return channel_id
-
-
 def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[dict[str, Any]]:
     """Dropped channels with the same reason on one line: ten channels stay readable.
 
@@ -48,7 +40,9 @@ def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[di
     """
     groups: dict[tuple[str, str | None], dict[str, Any]] = {}
     for item in plan.dropped:
-        instead = None if item.replaced_by is None else _name(catalogue, item.replaced_by, lang)
+        instead = (
+            None if item.replaced_by is None else catalogue.channel_name(item.replaced_by, lang)
+        )
         group = groups.setdefault(
             (item.reason, instead),
             {"names": [], "reason": str(item.reason), "keys": [], "instead": instead},

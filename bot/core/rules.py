@@ -211,6 +211,14 @@ class Catalogue:
         """Return the channel ``channel_id``; KeyError if there is none."""
         return _find(self.channels, channel_id, lambda c: c.id)
 
+    def channel_name(self, channel_id: str, lang: str) -> str:
+        """The channel's name in ``lang``; its id if the catalogue no longer has it (a stored
+        check-in or plan version may name a channel a coach has since removed)."""
+        try:
+            return str(self.channel(channel_id).label[lang])
+        except KeyError:
+            return channel_id
+
 
 def _find(items: Iterable[_T], wanted: str, key: Callable[[_T], str]) -> _T:
     for item in items:

@@ -20,14 +20,6 @@ __all__ = ["LABEL_KEYS", "week_reasons", "with_reasons"]
 LABEL_KEYS = ("week_missed", "week_over_budget", "week_crept")
 
 
-def _name(content: Content, channel_id: str, lang: str) -> str:
-    """A channel's name; the id of a channel the catalogue no longer has."""
-    try:
-        return str(content.catalogue.channel(channel_id).label[lang])
-    except KeyError:
-        return channel_id
-
-
 def week_reasons(
     content: Content,
     lang: str,
@@ -40,13 +32,15 @@ def week_reasons(
     label = content.texts.label
     reasons: list[str] = []
     if missed:
-        names = ", ".join(_name(content, channel, lang) for channel in missed)
+        names = ", ".join(content.catalogue.channel_name(channel, lang) for channel in missed)
         reasons.append(label(lang, "week_missed", count=len(missed), names=names))
     if over_budget:
         tolerance = round((OVER_BUDGET_FACTOR - 1) * 100)
         reasons.append(label(lang, "week_over_budget", tolerance=tolerance))
     if crept is not None:
-        reasons.append(label(lang, "week_crept", channel=_name(content, crept, lang)))
+        reasons.append(
+            label(lang, "week_crept", channel=content.catalogue.channel_name(crept, lang))
+        )
     # Rendered and escaped by our own sandbox: marked safe so the page does not escape twice.
     return [Markup(reason) for reason in reasons]  # noqa: S704
 
