@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.core.coaching import PlanInput, kept_channel, smallest_rhythm_hours
+from bot.core.coaching import PlanInput, channel_cost, kept_channel, smallest_rhythm_hours
 from bot.core.focus_plan import (
     DroppedChannel,
     DropReason,
@@ -56,7 +56,7 @@ def creep_choices(
     """The choices for ``channel`` (a dropped or profile-only channel), in the order shown."""
     if channel not in plan.left_behind:
         return []
-    cost = _usual_cost(inputs, catalogue, channel)
+    cost = channel_cost(inputs, catalogue, channel)
     smallest = smallest_rhythm_hours(inputs, catalogue, channel)
     choices = [CreepChoice(DROP_AGAIN, 0.0)]
     free = _free_hours(plan, channel)
@@ -91,7 +91,7 @@ def add_channel(
     free = _free_hours(plan, channel)
     if free < smallest_rhythm_hours(inputs, catalogue, channel):
         return None
-    hours = min(_usual_cost(inputs, catalogue, channel), free)
+    hours = min(channel_cost(inputs, catalogue, channel), free)
     in_use = channel in inputs.channels_used
     kept = kept_channel(inputs, catalogue, channel, hours, in_use=in_use)
     return _with_kept(plan, catalogue, kept, None)
@@ -122,11 +122,6 @@ def _with_kept(
         pressure=_pressure_after(plan.pressure, channel, gives_way),
         already_focused=False,
     )
-
-
-def _usual_cost(inputs: PlanInput, catalogue: Catalogue, channel: str) -> float:
-    """The channel's hours at its usual rhythm with this plan's reply share."""
-    return kept_channel(inputs, catalogue, channel, float("inf")).hours
 
 
 def _free_hours(plan: FocusPlan, channel: str) -> float:
