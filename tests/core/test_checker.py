@@ -259,11 +259,8 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
         "templates/en/labels.yaml: label 'flow_sunset' is missing",
     ),
     "a bank with fewer than eight wordings": (
-        lambda p: edit(
-            p / DE / "banks" / "checkin_opener.yaml",
-            '- "Eine Woche ist rum. Ein paar Tipps auf die Knöpfe, und du weißt, wo du stehst."\n'
-            '- "Wie war deine Woche auf deinen Kanälen? Zwei Minuten reichen."\n',
-            "",
+        lambda p: (p / DE / "banks" / "checkin_opener.yaml").write_text(
+            "".join(f"- Zeile {n}\n" for n in range(7)), encoding="utf-8"
         ),
         "templates/de/banks/checkin_opener.yaml: has 7 wordings; a bank needs at least 8",
     ),
