@@ -261,6 +261,14 @@ class PendingCheckin(_Part):
     abandoned: bool = False
 
 
+class VarietyChoice(_Part):
+    """A message bank's last wording for the user (``variety.choose``)."""
+
+    key: str
+    index: Count
+    used: list[Count] = []
+
+
 class UserDocumentV1(_Part):
     """Schema version 1 of a user document (``state.UserState.to_document``)."""
 
@@ -282,6 +290,7 @@ class UserDocumentV1(_Part):
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
+    variety: dict[str, VarietyChoice] = {}
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:
