@@ -686,7 +686,7 @@ def test_an_if_then_plan_is_built_from_the_obstacle_saved_and_asked_about_next_w
         "„Wenn ich am Montag merke, dass die Zeit knapp wird, dann poste ich nur einen kurzen "
         "Beitrag auf LinkedIn um 08:30 Uhr.“" in planned.question_text
     )
-    assert [b.label for b in planned.buttons()][0] == "✅ Ja, das ist mein Plan"
+    assert planned.buttons()[0].label == "✅ Ja, das ist mein Plan"
     planned.press("confirm")
     assert "🚧 Hindernis: Die Zeit wird knapp" in planned.text
     assert "Nächste Woche: „Wenn ich am Montag merke, dass die Zeit knapp wird" in planned.text
