@@ -769,6 +769,15 @@ def test_a_two_channel_checkin_takes_at_most_eight_taps(
         assert taps <= 8, taps
         clock.now += timedelta(weeks=1)
     assert taps == 8
+    # After a plan that failed, a new obstacle and its plan cost one tap more (nine); skipping
+    # the plan stays at eight. Every path: test_if_then_obstacle.py.
+    for worked, ending, expected in (("no", ("no_idea", "confirm"), 9), ("no", ("skip",), 8)):
+        chat.send("/checkin")
+        taps = 0
+        tap(worked, *kept, "done", "2", "none", "e4", *ending)
+        assert "ist gespeichert" in chat.text
+        assert taps == expected, taps
+        clock.now += timedelta(weeks=1)
 
 
 def test_settings_change_the_quiet_hours_and_show_them(
