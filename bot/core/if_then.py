@@ -86,19 +86,20 @@ def offered(user: UserState, answers: Mapping[str, Any], content: Content) -> li
 def obstacle_buttons(
     user: UserState, answers: Mapping[str, Any], content: Content
 ) -> list[tuple[str, str, str]]:
-    """``(id, button label, narrow button label)`` of each obstacle offered."""
+    """``(id, button label, narrow button label)`` of each obstacle offered (the narrow one
+    names a tempting channel by its short name, "X/Twitter")."""
     found = []
     for obstacle in offered(user, answers, content):
-        values = {
-            brief: (
-                {"dropped": _channel(content, user.lang, obstacle.values["dropped"], brief=brief)}
-                if "dropped" in obstacle.values
-                else {}
+        key, dropped = f"obstacle_{obstacle.id}", obstacle.values.get("dropped")
+        if dropped is None:
+            label = short = content.texts.label(user.lang, key)
+        else:
+            label = content.texts.label(
+                user.lang, key, dropped=_channel(content, user.lang, dropped)
             )
-            for brief in (False, True)
-        }
-        label = content.texts.label(user.lang, f"obstacle_{obstacle.id}", **values[False])
-        short = content.texts.label(user.lang, f"obstacle_{obstacle.id}", **values[True])
+            short = content.texts.label(
+                user.lang, key, dropped=_channel(content, user.lang, dropped, brief=True)
+            )
         found.append((obstacle.id, label, short))
     return found
 
