@@ -30,7 +30,7 @@ DUE = datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # Friday 08:30 Berlin, week 49
 REMINDER = "Time for your focus check-in (week 49)"
 # The reminder's buttons, in order: start, in 1 hour, this evening, tomorrow, skip.
 START, SNOOZE_EVENING, SKIP = "a", "c", "e"
-CHECKIN = ["a", "b", "2", "a", "d"]  # LinkedIn on plan, 2 h, no win, energy 4
+CHECKIN = ["a", "b", "2", "a", "f"]  # LinkedIn on plan, 2 h, energy 1, no if-then plan
 
 
 class Clock:

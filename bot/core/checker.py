@@ -122,6 +122,7 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "day": "x",
     "time": "09:00",
     "dropped": "x",
+    "obstacle": "x",
     "hours": 1.5,
     "on_plan": 3,
     "number": 48,
@@ -258,6 +259,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
                 "budget": 2.0,
                 "win": "x",
                 "intention": "x",
+                "obstacle": "x",
             }
             for n in (45, 46, 47)
         ],

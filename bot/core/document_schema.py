@@ -248,6 +248,8 @@ class CheckinRecord(_Part):
     energy: Annotated[int, Field(ge=1, le=5)] = 3
     budget: float = 0.0
     intention: str | None = None
+    # What the user expected to get in the way of that plan, in words (domain.md 4.1).
+    obstacle: str | None = None
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
 
 
