@@ -34,6 +34,7 @@ class AskType(StrEnum):
     CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
     REASON_GRID = "reason_grid"  # the channels left out, each with its stored reason: still true?
     INTENTION = "intention"  # an if-then plan: a suggestion from the plan tapped, or typed
+    MAKE_UP = "make_up"  # a make-up week's extra action: a suggestion tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding

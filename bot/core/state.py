@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.checkin_schedule import Reminder
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
+from bot.core.streak_contract import CONTRACT, Contract
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
 
@@ -109,6 +110,9 @@ class UserState:
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
     live_message: int | None = None
+    # The forgiving streak contract: jokers, repairs and pauses of past weeks, and whether
+    # its rules were shown (``bot.core.streak_contract``; older documents lack it).
+    contract: Contract = field(default_factory=Contract)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -137,6 +141,7 @@ class UserState:
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
             "live_message": self.live_message,
+            CONTRACT: self.contract.to_document(),
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -171,6 +176,7 @@ class UserState:
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
+            contract=Contract.from_document(raw.get(CONTRACT)),
         )
 
 
