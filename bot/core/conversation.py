@@ -278,7 +278,7 @@ class Conversation:
         replies = [Reply(text=result.text, kind=ReplyKind.INFO)]
         if extra.get("show_progress"):
             # Drawn here, not in the action: `focus-coach check` runs actions, never draws.
-            picture = progress_reply(self.content, self.user)
+            picture = progress_reply(self.content, self.user, self.clock())
             if picture is not None:
                 replies.append(picture)
         # An offer that follows the result (a missed week to cover after a check-in) is a
