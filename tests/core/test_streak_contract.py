@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from dialogue_driver import Chat
+from dialogue_driver import Chat, plain
 from test_checkin_dialogue import Clock, schedule_friday_0830
 from test_engine import onboard_de
 
 from bot.core.content import Content
+from bot.core.due_kinds import Kind
 from bot.core.engine import DialogueEngine
 from storage import InMemoryUserRepository
 
@@ -194,3 +195,30 @@ def test_a_holiday_pause_is_recorded_and_ends_when_resumed(
     stored = repo.get("anna")
     assert stored is not None
     assert stored["contract"]["pauses"] == [{"from": "2026-11-27", "until": "2026-11-30"}]
+
+
+def test_last_weeks_check_in_can_be_logged_until_the_next_is_due(
+    anna: Chat, engine: DialogueEngine, clock: Clock
+) -> None:
+    clock.now = friday(4)
+    remind(anna, engine, "2026-W49")
+    anna.press("checkin_start")
+    anna.press("linkedin", "done")
+    rate_the_week(anna)
+    # Week 50's reminder goes unanswered; the follow-up says until when it can be logged.
+    clock.now = friday(11)
+    remind(anna, engine, "2026-W50")
+    clock.now = friday(12)
+    [followup] = engine.checkin_reminder("anna", week="2026-W50", kind=Kind.FOLLOWUP)
+    assert "bis Freitag, 18. Dezember 2026, 08:30 Uhr nachtragen" in plain(followup.text)
+    # The terminal chat, opened on Thursday, offers last week's check-in to log late.
+    clock.now = datetime(2026, 12, 17, 17, 0, tzinfo=UTC)
+    assert engine.due_checkin("anna") == "2026-W50"
+    [offer] = engine.checkin_reminder("anna", week="2026-W50")
+    assert "Check-in für KW 50 nachtragen" in plain(offer.text)
+    # From week 51's slot on, week 51 is due and week 50 is missed: /rules says how to cover it.
+    clock.now = friday(18)
+    assert engine.due_checkin("anna") == "2026-W51"
+    anna.send("/rules")
+    assert "KW 50 ist ausgefallen" in anna.question_text
+    assert "mit einem Joker decken oder nachholen: KW 51 nach Plan" in anna.question_text
