@@ -13,7 +13,7 @@ One place, so the engine and ``focus-coach check`` evaluate conditions over the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -48,9 +48,32 @@ def condition_names(
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
-        "contract": contract_context(user, now),
+        "contract": _Contract(user, now),
         "make_up": make_up(user, now),
     }
+
+
+class _Contract(Mapping[str, Any]):
+    """``contract_context`` worked out on first use: most conditions never read it, and the
+    engine evaluates conditions many times per message."""
+
+    def __init__(self, user: UserState, now: datetime | None) -> None:
+        self._user, self._now = user, now
+        self._context: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = contract_context(self._user, self._now)
+        return self._context
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
 
 
 def make_up(user: UserState, now: datetime | None) -> dict[str, Any] | None:

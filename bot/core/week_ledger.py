@@ -232,12 +232,19 @@ class _Slots:
     def __init__(self, reminder: Reminder | None, zone: str) -> None:
         self.reminder = reminder
         self.zone = ZoneInfo(reminder.zone if reminder else zone)
+        self._due: dict[str, datetime] = {}  # each week's instant is asked for several times
 
     def due(self, week: str) -> datetime:
         """The week's slot; without a weekly check-in, the end of the week."""
-        monday = _midnight(monday_of(week), self.zone)
+        found = self._due.get(week)
+        if found is None:
+            found = self._due[week] = self._compute_due(week)
+        return found
+
+    def _compute_due(self, week: str) -> datetime:
         if self.reminder is None:
             return _midnight(monday_of(week) + timedelta(weeks=1), self.zone)
+        monday = _midnight(monday_of(week), self.zone)
         return next_occurrence(self.reminder.slot, monday - timedelta(microseconds=1))
 
     def closes(self, week: str) -> datetime:
@@ -269,7 +276,7 @@ def build_ledger(
     builder = _Builder(checkins, contract, _Slots(reminder, zone), now, budget)
     current = local_week_key(now, str(builder.slots.zone))
     on_plan = frozenset(
-        week for week, record in builder.by_week.items() if judge_week(record, budget).on_plan
+        week for week, status in builder.statuses.items() if status is WeekStatus.ON_PLAN
     )
     first = _first_week(checkins, reminder)
     weeks: list[LedgerWeek] = []
@@ -298,6 +305,11 @@ class _Builder:
         budget: float,
     ) -> None:
         self.by_week = {str(record["week"]): record for record in checkins}
+        self.statuses = {
+            week: judge_week(record, budget).status for week, record in self.by_week.items()
+        }
+        self.jokers = {joker.week: joker for joker in contract.jokers}
+        self.repairs = {repair.week: repair for repair in contract.repairs}
         self.contract = contract
         self.slots = slots
         self.now = now
@@ -313,15 +325,14 @@ class _Builder:
             outcome,
             self.slots.due(week),
             self.slots.closes(week),
-            joker=self.contract.joker(week),
-            repair=self.contract.repair(week),
+            joker=self.jokers.get(week),
+            repair=self.repairs.get(week),
         )
 
     def _outcome(self, week: str) -> Outcome | None:
-        joker = self.contract.joker(week)
-        record = self.by_week.get(week)
-        if record is not None:
-            status = judge_week(record, self.budget).status
+        joker = self.jokers.get(week)
+        status = self.statuses.get(week)
+        if status is not None:
             # A declared joker covers a week that did not go to plan; on plan, it is given back.
             covered = joker is not None and status is not WeekStatus.ON_PLAN
             return Outcome.JOKER if covered else Outcome(str(status))
@@ -336,7 +347,7 @@ class _Builder:
         skipped = reminder is not None and reminder.skipped_week == week
         if self.now < self.slots.closes(week) and not skipped:
             return Outcome.OPEN
-        repair = self.contract.repair(week)
+        repair = self.repairs.get(week)
         return Outcome.MISSED if repair is None else self._repair_outcome(repair)
 
     def _paused(self, week: str) -> bool:
@@ -360,6 +371,6 @@ class _Builder:
             # Until the make-up week can no longer be logged, it may still come.
             closes = self.slots.closes(repair.by)
             return Outcome.REPAIRING if self.now < closes else Outcome.MISSED
-        if judge_week(make_up, self.budget).on_plan and repair.done:
+        if self.statuses[repair.by] is WeekStatus.ON_PLAN and repair.done:
             return Outcome.REPAIRED
         return Outcome.MISSED
