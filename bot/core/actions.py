@@ -16,13 +16,18 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, parked_ready, recalled_win
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
+from bot.core.contract_actions import CONTRACT_ACTIONS
+from bot.core.contract_view import contract_context
 from bot.core.flow_ids import (
+    COVER_TARGET,
     CREEP_ANSWER,
     DECISION_ANSWER,
     ENERGY_LEVELS,
     INTENTION_ANSWER,
     INTENTION_KEPT_ANSWER,
     KEEP_INTENTION,
+    MAKE_UP_DONE,
+    MAKE_UP_DONE_ANSWER,
     NO_CREEP,
     OBSTACLE_ANSWER,
     PAUSE_WEEKS,
@@ -96,8 +101,12 @@ def pause_reminders(ctx: ActionContext) -> dict[str, Any]:
     if reminder is None:
         return {"no_reminder": True}
     weeks = PAUSE_WEEKS[str(ctx.answers["pause"])]
-    until = (ctx.now.astimezone(ZoneInfo(reminder.zone)) + timedelta(weeks=weeks)).date()
+    today = ctx.now.astimezone(ZoneInfo(reminder.zone)).date()
+    until = today + timedelta(weeks=weeks)
     reminder.paused_until = until
+    # Kept in the contract: its weeks stay neutral for the streak after the pause is over.
+    # A pause set anew replaces the one running (it may be shorter).
+    ctx.user.contract = ctx.user.contract.ending_pauses(today).with_pause(today, until)
     return {"until": until, "weeks": weeks, "no_reminder": False}
 
 
@@ -108,6 +117,8 @@ def resume_reminders(ctx: ActionContext) -> dict[str, Any]:
         return {"no_reminder": True, "was_paused": False}
     was_paused = reminder.paused_until is not None
     reminder.paused_until = None
+    today = ctx.now.astimezone(ZoneInfo(reminder.zone)).date()
+    ctx.user.contract = ctx.user.contract.ending_pauses(today)
     reminder.next_due = next_occurrence(reminder.slot, ctx.now)
     return {
         "no_reminder": False,
@@ -165,6 +176,11 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "energy": ENERGY_LEVELS.get(str(answers.get("energy")), _DEFAULT_ENERGY),
         "budget": budget,
     }
+    repair = user.contract.repair_by(week)
+    if repair is not None and answers.get(MAKE_UP_DONE_ANSWER) is not None:
+        # The make-up week's extra action: done or not decides whether the repair holds.
+        done = answers[MAKE_UP_DONE_ANSWER] == MAKE_UP_DONE
+        user.contract = user.contract.with_repair(replace(repair, done=done))
     replaced = any(r["week"] == week for r in user.checkins)
     records = [r for r in user.checkins if r["week"] != week] + [record]
     records.sort(key=lambda r: str(r["week"]))
@@ -174,7 +190,13 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         user.reminder.drop_followup()  # answered: no follow-up
     stats = evaluate(user.checkins, budget)
     choose(user, ctx.content, feedback_bank(stats.status), week)  # the feedback's fresh line
-    context = with_reasons(ctx.content, user.lang, stats.as_context())
+    contract = contract_context(user, ctx.now)
+    # The streak is the contract's: jokers and repairs keep it, a missed week ends it.
+    context = with_reasons(
+        ctx.content, user.lang, {**stats.as_context(), "streak": contract["streak"]}
+    )
+    rules_intro = not user.contract.rules_shown
+    user.contract = user.contract.shown()
     advice = next(
         (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),
         None,
@@ -188,6 +210,11 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "intention_kept": record["intention_kept"],
         "recalled_win": recalled_win(user.checkins),
         "stats": context,
+        "contract": contract,
+        # The contract's rules in short, once, after the first check-in (then /rules).
+        "rules_intro": rules_intro,
+        # A missed week that a joker or a repair can still cover: offered after the feedback.
+        "follow_up": COVER_TARGET if contract["uncovered"] else None,
         "advice": advice,
         # A parked channel whose trigger fired: the plan may grow (the user decides).
         "parked_ready": [ctx.content.catalogue.channel(c).label[user.lang] for c in ready],
@@ -320,4 +347,5 @@ ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
     "record_checkin": record_checkin,
     SUNSET_ACTION: sunset_playbook,
     REVIEW_ACTION: review_plan,
+    **CONTRACT_ACTIONS,
 }

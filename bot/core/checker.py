@@ -108,6 +108,33 @@ _COMMON_SAMPLE: dict[str, Any] = {
 }
 
 
+# The streak contract with every part present (a week open, one to cover, one being made up,
+# jokers used), so every line of /rules, the feedback and /history renders.
+_CONTRACT_SAMPLE: dict[str, Any] = {
+    "streak": 3,
+    "on_plan": 9,
+    "counted": 12,
+    "score_weeks": 12,
+    "jokers_per_quarter": 2,
+    "jokers_left": 1,
+    "quarter": "Q4",
+    "joker_weeks": [45],
+    "next_week": 49,
+    "can_declare_next": True,
+    "declared_next": True,
+    "open": {"week_number": 47, "until": _SAMPLE_NOW, "this_week": False},
+    "uncovered": {"week_number": 46, "can_joker": True, "make_up_week": 48},
+    "repairing": {"week_number": 44, "by": 45, "action": "x", "due_now": False},
+    "gaps": [
+        {"week_number": n, "outcome": outcome}
+        for n, outcome in enumerate(
+            ("joker", "repaired", "repairing", "paused", "open", "missed"), start=40
+        )
+    ],
+    "missed_recent": 1,
+}
+
+
 # Values a label may use: the texts, numbers and flags the code fills in.
 _LABEL_SAMPLE: dict[str, Any] = {
     "text": "x",
@@ -249,6 +276,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
             "missed": ["2026-W47"],
             "snooze": False,
             "abandoned": True,
+            "catch_up": True,
         },
         checkins=[
             {
@@ -346,6 +374,12 @@ def _render_step(
             if extra.get("advice"):
                 extra["advice_text"] = Markup("x")
         asked = questions.asked(content, sample, dialogue, step)
+        # The contract's every line (a finish step's action gives its own).
+        extra = {
+            "contract": _CONTRACT_SAMPLE,
+            "make_up": {"week_number": 46, "action": "x"},
+            **extra,
+        }
         render_question(asked, extra=extra)
         if questions.kind_of(step).shows_plan:
             render_question(asked, extra={**extra, "intro": True})  # the first, full menu
@@ -555,6 +589,9 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "checkins": 3,
         "time": "19:00",
         "choice": "snooze_evening",
+        "contract": _CONTRACT_SAMPLE,
+        "joker": True,
+        "week_number": 48,
         "tomorrow": True,
         "moved": True,
     }

@@ -16,20 +16,26 @@ from zoneinfo import ZoneInfo
 
 from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
+from bot.core.contract_actions import skip_with_joker
+from bot.core.contract_view import ledger_of, user_zone
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
 from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW
 from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER
 from bot.core.messages import Reply
-from bot.core.schedule import WeeklySlot, next_occurrence
+from bot.core.question_view import user_context
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from bot.core.state import UserState
 from bot.core.variety import choose
+from bot.core.week_ledger import monday_of
 
 __all__ = [
     "SKIPPED",
     "SNOOZED",
     "answer_reminder",
     "answer_review_offer",
+    "catch_up",
+    "catch_up_week",
     "due_offer",
     "offer_review",
     "remind",
@@ -69,18 +75,48 @@ def remind(
     if user.suspended is not None:
         abandoned = conversation.dialogue.flow == CHECKIN_FLOW
         conversation.end_flow(resume=False)
+    # Weeks the bot could not ask about (it was offline) count like a pause: neutral.
+    for missed in missed_weeks:
+        monday = monday_of(missed)
+        user.contract = user.contract.with_pause(monday, monday + timedelta(weeks=1))
     user.pending_checkin = {
         "week": week,
         "late": late,
         "missed": list(missed_weeks),
         "snooze": snooze,
         "abandoned": abandoned,
+        # An earlier week than the current one (a follow-up after the week turned, the
+        # terminal chat opened before this week's slot): it is logged late, and says so.
+        "catch_up": week < local_week_key(conversation.clock(), user_zone(user)),
     }
     # A new opening line each week; the same one when this week's is sent or snoozed again.
     opener = _OPENERS.get(kind)
     if opener is not None:
         choose(user, conversation.content, opener, week)
     return conversation.confirm(_PROMPTS[kind])
+
+
+def catch_up_week(user: UserState, now: datetime) -> str | None:
+    """Last week, while its check-in can still be logged late; else None.
+
+    That is: its slot passed, it was neither answered nor skipped, and this week's slot has
+    not come yet (``week_ledger``: open). From this week's slot on it is missed.
+    """
+    ledger = ledger_of(user, now)
+    open_week = ledger.open_week
+    return None if open_week is None or open_week.week == ledger.current else open_week.week
+
+
+def catch_up(week: str) -> dict[str, object]:
+    """The pending check-in of ``week`` logged late (``/checkin`` before this week's slot)."""
+    return {
+        "week": week,
+        "late": False,
+        "missed": [],
+        "snooze": False,
+        "abandoned": False,
+        "catch_up": True,
+    }
 
 
 def offer_review(conversation: Conversation) -> list[Reply]:
@@ -118,7 +154,8 @@ def due_offer(user: UserState, now: datetime) -> str | None:
     ):
         return None
     answered = {str(record.get("week")) for record in user.checkins}
-    return due_week(reminder, answered, now)
+    # This week's when due, else last week's while it can still be logged late.
+    return due_week(reminder, answered, now) or catch_up_week(user, now)
 
 
 def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | None:
@@ -134,14 +171,18 @@ def answer_reminder(conversation: Conversation, choice: str) -> list[Reply] | No
         return conversation.start_flow(CHECKIN_FLOW)
     conversation.dialogue.turn += 1  # the reminder's buttons are used up
     if reminder is None:
-        return [conversation.say(SKIPPED)]
+        return [conversation.say(SKIPPED, joker=False, week_number=None, contract=None)]
     # The user answered the reminder: no follow-up (a snooze brings the reminder back itself).
     reminder.drop_followup()
     if choice == confirmations.SKIP:
-        reminder.skipped_week = pending["week"]
+        week = str(pending["week"])
+        # A joker week when one is left (the button says so); else the week is missed.
+        joker = skip_with_joker(user, week, conversation.clock())
+        reminder.skipped_week = week
         reminder.snoozed_until = reminder.snoozed_week = None
         user.pending_checkin = None
-        return [conversation.say(SKIPPED)]
+        context = user_context(conversation.content, user, conversation.clock())
+        return [conversation.say(SKIPPED, joker=joker, week_number=int(week[-2:]), **context)]
     until = snooze_until(choice, reminder, conversation.clock())
     reminder.snoozed_until, reminder.snoozed_week = until, pending["week"]
     # When it really comes: a snooze that lands in quiet hours waits for their end.

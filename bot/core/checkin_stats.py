@@ -4,9 +4,10 @@ A week is *on plan* only when every focus channel ran as planned, the hours stay
 budget plus a tolerance (``OVER_BUDGET_FACTOR``: 10 %, the texts say so) and no dropped channel
 came back. A week where at least half of the focus channels' work got done (partly counts half)
 is *partly* on plan, otherwise *off* plan; each says why (``WeekVerdict``). Adherence counts on
-plan 1, partly a half, off 0. The streak counts the most recent check-ins on plan in a row.
-Weeks without a check-in (paused, skipped, or simply not answered) neither extend nor break the
-streak: a holiday must not cost the user their streak, and the coach does not punish silence.
+plan 1, partly a half, off 0. ``CheckinStats.streak`` counts the most recent check-ins on plan
+in a row, over the check-ins alone. The streak the user sees is the streak contract's
+(``week_ledger``): there a week without a check-in is a joker, repaired, paused, still open or
+missed, and only a missed one ends the streak; the feedback and /history put that one in.
 """
 
 from __future__ import annotations

@@ -17,11 +17,19 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from bot.core import confirmations
+from bot.core.checkin_reminder import catch_up, catch_up_week
 from bot.core.checkin_stats import evaluate, history_weeks, latest_wins
 from bot.core.coaching import FocusPlan
+from bot.core.contract_view import contract_context, user_zone
 from bot.core.conversation import Conversation
 from bot.core.export_files import checkins_csv, export_json
-from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, REVIEW_FLOW, SETTINGS_FLOW
+from bot.core.flow_ids import (
+    CHECKIN_FLOW,
+    ONBOARDING_FLOW,
+    REVIEW_FLOW,
+    RULES_FLOW,
+    SETTINGS_FLOW,
+)
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
@@ -76,6 +84,7 @@ ENGINE_COMMANDS: Final = (
     "sources",
     "checkin",
     "history",
+    "rules",
     "review",
     "settings",
     "back",
@@ -96,6 +105,7 @@ MENU_COMMANDS: Final = (
     "sources",
     "checkin",
     "history",
+    "rules",
     "review",
     "settings",
     "back",
@@ -164,9 +174,26 @@ def _delete(conversation: Conversation, command: Command) -> list[Reply]:
 
 
 def _checkin(conversation: Conversation, command: Command) -> list[Reply]:
+    """The check-in: of last week while that one can still be logged late, else this week's."""
+    user = conversation.user
+    if user.plan is None:
+        return conversation.ask_again("common/plan_not_ready")
+    pending, now = user.pending_checkin, conversation.clock()
+    if pending is None or pending.get("catch_up"):
+        # A catch-up chosen earlier is chosen afresh: its week may have closed since.
+        week = catch_up_week(user, now)
+        user.pending_checkin = None if week is None else catch_up(week)
+    elif str(pending["week"]) < local_week_key(now, user_zone(user)):
+        # Last week's reminder, answered after the week turned: logged late, and it says so.
+        pending["catch_up"] = True
+    return conversation.start_flow(CHECKIN_FLOW)
+
+
+def _rules(conversation: Conversation, command: Command) -> list[Reply]:
+    """The streak contract: the rules, jokers left, the score, a week to cover or log late."""
     if conversation.user.plan is None:
         return conversation.ask_again("common/plan_not_ready")
-    return conversation.start_flow(CHECKIN_FLOW)
+    return conversation.start_flow(RULES_FLOW)
 
 
 def _review(conversation: Conversation, command: Command) -> list[Reply]:
@@ -188,9 +215,13 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     budget = plan.hours_planned if plan else 0.0
     zone = user.reminder.zone if user.reminder else DEFAULT_ZONE
+    contract = contract_context(user, conversation.clock())
+    # The streak is the contract's: jokers and repairs keep it, a missed week ends it.
+    stats = {**evaluate(user.checkins, budget).as_context(), "streak": contract["streak"]}
     history = conversation.say(
         "common/history",
-        stats=evaluate(user.checkins, budget).as_context(),
+        stats=stats,
+        contract=contract,
         weeks=[
             with_reasons(conversation.content, user.lang, week)
             for week in history_weeks(user.checkins, budget)
@@ -199,7 +230,7 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
         wins=latest_wins(user.checkins),
         versions=history_versions(conversation.content, user, zone),
     )
-    picture = progress_reply(conversation.content, user)
+    picture = progress_reply(conversation.content, user, conversation.clock())
     return [history, *([picture] if picture else []), *conversation.ask()]
 
 
@@ -249,6 +280,7 @@ COMMANDS: Final[Mapping[str, Handler]] = MappingProxyType(
         "settings": _settings,
         "history": _history,
         "review": _review,
+        "rules": _rules,
     }
 )
 

@@ -3,21 +3,25 @@
 - ``answers``: the answers of the running flow so far;
 - ``plan``: the user's focus plan (its stored form), or None;
 - ``last_checkin``: the latest check-in before the week being checked in, or None (so the
-  check-in can first ask whether last week's if-then plan worked).
+  check-in can first ask whether last week's if-then plan worked);
+- ``make_up``: in a make-up week, the missed week it makes up and its extra action, or None;
+- ``contract``: the streak contract (``contract_view.contract_context``): jokers left, the
+  week that can be covered, the repair under way.
 
 One place, so the engine and ``focus-coach check`` evaluate conditions over the same names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.core.actions import checkin_week
+from bot.core.contract_view import contract_context
 from bot.core.state import UserState
 
-__all__ = ["condition_names", "previous_checkin"]
+__all__ = ["condition_names", "make_up", "previous_checkin"]
 
 _RECORD_DEFAULTS: dict[str, Any] = {
     "intention": None,
@@ -49,4 +53,39 @@ def condition_names(
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
+        "contract": _Contract(user, now),
+        "make_up": make_up(user, now),
     }
+
+
+class _Contract(Mapping[str, Any]):
+    """``contract_context`` worked out on first use: most conditions never read it, and the
+    engine evaluates conditions many times per message."""
+
+    def __init__(self, user: UserState, now: datetime | None) -> None:
+        self._user, self._now = user, now
+        self._context: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = contract_context(self._user, self._now)
+        return self._context
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+
+def make_up(user: UserState, now: datetime | None) -> dict[str, Any] | None:
+    """The repair the week being checked in makes up, while its extra action is unanswered."""
+    if now is None:
+        return None
+    repair = user.contract.repair_by(checkin_week(user, now))
+    if repair is None or repair.done is not None:
+        return None
+    return {"week_number": int(repair.week.partition("-W")[2]), "action": repair.action}

@@ -89,7 +89,10 @@ class Conversation:
         dialogue = self.dialogue
         if dialogue.confirm is not None:
             # "flow" names the side flow a resume prompt is about.
-            context = {**user_context(self.content, self.user), "flow": dialogue.flow}
+            context = {
+                **user_context(self.content, self.user, self.clock()),
+                "flow": dialogue.flow,
+            }
             return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )
@@ -275,9 +278,16 @@ class Conversation:
         replies = [Reply(text=result.text, kind=ReplyKind.INFO)]
         if extra.get("show_progress"):
             # Drawn here, not in the action: `focus-coach check` runs actions, never draws.
-            picture = progress_reply(self.content, self.user)
+            picture = progress_reply(self.content, self.user, self.clock())
             if picture is not None:
                 replies.append(picture)
+        # An offer that follows the result (a missed week to cover after a check-in) is a
+        # side flow of its own, started at its step: the user may take it or leave it.
+        follow_up = extra.get("follow_up")
+        if isinstance(follow_up, str) and follow_up:
+            flow_id, _, step_id = follow_up.partition(":")
+            self.end_flow(resume=False)
+            return [*replies, *self.start_flow(flow_id, step_id or None)]
         return [*replies, *self.end_flow(resume=step.then is Then.RESUME)]
 
     # ---- the plan ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from bot.core.due_kinds import Kind
 from bot.core.flow_ids import INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.schedule import is_zone
+from bot.core.streak_contract import JokerHow
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
 
 __all__ = ["SCHEMAS", "USER_DOCUMENTS", "check_user_document"]
@@ -253,11 +254,51 @@ class CheckinRecord(_Part):
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
 
 
+class ContractJoker(_Part):
+    """A joker week (``streak_contract.Joker``)."""
+
+    week: WeekKey
+    how: Annotated[str, _one_of(frozenset(JokerHow))]
+
+
+class ContractRepair(_Part):
+    """A missed week made up in the week ``by`` (``streak_contract.Repair``)."""
+
+    week: WeekKey
+    by: WeekKey
+    action: Annotated[str, Field(min_length=1)]
+    done: bool | None = None
+
+
+def _pause(raw: dict[str, Any]) -> dict[str, Any]:
+    start, until = raw.get("from"), raw.get("until")
+    if not isinstance(start, str) or not isinstance(until, str):
+        # A ValueError: pydantic turns it into a validation error (a TypeError would escape).
+        raise ValueError("a pause needs 'from' and 'until' as days")  # noqa: TRY004
+    if date.fromisoformat(start) >= date.fromisoformat(until):
+        raise ValueError("a pause must end after it starts")
+    return raw
+
+
+# A holiday pause: local days "from" and "until" (exclusive), as ``streak_contract.Pause``.
+ContractPause = Annotated[dict[str, Any], AfterValidator(_pause)]
+
+
+class StreakContract(_Part):
+    """The forgiving streak contract (``streak_contract.Contract``)."""
+
+    jokers: list[ContractJoker] = []
+    repairs: list[ContractRepair] = []
+    pauses: list[ContractPause] = []
+    rules_shown: bool = False
+
+
 class PendingCheckin(_Part):
     """The reminder the user has not acted on yet."""
 
     week: WeekKey
     late: bool = False
+    catch_up: bool = False  # last week's check-in, logged late (``week_ledger``: open)
     missed: list[WeekKey] = []
     snooze: bool = False
     abandoned: bool = False
@@ -293,6 +334,7 @@ class UserDocumentV1(_Part):
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
     variety: dict[str, VarietyChoice] = {}
+    contract: StreakContract | None = None
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

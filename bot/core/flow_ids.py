@@ -20,6 +20,8 @@ from bot.core.rules import LANGUAGES
 
 __all__ = [
     "CHECKIN_FLOW",
+    "COVER_STEP",
+    "COVER_TARGET",
     "CREEP_ANSWER",
     "DECISION_ANSWER",
     "ENERGY_LEVELS",
@@ -27,6 +29,8 @@ __all__ = [
     "INTENTION_KEPT",
     "INTENTION_KEPT_ANSWER",
     "KEEP_INTENTION",
+    "MAKE_UP_DONE",
+    "MAKE_UP_DONE_ANSWER",
     "NOT_ON_PLAN",
     "NO_CREEP",
     "NO_PRESSURE",
@@ -43,6 +47,7 @@ __all__ = [
     "REVIEW_FLOW",
     "REVIEW_HOURS",
     "REVIEW_REASONS",
+    "RULES_FLOW",
     "SCHEDULE_STEP",
     "SETTINGS_FLOW",
     "STILL_TRUE",
@@ -63,7 +68,21 @@ CHECKIN_FLOW: Final = "checkin"
 SETTINGS_FLOW: Final = "settings"
 SUNSET_FLOW: Final = "sunset"
 REVIEW_FLOW: Final = "review"
-REQUIRED_FLOWS: Final = (ONBOARDING_FLOW, CHECKIN_FLOW, SETTINGS_FLOW, SUNSET_FLOW, REVIEW_FLOW)
+RULES_FLOW: Final = "rules"
+REQUIRED_FLOWS: Final = (
+    ONBOARDING_FLOW,
+    CHECKIN_FLOW,
+    SETTINGS_FLOW,
+    SUNSET_FLOW,
+    REVIEW_FLOW,
+    RULES_FLOW,
+)
+# rules: the step that offers to cover a missed week (a joker or a repair) after a check-in.
+COVER_STEP: Final = "cover"
+COVER_TARGET: Final = f"{RULES_FLOW}:{COVER_STEP}"
+# checkin: in a make-up week, whether its extra action got done ("yes" repairs the missed week).
+MAKE_UP_DONE_ANSWER: Final = "make_up_done"
+MAKE_UP_DONE: Final = "yes"
 # review: a stored reason "still true" or "changed"; the answers its action reads.
 STILL_TRUE: Final = "still_true"
 REASON_CHANGED: Final = "changed"
@@ -160,6 +179,7 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, OBSTACLE_ANSWER, (KEEP_INTENTION, WIN_FIRST), _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (), _Rule.ONLY),
     _Expected(REVIEW_FLOW, REVIEW_REASONS, (STILL_TRUE, REASON_CHANGED), _Rule.EXACTLY),
+    _Expected(CHECKIN_FLOW, MAKE_UP_DONE_ANSWER, (MAKE_UP_DONE,), _Rule.HAS),
 )
 
 

@@ -35,6 +35,7 @@ class AskType(StrEnum):
     REASON_GRID = "reason_grid"  # the channels left out, each with its stored reason: still true?
     OBSTACLE = "obstacle"  # what will most likely get in the way next week: tapped or typed
     INTENTION = "intention"  # the if-then plan built from the obstacle: confirmed, or typed
+    MAKE_UP = "make_up"  # a make-up week's extra action: a suggestion tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding

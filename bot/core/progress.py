@@ -3,9 +3,10 @@
 A bar per check-in (the latest ``CHART_WEEKS``, the weeks /history lists), each with its hours,
 the budget it was measured against and its status as ``checkin_stats.judge_week`` gives it (on
 plan, partly, off plan); the streak; and a forgiving score over the last ``SCORE_WINDOW``
-check-ins ("3 of the last 4 weeks on plan"). A week without a check-in (paused, skipped) is not
-a bar and does not count against the score, as it does not break the streak. ``sparkline``
-draws the hours as one line of text for the terminal.
+check-ins ("3 of the last 4 weeks on plan"). A week without a check-in is not a bar; the chart
+the user sees takes its streak and score from the streak contract (``progress_view``, over the
+last 12 weeks of ``week_ledger``), where a missed week counts and a paused one does not.
+``sparkline`` draws the hours as one line of text for the terminal.
 """
 
 from __future__ import annotations

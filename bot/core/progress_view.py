@@ -13,13 +13,16 @@ replies are built): the caption then comes alone, as text, and the failure is lo
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Final
 
 from bot.core.checkin_stats import WeekStatus
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
+from bot.core.contract_view import ledger_of
 from bot.core.messages import Photo, Reply, ReplyKind
-from bot.core.progress import Progress, progress, sparkline
+from bot.core.progress import Progress, Score, progress, sparkline
 from bot.core.progress_chart import ChartTexts, render_chart
 from bot.core.state import UserState
 
@@ -55,12 +58,21 @@ CHART_LABEL_KEYS: Final = (
 )
 
 
-def user_progress(user: UserState) -> Progress | None:
-    """The user's progress over their check-ins; None before the first one."""
+def user_progress(user: UserState, now: datetime | None = None) -> Progress | None:
+    """The user's progress over their check-ins; None before the first one.
+
+    With ``now``, the streak and the score are the streak contract's (``week_ledger``: jokers
+    and repairs keep the streak, weeks on plan out of the last 12), as the texts beside it say.
+    """
     if not user.checkins:
         return None
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
-    return progress(user.checkins, plan.hours_planned if plan else 0.0)
+    chart = progress(user.checkins, plan.hours_planned if plan else 0.0)
+    if now is None:
+        return chart
+    ledger = ledger_of(user, now)
+    on_plan, counted = ledger.score
+    return replace(chart, streak=ledger.streak, score=Score(on_plan=on_plan, weeks=counted))
 
 
 def _title_lines(content: Content, lang: str, chart: Progress) -> tuple[str, str]:
@@ -94,9 +106,9 @@ def caption_context(content: Content, lang: str, chart: Progress) -> dict[str, A
     return {"chart": context, "streak_text": streak, "score_text": score}
 
 
-def progress_reply(content: Content, user: UserState) -> Reply | None:
+def progress_reply(content: Content, user: UserState, now: datetime | None = None) -> Reply | None:
     """The progress chart with its caption; None before the first check-in."""
-    chart = user_progress(user)
+    chart = user_progress(user, now)
     if chart is None:
         return None
     lang = user.lang

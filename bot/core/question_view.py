@@ -7,13 +7,15 @@ weekly check-in and plan budget, where the step stands in its flow), plus what i
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from bot.core.callbacks import Action, decode
 from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
-from bot.core.conditions import previous_checkin
+from bot.core.conditions import make_up, previous_checkin
 from bot.core.content import Content
+from bot.core.contract_view import contract_context
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
@@ -25,8 +27,12 @@ from bot.core.variety import chosen_indices
 __all__ = ["render_question", "user_context"]
 
 
-def user_context(content: Content, user: UserState) -> dict[str, Any]:
-    """What every template may use about the user beyond the current flow's answers."""
+def user_context(content: Content, user: UserState, now: datetime | None = None) -> dict[str, Any]:
+    """What every template may use about the user beyond the current flow's answers.
+
+    ``contract`` (the streak contract: jokers left, the week that can be logged late until when)
+    needs the clock: without ``now`` it has nothing open and nothing to offer.
+    """
     reminder = user.reminder
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     recent = recent_hours(user.checkins)
@@ -43,6 +49,7 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         "budget": plan.hours_planned if plan else None,
         "capacity": plan.capacity if plan else None,
         "checkin": user.pending_checkin,
+        "contract": contract_context(user, now),
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),
@@ -80,7 +87,7 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
     shown = shown_answers(content, asked.user, dialogue)
     progress = asked.flow.progress.get(step.id)
     context: dict[str, Any] = {
-        **user_context(content, asked.user),
+        **user_context(content, asked.user, asked.now),
         "answers": dialogue.answers,
         "shown": shown,
         "step": {"min": step.min, "max": step.max, "max_length": step.max_length},
@@ -90,6 +97,7 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
         "selected": len(dialogue.selection or []),
         "editing": dialogue.return_to is not None,
         "last_checkin": previous_checkin(asked.user, asked.now),
+        "make_up": make_up(asked.user, asked.now),
         **asked.kind.context(asked, shown),
         **(extra or {}),
     }

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.core.checkin_schedule import Reminder
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
+from bot.core.streak_contract import CONTRACT, Contract
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
 
@@ -112,6 +113,9 @@ class UserState:
     # Per message bank, the wording last chosen, for which occasion, and those used this round
     # (``bot.core.variety``): {bank: {"key": "2026-W49", "index": 3, "used": [5, 3]}}.
     variety: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The forgiving streak contract: jokers, repairs and pauses of past weeks, and whether
+    # its rules were shown (``bot.core.streak_contract``; older documents lack it).
+    contract: Contract = field(default_factory=Contract)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -141,6 +145,7 @@ class UserState:
             "came_from": self.came_from,
             "live_message": self.live_message,
             "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
+            CONTRACT: self.contract.to_document(),
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -176,6 +181,7 @@ class UserState:
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
             variety=_variety(raw.get("variety")),
+            contract=Contract.from_document(raw.get(CONTRACT)),
         )
 
 

@@ -30,7 +30,7 @@ def test_shipped_prompts_pass() -> None:
     content, problems = check_prompts(DEFAULT_PROMPTS_DIR)
     assert problems == []
     assert content is not None
-    assert set(content.flows) == {"onboarding", "checkin", "settings", "sunset", "review"}
+    assert set(content.flows) == {"onboarding", "checkin", "settings", "sunset", "review", "rules"}
 
 
 FLOW = "flows/onboarding.yaml"

@@ -281,8 +281,11 @@ def test_the_reminder_offers_start_snooze_and_skip(
     planned.question = engine.checkin_reminder("anna", week="2026-W48", snooze=True)[0]
     planned.press("checkin_skip")
     assert "diese Woche lassen wir aus" in planned.text
+    # Skipping from the reminder declares a joker while one is left (the streak contract).
+    assert "KW 48 ist eine Joker-Woche" in planned.text
     stored = repo.get("anna")
     assert stored is not None
+    assert stored["contract"]["jokers"] == [{"week": "2026-W48", "how": "declared"}]
     assert stored["reminder"]["skipped_week"] == "2026-W48"
     assert stored["reminder"]["snoozed_until"] is None
     assert stored["pending_checkin"] is None

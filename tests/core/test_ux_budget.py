@@ -21,7 +21,7 @@ from bot.core.messages import Button
 from bot.core.questions.layout import MAX_ROWS, in_rows, label_width, row_limit
 from bot.core.state import DialogueState, UserState
 
-FLOWS = ("onboarding", "checkin", "review", "settings", "sunset")
+FLOWS = ("onboarding", "checkin", "review", "settings", "sunset", "rules")
 # Button actions that carry an option of the step (the rest: done, back, more ...).
 _OPTION_ACTIONS = (Action.CHOOSE, Action.TOGGLE, Action.NUMBER, Action.EDIT)
 

@@ -353,7 +353,7 @@ class Run:
         if ask is AskType.PLAN:
             if user.reminder is None:
                 return ButtonPress(encode(turn, Action.FLOW, "settings:weekday"))
-            commands = ["checkin", "settings", "history", "plan", "export", "review"]
+            commands = ["checkin", "settings", "history", "plan", "export", "review", "rules"]
             return Command(commands[index % len(commands)])
         return ButtonPress(encode(turn, Action.CONTINUE))
 

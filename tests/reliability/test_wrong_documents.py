@@ -141,6 +141,13 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         planned.send("Ein Post")
         planned.press("no_time")  # an obstacle and its if-then plan are stored too
         planned.press("confirm")
+        # The streak contract's block: a joker declared, a week's pause (over before the
+        # next check-in), the rules shown.
+        planned.send("/rules")
+        planned.press("joker_next")
+        planned.send("/settings")
+        planned.press("pause")
+        planned.press("w1")
         planned.send("/checkin")
         planned.press("linkedin", "done")  # left in the middle of the next one
         onboarding = Chat(engine, "halfway")
@@ -314,3 +321,31 @@ def test_a_document_from_before_the_banks_goes_on_as_usual(
     assert "Zeit für deinen Fokus-Check-in (KW 49)" in text_of(reminder)
     assert stored is not None
     assert stored["variety"]["checkin_opener"]["key"] == "2026-W49"
+
+
+def test_the_seeded_document_holds_a_streak_contract(documents: dict[str, Any]) -> None:
+    """The documents broken above carry the contract block, so its keys get broken too."""
+    contract = documents["planned"]["contract"]
+    assert contract["jokers"] == [{"week": "2026-W49", "how": "declared"}]
+    assert contract["pauses"] == [{"from": "2026-11-27", "until": "2026-12-04"}]
+    assert contract["rules_shown"] is True
+
+
+@pytest.mark.parametrize(
+    "contract",
+    [
+        [],
+        {"jokers": [{"week": "2026-W49", "how": "sometimes"}]},
+        {"jokers": "2026-W49"},
+        {"repairs": [{"week": "2026-W48", "by": "2026-W49", "action": ""}]},
+        {"pauses": [{"from": "2026-12-04", "until": "2026-11-27"}]},
+        {"rules_shown": "yes"},
+    ],
+)
+def test_a_wrong_contract_block_is_damage_and_a_missing_one_is_empty(
+    contract: Any, documents: dict[str, Any]
+) -> None:
+    wrong = {**documents["planned"], "contract": contract}
+    assert not fits(wrong)
+    older = {k: v for k, v in documents["planned"].items() if k != "contract"}
+    assert fits(older)

@@ -3,6 +3,7 @@
 - ``choices``: single_choice, multi_choice, channel_grid
 - ``plan_change``: creep_decision
 - ``intention``: obstacle, intention (an if-then plan and what gets in its way)
+- ``make_up``: make_up (the extra action of a make-up week)
 - ``review``: reason_grid
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
@@ -23,6 +24,7 @@ from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
 from bot.core.questions.intention import IntentionChoice, ObstacleChoice
+from bot.core.questions.make_up import MakeUpChoice
 from bot.core.questions.plan_change import CreepDecision
 from bot.core.questions.review import ReasonGrid
 from bot.core.questions.statements import Continue, Finish, PlanMenu, Summary
@@ -51,6 +53,7 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.CREEP_DECISION: CreepDecision(),
         AskType.OBSTACLE: ObstacleChoice(),
         AskType.INTENTION: IntentionChoice(),
+        AskType.MAKE_UP: MakeUpChoice(),
         AskType.REASON_GRID: ReasonGrid(),
         AskType.NUMBER: Number(),
         AskType.TIME_OF_DAY: TimeOfDay(),
