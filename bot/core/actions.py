@@ -16,6 +16,8 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.checkin_stats import evaluate, parked_ready, recalled_win
 from bot.core.coaching import FocusPlan
 from bot.core.content import Content
+from bot.core.cool_off import request, returning, settle
+from bot.core.cool_off_view import COOL_OFF_NOTE, note_reply, user_zone
 from bot.core.flow_ids import (
     CREEP_ANSWER,
     DECISION_ANSWER,
@@ -35,9 +37,8 @@ from bot.core.flow_ids import (
 )
 from bot.core.focus_plan import PlanChange
 from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import apply_creep_choice
+from bot.core.plan_changes import TAKE_BUFFER, apply_creep_choice
 from bot.core.plan_versions import adopt
-from bot.core.plan_versions_view import plan_change_text
 from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.quiet_hours import parse_quiet_option
 from bot.core.review import REVIEW_WEEKS, review
@@ -174,9 +175,9 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         None,
     )
     ready = parked_ready(plan, user.checkins) if plan else []
-    changed = _apply_creep_decision(ctx, plan, record, week)
+    requested = _apply_creep_decision(ctx, plan, record, week) or {}
     return {
-        "plan_changed": changed,
+        **requested,
         "intention": record["intention"],
         "intention_kept": record["intention_kept"],
         "recalled_win": recalled_win(user.checkins),
@@ -197,9 +198,12 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
 def _apply_creep_decision(
     ctx: ActionContext, plan: FocusPlan | None, record: dict[str, Any], week: str
 ) -> dict[str, Any] | None:
-    """A dropped channel that came back and stays: the plan's new version (its new budget).
+    """A dropped channel that came back and stays: the plan's new version, after a cool-off.
 
-    The week just recorded keeps the budget it ran under; the new plan counts from the next.
+    Keeping it eases the focus, so the new plan waits seven days as the user's pending change
+    (``bot.core.cool_off``); the note saying so, with the reason it was left out, follows the
+    feedback (``COOL_OFF_NOTE``). Letting it go again changes nothing. The week just recorded
+    keeps the budget it ran under either way.
     """
     creep, decision = record["creep"], record["audit"]
     onboarding = ctx.user.onboarding()
@@ -215,15 +219,27 @@ def _apply_creep_decision(
         return None
     hours = next(k.hours for k in changed.kept if k.channel == creep)
     detail = {"week": week, "channel": str(creep), "choice": decision, "hours": f"{hours:.2f}"}
-    adopt(ctx.user, changed, reason=PlanChange.CHECKIN, now=ctx.now, inputs=inputs, detail=detail)
-    return {"budget": changed.hours_planned, "decision": plan_change_text(ctx.content, ctx.user)}
+    settled = request(
+        ctx.user,
+        changed,
+        before=plan,
+        reason=PlanChange.CHECKIN,
+        detail=detail,
+        inputs=inputs,
+        instead=decision if decision != TAKE_BUFFER else None,
+        now=ctx.now,
+        zone=user_zone(ctx.user),
+    )
+    return {COOL_OFF_NOTE: note_reply(ctx.content, ctx.user, settled, before=plan)}
 
 
 def review_plan(ctx: ActionContext) -> dict[str, Any]:
     """The review's answers as a new plan version; the next review twelve weeks on.
 
     The new hours become the onboarding answer too: the plan is made from that answer, and a
-    plan whose answers changed would otherwise be made anew on the next /plan.
+    plan whose answers changed would otherwise be made anew on the next /plan. A result that
+    brings back a channel the plan left out eases the focus: it waits out the cool-off as the
+    pending change instead (``bot.core.cool_off``), hours and all.
     """
     user, answers, catalogue = ctx.user, ctx.answers, ctx.content.catalogue
     onboarding = user.onboarding()
@@ -239,29 +255,54 @@ def review_plan(ctx: ActionContext) -> dict[str, Any]:
         changed=[channel for channel, rating in reasons.items() if rating == REASON_CHANGED],
         wanted=list(answers.get(REVIEW_ADD) or []),
     )
-    onboarding.answers["hours"] = reviewed.inputs.hours
     detail = {
         "hours": f"{reviewed.inputs.hours:g}",
         "added": ",".join(reviewed.added),
         "no_room": ",".join(reviewed.no_room),
     }
-    adopt(
-        user,
-        reviewed.plan,
-        reason=PlanChange.REVIEW,
-        now=ctx.now,
-        inputs=reviewed.inputs,
-        detail=detail,
-    )
+    before = FocusPlan.from_dict(user.plan)
+    back = returning(before, reviewed.plan)
+    if back:
+        # It brings back a channel the plan left out: that eases the focus, so the whole
+        # review result waits out the cool-off (its hours answer with it).
+        settled = request(
+            user,
+            reviewed.plan,
+            before=before,
+            reason=PlanChange.REVIEW,
+            detail=detail,
+            inputs=reviewed.inputs,
+            instead=None,
+            now=ctx.now,
+            zone=user_zone(user),
+        )
+        note = note_reply(ctx.content, user, settled, before=before)
+    else:
+        onboarding.answers["hours"] = reviewed.inputs.hours
+        adopt(
+            user,
+            reviewed.plan,
+            reason=PlanChange.REVIEW,
+            now=ctx.now,
+            inputs=reviewed.inputs,
+            detail=detail,
+        )
+        # A change still waiting rests on the plan this review replaced: it no longer applies.
+        known = [channel.id for channel in catalogue.channels]
+        withdrawn = settle(user, ctx.now, known)
+        note = None if withdrawn is None else note_reply(ctx.content, user, withdrawn)
     zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
 
     def names(channels: tuple[str, ...]) -> list[str]:
         return [catalogue.channel(channel).label[user.lang] for channel in channels]
 
     return {
+        COOL_OFF_NOTE: note,
         "no_plan": False,
         "version": user.plan_info["version"] if user.plan_info else 1,
-        "added": names(reviewed.added),
+        # Channels coming back after the cool-off (the note after the text says when).
+        "waiting": names(back),
+        "added": [] if back else names(reviewed.added),
         "no_room": names(reviewed.no_room),
         "hours": reviewed.inputs.hours,
         "budget": reviewed.plan.hours_planned,

@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.core.coaching import FocusPlan
+from bot.core.cool_off import COOL_OFF
+from bot.core.cool_off_view import left_out
 from bot.core.flow_ids import CREEP_ANSWER
 from bot.core.flow_model import Step
 from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import DROP_AGAIN, TAKE_BUFFER, CreepChoice, creep_choices
+from bot.core.plan_changes import DROP_AGAIN, CreepChoice, creep_choices
 from bot.core.questions.base import Asked, Report
 from bot.core.questions.choices import SingleChoice
 
@@ -51,8 +53,6 @@ def _labelled(asked: Asked, *, short: bool) -> list[tuple[str, str]]:
     for choice in choices:
         if choice.id == DROP_AGAIN:
             label = asked.label("audit_drop_again", channel=back)
-        elif choice.id == TAKE_BUFFER:
-            label = asked.label(f"audit_buffer{suffix}", channel=back, hours=choice.hours)
         else:
             label = asked.label(f"audit_swap{suffix}", channel=back, gives_way=name(choice.id))
         options.append((choice.id, label))
@@ -64,9 +64,8 @@ class CreepDecision(SingleChoice):
 
     label_keys: ClassVar[tuple[str, ...]] = (
         "audit_drop_again",
-        "audit_buffer",
+        "audit_buffer",  # no longer offered: the history of older plan versions says it
         "audit_swap",
-        "audit_buffer_short",
         "audit_swap_short",
         "chosen",
         "answer_none",
@@ -86,16 +85,19 @@ class CreepDecision(SingleChoice):
         return dict(_labelled(asked, short=True)).get(option_id, "")
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
-        """The hours at stake, for the text above the buttons."""
-        channel, choices = _choices(asked)
-        buffer = next((c.hours for c in choices if c.id == TAKE_BUFFER), None)
-        swaps = [c.hours for c in choices if c.id not in (DROP_AGAIN, TAKE_BUFFER)]
+        """Why the plan left the channel out (with its sources), and how long a change that
+        brings it back waits."""
+        channel, _ = _choices(asked)
+        reason = None
+        if channel is not None and asked.user.plan is not None:
+            plan = FocusPlan.from_dict(asked.user.plan)
+            reason = left_out(asked.content, plan, channel, asked.lang)
         return {
             "channel": None
             if channel is None
-            else asked.content.catalogue.channel(channel).label[asked.lang],
-            "buffer_hours": buffer,
-            "swap_hours": max(swaps, default=None),
+            else asked.content.catalogue.channel_name(channel, asked.lang),
+            "left_out": reason,
+            "cool_off_days": COOL_OFF.days,
         }
 
     def sample(self, asked: Asked) -> Any:
