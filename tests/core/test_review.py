@@ -70,9 +70,20 @@ def test_review_walks_hours_and_stored_reasons_to_a_new_version(
     planned.press("done")
     while "Geparkt" in planned.question_text:
         planned.press("done")
-    assert "Rückblick gespeichert: dein Plan ist jetzt Version 2." in planned.text
-    assert "Neu im Plan: TikTok." in planned.text
+    # TikTok comes back: that eases the focus, so the review's plan waits out a cool-off.
+    assert "Rückblick gespeichert. Dein Plan bleibt vorerst Version 1" in planned.text
+    assert "Du hast TikTok weggelassen, weil dein Publikum dort kaum ist" in planned.text
+    assert "TikTok kommt am Freitag, 25. Dezember 2026 um 10:00 zurück" in planned.text
+    document = repo.get("anna")
+    assert document is not None
+    assert document["plan_info"]["version"] == 1 and document["plan"]["capacity"] == 3.0
+    # The hours answer waits with it: a /plan in between must not make a plan from it.
+    planned.send("/plan")
+    assert repo.get("anna")["plan_info"]["version"] == 1  # type: ignore[index]
 
+    clock.now += timedelta(weeks=1)
+    planned.send("/plan")
+    assert "TikTok ist wieder in deinem Plan" in planned.text
     document = repo.get("anna")
     assert document is not None
     assert document["plan_info"]["reason"] == "review"
@@ -105,9 +116,10 @@ def test_a_review_that_changes_nothing_still_dates_the_plan(
 
 
 def test_a_review_after_a_swap_keeps_the_users_choice_with_new_hours(
-    planned: Chat, repo: InMemoryUserRepository
+    planned: Chat, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
     checkin_with_creep(planned, "tiktok", "linkedin")  # TikTok stays, LinkedIn goes
+    clock.now += timedelta(weeks=1)  # after its cool-off
     planned.send("/review")
     planned.send("4")
     assert "LinkedIn: du hast seine Zeit TikTok gegeben" in planned.question_text
