@@ -209,7 +209,7 @@ def request(
         inputs=None if inputs is None else inputs_record(inputs),
         base_version=plan_version(user),
         requested_at=now.astimezone(UTC).replace(microsecond=0),
-        effective_at=effective_instant(now.replace(microsecond=0), zone),
+        effective_at=effective_instant(now, zone),
     )
     previous = waiting(user)
     if previous is not None and previous.same_request(change):

@@ -1,9 +1,10 @@
 """The if-then plan for next week: a suggestion tapped, one typed, or skipped.
 
-Suggestions come from ``bot.core.intentions`` for the plan as it will be next week (after a
-decision about a channel that came back, taken in this very check-in). The answer saved is the
-sentence itself, so next week's check-in can quote it even if the plan changed since. A fixed
-option (``options`` in the flow, e.g. "note a win first") is saved as its id and routes.
+Suggestions come from ``bot.core.intentions`` for the plan as it will be next week: the current
+one (a decision to keep a channel that came back waits out a cool-off week first). The answer
+saved is the sentence itself, so next week's check-in can quote it even if the plan changed
+since. A fixed option (``options`` in the flow, e.g. "note a win first") is saved as its id
+and routes.
 """
 
 from __future__ import annotations
@@ -17,8 +18,7 @@ from bot.core.flow_ids import CREEP_ANSWER, DECISION_ANSWER, NO_CREEP
 from bot.core.flow_model import Step
 from bot.core.intentions import Suggestion, suggestions
 from bot.core.messages import Button, Reply
-from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
+from bot.core.plan_changes import DROP_AGAIN
 from bot.core.questions.base import Asked, Report, Turn, in_rows
 from bot.core.questions.values import FreeText
 
@@ -26,21 +26,9 @@ __all__ = ["IntentionChoice"]
 
 
 def _next_weeks_plan(asked: Asked) -> FocusPlan | None:
-    """The plan as it will be next week: with this check-in's decision about a returning one."""
-    if asked.user.plan is None:
-        return None
-    plan = FocusPlan.from_dict(asked.user.plan)
-    answers = asked.dialogue.answers
-    creep, decision = answers.get(CREEP_ANSWER), answers.get(DECISION_ANSWER)
-    onboarding = asked.user.onboarding()
-    inputs = plan_input(onboarding.answers) if onboarding is not None else None
-    if inputs is None or not isinstance(creep, str) or not isinstance(decision, str):
-        return plan
-    try:
-        changed = apply_creep_choice(plan, inputs, asked.content.catalogue, creep, decision)
-    except KeyError:
-        return plan
-    return changed or plan
+    """The plan as it will be next week: the current one. A channel kept in this very check-in
+    comes back only after its cool-off week (``bot.core.cool_off``), so not next week."""
+    return None if asked.user.plan is None else FocusPlan.from_dict(asked.user.plan)
 
 
 def _suggested(asked: Asked) -> list[Suggestion]:
