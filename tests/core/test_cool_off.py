@@ -366,3 +366,56 @@ def test_a_tap_on_cancel_with_nothing_stored_at_all(engine: DialogueEngine) -> N
     chat.send("/start")
     replies = engine.handle("new", ButtonPress(encode(0, Action.UNDO, "1-1")))
     assert "Dieser Button gilt nicht mehr" in plain(replies[0].text)
+
+
+def test_a_review_that_keeps_a_changed_reason_out_applies_at_once(
+    planned: Chat, repo: InMemoryUserRepository
+) -> None:
+    planned.send("/review")
+    planned.send("3")
+    planned.press("tiktok", "done")  # TikTok's reason has changed ...
+    planned.press("drop_again")  # ... and still it stays out
+    while "Geparkt" in planned.question_text:
+        planned.press("done")
+    assert "Rückblick gespeichert: dein Plan ist jetzt Version 2." in planned.text
+    assert stored(repo)["pending_change"] is None
+
+
+def test_new_hours_that_alone_bring_a_channel_back_wait_as_a_whole(
+    engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    chat = Chat(engine, "cem", language_hint="de")
+    chat.send("/start")
+    chat.press("continue")
+    chat.press("linkedin", "newsletter", "instagram", "done")
+    chat.send("2")
+    chat.press("b2b_dach", "done")
+    chat.press("leads", "done")
+    chat.press("alone")
+    chat.press("none")
+    chat.press("show_plan")
+    document = repo.get("cem")
+    assert document is not None and "linkedin" not in {
+        k["channel"] for k in document["plan"]["kept"]
+    }
+    chat.send("/review")
+    chat.send("6")
+    while "Rückblick gespeichert" not in chat.text:
+        chat.press("done")
+    assert "Dein Plan bleibt vorerst Version 1: LinkedIn kommt nach einer Abkühlwoche zurück" in (
+        chat.text
+    )
+    document = repo.get("cem")
+    assert document is not None
+    assert document["plan_info"]["version"] == 1 and document["plan"]["capacity"] == 2.0
+    # The hours answer waits with the plan (the review has ended: the onboarding is current).
+    assert document["dialogue"]["answers"]["hours"] == 2.0
+    clock.now += WEEK
+    chat.send("/plan")
+    assert "LinkedIn ist wieder in deinem Plan" in chat.text
+    document = repo.get("cem")
+    assert document is not None
+    assert (document["plan_info"]["version"], document["plan"]["capacity"]) == (2, 6.0)
+    assert document["dialogue"]["answers"]["hours"] == 6.0
+    chat.send("/plan")
+    assert repo.get("cem")["plan_info"]["version"] == 2  # type: ignore[index]
