@@ -38,7 +38,7 @@ from bot.core.flow_ids import (
 )
 from bot.core.focus_plan import PlanChange
 from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import DROP_AGAIN, TAKE_BUFFER, apply_creep_choice
+from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
 from bot.core.plan_versions import adopt
 from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.quiet_hours import parse_quiet_option
@@ -227,7 +227,7 @@ def _apply_creep_decision(
         reason=PlanChange.CHECKIN,
         detail=detail,
         inputs=inputs,
-        instead=decision if decision != TAKE_BUFFER else None,
+        instead=decision,  # the kept channel that makes room (the only way back in)
         now=ctx.now,
         zone=user_zone(ctx.user),
     )

@@ -256,7 +256,6 @@ class Conversation:
     def finish(self, step: Step) -> list[Reply]:
         """Run the finish step's action, say its result, and end the side flow."""
         extra: dict[str, Any] = {}
-        note = None
         if step.action is not None:
             context = ActionContext(
                 user=self.user,

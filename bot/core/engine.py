@@ -198,7 +198,7 @@ class DialogueEngine:
                 kind=kind,
             )
             self._save(user, before)
-            return [*notes, *replies] if replies else []
+            return [*notes, *replies]
 
     def due_checkin(self, user_id: str) -> str | None:
         """The week whose check-in is due now for a transport without a scheduler, or None.
