@@ -6,7 +6,7 @@ returns what its finish template shows. The checker knows every name in ``ACTION
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +18,8 @@ from bot.core.coaching import FocusPlan
 from bot.core.content import Content
 from bot.core.contract_actions import CONTRACT_ACTIONS
 from bot.core.contract_view import contract_context
+from bot.core.cool_off import request, returning, settle
+from bot.core.cool_off_view import COOL_OFF_NOTE, note_reply, user_zone
 from bot.core.flow_ids import (
     COVER_TARGET,
     CREEP_ANSWER,
@@ -36,6 +38,7 @@ from bot.core.flow_ids import (
     REVIEW_ADD,
     REVIEW_HOURS,
     REVIEW_REASONS,
+    REVIEW_ROOM,
     SUNSET_ACTION,
     WEEKDAYS,
 )
@@ -43,9 +46,8 @@ from bot.core.focus_plan import PlanChange
 from bot.core.if_then import obstacle_words
 from bot.core.message_banks import feedback_bank
 from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import apply_creep_choice
+from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
 from bot.core.plan_versions import adopt
-from bot.core.plan_versions_view import plan_change_text
 from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.quiet_hours import parse_quiet_option
 from bot.core.review import REVIEW_WEEKS, review
@@ -202,9 +204,9 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         None,
     )
     ready = parked_ready(plan, user.checkins) if plan else []
-    changed = _apply_creep_decision(ctx, plan, record, week)
+    requested = _apply_creep_decision(ctx, plan, record, week) or {}
     return {
-        "plan_changed": changed,
+        **requested,
         "intention": record["intention"],
         "obstacle": record["obstacle"],
         "intention_kept": record["intention_kept"],
@@ -254,9 +256,12 @@ def _words(value: Any) -> str | None:
 def _apply_creep_decision(
     ctx: ActionContext, plan: FocusPlan | None, record: dict[str, Any], week: str
 ) -> dict[str, Any] | None:
-    """A dropped channel that came back and stays: the plan's new version (its new budget).
+    """A dropped channel that came back and stays: the plan's new version, after a cool-off.
 
-    The week just recorded keeps the budget it ran under; the new plan counts from the next.
+    Keeping it eases the focus, so the new plan waits seven days as the user's pending change
+    (``bot.core.cool_off``); the note saying so, with the reason it was left out, follows the
+    feedback (``COOL_OFF_NOTE``). Letting it go again changes nothing. The week just recorded
+    keeps the budget it ran under either way.
     """
     creep, decision = record["creep"], record["audit"]
     onboarding = ctx.user.onboarding()
@@ -272,56 +277,116 @@ def _apply_creep_decision(
         return None
     hours = next(k.hours for k in changed.kept if k.channel == creep)
     detail = {"week": week, "channel": str(creep), "choice": decision, "hours": f"{hours:.2f}"}
-    adopt(ctx.user, changed, reason=PlanChange.CHECKIN, now=ctx.now, inputs=inputs, detail=detail)
-    return {"budget": changed.hours_planned, "decision": plan_change_text(ctx.content, ctx.user)}
+    settled = request(
+        ctx.user,
+        changed,
+        before=plan,
+        reason=PlanChange.CHECKIN,
+        detail=detail,
+        inputs=inputs,
+        instead=decision,  # the kept channel that makes room (the only way back in)
+        now=ctx.now,
+        zone=user_zone(ctx.user),
+    )
+    return {COOL_OFF_NOTE: note_reply(ctx.content, ctx.user, settled, before=plan)}
 
 
 def review_plan(ctx: ActionContext) -> dict[str, Any]:
     """The review's answers as a new plan version; the next review twelve weeks on.
 
     The new hours become the onboarding answer too: the plan is made from that answer, and a
-    plan whose answers changed would otherwise be made anew on the next /plan.
+    plan whose answers changed would otherwise be made anew on the next /plan. Bringing back a
+    channel the plan left out eases the focus and waits out the cool-off as the pending change
+    (``bot.core.cool_off``): the one whose reason has changed, swapped one in, one out for the
+    kept channel the user picked, on top of the reviewed plan; and a result whose new hours
+    alone bring one back waits as a whole, hours and all. Everything else applies at once.
     """
     user, answers, catalogue = ctx.user, ctx.answers, ctx.content.catalogue
     onboarding = user.onboarding()
     inputs = plan_input(onboarding.answers) if onboarding is not None else None
     if user.plan is None or onboarding is None or inputs is None:
         return {"no_plan": True}
-    reasons = answers.get(REVIEW_REASONS) or {}
+    before = FocusPlan.from_dict(user.plan)
     reviewed = review(
-        FocusPlan.from_dict(user.plan),
+        before,
         inputs,
         catalogue,
         hours=float(answers.get(REVIEW_HOURS, inputs.hours)),
-        changed=[channel for channel, rating in reasons.items() if rating == REASON_CHANGED],
+        changed=[],  # one in, one out (the answer `room`), not into the buffer
         wanted=list(answers.get(REVIEW_ADD) or []),
     )
-    onboarding.answers["hours"] = reviewed.inputs.hours
+    reasons = answers.get(REVIEW_REASONS) or {}
+    changed = next((c for c, rating in reasons.items() if rating == REASON_CHANGED), None)
+    room = answers.get(REVIEW_ROOM)
+    swapped = None
+    if isinstance(changed, str) and isinstance(room, str) and room != DROP_AGAIN:
+        try:
+            swapped = apply_creep_choice(reviewed.plan, reviewed.inputs, catalogue, changed, room)
+        except KeyError:  # a channel the catalogue no longer has
+            swapped = None
+    no_room = [
+        *reviewed.no_room,
+        *(
+            [changed]
+            if isinstance(changed, str) and room not in (None, DROP_AGAIN) and not swapped
+            else []
+        ),
+    ]
     detail = {
         "hours": f"{reviewed.inputs.hours:g}",
         "added": ",".join(reviewed.added),
-        "no_room": ",".join(reviewed.no_room),
+        "no_room": ",".join(no_room),
     }
-    adopt(
-        user,
-        reviewed.plan,
-        reason=PlanChange.REVIEW,
-        now=ctx.now,
-        inputs=reviewed.inputs,
-        detail=detail,
-    )
+    by_hours = returning(before, reviewed.plan)
+    note = None
+    if not by_hours:
+        # Narrowing, new hours, parked channels: at once. A change still waiting rests on the
+        # plan this replaces: it no longer applies (a new one below replaces it instead).
+        onboarding.answers["hours"] = reviewed.inputs.hours
+        adopt(
+            user,
+            reviewed.plan,
+            reason=PlanChange.REVIEW,
+            now=ctx.now,
+            inputs=reviewed.inputs,
+            detail=detail,
+        )
+        if swapped is None:
+            known = [channel.id for channel in catalogue.channels]
+            withdrawn = settle(user, ctx.now, known)
+            note = None if withdrawn is None else note_reply(ctx.content, user, withdrawn)
+    waiting = swapped or (reviewed.plan if by_hours else None)
+    if waiting is not None:
+        settled = request(
+            user,
+            waiting,
+            before=FocusPlan.from_dict(user.plan),
+            reason=PlanChange.REVIEW,
+            detail=detail
+            if by_hours
+            else {**detail, "channel": str(changed), "choice": str(room)},
+            inputs=reviewed.inputs,
+            instead=None if swapped is None else str(room),
+            now=ctx.now,
+            zone=user_zone(user),
+        )
+        note = note_reply(ctx.content, user, settled, before=before)
     zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
 
-    def names(channels: tuple[str, ...]) -> list[str]:
-        return [catalogue.channel(channel).label[user.lang] for channel in channels]
+    def names(channels: Sequence[str]) -> list[str]:
+        return [catalogue.channel_name(channel, user.lang) for channel in channels]
 
+    coming_back = returning(FocusPlan.from_dict(user.plan), waiting) if waiting else ()
     return {
+        COOL_OFF_NOTE: note,
         "no_plan": False,
         "version": user.plan_info["version"] if user.plan_info else 1,
-        "added": names(reviewed.added),
-        "no_room": names(reviewed.no_room),
+        # Channels coming back after the cool-off (the note after the text says when).
+        "waiting": names(coming_back),
+        "added": [] if by_hours else names(reviewed.added),
+        "no_room": names(no_room),
         "hours": reviewed.inputs.hours,
-        "budget": reviewed.plan.hours_planned,
+        "budget": (waiting or reviewed.plan).hours_planned,
         "next_review": _local(ctx.now + timedelta(weeks=REVIEW_WEEKS), zone).date(),
     }
 

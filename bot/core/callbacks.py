@@ -31,6 +31,7 @@ class Action(StrEnum):
     FLOW = "f"  # start a side flow (check-in, settings)
     CHECKIN = "k"  # answer a check-in reminder: start, snooze or skip
     MORE = "m"  # show all the options of a narrowed choice
+    UNDO = "u"  # take back a plan change waiting out its cool-off (its id; any turn)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot.core import (
     confirmations,
+    cool_off_view,
     export_files,
     intentions,
     plan_versions_view,
@@ -35,6 +36,8 @@ from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
+from bot.core.cool_off import Outcome, PendingChange, effective_instant
+from bot.core.cool_off_view import change_context
 from bot.core.flow_ids import (
     CHECKIN_FLOW,
     NO_CREEP,
@@ -146,6 +149,7 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "channel": "x",
     "tolerance": 10,
     "gives_way": "x",
+    "instead": "x",
     "day": "x",
     "time": "09:00",
     "dropped": "x",
@@ -219,6 +223,7 @@ def _check_labels(texts: TextRenderer, templates_dir: Path, problems: list[str])
         | set(COMMAND_LABELS)
         | set(week_view.LABEL_KEYS)
         | set(plan_versions_view.LABEL_KEYS)
+        | set(cool_off_view.LABEL_KEYS)
         | set(export_files.LABEL_KEYS)
         | set(intentions.LABEL_KEYS)
         | set(CHART_LABEL_KEYS)
@@ -498,8 +503,11 @@ def _check_plan_template(
 ) -> None:
     for plan in plans:
         for lang in LANGUAGES:
+            # With a change waiting out its cool-off, too: its line on top renders.
+            pending = _cool_off_sample(content, plan, lang)["change"]
             try:
                 plan_reply(content, plan, lang)
+                plan_reply(content, plan, lang, pending=pending)
             except (TemplateError, KeyError, TypeError) as error:
                 problems.append(f"{where}: plan template {lang}/{PLAN_TEMPLATE}: {error}")
                 return
@@ -585,6 +593,7 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "wins": latest_wins(user.checkins),
         "versions": history_versions(content, _versioned_user(plan, lang), "Europe/Berlin"),
         **caption_context(content, lang, progress(records, 2.0)),
+        "cool_off": _cool_off_sample(content, plan, lang),
         "this_week": "2026-W48",
         "checkins": 3,
         "time": "19:00",
@@ -594,6 +603,29 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "week_number": 48,
         "tomorrow": True,
         "moved": True,
+    }
+
+
+def _cool_off_sample(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]:
+    """A change replacing another, both with a channel making room: the longest cool-off note."""
+    channels = [channel.id for channel in content.catalogue.channels]
+    change = PendingChange(
+        channel=channels[0],
+        instead=channels[1],
+        plan=plan.to_dict(),
+        reason=PlanChange.CHECKIN,
+        detail={},
+        inputs=None,
+        base_version=1,
+        requested_at=_SAMPLE_NOW,
+        effective_at=effective_instant(_SAMPLE_NOW, "Europe/Berlin"),
+        others=(channels[2],),
+    )
+    return {
+        "outcome": Outcome.REPLACED.value,
+        "change": change_context(content, change, lang, "Europe/Berlin"),
+        "previous": change_context(content, change, lang, "Europe/Berlin"),
+        "left_out": {"name": "x", "why": "x", "cites": ["x"], "profile": True},
     }
 
 

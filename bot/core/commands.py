@@ -32,7 +32,7 @@ from bot.core.flow_ids import (
 )
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
-from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
+from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, sources_context
 from bot.core.progress_view import progress_reply
 from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
@@ -140,7 +140,7 @@ def _plan(conversation: Conversation, command: Command) -> list[Reply]:
     plan = conversation.build_plan()
     if plan is None:
         return conversation.ask_again("common/plan_not_ready")
-    return [plan_reply(conversation.content, plan, conversation.user.lang), *conversation.ask()]
+    return [conversation.plan_reply(plan), *conversation.ask()]
 
 
 def _sources(conversation: Conversation, command: Command) -> list[Reply]:

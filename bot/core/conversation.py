@@ -21,6 +21,7 @@ from bot.core.actions import ACTIONS, ActionContext
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import condition_names
 from bot.core.content import Content
+from bot.core.cool_off_view import COOL_OFF_NOTE, pending_view
 from bot.core.flow_ids import ONBOARDING_FLOW
 from bot.core.flow_model import Step, Then
 from bot.core.messages import Reply, ReplyKind
@@ -267,6 +268,8 @@ class Conversation:
                 condition=self._condition,
             )
             extra = ACTIONS[step.action](context)
+        # A change waiting out its cool-off: its note (with the cancel button) follows the text.
+        note = extra.pop(COOL_OFF_NOTE, None)
         if extra.get("advice"):
             extra["advice_text"] = Markup(  # noqa: S704 - rendered by our own sandbox
                 self.content.texts.render(
@@ -276,6 +279,8 @@ class Conversation:
         self.dialogue.turn += 1
         result = render_question(self.asked(), extra=extra)
         replies = [Reply(text=result.text, kind=ReplyKind.INFO)]
+        if isinstance(note, Reply):
+            replies.append(note)
         if extra.get("show_progress"):
             # Drawn here, not in the action: `focus-coach check` runs actions, never draws.
             picture = progress_reply(self.content, self.user, self.clock())
@@ -315,4 +320,13 @@ class Conversation:
             return self.change(missing)
         self.dialogue.turn += 1
         menu = self._question(extra={"intro": intro})
-        return [plan_reply(self.content, plan, self.user.lang), menu]
+        return [self.plan_reply(plan), menu]
+
+    def plan_reply(self, plan: FocusPlan) -> Reply:
+        """The plan as shown, with a change waiting out its cool-off on top (and its cancel)."""
+        pending, buttons = pending_view(self.content, self.user)
+        return plan_reply(self.content, plan, self.user.lang, pending=pending, buttons=buttons)
+
+    def with_question(self, reply: Reply) -> list[Reply]:
+        """``reply``, then the question on screen again, unchanged (its buttons stay valid)."""
+        return [reply, replace(self._question(), repeat=True)]

@@ -236,6 +236,21 @@ class PreviousPlan(_Part):
     plan: Plan
 
 
+class PendingChange(_Part):
+    """An easing plan change waiting out its seven-day cool-off (``cool_off.PendingChange``)."""
+
+    channel: str
+    instead: str | None = None
+    others: list[str] = []
+    plan: Plan
+    reason: PlanReason
+    detail: dict[str, str] = {}
+    inputs: dict[str, Any] | None = None
+    base_version: Count
+    requested_at: Instant
+    effective_at: Instant
+
+
 class CheckinRecord(_Part):
     """One answered weekly check-in (``actions.record_checkin``)."""
 
@@ -335,6 +350,7 @@ class UserDocumentV1(_Part):
     live_message: int | None = None
     variety: dict[str, VarietyChoice] = {}
     contract: StreakContract | None = None
+    pending_change: PendingChange | None = None
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

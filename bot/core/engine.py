@@ -28,6 +28,8 @@ from bot.core.checkin_reminder import (
 from bot.core.commands import MENU_HELP, ListedCommand, run_command
 from bot.core.content import Content
 from bot.core.conversation import Conversation
+from bot.core.cool_off import cancel, settle
+from bot.core.cool_off_view import note_reply
 from bot.core.deep_links import apply_start_payload
 from bot.core.due_kinds import KINDS, Due, Kind, Outlook
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, SharedLocation, TextMessage
@@ -120,6 +122,7 @@ class DialogueEngine:
         self._condition: Callable[[str], Condition] = lru_cache(maxsize=256)(
             self.content.texts.condition
         )
+        self._channels = frozenset(channel.id for channel in content.catalogue.channels)
 
     # ---- entry points --------------------------------------------------------------------
     def handle(
@@ -142,7 +145,7 @@ class DialogueEngine:
         """
         with self.reminders.user_lock(user_id):
             try:
-                user, before = self._load(user_id, language_hint)
+                user, before, notes = self._load(user_id, language_hint)
             except SchemaVersionError as error:
                 return self._newer_data(user_id, error, language_hint)
             except DamagedDocumentError as error:
@@ -154,7 +157,7 @@ class DialogueEngine:
                     self._reactivate(user)
                 replies = self._dispatch(user, inbound, help_commands)
             self._save(user, before, delivery=delivery)
-            return replies
+            return [*notes, *replies]
 
     def checkin_reminder(
         self,
@@ -185,6 +188,7 @@ class DialogueEngine:
             fit_to_content(user, self.content, language_hint=None, now=self.clock())
             if not user.active or user.plan is None or user.dialogue is None:
                 return []
+            notes = self._settle(user)
             replies = remind(
                 self._conversation(user),
                 week=week,
@@ -194,7 +198,7 @@ class DialogueEngine:
                 kind=kind,
             )
             self._save(user, before)
-            return replies
+            return [*notes, *replies]
 
     def due_checkin(self, user_id: str) -> str | None:
         """The week whose check-in is due now for a transport without a scheduler, or None.
@@ -250,15 +254,25 @@ class DialogueEngine:
         )
 
     # ---- loading and saving --------------------------------------------------------------
-    def _load(self, user_id: str, language_hint: str | None) -> tuple[UserState, dict[str, Any]]:
+    def _load(
+        self, user_id: str, language_hint: str | None
+    ) -> tuple[UserState, dict[str, Any], list[Reply]]:
+        """The user's state, the document it was read from, and notes on what loading did."""
         stored = self.repository.get(user_id)
         if stored is None:
-            return self._new_user(user_id, language_hint), {}
+            return self._new_user(user_id, language_hint), {}, []
         user = UserState.from_document(stored)
         before = user.to_document()
         # After ``before``: what had to be repaired is saved with this message.
         fit_to_content(user, self.content, language_hint=language_hint, now=self.clock())
-        return user, before
+        return user, before, self._settle(user)
+
+    def _settle(self, user: UserState) -> list[Reply]:
+        """A plan change whose cool-off is over becomes the plan (or, if the plan changed
+        meanwhile, is withdrawn); the note saying so goes first in the next reply, once."""
+        settled = settle(user, self.clock(), self._channels)
+        note = None if settled is None else note_reply(self.content, user, settled)
+        return [] if note is None else [note]
 
     def _new_user(self, user_id: str, language_hint: str | None) -> UserState:
         now = UserState.now_iso(self.clock())
@@ -393,6 +407,8 @@ class DialogueEngine:
     def _button(self, conversation: Conversation, data: str) -> list[Reply]:
         """Apply a current button; anything else is "out of date" (old, forged or garbled)."""
         token = decode(data)
+        if token is not None and token.action is Action.UNDO:
+            return self._undo(conversation, token.value)
         dialogue = conversation.dialogue
         replies: list[Reply] | None = None
         if token is not None and token.turn == dialogue.turn:
@@ -406,6 +422,16 @@ class DialogueEngine:
         if replies is None:
             return conversation.ask_again("common/button_outdated")
         return replies
+
+    def _undo(self, conversation: Conversation, change_id: str) -> list[Reply]:
+        """Take back a plan change waiting out its cool-off; a stale or forged button is told
+        so kindly. Valid from any message while its change waits, so the turn is not checked.
+        """
+        user = conversation.user
+        note = note_reply(self.content, user, cancel(user, change_id))
+        if note is None:  # cannot happen: a cancel always has something to say
+            return conversation.ask_again("common/button_outdated")
+        return conversation.with_question(note)
 
     def _answer_prompt(self, conversation: Conversation, token: ButtonToken) -> list[Reply] | None:
         """Answer the pending prompt (restart, delete, language, check-in reminder)."""

@@ -47,6 +47,7 @@ __all__ = [
     "REVIEW_FLOW",
     "REVIEW_HOURS",
     "REVIEW_REASONS",
+    "REVIEW_ROOM",
     "RULES_FLOW",
     "SCHEDULE_STEP",
     "SETTINGS_FLOW",
@@ -89,6 +90,8 @@ REASON_CHANGED: Final = "changed"
 REVIEW_HOURS: Final = "hours"
 REVIEW_REASONS: Final = "reasons"
 REVIEW_ADD: Final = "add"
+# review: what makes room for the first channel whose reason changed (a creep_decision step).
+REVIEW_ROOM: Final = "room"
 REVIEW_ACTION: Final = "review_plan"
 # The settings step the plan menu's check-in button enters while no check-in is set up.
 SCHEDULE_STEP: Final = "weekday"

@@ -3,7 +3,7 @@
 The check-in's ``obstacle`` step and the ``intention`` step after it (the rehearsal) draw from
 here, and so does ``record_checkin``, which stores the obstacle and the plan as words (so next
 week's check-in can quote them even when the plan changed since). The plan is the one the user
-will have next week: with this check-in's decision about a dropped channel that came back.
+will have next week: the current one (a channel kept in this check-in waits out a cool-off).
 """
 
 from __future__ import annotations
@@ -31,8 +31,7 @@ from bot.core.intentions import (
     contingent_plan,
     obstacles,
 )
-from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
+from bot.core.plan_changes import DROP_AGAIN
 from bot.core.state import UserState
 
 __all__ = [
@@ -45,23 +44,11 @@ __all__ = [
 ]
 
 
-def next_weeks_plan(
-    user: UserState, answers: Mapping[str, Any], content: Content
-) -> FocusPlan | None:
-    """The plan as it will be next week: with this check-in's decision about a returning one."""
-    if user.plan is None:
-        return None
-    plan = FocusPlan.from_dict(user.plan)
-    creep, decision = answers.get(CREEP_ANSWER), answers.get(DECISION_ANSWER)
-    onboarding = user.onboarding()
-    inputs = plan_input(onboarding.answers) if onboarding is not None else None
-    if inputs is None or not isinstance(creep, str) or not isinstance(decision, str):
-        return plan
-    try:
-        changed = apply_creep_choice(plan, inputs, content.catalogue, creep, decision)
-    except KeyError:
-        return plan
-    return changed or plan
+def next_weeks_plan(user: UserState) -> FocusPlan | None:
+    """The plan next week's if-then is for: the current one. Going again applies at once but
+    changes no plan, and a channel kept in this check-in waits out its cool-off week first
+    (``bot.core.cool_off``), so it is not part of next week."""
+    return None if user.plan is None else FocusPlan.from_dict(user.plan)
 
 
 def _tempting(answers: Mapping[str, Any]) -> str | None:
@@ -79,7 +66,7 @@ def _channel(content: Content, lang: str, channel_id: str, *, brief: bool = Fals
 
 def offered(user: UserState, answers: Mapping[str, Any], content: Content) -> list[Obstacle]:
     """The obstacles this user is offered now."""
-    plan = next_weeks_plan(user, answers, content)
+    plan = next_weeks_plan(user)
     return [] if plan is None else obstacles(plan, _tempting(answers))
 
 
@@ -130,7 +117,7 @@ def chosen_plan(
 ) -> Suggestion | None:
     """The contingent plan for the obstacle chosen (a typed one gets the general plan)."""
     answer = answers.get(OBSTACLE_ANSWER)
-    plan = next_weeks_plan(user, answers, content)
+    plan = next_weeks_plan(user)
     if plan is None or obstacle_words(user, answers, content) is None:
         return None
     kind = answer if answer in OBSTACLE_IDS else TYPED

@@ -4,13 +4,15 @@ The check-in asks what happens when a channel the plan leaves out is back. The c
 exactly what each changes:
 
 - ``drop_again``: it goes again; the plan stays as it is.
-- ``buffer``: it stays and takes its time from the buffer (at its usual rhythm when the buffer
-  holds it, else at the rhythm the buffer allows). Offered only when the buffer holds at least
-  the channel's smallest sensible rhythm.
 - a kept channel's id: it stays and that kept channel gives way; it takes the hours freed (at
   most its usual cost), and the kept channel is dropped with the reason "your choice".
 
-Plain functions over the plan; ``actions.record_checkin`` makes the result a new plan version.
+One in, one out, strictly: "it stays, in the buffer" is no longer offered. Bringing a channel
+back eases the focus (it waits a cool-off week, ``bot.core.cool_off``), and the buffer is the
+room for replies and the unexpected that lets the plan survive a bad week, not room for one more
+channel. ``buffer`` (``TAKE_BUFFER``) survives only in the history of plan versions made before.
+
+Plain functions over the plan; ``actions.record_checkin`` makes the result the pending change.
 """
 
 from __future__ import annotations
@@ -39,14 +41,14 @@ __all__ = [
 ]
 
 DROP_AGAIN: Final = "drop_again"
-TAKE_BUFFER: Final = "buffer"
+TAKE_BUFFER: Final = "buffer"  # a choice of earlier versions, read in their history only
 
 
 @dataclass(frozen=True)
 class CreepChoice:
     """One answer to "it came back: what now?": its id and what it would do."""
 
-    id: str  # DROP_AGAIN, TAKE_BUFFER or the id of the kept channel that gives way
+    id: str  # DROP_AGAIN or the id of the kept channel that gives way
     hours: float  # the hours the channel that came back would get (0 for DROP_AGAIN)
 
 
@@ -57,11 +59,7 @@ def creep_choices(
     if channel not in plan.left_behind:
         return []
     cost = channel_cost(inputs, catalogue, channel)
-    smallest = smallest_rhythm_hours(inputs, catalogue, channel)
     choices = [CreepChoice(DROP_AGAIN, 0.0)]
-    free = _free_hours(plan, channel)
-    if free >= smallest:
-        choices.append(CreepChoice(TAKE_BUFFER, min(cost, free)))
     choices.extend(CreepChoice(k.channel, min(cost, k.hours)) for k in plan.kept)
     return choices
 
@@ -76,8 +74,7 @@ def apply_creep_choice(
     if picked is None or picked.id == DROP_AGAIN:
         return None
     back = kept_channel(inputs, catalogue, channel, picked.hours)
-    gives_way = None if picked.id == TAKE_BUFFER else picked.id
-    return _with_kept(plan, catalogue, back, gives_way)
+    return _with_kept(plan, catalogue, back, picked.id)
 
 
 def add_channel(

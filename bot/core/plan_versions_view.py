@@ -22,7 +22,6 @@ __all__ = [
     "LABEL_KEYS",
     "change_text",
     "history_versions",
-    "plan_change_text",
 ]
 
 LABEL_KEYS = tuple(f"plan_reason_{reason}" for reason in PlanChange)
@@ -46,14 +45,6 @@ def change_text(content: Content, lang: str, reason: str, detail: Mapping[str, s
         )
     known = reason if reason in {r.value for r in PlanChange} else PlanChange.FIRST.value
     return label(lang, f"plan_reason_{known}")
-
-
-def plan_change_text(content: Content, user: UserState) -> str:
-    """Why the current plan version was made."""
-    info = user.plan_info or {}
-    return change_text(
-        content, user.lang, str(info.get("reason", PlanChange.FIRST)), info.get("detail", {})
-    )
 
 
 def history_versions(content: Content, user: UserState, zone: str) -> list[dict[str, Any]]:

@@ -6,15 +6,22 @@ coach's own estimate is named as such, never as a study. ``/sources`` lists them
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bot.core.content import Content
 from bot.core.focus_plan import FocusPlan, KeptChannel
-from bot.core.messages import Reply, ReplyKind
+from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.rules import Catalogue
 
-__all__ = ["PLAN_TEMPLATE", "SOURCES_TEMPLATE", "plan_context", "plan_reply", "sources_context"]
+__all__ = [
+    "PLAN_TEMPLATE",
+    "SOURCES_TEMPLATE",
+    "cites",
+    "plan_context",
+    "plan_reply",
+    "sources_context",
+]
 
 PLAN_TEMPLATE = "common/plan"
 SOURCES_TEMPLATE = "common/sources"
@@ -25,7 +32,7 @@ _MAX_CITES = 3  # sources cited inline after one statement (/sources lists them 
 _THIN_MINUTES = 60
 
 
-def _cites(
+def cites(
     catalogue: Catalogue, keys: Iterable[str], lang: str, *, limit: int | None = None
 ) -> list[str]:
     """Short inline citations ("Bitkom 2023"), the estimate last; at most ``limit``."""
@@ -54,7 +61,7 @@ def _dropped_groups(catalogue: Catalogue, plan: FocusPlan, lang: str) -> list[di
             "names": group["names"],
             "reason": group["reason"],
             "instead": group["instead"],
-            "cites": _cites(catalogue, group.pop("keys"), lang, limit=_MAX_CITES),
+            "cites": cites(catalogue, group.pop("keys"), lang, limit=_MAX_CITES),
         }
         for group in groups.values()
     ]
@@ -86,7 +93,7 @@ def _kept(content: Content, item: KeptChannel, lang: str) -> dict[str, Any]:
         "audience_fit": item.audience_fit,
         "goal_fit": item.goal_fit,
         "note": channel.note[lang] if channel.note else "",
-        "cites": _cites(catalogue, item.sources, lang),
+        "cites": cites(catalogue, item.sources, lang),
     }
 
 
@@ -134,7 +141,7 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
                 "name": name(p.channel),
                 "reason": str(p.reason),
                 "minutes": round(p.minutes_per_month),
-                "cites": _cites(catalogue, p.sources, lang),
+                "cites": cites(catalogue, p.sources, lang),
             }
             for p in plan.profile_only
         ],
@@ -145,21 +152,32 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
                 "reason": str(p.reason),
                 "weeks": p.trigger_weeks,
                 "hours": p.trigger_hours,
-                "cites": _cites(catalogue, p.sources, lang),
+                "cites": cites(catalogue, p.sources, lang),
             }
             for p in plan.parked
         ],
         "pressure": pressure,
         "left_behind": [name(channel_id) for channel_id in plan.left_behind],
-        "focus_cites": _cites(catalogue, scoring.sources["focus"], lang),
+        "focus_cites": cites(catalogue, scoring.sources["focus"], lang),
         "estimate": catalogue.source(_ESTIMATE).short[lang],
+        # A change waiting out its cool-off (``plan_reply`` fills it in for /plan).
+        "pending": None,
     }
 
 
-def plan_reply(content: Content, plan: FocusPlan, lang: str) -> Reply:
-    """Render the whole focus plan."""
-    text = content.texts.render(lang, PLAN_TEMPLATE, plan=plan_context(content, plan, lang))
-    return Reply(text=text, kind=ReplyKind.INFO)
+def plan_reply(
+    content: Content,
+    plan: FocusPlan,
+    lang: str,
+    *,
+    pending: Mapping[str, Any] | None = None,
+    buttons: tuple[tuple[Button, ...], ...] = (),
+) -> Reply:
+    """Render the whole focus plan; ``pending``: a change waiting out its cool-off (its line
+    on top), ``buttons``: its cancel button."""
+    context = {**plan_context(content, plan, lang), "pending": pending}
+    text = content.texts.render(lang, PLAN_TEMPLATE, plan=context)
+    return Reply(text=text, kind=ReplyKind.INFO, buttons=buttons)
 
 
 def sources_context(content: Content, plan: FocusPlan | None, lang: str) -> dict[str, Any]:

@@ -106,6 +106,9 @@ class UserState:
     plan_info: dict[str, Any] | None = None
     previous_plans: list[dict[str, Any]] = field(default_factory=list)
     came_from: str | None = None
+    # A change that eases the plan (a channel left out comes back), waiting out its seven-day
+    # cool-off (``bot.core.cool_off``); None when none waits.
+    pending_change: dict[str, Any] | None = None
     # The transport's id of the message whose buttons are live (the current question), so a
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
@@ -143,6 +146,7 @@ class UserState:
             "plan_info": self.plan_info,
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
+            "pending_change": self.pending_change,
             "live_message": self.live_message,
             "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
             CONTRACT: self.contract.to_document(),
@@ -179,6 +183,7 @@ class UserState:
             plan_info=raw.get("plan_info"),
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
+            pending_change=raw.get("pending_change"),
             live_message=_optional_int(raw.get("live_message")),
             variety=_variety(raw.get("variety")),
             contract=Contract.from_document(raw.get(CONTRACT)),

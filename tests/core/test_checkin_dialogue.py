@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dialogue_driver import Chat
+from dialogue_driver import Chat, plain
 from test_engine import onboard_de
 
 from bot.core.callbacks import Action, decode, encode
@@ -492,26 +492,50 @@ def checkin_with_creep(chat: Chat, channel: str, decision: str, *, win: str | No
     chat.press("skip")  # no if-then plan
 
 
-def test_a_channel_that_came_back_and_stays_changes_the_plan(
-    planned: Chat, repo: InMemoryUserRepository
+def test_a_channel_that_came_back_and_stays_changes_the_plan_after_its_cool_off(
+    planned: Chat, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
     planned.send("/checkin")
     planned.press("linkedin", "done")
     planned.send("2")
     planned.press("tiktok")
-    # Every button says what happens, never a bare channel name.
+    # First why TikTok was left out, with its source, then one in, one out.
+    text = planned.question_text
+    assert "Du hast TikTok weggelassen, weil dein Publikum dort kaum ist" in text
+    assert "nach 7 Tagen in deinen Plan" in text
+    # Every button says what happens, never a bare channel name; no "stays, in the buffer".
     labels = [b.label for b in planned.buttons()]
-    assert labels[:3] == [
-        "TikTok geht wieder",
-        "TikTok bleibt, im Puffer",
-        "TikTok bleibt, LinkedIn geht",
-    ]
+    assert labels[:2] == ["TikTok geht wieder", "TikTok bleibt, LinkedIn geht"]
     assert "TikTok" not in labels and "LinkedIn" not in labels
     planned.press("linkedin")
     planned.press("e4")
     planned.press("skip")
-    assert "Plan angepasst: TikTok bleibt, LinkedIn geht." in planned.text
+    # Friday 10:00 in Berlin: back a week later at the same time, not at once.
+    assert "TikTok kommt am Freitag, 4. Dezember 2026 um 10:00 zurück (statt LinkedIn)" in (
+        planned.text
+    )
+    assert [b.label for b in planned.replies[-1].buttons[0]] == ["↩ Zurücknehmen"]
 
+    document = repo.get("anna")
+    assert document is not None
+    assert [k["channel"] for k in document["plan"]["kept"]] == ["linkedin"]
+    assert document["plan_info"]["version"] == 1
+    assert document["pending_change"]["effective_at"] == "2026-12-04T09:00:00+00:00"
+    # The week just recorded keeps the budget it ran under.
+    assert document["checkins"][-1]["budget"] == pytest.approx(2.1, abs=0.05)
+
+    clock.now += timedelta(days=7) - timedelta(minutes=1)
+    planned.send("/plan")
+    assert "TikTok kommt am Freitag, 4. Dezember 2026 um 10:00 zurück" in planned.text
+    assert repo.get("anna")["plan_info"]["version"] == 1  # type: ignore[index]
+
+    clock.now += timedelta(minutes=1)
+    replies = planned.send("/plan")
+    assert "📌 TikTok ist wieder in deinem Plan, seit Freitag, 4. Dezember 2026, 10:00" in (
+        plain(replies[0].text)
+    )
+    assert "✅ TikTok" in planned.text
+    assert "LinkedIn: deine Entscheidung im Check-in: die Zeit bekommt TikTok" in planned.text
     document = repo.get("anna")
     assert document is not None
     assert [k["channel"] for k in document["plan"]["kept"]] == ["tiktok"]
@@ -520,49 +544,20 @@ def test_a_channel_that_came_back_and_stays_changes_the_plan(
     ).items()
     assert document["plan_info"]["version"] == 2
     assert document["plan_info"]["reason"] == "checkin"
+    assert document["plan_info"]["made_at"] == "2026-12-04T09:00:00+00:00"
     assert document["plan_info"]["detail"]["choice"] == "linkedin"
+    assert document["pending_change"] is None
     assert [p["version"] for p in document["previous_plans"]] == [1]
-    # The week just recorded keeps the budget it ran under.
-    assert document["checkins"][-1]["budget"] == pytest.approx(2.1, abs=0.05)
 
-    # /plan shows the new plan, and showing it again does not undo the change.
+    # Told once; showing the plan again does not undo the change.
     planned.send("/plan")
-    assert "✅ TikTok" in planned.text
-    assert "LinkedIn: deine Entscheidung im Check-in: die Zeit bekommt TikTok" in planned.text
-    planned.send("/plan")
+    assert "wieder in deinem Plan" not in planned.text
     assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
 
     planned.send("/history")
     assert "Dein Plan im Lauf der Zeit" in planned.text
-    assert "▶ Version 2 vom 27.11.2026: TikTok bleibt, LinkedIn geht" in planned.text
+    assert "▶ Version 2 vom 04.12.2026: TikTok bleibt, LinkedIn geht" in planned.text
     assert "• Version 1 vom 27.11.2026: erster Plan" in planned.text
-
-
-def test_a_channel_that_came_back_can_take_the_buffer_when_it_holds_it(
-    engine: DialogueEngine, repo: InMemoryUserRepository
-) -> None:
-    chat = Chat(engine, "bea", language_hint="de")
-    onboard_de(chat, hours="6")
-    chat.press("show_plan")
-    before = repo.get("bea")
-    assert before is not None
-    buffer = before["plan"]["capacity"] - sum(k["hours"] for k in before["plan"]["kept"])
-    chat.send("/checkin")
-    chat.press(*(k["channel"] for k in before["plan"]["kept"]))
-    chat.press("done")
-    chat.send("2")
-    chat.press("tiktok")
-    assert "TikTok bleibt, im Puffer" in [b.label for b in chat.buttons()]
-    assert "Im Puffer ist Platz für etwa" in chat.question_text
-    chat.press("buffer")
-    chat.press("e4")
-    chat.press("skip")
-    after = repo.get("bea")
-    assert after is not None
-    kept = {k["channel"]: k["hours"] for k in after["plan"]["kept"]}
-    assert set(kept) == {k["channel"] for k in before["plan"]["kept"]} | {"tiktok"}
-    assert kept["tiktok"] <= buffer + 1e-9
-    assert "tiktok" not in {d["channel"] for d in after["plan"]["dropped"]}
 
 
 def test_going_again_leaves_the_plan_as_it_is(planned: Chat, repo: InMemoryUserRepository) -> None:
@@ -587,15 +582,18 @@ def test_a_stale_decision_button_changes_nothing(
     planned.press("linkedin")
     planned.press("e4")
     planned.press("skip")
+    requested = repo.get("anna")["pending_change"]  # type: ignore[index]
     planned.press_data(swap)  # the same button again, after the check-in is saved
     assert "nicht mehr aktuell" in planned.text or "veraltet" in planned.text
-    assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
+    assert repo.get("anna")["plan_info"]["version"] == 1  # type: ignore[index]
+    assert repo.get("anna")["pending_change"] == requested  # type: ignore[index]
 
 
 def test_changed_answers_make_a_new_version_and_start_over_keeps_the_old(
-    planned: Chat, repo: InMemoryUserRepository
+    planned: Chat, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
     checkin_with_creep(planned, "tiktok", "linkedin")
+    clock.now += timedelta(days=7)  # the change is due: the next message makes it version 2
     planned.send("/restart")
     planned.press("restart_yes")
     document = repo.get("anna")
@@ -631,13 +629,14 @@ def test_wins_come_back_in_history_and_every_fourth_checkin(planned: Chat, clock
 
 
 def test_export_holds_every_plan_version_and_the_checkins_as_csv(
-    planned: Chat,
+    planned: Chat, clock: Clock
 ) -> None:
     import csv
     import io
     import json
 
     checkin_with_creep(planned, "tiktok", "linkedin", win="=HYPERLINK(1)")
+    clock.now += timedelta(days=7)  # its cool-off is over
     replies = planned.send("/export")
     documents = [r.document for r in replies if r.document is not None]
     assert [d.filename.rsplit(".", 1)[1] for d in documents] == ["json", "csv"]

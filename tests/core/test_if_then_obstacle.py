@@ -201,7 +201,7 @@ def test_the_dropped_channel_that_came_back_is_the_temptation_named(
     assert last_record(repo, "anna")["obstacle"] == "Xing lockt"
 
 
-def test_a_returning_channel_that_stays_is_next_weeks_plan(
+def test_a_returning_channel_that_stays_waits_and_next_weeks_plan_is_the_current_one(
     engine: DialogueEngine, repo: InMemoryUserRepository
 ) -> None:
     chat = Chat(engine, "anna", language_hint="de")
@@ -210,15 +210,17 @@ def test_a_returning_channel_that_stays_is_next_weeks_plan(
     chat.send("/checkin")
     chat.press("linkedin", "done")
     chat.send("3")
-    chat.press("tiktok", "linkedin", "e4")  # TikTok stays, LinkedIn goes
-    # Next week's plan keeps TikTok: the temptation is LinkedIn, the action TikTok.
-    assert "📱 LinkedIn lockt" in [b.label for b in chat.buttons()]
+    chat.press("tiktok", "linkedin", "e4")  # TikTok stays, LinkedIn goes: after a cool-off
     chat.press("no_time")
-    assert "kurzen Beitrag auf TikTok" in chat.question_text
+    # Next week still runs on the current plan: the action is LinkedIn's.
+    assert "kurzen Beitrag auf LinkedIn" in chat.question_text
     chat.press("confirm")
     record = last_record(repo, "anna")
-    assert "kurzen Beitrag auf TikTok" in record["intention"]
-    assert [k["channel"] for k in repo.get("anna")["plan"]["kept"]] == ["tiktok"]  # type: ignore[index]
+    assert "kurzen Beitrag auf LinkedIn" in record["intention"]
+    stored = repo.get("anna")
+    assert stored is not None
+    assert [k["channel"] for k in stored["plan"]["kept"]] == ["linkedin"]
+    assert stored["pending_change"]["channel"] == "tiktok"
 
 
 def test_stale_and_forged_buttons_change_nothing(

@@ -68,23 +68,43 @@ def test_review_walks_hours_and_stored_reasons_to_a_new_version(
         planned.question_text
     )
     planned.press("done")
+    # One in, one out: TikTok comes back only if a kept channel makes room.
+    room = planned.question_text
+    assert "Du hast TikTok weggelassen, weil dein Publikum dort kaum ist" in room
+    assert "Eins rein, eins raus" in room
+    labels = [b.label for b in planned.buttons()]
+    assert labels[:2] == ["TikTok bleibt draußen", "TikTok bleibt, LinkedIn geht"]
+    planned.press("linkedin")
     while "Geparkt" in planned.question_text:
         planned.press("done")
-    assert "Rückblick gespeichert: dein Plan ist jetzt Version 2." in planned.text
-    assert "Neu im Plan: TikTok." in planned.text
+    # The new hours apply at once (version 2); TikTok waits out a cool-off on top of them.
+    assert "Rückblick gespeichert. Dein Plan bleibt vorerst Version 2" in planned.text
+    assert "TikTok kommt am Freitag, 25. Dezember 2026 um 10:00 zurück (statt LinkedIn)" in (
+        planned.text
+    )
+    document = repo.get("anna")
+    assert document is not None
+    assert document["plan_info"]["version"] == 2 and document["plan"]["capacity"] == 6.0
+    assert "tiktok" not in {k["channel"] for k in document["plan"]["kept"]}
+    planned.send("/plan")
+    assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
 
+    clock.now += timedelta(weeks=1)
+    planned.send("/plan")
+    assert "TikTok ist wieder in deinem Plan" in planned.text
     document = repo.get("anna")
     assert document is not None
     assert document["plan_info"]["reason"] == "review"
     assert document["plan_info"]["inputs"]["hours"] == 6.0
     assert document["plan"]["capacity"] == 6.0
-    assert "tiktok" in {k["channel"] for k in document["plan"]["kept"]}
+    kept = {k["channel"] for k in document["plan"]["kept"]}
+    assert "tiktok" in kept and "linkedin" not in kept
     assert document["plan"]["capacity"] >= sum(k["hours"] for k in document["plan"]["kept"])
     # Showing the plan again keeps the reviewed version (the answers were updated with it).
     planned.send("/plan")
-    assert repo.get("anna")["plan_info"]["version"] == 2  # type: ignore[index]
+    assert repo.get("anna")["plan_info"]["version"] == 3  # type: ignore[index]
     planned.send("/history")
-    assert "Version 2 vom" in planned.text and "nach deinem Rückblick angepasst" in planned.text
+    assert "Version 3 vom" in planned.text and "nach deinem Rückblick angepasst" in planned.text
 
 
 def test_a_review_that_changes_nothing_still_dates_the_plan(
@@ -105,9 +125,10 @@ def test_a_review_that_changes_nothing_still_dates_the_plan(
 
 
 def test_a_review_after_a_swap_keeps_the_users_choice_with_new_hours(
-    planned: Chat, repo: InMemoryUserRepository
+    planned: Chat, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
     checkin_with_creep(planned, "tiktok", "linkedin")  # TikTok stays, LinkedIn goes
+    clock.now += timedelta(weeks=1)  # after its cool-off
     planned.send("/review")
     planned.send("4")
     assert "LinkedIn: du hast seine Zeit TikTok gegeben" in planned.question_text

@@ -184,6 +184,8 @@ FORGEABLE: dict[str, list[str]] = {
         "nope:x",
     ],
     Action.CHECKIN: ["start", "skip", "snooze_1h", "snooze_evening", "snooze_tomorrow", "x"],
+    # A plan change waiting out its cool-off: "<plan version>-<request second>".
+    Action.UNDO: ["1-1796445514", "2-0", "1-", "-1", "x", ""],
 }
 JUNK_VALUES = st.text(_no_markers, max_size=12)
 RAW_DATA = st.one_of(

@@ -1,7 +1,8 @@
 """Stored user files that are valid JSON but wrong: nobody is locked out, nothing else is touched.
 
 Hypothesis takes real documents (a user at the plan with a weekly check-in and a check-in done,
-one in the middle of onboarding, one in the middle of a check-in) and breaks their structure:
+one in the middle of onboarding, one in the middle of a check-in, one with a plan change waiting
+out its cool-off) and breaks their structure:
 values of the wrong type, keys missing or added, old and future schema versions. Written to disk
 as they are, each must give exactly one of three outcomes on the real file repository:
 
@@ -154,7 +155,27 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         onboarding.send("/start")
         onboarding.press("continue")
         onboarding.press("instagram", "done")
-        return {uid: repo.get(uid) for uid in ("planned", "halfway")}
+        # Xing came back and stays, TikTok making room: a change waits out its cool-off.
+        cooling = Chat(engine, "cooling")
+        cooling.send("/start")
+        cooling.press("continue")
+        cooling.press("linkedin", "xing", "tiktok", "done")
+        cooling.send("3")
+        cooling.press("b2b_dach", "done")
+        cooling.press("leads", "done")
+        cooling.press("alone")
+        cooling.press("xing")
+        cooling.press("show_plan")
+        cooling.send("/checkin")
+        cooling.press("linkedin", "done")
+        cooling.send("2")
+        cooling.press("xing")
+        cooling.press("linkedin")
+        cooling.press("e4")
+        cooling.press("skip")
+        documents = {uid: repo.get(uid) for uid in ("planned", "halfway", "cooling")}
+        assert documents["cooling"] is not None and documents["cooling"]["pending_change"]
+        return documents
 
 
 def write_raw(data_dir: Path, user_id: str, record: Any) -> bytes:
