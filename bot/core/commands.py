@@ -22,6 +22,7 @@ from bot.core.coaching import FocusPlan
 from bot.core.conversation import Conversation
 from bot.core.export_files import checkins_csv, export_json
 from bot.core.flow_ids import CHECKIN_FLOW, ONBOARDING_FLOW, REVIEW_FLOW, SETTINGS_FLOW
+from bot.core.light_week import coming_light_week
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, plan_reply, sources_context
@@ -130,7 +131,9 @@ def _plan(conversation: Conversation, command: Command) -> list[Reply]:
     plan = conversation.build_plan()
     if plan is None:
         return conversation.ask_again("common/plan_not_ready")
-    return [plan_reply(conversation.content, plan, conversation.user.lang), *conversation.ask()]
+    user = conversation.user
+    light = coming_light_week(conversation.content, user, conversation.clock())
+    return [plan_reply(conversation.content, plan, user.lang, light), *conversation.ask()]
 
 
 def _sources(conversation: Conversation, command: Command) -> list[Reply]:

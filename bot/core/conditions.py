@@ -3,7 +3,9 @@
 - ``answers``: the answers of the running flow so far;
 - ``plan``: the user's focus plan (its stored form), or None;
 - ``last_checkin``: the latest check-in before the week being checked in, or None (so the
-  check-in can first ask whether last week's if-then plan worked).
+  check-in can first ask whether last week's if-then plan worked);
+- ``lapse``: the weeks missed in a row before the week being checked in (``missed``, a count,
+  and ``weeks``; ``bot.core.lapses``), so the check-in after a missed week can be softer.
 
 One place, so the engine and ``focus-coach check`` evaluate conditions over the same names.
 """
@@ -15,9 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.actions import checkin_week
+from bot.core.lapses import lapse
 from bot.core.state import UserState
 
-__all__ = ["condition_names", "previous_checkin"]
+__all__ = ["condition_names", "lapse_before", "previous_checkin"]
 
 _RECORD_DEFAULTS: dict[str, Any] = {"intention": None, "intention_kept": None, "win": None}
 
@@ -36,6 +39,16 @@ def previous_checkin(user: UserState, now: datetime | None) -> dict[str, Any] | 
     return {**_RECORD_DEFAULTS, **earlier[-1]} if earlier else None
 
 
+def lapse_before(user: UserState, now: datetime | None) -> dict[str, Any]:
+    """The weeks missed in a row before the week a check-in now is about (none without ``now``
+    or a weekly check-in)."""
+    if user.reminder is None or now is None:
+        return {"missed": 0, "weeks": []}
+    answered = {str(record.get("week")) for record in user.checkins}
+    found = lapse(user.reminder, answered, now, before=checkin_week(user, now))
+    return {"missed": found.missed, "weeks": list(found.weeks)}
+
+
 def condition_names(
     user: UserState, answers: Mapping[str, Any], now: datetime | None
 ) -> dict[str, Any]:
@@ -44,4 +57,5 @@ def condition_names(
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
+        "lapse": lapse_before(user, now),
     }

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from bot.core import confirmations
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.coaching import FocusPlan
+from bot.core.comeback import comeback_context
 from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.flow_ids import ONBOARDING_FLOW
@@ -90,6 +91,8 @@ class Conversation:
         if dialogue.confirm is not None:
             # "flow" names the side flow a resume prompt is about.
             context = {**user_context(self.content, self.user), "flow": dialogue.flow}
+            if dialogue.confirm == confirmations.COMEBACK:
+                context["comeback"] = comeback_context(self.content, self.user, self.clock())
             return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )

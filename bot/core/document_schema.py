@@ -22,6 +22,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from bot.core.due_kinds import Kind
 from bot.core.flow_ids import INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
+from bot.core.light_week import WHY
 from bot.core.schedule import is_zone
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
 
@@ -120,6 +121,7 @@ class Reminder(_Part):
     followup_due: Instant | None = None
     followup_week: WeekKey | None = None
     review_offered: Annotated[int, Field(ge=1)] | None = None
+    comeback_offered: WeekKey | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
 
@@ -259,6 +261,16 @@ class PendingCheckin(_Part):
     missed: list[WeekKey] = []
     snooze: bool = False
     abandoned: bool = False
+    lapsed: Count = 0
+
+
+class LightWeek(_Part):
+    """A week at a smaller rhythm after a lapse (``light_week.LightWeek``)."""
+
+    week: WeekKey
+    channels: Annotated[list[str], Field(min_length=1)]
+    budget: Annotated[float, Field(ge=0)]
+    why: Annotated[str, _one_of(WHY)]
 
 
 class UserDocumentV1(_Part):
@@ -282,6 +294,7 @@ class UserDocumentV1(_Part):
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
+    light_week: LightWeek | None = None
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

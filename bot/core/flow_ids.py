@@ -26,6 +26,11 @@ __all__ = [
     "INTENTION_ANSWER",
     "INTENTION_KEPT",
     "INTENTION_KEPT_ANSWER",
+    "IN_THE_WAY",
+    "IN_THE_WAY_ANSWER",
+    "IN_THE_WAY_FORGOT",
+    "IN_THE_WAY_TOO_BIG",
+    "IN_THE_WAY_TOO_MUCH",
     "NOT_ON_PLAN",
     "NO_CREEP",
     "NO_PRESSURE",
@@ -101,6 +106,19 @@ INTENTION_KEPT_ANSWER: Final = "intention_kept"
 INTENTION_KEPT: Final = ("yes", "partly", "no")
 WIN_FIRST: Final = "win_first"
 ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
+# checkin after one missed week: what got in the way. Too much on or a plan too big make next
+# week lighter (``bot.core.light_week``); "slipped my mind" makes the if-then smaller.
+IN_THE_WAY_ANSWER: Final = "in_the_way"
+IN_THE_WAY_TOO_MUCH: Final = "too_much"
+IN_THE_WAY_TOO_BIG: Final = "too_big"
+IN_THE_WAY_FORGOT: Final = "forgot"
+IN_THE_WAY: Final = (
+    IN_THE_WAY_TOO_MUCH,
+    "ill_away",
+    IN_THE_WAY_TOO_BIG,
+    IN_THE_WAY_FORGOT,
+    "other",
+)
 
 
 def checkin_setup_target(*, has_reminder: bool) -> str:
@@ -151,6 +169,7 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_KEPT_ANSWER, INTENTION_KEPT, _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (WIN_FIRST,), _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, IN_THE_WAY_ANSWER, IN_THE_WAY, _Rule.EXACTLY),
     _Expected(REVIEW_FLOW, REVIEW_REASONS, (STILL_TRUE, REASON_CHANGED), _Rule.EXACTLY),
 )
 

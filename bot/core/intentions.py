@@ -46,12 +46,18 @@ def _cue_day(reminder: Reminder | None) -> tuple[int, str]:
 
 
 def suggestions(
-    plan: FocusPlan, reminder: Reminder | None, tempting: str | None
+    plan: FocusPlan, reminder: Reminder | None, tempting: str | None, *, smallest: bool = False
 ) -> list[Suggestion]:
-    """The if-then plans that fit ``plan``; ``tempting``: a dropped channel that came back."""
+    """The if-then plans that fit ``plan``; ``tempting``: a dropped channel that came back.
+
+    ``smallest``: only the smallest one with a cue that surely comes (ten minutes of replies
+    with the first coffee), after a week that slipped the user's mind.
+    """
     if not plan.kept:
         return []
     focus = plan.kept[0].channel
+    if smallest:
+        return [Suggestion("replies", focus)]
     weekday, time = _cue_day(reminder)
     found = [
         Suggestion("slot", focus, {"weekday": weekday, "time": time}),

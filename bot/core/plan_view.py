@@ -156,9 +156,14 @@ def plan_context(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]
     }
 
 
-def plan_reply(content: Content, plan: FocusPlan, lang: str) -> Reply:
-    """Render the whole focus plan."""
-    text = content.texts.render(lang, PLAN_TEMPLATE, plan=plan_context(content, plan, lang))
+def plan_reply(
+    content: Content, plan: FocusPlan, lang: str, light_week: dict[str, Any] | None = None
+) -> Reply:
+    """Render the whole focus plan; ``light_week``: a coming light week to show with it
+    (``bot.core.light_week.light_context``)."""
+    text = content.texts.render(
+        lang, PLAN_TEMPLATE, plan=plan_context(content, plan, lang), light_week=light_week
+    )
     return Reply(text=text, kind=ReplyKind.INFO)
 
 

@@ -14,6 +14,7 @@ from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import previous_checkin
 from bot.core.content import Content
+from bot.core.light_week import LightWeek
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
@@ -29,6 +30,7 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
     reminder = user.reminder
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     recent = recent_hours(user.checkins)
+    light = LightWeek.from_document(user.light_week)
     return {
         # Plain data, not the record: a template must not reach its methods.
         "reminder": None if reminder is None else reminder.to_dict(),
@@ -42,6 +44,8 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         "budget": plan.hours_planned if plan else None,
         "capacity": plan.capacity if plan else None,
         "checkin": user.pending_checkin,
+        # A week at a smaller rhythm after a lapse (``bot.core.light_week``), as stored.
+        "light_week": None if light is None else light.to_dict(),
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),

@@ -109,6 +109,8 @@ class UserState:
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
     live_message: int | None = None
+    # A week at a smaller rhythm after a lapse (``bot.core.light_week``; stored form, or None).
+    light_week: dict[str, Any] | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -137,6 +139,7 @@ class UserState:
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
             "live_message": self.live_message,
+            "light_week": self.light_week,
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -171,7 +174,13 @@ class UserState:
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
+            light_week=_optional_dict(raw.get("light_week")),
         )
+
+
+def _optional_dict(value: object) -> dict[str, Any] | None:
+    """A block read from a document: a dict, or None for anything else (older documents)."""
+    return dict(value) if isinstance(value, dict) else None
 
 
 def _optional_int(value: object) -> int | None:

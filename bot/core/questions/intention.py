@@ -13,7 +13,13 @@ from typing import Any, ClassVar
 
 from bot.core.callbacks import Action, ButtonToken
 from bot.core.coaching import FocusPlan
-from bot.core.flow_ids import CREEP_ANSWER, DECISION_ANSWER, NO_CREEP
+from bot.core.flow_ids import (
+    CREEP_ANSWER,
+    DECISION_ANSWER,
+    IN_THE_WAY_ANSWER,
+    IN_THE_WAY_FORGOT,
+    NO_CREEP,
+)
 from bot.core.flow_model import Step
 from bot.core.intentions import Suggestion, suggestions
 from bot.core.messages import Button, Reply
@@ -56,7 +62,9 @@ def _suggested(asked: Asked) -> list[Suggestion]:
         and answers.get(DECISION_ANSWER, DROP_AGAIN) == DROP_AGAIN
         else None
     )
-    return suggestions(plan, asked.user.reminder, tempting)
+    # After a week that slipped the user's mind, the smallest if-then (never miss twice).
+    smallest = answers.get(IN_THE_WAY_ANSWER) == IN_THE_WAY_FORGOT
+    return suggestions(plan, asked.user.reminder, tempting, smallest=smallest)
 
 
 def _label_values(asked: Asked, suggestion: Suggestion, *, brief: bool = False) -> dict[str, Any]:
