@@ -120,10 +120,15 @@ def light_context(catalogue: Catalogue, light: LightWeek, lang: str) -> dict[str
 
 
 def coming_light_week(content: Content, user: UserState, now: datetime) -> dict[str, Any] | None:
-    """The stored light week if it is this week's or a coming one's, as templates show it."""
+    """The stored light week if it is this week's or a coming one's and not checked in yet, as
+    templates show it."""
     light = LightWeek.from_document(user.light_week)
     zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
-    if light is None or light.week < local_week_key(now, zone):
+    if (
+        light is None
+        or light.week < local_week_key(now, zone)
+        or any(record.get("week") == light.week for record in user.checkins)
+    ):
         return None
     return light_context(content.catalogue, light, user.lang)
 
