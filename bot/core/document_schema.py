@@ -20,7 +20,7 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.due_kinds import Kind
-from bot.core.flow_ids import INTENTION_KEPT
+from bot.core.flow_ids import IN_THE_WAY, INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.light_week import WHY
 from bot.core.schedule import is_zone
@@ -251,6 +251,8 @@ class CheckinRecord(_Part):
     budget: float = 0.0
     intention: str | None = None
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
+    in_the_way: Annotated[str, _one_of(frozenset(IN_THE_WAY))] | None = None
+    light: Annotated[str, _one_of(WHY)] | None = None
 
 
 class PendingCheckin(_Part):
