@@ -15,12 +15,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from dialogue_driver import Chat, plain
 from test_dispatcher import Clock, FakeSender
 from test_dispatcher_followup import DAY, MINUTE, kinds, make_service, run
 
+from bot.core.checkin_claims import Claim
+from bot.core.content import Content
 from bot.core.due_kinds import Kind
+from bot.core.engine import DialogueEngine
 from bot.core.schedule import WeeklySlot, next_occurrence
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, SendResult
 from storage import TinyDBUserRepository
 
 BERLIN = "Europe/Berlin"
@@ -252,3 +256,68 @@ async def test_the_comeback_is_sent_exactly_once_across_a_crash_and_restarts(
         dispatcher = Dispatcher(make_service(last, data_dir, clock), send, clock=clock)
         after = kinds(await run(dispatcher, send, clock, offer_at + WEEK + MINUTE, MINUTE))
     assert after == [(offer_at + WEEK, Kind.CHECKIN, "2026-W51")]
+
+
+def onboard_de(chat: Chat) -> None:
+    """The onboarding of a B2B consultant with six hours (two channels kept)."""
+    chat.send("/start")
+    chat.press("continue", "linkedin", "xing", "tiktok", "done")
+    chat.send("6")
+    chat.press("b2b_dach", "done", "leads", "done", "alone", "tiktok")
+
+
+class EngineSender:
+    """Sends through the real engine, as the Telegram sender does; keeps what the user reads."""
+
+    def __init__(self, engine: DialogueEngine) -> None:
+        self.engine = engine
+        self.calls: list[Claim] = []
+        self.texts: list[str] = []
+
+    async def __call__(self, claim: Claim) -> SendResult:
+        replies = self.engine.checkin_reminder(
+            claim.user_id,
+            week=claim.week,
+            late=claim.late,
+            missed_weeks=claim.missed_weeks,
+            snooze=claim.snooze,
+            kind=claim.kind,
+        )
+        self.calls.append(claim)
+        self.texts.append("\n".join(plain(reply.text) for reply in replies))
+        return SendResult.SENT
+
+
+async def test_what_a_silent_user_reads_softer_once_then_one_comeback(
+    repo: TinyDBUserRepository, data_dir: Path, content: Content
+) -> None:
+    clock = Clock(local(BERLIN, 2026, 11, 20, 12))
+    service = make_service(repo, data_dir, clock)
+    engine = DialogueEngine(content, repo, clock=clock, reminders=service)
+    chat = Chat(engine, "anna", language_hint="de")
+    onboard_de(chat)
+    chat.press("show_plan", "setup_checkin", "mon")
+    chat.send("9:00")
+    chat.send("Berlin")
+    chat.send("/checkin")  # W47 answered
+    chat.press(*[k["channel"] for k in repo.get("anna")["plan"]["kept"]], "done")  # type: ignore[index]
+    chat.send("2")
+    chat.press("none", "e4", "skip")
+    send = EngineSender(engine)
+    dispatcher = Dispatcher(service, send, clock=clock)  # type: ignore[arg-type]
+
+    sent = await run(dispatcher, send, clock, local(BERLIN, 2026, 12, 15, 12), 15 * MINUTE)  # type: ignore[arg-type]
+
+    assert [kind for _, kind, _ in kinds(sent)] == [
+        Kind.CHECKIN,
+        Kind.FOLLOWUP,
+        Kind.CHECKIN,
+        Kind.COMEBACK,
+        Kind.CHECKIN,
+    ]
+    first, follow_up, softer, comeback, after = send.texts
+    assert "Zeit für deinen Fokus-Check-in (KW 48)" in first
+    assert "Ich frage nicht noch einmal" in follow_up
+    assert "Neue Woche, neues Kapitel (KW 49)" in softer
+    assert "Ein neues Kapitel" in comeback and "Minimalwoche: nur LinkedIn" in comeback
+    assert "Zeit für deinen Fokus-Check-in (KW 51)" in after

@@ -166,6 +166,22 @@ def test_too_much_on_makes_next_week_lighter_within_the_tap_budget(
     assert "Das war deine leichtere Woche" in chat.text
 
 
+def test_a_plan_too_big_makes_next_week_lighter_too_and_says_why(
+    chat: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
+) -> None:
+    lapsed(repo, sent=["2026-W47", "2026-W48", "2026-W49"], answered=["2026-W47"])
+    clock.now = berlin(11, 30, 9)
+    remind(chat, engine, "2026-W49")
+    chat.press("start", "too_big")
+    chat.press(*kept_channels(repo), "done")
+    chat.send("1")
+    chat.press("none", "e2", "skip")
+
+    assert "Weil der Plan zu groß war" in chat.text
+    light = stored(repo)["light_week"]
+    assert (light["week"], light["why"]) == ("2026-W50", "too_big")
+
+
 def test_slipped_my_mind_offers_only_the_smallest_if_then(
     chat: Chat, engine: DialogueEngine, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
