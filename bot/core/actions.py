@@ -46,6 +46,7 @@ from bot.core.light_week import (
     lighter_week,
     next_checkin_week,
 )
+from bot.core.message_banks import feedback_bank
 from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
@@ -57,6 +58,7 @@ from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
 from bot.core.templating import Condition
+from bot.core.variety import choose
 from bot.core.week_view import with_reasons
 
 __all__ = ["ACTIONS", "MAX_CHECKINS", "ActionContext", "checkin_week"]
@@ -186,6 +188,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     if user.reminder is not None and user.reminder.followup_week == week:
         user.reminder.drop_followup()  # answered: no follow-up
     stats = evaluate(user.checkins, budget)
+    choose(user, ctx.content, feedback_bank(stats.status), week)  # the feedback's fresh line
     context = with_reasons(ctx.content, user.lang, stats.as_context())
     advice = next(
         (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),

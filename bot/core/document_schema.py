@@ -275,6 +275,14 @@ class LightWeek(_Part):
     why: Annotated[str, _one_of(WHY)]
 
 
+class VarietyChoice(_Part):
+    """A message bank's last wording for the user (``variety.choose``)."""
+
+    key: str
+    index: Count
+    used: list[Count] = []
+
+
 class UserDocumentV1(_Part):
     """Schema version 1 of a user document (``state.UserState.to_document``)."""
 
@@ -297,6 +305,7 @@ class UserDocumentV1(_Part):
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
     light_week: LightWeek | None = None
+    variety: dict[str, VarietyChoice] = {}
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

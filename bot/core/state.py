@@ -111,6 +111,9 @@ class UserState:
     live_message: int | None = None
     # A week at a smaller rhythm after a lapse (``bot.core.light_week``; stored form, or None).
     light_week: dict[str, Any] | None = None
+    # Per message bank, the wording last chosen, for which occasion, and those used this round
+    # (``bot.core.variety``): {bank: {"key": "2026-W49", "index": 3, "used": [5, 3]}}.
+    variety: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -140,6 +143,7 @@ class UserState:
             "came_from": self.came_from,
             "live_message": self.live_message,
             "light_week": self.light_week,
+            "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -175,6 +179,7 @@ class UserState:
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
             light_week=_optional_dict(raw.get("light_week")),
+            variety=_variety(raw.get("variety")),
         )
 
 
@@ -186,3 +191,22 @@ def _optional_dict(value: object) -> dict[str, Any] | None:
 def _optional_int(value: object) -> int | None:
     """An id read from a document: an int, or None for anything else (it is only a hint)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _variety(value: object) -> dict[str, dict[str, Any]]:
+    """The banks' last choices read from a document; an entry of the wrong shape is dropped.
+
+    Only a memory of wordings: losing one means a line may come round a week early, no more.
+    """
+    if not isinstance(value, dict):
+        return {}
+    variety: dict[str, dict[str, Any]] = {}
+    for bank, entry in value.items():
+        if not isinstance(bank, str) or not isinstance(entry, dict):
+            continue
+        key, index, used = entry.get("key"), _optional_int(entry.get("index")), entry.get("used")
+        if not isinstance(key, str) or index is None or index < 0 or not isinstance(used, list):
+            continue
+        kept = [i for i in used if isinstance(i, int) and not isinstance(i, bool) and i >= 0]
+        variety[bank] = {"key": key, "index": index, "used": kept}
+    return variety
