@@ -25,6 +25,11 @@ from bot.core.flow_ids import (
     CREEP_ANSWER,
     DECISION_ANSWER,
     ENERGY_LEVELS,
+    IN_THE_WAY,
+    IN_THE_WAY_ANSWER,
+    IN_THE_WAY_FORGOT,
+    IN_THE_WAY_TOO_BIG,
+    IN_THE_WAY_TOO_MUCH,
     INTENTION_ANSWER,
     INTENTION_KEPT_ANSWER,
     KEEP_INTENTION,
@@ -44,6 +49,13 @@ from bot.core.flow_ids import (
 )
 from bot.core.focus_plan import PlanChange
 from bot.core.if_then import obstacle_words
+from bot.core.light_week import (
+    LightWeek,
+    light_context,
+    light_week_of,
+    lighter_week,
+    next_checkin_week,
+)
 from bot.core.message_banks import feedback_bank
 from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
@@ -160,8 +172,11 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
     current_week = local_week_key(ctx.now, zone)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
-    budget = plan.hours_planned if plan else 0.0
+    # A light week (after a lapse) is judged against its own smaller budget.
+    light = light_week_of(user.light_week, week)
+    budget = light.budget if light is not None else plan.hours_planned if plan else 0.0
     intention, obstacle = _if_then_plan(ctx, week)
+    in_the_way = answers.get(IN_THE_WAY_ANSWER)
     record = {
         "week": week,
         "answered_at": ctx.now.isoformat(),
@@ -177,6 +192,9 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "intention_kept": answers.get(INTENTION_KEPT_ANSWER),
         "energy": ENERGY_LEVELS.get(str(answers.get("energy")), _DEFAULT_ENERGY),
         "budget": budget,
+        # What got in the way after a missed week, and the light week this was, if either.
+        "in_the_way": in_the_way if in_the_way in IN_THE_WAY else None,
+        "light": None if light is None else light.why,
     }
     repair = user.contract.repair_by(week)
     if repair is not None and answers.get(MAKE_UP_DONE_ANSWER) is not None:
@@ -205,8 +223,14 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     )
     ready = parked_ready(plan, user.checkins) if plan else []
     requested = _apply_creep_decision(ctx, plan, record, week) or {}
+    next_light = _lighter_next_week(ctx, plan, week, record["in_the_way"])
     return {
         **requested,
+        # A light week checked in, and what the answer to "what got in the way?" changes.
+        "light": None if light is None else _light_context(ctx, light),
+        "in_the_way": record["in_the_way"],
+        "next_light": None if next_light is None else _light_context(ctx, next_light),
+        "smaller_intention": record["in_the_way"] == IN_THE_WAY_FORGOT,
         "intention": record["intention"],
         "obstacle": record["obstacle"],
         "intention_kept": record["intention_kept"],
@@ -251,6 +275,25 @@ def _if_then_plan(ctx: ActionContext, week: str) -> tuple[str | None, str | None
 def _words(value: Any) -> str | None:
     """A stored sentence, or None for anything else."""
     return value if isinstance(value, str) and value.strip() else None
+
+
+def _lighter_next_week(
+    ctx: ActionContext, plan: FocusPlan | None, week: str, in_the_way: object
+) -> LightWeek | None:
+    """Too much on, or a plan too big: the next check-in's week is a lighter one (stored)."""
+    user = ctx.user
+    if plan is None or in_the_way not in (IN_THE_WAY_TOO_MUCH, IN_THE_WAY_TOO_BIG):
+        return None
+    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    following = next_checkin_week(user.reminder, zone, ctx.now, week)
+    light = lighter_week(plan, ctx.content.catalogue, following, str(in_the_way))
+    user.light_week = None if light is None else light.to_dict()
+    return light
+
+
+def _light_context(ctx: ActionContext, light: LightWeek) -> dict[str, Any]:
+    """A light week as the templates show it: its week number, channels by name, budget."""
+    return light_context(ctx.content.catalogue, light, ctx.user.lang)
 
 
 def _apply_creep_decision(

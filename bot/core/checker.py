@@ -603,6 +603,20 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "week_number": 48,
         "tomorrow": True,
         "moved": True,
+        # The comeback offer and its answers (``bot.core.comeback.comeback_context``).
+        "comeback": {
+            "missed": 2,
+            "minimum": {
+                "week": "2026-W49",
+                "week_number": 49,
+                "channels": ["LinkedIn"],
+                "budget": 0.42,
+                "why": "comeback",
+                "unit": "post",
+                "reply_minutes": 10,
+            },
+            "next_checkin": _SAMPLE_NOW,
+        },
     }
 
 

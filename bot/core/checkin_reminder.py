@@ -1,11 +1,12 @@
 """The weekly reminder message in the dialogue: asking it, and its answers (start, snooze, skip).
 
 The reminder's follow-up (the day after, if the check-in was not answered) is asked the same
-way with fewer answers (start, skip). The claim protocol (``bot.core.checkin_claims``) decides
-*when* either goes out on Telegram;
-a chat without a scheduler asks ``due_offer`` when it opens. This module decides what the
-reminder does to the user's dialogue: any open side flow gives way to it, and the answer starts
-the check-in, moves the reminder later, or skips the week.
+way with fewer answers (start, skip). After one missed week the reminder is softer (its
+``lapsed`` count); after two the comeback offer comes instead (``answer_comeback``). The claim
+protocol (``bot.core.checkin_claims``) decides *when* either goes out on Telegram; a chat
+without a scheduler asks ``due_offer`` when it opens. This module decides what the reminder
+does to the user's dialogue: any open side flow gives way to it, and the answer starts the
+check-in, moves the reminder later, or skips the week.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from zoneinfo import ZoneInfo
 
 from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
+from bot.core.comeback import comeback_context, proposal
 from bot.core.contract_actions import skip_with_joker
 from bot.core.contract_view import ledger_of, user_zone
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
-from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW
+from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW, SETTINGS_FLOW
+from bot.core.lapses import lapse
 from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER
 from bot.core.messages import Reply
 from bot.core.question_view import user_context
@@ -32,6 +35,7 @@ from bot.core.week_ledger import monday_of
 __all__ = [
     "SKIPPED",
     "SNOOZED",
+    "answer_comeback",
     "answer_reminder",
     "answer_review_offer",
     "catch_up",
@@ -45,11 +49,15 @@ __all__ = [
 SKIPPED = "checkin/skipped"
 SNOOZED = "checkin/snoozed"
 REVIEW_LATER = "review/later"
+COMEBACK_STARTED = "checkin/comeback_minimum"
+COMEBACK_NORMAL = "checkin/comeback_normal"
+PAUSE_STEP = "pause"  # the settings flow's step that pauses check-ins
 # The prompt each kind of message asks (a new kind of message adds its own).
 _PROMPTS = {
     Kind.CHECKIN: confirmations.CHECKIN,
     Kind.FOLLOWUP: confirmations.FOLLOWUP,
     Kind.REVIEW: confirmations.REVIEW,
+    Kind.COMEBACK: confirmations.COMEBACK,
 }
 # The bank each reminder's opening line comes from (``bot.core.message_banks``).
 _OPENERS = {Kind.CHECKIN: CHECKIN_OPENER, Kind.FOLLOWUP: FOLLOWUP_OPENER}
@@ -72,6 +80,8 @@ def remind(
     abandoned = False
     if kind is Kind.REVIEW:
         return offer_review(conversation)
+    if kind is Kind.COMEBACK:
+        return conversation.confirm(confirmations.COMEBACK)  # over the question, like a review
     if user.suspended is not None:
         abandoned = conversation.dialogue.flow == CHECKIN_FLOW
         conversation.end_flow(resume=False)
@@ -79,6 +89,10 @@ def remind(
     for missed in missed_weeks:
         monday = monday_of(missed)
         user.contract = user.contract.with_pause(monday, monday + timedelta(weeks=1))
+    lapsed = 0
+    if user.reminder is not None:
+        answered = {str(record.get("week")) for record in user.checkins}
+        lapsed = lapse(user.reminder, answered, conversation.clock(), before=week).missed
     user.pending_checkin = {
         "week": week,
         "late": late,
@@ -88,6 +102,8 @@ def remind(
         # An earlier week than the current one (a follow-up after the week turned, the
         # terminal chat opened before this week's slot): it is logged late, and says so.
         "catch_up": week < local_week_key(conversation.clock(), user_zone(user)),
+        # Weeks missed in a row before this one: after one, the reminder is softer.
+        "lapsed": lapsed,
     }
     # A new opening line each week; the same one when this week's is sent or snoozed again.
     opener = _OPENERS.get(kind)
@@ -136,6 +152,29 @@ def answer_review_offer(conversation: Conversation, choice: str) -> list[Reply] 
     if choice == confirmations.YES and conversation.user.plan is not None:
         return conversation.start_flow(REVIEW_FLOW)
     return conversation.ask_again(REVIEW_LATER)
+
+
+def answer_comeback(conversation: Conversation, choice: str) -> list[Reply] | None:
+    """Start the minimum week, go on with the normal plan, or pause; None for an unknown choice.
+
+    The minimum week is stored as the light week of the next check-in (``bot.core.light_week``):
+    that check-in rates its channel only and judges the week against its budget. The plan and
+    the history stay as they are.
+    """
+    if choice not in confirmations.COMEBACK_CHOICES:
+        return None
+    user = conversation.user
+    conversation.dialogue.confirm = None
+    if choice == confirmations.COMEBACK_PAUSE:
+        return conversation.start_flow(SETTINGS_FLOW, PAUSE_STEP)
+    now = conversation.clock()
+    context = comeback_context(conversation.content, user, now)
+    if choice == confirmations.COMEBACK_MINIMUM:
+        offered = proposal(conversation.content, user, now)
+        if offered is not None:
+            user.light_week = offered.to_dict()
+            return conversation.ask_again(COMEBACK_STARTED, comeback=context)
+    return conversation.ask_again(COMEBACK_NORMAL, comeback=context)
 
 
 def due_offer(user: UserState, now: datetime) -> str | None:

@@ -146,6 +146,8 @@ class Reminder:
     followup_week: str | None = None
     # The plan version whose twelve-week review was offered (``due_kinds``): once per version.
     review_offered: int | None = None
+    # The local week a comeback after a lapse was offered in (``bot.core.lapses``): once a lapse.
+    comeback_offered: str | None = None
     sent_weeks: list[str] = field(default_factory=list)
     missed_weeks: list[str] = field(default_factory=list)
     unknown: dict[str, Any] = field(default_factory=dict)  # keys of a newer version, kept
@@ -210,6 +212,7 @@ class Reminder:
             followup_due=_optional_instant(raw.get("followup_due")),
             followup_week=_optional_text(raw, "followup_week"),
             review_offered=_optional_version(raw.get("review_offered")),
+            comeback_offered=_optional_text(raw, "comeback_offered"),
             sent_weeks=_weeks(raw, "sent_weeks"),
             missed_weeks=_weeks(raw, "missed_weeks"),
             unknown={k: v for k, v in raw.items() if k not in _FIELDS},
@@ -231,6 +234,7 @@ class Reminder:
             "followup_due": None if self.followup_due is None else _iso(self.followup_due),
             "followup_week": self.followup_week,
             "review_offered": self.review_offered,
+            "comeback_offered": self.comeback_offered,
             "sent_weeks": list(self.sent_weeks),
             "missed_weeks": list(self.missed_weeks),
         }
@@ -250,6 +254,7 @@ _FIELDS: Final = frozenset(
         "followup_due",
         "followup_week",
         "review_offered",
+        "comeback_offered",
         "sent_weeks",
         "missed_weeks",
     }

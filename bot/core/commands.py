@@ -30,6 +30,7 @@ from bot.core.flow_ids import (
     RULES_FLOW,
     SETTINGS_FLOW,
 )
+from bot.core.light_week import coming_light_week
 from bot.core.messages import Command, Reply, ReplyKind
 from bot.core.plan_versions_view import history_versions
 from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, sources_context
@@ -140,7 +141,9 @@ def _plan(conversation: Conversation, command: Command) -> list[Reply]:
     plan = conversation.build_plan()
     if plan is None:
         return conversation.ask_again("common/plan_not_ready")
-    return [conversation.plan_reply(plan), *conversation.ask()]
+    user = conversation.user
+    light = coming_light_week(conversation.content, user, conversation.clock())
+    return [conversation.plan_reply(plan, light_week=light), *conversation.ask()]
 
 
 def _sources(conversation: Conversation, command: Command) -> list[Reply]:

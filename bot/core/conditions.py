@@ -6,7 +6,9 @@
   check-in can first ask whether last week's if-then plan worked);
 - ``make_up``: in a make-up week, the missed week it makes up and its extra action, or None;
 - ``contract``: the streak contract (``contract_view.contract_context``): jokers left, the
-  week that can be covered, the repair under way.
+  week that can be covered, the repair under way;
+- ``lapse``: the weeks missed in a row before the week being checked in (``missed``, a count,
+  and ``weeks``; ``bot.core.lapses``), so the check-in after a missed week can be softer.
 
 One place, so the engine and ``focus-coach check`` evaluate conditions over the same names.
 """
@@ -19,9 +21,10 @@ from typing import Any
 
 from bot.core.actions import checkin_week
 from bot.core.contract_view import contract_context
+from bot.core.lapses import lapse
 from bot.core.state import UserState
 
-__all__ = ["condition_names", "make_up", "previous_checkin"]
+__all__ = ["condition_names", "lapse_before", "make_up", "previous_checkin"]
 
 _RECORD_DEFAULTS: dict[str, Any] = {
     "intention": None,
@@ -45,6 +48,16 @@ def previous_checkin(user: UserState, now: datetime | None) -> dict[str, Any] | 
     return {**_RECORD_DEFAULTS, **earlier[-1]} if earlier else None
 
 
+def lapse_before(user: UserState, now: datetime | None) -> dict[str, Any]:
+    """The weeks missed in a row before the week a check-in now is about (none without ``now``
+    or a weekly check-in)."""
+    if user.reminder is None or now is None:
+        return {"missed": 0, "weeks": []}
+    answered = {str(record.get("week")) for record in user.checkins}
+    found = lapse(user.reminder, answered, now, before=checkin_week(user, now))
+    return {"missed": found.missed, "weeks": list(found.weeks)}
+
+
 def condition_names(
     user: UserState, answers: Mapping[str, Any], now: datetime | None
 ) -> dict[str, Any]:
@@ -55,6 +68,7 @@ def condition_names(
         "last_checkin": previous_checkin(user, now),
         "contract": _Contract(user, now),
         "make_up": make_up(user, now),
+        "lapse": lapse_before(user, now),
     }
 
 

@@ -1,5 +1,5 @@
-"""Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder and
-its follow-up.
+"""Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder, its
+follow-up, and the offers of a review and of a comeback.
 
 Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
 """
@@ -16,6 +16,11 @@ from bot.core.messages import Button, Reply, ReplyKind
 __all__ = [
     "CHECKIN",
     "CHECKIN_CHOICES",
+    "COMEBACK",
+    "COMEBACK_CHOICES",
+    "COMEBACK_MINIMUM",
+    "COMEBACK_NORMAL",
+    "COMEBACK_PAUSE",
     "CONTINUE",
     "DELETE",
     "FOLLOWUP",
@@ -45,6 +50,12 @@ CHECKIN = "checkin"
 RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
 FOLLOWUP = "followup"  # the day after an unanswered check-in reminder: do it now or skip
 REVIEW = "review"  # twelve weeks after a plan version: review it now, or later with /review
+# After two or more missed weeks: a minimum week, the normal plan, or a pause.
+COMEBACK = "comeback"
+COMEBACK_MINIMUM = "minimum"
+COMEBACK_NORMAL = "normal"
+COMEBACK_PAUSE = "pause"
+COMEBACK_CHOICES = (COMEBACK_MINIMUM, COMEBACK_NORMAL, COMEBACK_PAUSE)
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -96,6 +107,12 @@ _PROMPTS: Final = {
     ),
     REVIEW: _Prompt(
         "review/offer", Action.CONFIRM, ((YES, "review_offer_yes"), (NO, "review_offer_no")), False
+    ),
+    COMEBACK: _Prompt(
+        "checkin/comeback",
+        Action.CONFIRM,
+        tuple((choice, f"comeback_{choice}") for choice in COMEBACK_CHOICES),
+        False,
     ),
 }
 # Label keys the prompts use in every language (the language prompt's come from the languages).

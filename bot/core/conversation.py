@@ -9,7 +9,7 @@ the user's state in memory only; ``DialogueEngine`` loads and saves it around ea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from markupsafe import Markup
 from bot.core import confirmations
 from bot.core.actions import ACTIONS, ActionContext
 from bot.core.coaching import FocusPlan
+from bot.core.comeback import comeback_context
 from bot.core.conditions import condition_names
 from bot.core.content import Content
 from bot.core.cool_off_view import COOL_OFF_NOTE, pending_view
@@ -94,6 +95,8 @@ class Conversation:
                 **user_context(self.content, self.user, self.clock()),
                 "flow": dialogue.flow,
             }
+            if dialogue.confirm == confirmations.COMEBACK:
+                context["comeback"] = comeback_context(self.content, self.user, self.clock())
             return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )
@@ -322,10 +325,18 @@ class Conversation:
         menu = self._question(extra={"intro": intro})
         return [self.plan_reply(plan), menu]
 
-    def plan_reply(self, plan: FocusPlan) -> Reply:
-        """The plan as shown, with a change waiting out its cool-off on top (and its cancel)."""
+    def plan_reply(self, plan: FocusPlan, *, light_week: Mapping[str, Any] | None = None) -> Reply:
+        """The plan as shown, with a change waiting out its cool-off on top (and its cancel),
+        and a coming light week (``bot.core.light_week``) if there is one."""
         pending, buttons = pending_view(self.content, self.user)
-        return plan_reply(self.content, plan, self.user.lang, pending=pending, buttons=buttons)
+        return plan_reply(
+            self.content,
+            plan,
+            self.user.lang,
+            pending=pending,
+            buttons=buttons,
+            light_week=light_week,
+        )
 
     def with_question(self, reply: Reply) -> list[Reply]:
         """``reply``, then the question on screen again, unchanged (its buttons stay valid)."""

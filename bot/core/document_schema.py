@@ -20,8 +20,9 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.due_kinds import Kind
-from bot.core.flow_ids import INTENTION_KEPT
+from bot.core.flow_ids import IN_THE_WAY, INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
+from bot.core.light_week import WHY
 from bot.core.schedule import is_zone
 from bot.core.streak_contract import JokerHow
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
@@ -121,6 +122,7 @@ class Reminder(_Part):
     followup_due: Instant | None = None
     followup_week: WeekKey | None = None
     review_offered: Annotated[int, Field(ge=1)] | None = None
+    comeback_offered: WeekKey | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
 
@@ -267,6 +269,8 @@ class CheckinRecord(_Part):
     # What the user expected to get in the way of that plan, in words (domain.md 4.1).
     obstacle: str | None = None
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
+    in_the_way: Annotated[str, _one_of(frozenset(IN_THE_WAY))] | None = None
+    light: Annotated[str, _one_of(WHY)] | None = None
 
 
 class ContractJoker(_Part):
@@ -317,6 +321,16 @@ class PendingCheckin(_Part):
     missed: list[WeekKey] = []
     snooze: bool = False
     abandoned: bool = False
+    lapsed: Count = 0
+
+
+class LightWeek(_Part):
+    """A week at a smaller rhythm after a lapse (``light_week.LightWeek``)."""
+
+    week: WeekKey
+    channels: Annotated[list[str], Field(min_length=1)]
+    budget: Annotated[float, Field(ge=0)]
+    why: Annotated[str, _one_of(WHY)]
 
 
 class VarietyChoice(_Part):
@@ -348,6 +362,7 @@ class UserDocumentV1(_Part):
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
+    light_week: LightWeek | None = None
     variety: dict[str, VarietyChoice] = {}
     contract: StreakContract | None = None
     pending_change: PendingChange | None = None

@@ -1,7 +1,9 @@
 """What the bot sends a user on its own next, of which kind, and when quiet hours let it.
 
 Every message the bot starts is a ``Due`` of a ``Kind``: the weekly check-in (with its snooze and
-its catch-up after downtime) and the one follow-up of a check-in left unanswered. Each kind keeps
+its catch-up after downtime), the one follow-up of a check-in left unanswered (one per lapse),
+the review offer, and the one comeback offer after two missed weeks (``bot.core.lapses``; the
+weekly check-in waits for it, "no nag"). Each kind keeps
 its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods, when it is
 next planned, whether a planned one is still wanted, and what claiming, confirming, releasing and
 expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-once
@@ -37,6 +39,14 @@ from bot.core.checkin_schedule import (
     slot_at_or_before,
     upcoming,
 )
+from bot.core.lapses import (
+    COMEBACK_AFTER,
+    Lapse,
+    closes_at,
+    comeback_offered_for,
+    fresh_start,
+    lapse,
+)
 from bot.core.quiet_hours import QuietHours
 from bot.core.review import REVIEW_WEEKS
 from bot.core.schedule import local_week_key, next_occurrence
@@ -66,6 +76,7 @@ class Kind(enum.StrEnum):
     CHECKIN = "checkin"
     FOLLOWUP = "followup"
     REVIEW = "review"  # the offer of a review, twelve weeks after a plan version
+    COMEBACK = "comeback"  # one offer of a minimum week after two or more missed weeks
 
 
 @dataclass(frozen=True)
@@ -101,10 +112,22 @@ class Outlook:
     checkins: Sequence[Any] = ()  # the document's answered check-ins, oldest first
     plan_version: int | None = None  # the current plan's version and when it was made
     plan_made_at: datetime | None = None
+    has_plan: bool = False  # a comeback offers a week of the plan: none without one
 
     def answered(self, week: str) -> bool:
         """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
         return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
+
+    @property
+    def answered_weeks(self) -> frozenset[str]:
+        """The weeks with an answered check-in."""
+        return frozenset(
+            str(r["week"]) for r in self.checkins if isinstance(r, dict) and "week" in r
+        )
+
+    def lapse(self, now: datetime | None, *, before: str | None = None) -> Lapse:
+        """The weeks missed in a row up to ``now`` (``bot.core.lapses``)."""
+        return lapse(self.reminder, self.answered_weeks, now, before=before)
 
     @classmethod
     def of(cls, document: dict[str, Any] | None) -> Outlook | None:
@@ -123,6 +146,7 @@ class Outlook:
             document.get("checkins") or (),
             version,
             made_at,
+            document.get("plan") is not None,
         )
 
     @property
@@ -224,6 +248,11 @@ class _Checkin:
         if due.week in reminder.sent_weeks or due.week == reminder.skipped_week:
             reminder.next_due = next_occurrence(reminder.slot, due.at)
             return True
+        if _comeback_pending(outlook, due.at):
+            # Two or more weeks missed in a row: no weekly nag until the one comeback offer
+            # went out (never miss twice). The week is neither sent nor missed: it is not asked.
+            reminder.next_due = next_occurrence(reminder.slot, due.at)
+            return True
         if too_old:
             # Down longer than the grace window: mention it once in the next check-in.
             reminder.mark_missed(due.week)
@@ -275,6 +304,8 @@ class _Followup:
             not outlook.answered(due.week)
             and due.week not in (reminder.skipped_week, reminder.snoozed_week)
             and (paused_to is None or due.at >= paused_to)
+            # One follow-up per lapse: none when the week before was missed already.
+            and outlook.lapse(due.at, before=due.week).missed == 0
         )
 
     def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
@@ -335,9 +366,66 @@ class _Review:
         reminder.review_offered = None  # unknown whether it arrived: offer it again
 
 
+def _comeback_pending(outlook: Outlook, now: datetime) -> bool:
+    """Whether at ``now`` two or more weeks were missed in a row, with no comeback offered yet."""
+    found = outlook.lapse(now)
+    return (
+        outlook.has_plan
+        and found.missed >= COMEBACK_AFTER
+        and not comeback_offered_for(outlook.reminder, found)
+    )
+
+
+class _Comeback:
+    """One comeback offer after ``COMEBACK_AFTER`` missed weeks in a row, on a fresh start.
+
+    Due at the first fresh start (``lapses.fresh_start``) after the second missed week closed;
+    once per lapse (``Reminder.comeback_offered`` holds the week it went out in); after a pause,
+    at the first fresh start back. Like the review it is not bound to a week: downtime only
+    delays it, and a claim a dead process left too long is offered again.
+    """
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        reminder = outlook.reminder
+        if not outlook.has_plan:
+            return None
+        found = outlook.lapse(None)  # as if every week sent had closed: when it will be due
+        if found.missed < COMEBACK_AFTER or comeback_offered_for(reminder, found):
+            return None
+        second_closed = closes_at(reminder.slot, found.weeks[COMEBACK_AFTER - 1])
+        paused_to = pause_end(reminder)
+        start = second_closed if paused_to is None else max(second_closed, paused_to)
+        at = fresh_start(reminder.slot, start)
+        return Due(Kind.COMEBACK, at, local_week_key(at, outlook.zone))
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        # Asked of a claim too, after ``take`` marked it offered: the lapse must still stand.
+        return outlook.has_plan and outlook.lapse(None).missed >= COMEBACK_AFTER
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        return not self.wanted(outlook, due)  # late is fine: a fresh start waits for the user
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        outlook.reminder.comeback_offered = due.week  # the claim holds it now
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        outlook.reminder.sending = None
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        reminder.comeback_offered = None
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        reminder.comeback_offered = None  # unknown whether it arrived: offer it again
+
+
 # In this order when two are due at the same instant.
 KINDS: Final[Mapping[Kind, DueKind]] = MappingProxyType(
-    {Kind.CHECKIN: _Checkin(), Kind.FOLLOWUP: _Followup(), Kind.REVIEW: _Review()}
+    {
+        Kind.CHECKIN: _Checkin(),
+        Kind.FOLLOWUP: _Followup(),
+        Kind.REVIEW: _Review(),
+        Kind.COMEBACK: _Comeback(),
+    }
 )
 
 

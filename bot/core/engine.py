@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken, decode
 from bot.core.checkin_reminder import (
+    answer_comeback,
     answer_reminder,
     answer_review_offer,
     due_offer,
@@ -489,4 +490,5 @@ _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.CHECKIN: (Action.CHECKIN, answer_reminder),
     confirmations.FOLLOWUP: (Action.CHECKIN, answer_reminder),
     confirmations.REVIEW: (Action.CONFIRM, answer_review_offer),
+    confirmations.COMEBACK: (Action.CONFIRM, answer_comeback),
 }

@@ -28,6 +28,11 @@ __all__ = [
     "INTENTION_ANSWER",
     "INTENTION_KEPT",
     "INTENTION_KEPT_ANSWER",
+    "IN_THE_WAY",
+    "IN_THE_WAY_ANSWER",
+    "IN_THE_WAY_FORGOT",
+    "IN_THE_WAY_TOO_BIG",
+    "IN_THE_WAY_TOO_MUCH",
     "KEEP_INTENTION",
     "MAKE_UP_DONE",
     "MAKE_UP_DONE_ANSWER",
@@ -130,6 +135,19 @@ WIN_FIRST: Final = "win_first"
 OBSTACLE_ANSWER: Final = "obstacle"
 KEEP_INTENTION: Final = "keep"
 ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
+# checkin after one missed week: what got in the way. Too much on or a plan too big make next
+# week lighter (``bot.core.light_week``); "slipped my mind" makes the if-then smaller.
+IN_THE_WAY_ANSWER: Final = "in_the_way"
+IN_THE_WAY_TOO_MUCH: Final = "too_much"
+IN_THE_WAY_TOO_BIG: Final = "too_big"
+IN_THE_WAY_FORGOT: Final = "forgot"
+IN_THE_WAY: Final = (
+    IN_THE_WAY_TOO_MUCH,
+    "ill_away",
+    IN_THE_WAY_TOO_BIG,
+    IN_THE_WAY_FORGOT,
+    "other",
+)
 
 
 def checkin_setup_target(*, has_reminder: bool) -> str:
@@ -181,6 +199,7 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, INTENTION_KEPT_ANSWER, INTENTION_KEPT, _Rule.ONLY),
     _Expected(CHECKIN_FLOW, OBSTACLE_ANSWER, (KEEP_INTENTION, WIN_FIRST), _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (), _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, IN_THE_WAY_ANSWER, IN_THE_WAY, _Rule.EXACTLY),
     _Expected(REVIEW_FLOW, REVIEW_REASONS, (STILL_TRUE, REASON_CHANGED), _Rule.EXACTLY),
     _Expected(CHECKIN_FLOW, MAKE_UP_DONE_ANSWER, (MAKE_UP_DONE,), _Rule.HAS),
 )

@@ -17,6 +17,8 @@ from bot.core.content import Content
 from bot.core.flow_ids import (
     CREEP_ANSWER,
     DECISION_ANSWER,
+    IN_THE_WAY_ANSWER,
+    IN_THE_WAY_FORGOT,
     KEEP_INTENTION,
     NO_CREEP,
     OBSTACLE_ANSWER,
@@ -24,6 +26,7 @@ from bot.core.flow_ids import (
 )
 from bot.core.focus_plan import FocusPlan
 from bot.core.intentions import (
+    FORGET,
     OBSTACLE_IDS,
     TYPED,
     Obstacle,
@@ -64,10 +67,19 @@ def _channel(content: Content, lang: str, channel_id: str, *, brief: bool = Fals
     return (channel.short or channel.label)[lang] if brief else channel.label[lang]
 
 
+def _slipped(answers: Mapping[str, Any]) -> bool:
+    """Whether the missed week before this check-in slipped the user's mind (``in_the_way``):
+    then "it slips my mind" comes first, and its plan is the smallest step."""
+    return answers.get(IN_THE_WAY_ANSWER) == IN_THE_WAY_FORGOT
+
+
 def offered(user: UserState, answers: Mapping[str, Any], content: Content) -> list[Obstacle]:
     """The obstacles this user is offered now."""
     plan = next_weeks_plan(user)
-    return [] if plan is None else obstacles(plan, _tempting(answers))
+    found = [] if plan is None else obstacles(plan, _tempting(answers))
+    if _slipped(answers):
+        found.sort(key=lambda obstacle: obstacle.id != FORGET)
+    return found
 
 
 def obstacle_buttons(
@@ -121,7 +133,9 @@ def chosen_plan(
     if plan is None or obstacle_words(user, answers, content) is None:
         return None
     kind = answer if answer in OBSTACLE_IDS else TYPED
-    return contingent_plan(str(kind), plan, user.reminder, _tempting(answers))
+    return contingent_plan(
+        str(kind), plan, user.reminder, _tempting(answers), smallest=_slipped(answers)
+    )
 
 
 def plan_values(

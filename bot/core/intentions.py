@@ -23,6 +23,7 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.focus_plan import FocusPlan
 
 __all__ = [
+    "FORGET",
     "LABEL_KEYS",
     "OBSTACLE_IDS",
     "TEMPTED",
@@ -34,13 +35,16 @@ __all__ = [
 ]
 
 TEMPTED: Final = "tempted"
-OBSTACLE_IDS: Final = ("no_time", "forget", "no_idea", TEMPTED, "low_energy")
+FORGET: Final = "forget"
+OBSTACLE_IDS: Final = ("no_time", FORGET, "no_idea", TEMPTED, "low_energy")
+# The plan for "it slips my mind" after a week that did: the smallest step (label key suffix).
+SMALLEST: Final = "forget_small"
 # A typed obstacle has no id of its own; its plan is built from this one.
 TYPED: Final = "typed"
 LABEL_KEYS: Final = (
     *(f"obstacle_{oid}" for oid in OBSTACLE_IDS),
     *(f"obstacle_{oid}_text" for oid in OBSTACLE_IDS),
-    *(f"intention_{oid}" for oid in (*OBSTACLE_IDS, TYPED)),
+    *(f"intention_{oid}" for oid in (*OBSTACLE_IDS, TYPED, SMALLEST)),
 )
 # Without a weekly check-in, the cue day is Monday morning: the start of the working week.
 _DEFAULT_WEEKDAY, _DEFAULT_TIME = 0, "09:00"
@@ -96,10 +100,19 @@ def obstacles(plan: FocusPlan, tempting: str | None) -> list[Obstacle]:
 
 
 def contingent_plan(
-    obstacle: str, plan: FocusPlan, reminder: Reminder | None, tempting: str | None
+    obstacle: str,
+    plan: FocusPlan,
+    reminder: Reminder | None,
+    tempting: str | None,
+    *,
+    smallest: bool = False,
 ) -> Suggestion | None:
     """The if-then plan that answers ``obstacle`` (an id, or ``TYPED``) with the first kept
-    channel: the cue is the obstacle showing up, the action a concrete step from the plan."""
+    channel: the cue is the obstacle showing up, the action a concrete step from the plan.
+
+    ``smallest``: after a week that slipped the user's mind, the plan for that obstacle is the
+    smallest step with a cue that surely comes (ten minutes of replies, a calendar entry).
+    """
     if not plan.kept or obstacle not in (*OBSTACLE_IDS, TYPED):
         return None
     focus = plan.kept[0].channel
@@ -110,4 +123,6 @@ def contingent_plan(
         if temptation is None:
             return None
         values["dropped"] = temptation
+    if smallest and obstacle == FORGET:
+        return Suggestion(SMALLEST, focus, values)
     return Suggestion(obstacle, focus, values)

@@ -172,11 +172,13 @@ def plan_reply(
     *,
     pending: Mapping[str, Any] | None = None,
     buttons: tuple[tuple[Button, ...], ...] = (),
+    light_week: Mapping[str, Any] | None = None,
 ) -> Reply:
     """Render the whole focus plan; ``pending``: a change waiting out its cool-off (its line
-    on top), ``buttons``: its cancel button."""
+    on top), ``buttons``: its cancel button; ``light_week``: a coming light week to show with
+    it (``bot.core.light_week.light_context``)."""
     context = {**plan_context(content, plan, lang), "pending": pending}
-    text = content.texts.render(lang, PLAN_TEMPLATE, plan=context)
+    text = content.texts.render(lang, PLAN_TEMPLATE, plan=context, light_week=light_week)
     return Reply(text=text, kind=ReplyKind.INFO, buttons=buttons)
 
 

@@ -16,6 +16,7 @@ from bot.core.coaching import FocusPlan
 from bot.core.conditions import make_up, previous_checkin
 from bot.core.content import Content
 from bot.core.contract_view import contract_context
+from bot.core.light_week import LightWeek
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
@@ -36,6 +37,7 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
     reminder = user.reminder
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     recent = recent_hours(user.checkins)
+    light = LightWeek.from_document(user.light_week)
     return {
         # Plain data, not the record: a template must not reach its methods.
         "reminder": None if reminder is None else reminder.to_dict(),
@@ -50,6 +52,8 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
         "capacity": plan.capacity if plan else None,
         "checkin": user.pending_checkin,
         "contract": contract_context(user, now),
+        # A week at a smaller rhythm after a lapse (``bot.core.light_week``), as stored.
+        "light_week": None if light is None else light.to_dict(),
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),

@@ -113,6 +113,8 @@ class UserState:
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
     live_message: int | None = None
+    # A week at a smaller rhythm after a lapse (``bot.core.light_week``; stored form, or None).
+    light_week: dict[str, Any] | None = None
     # Per message bank, the wording last chosen, for which occasion, and those used this round
     # (``bot.core.variety``): {bank: {"key": "2026-W49", "index": 3, "used": [5, 3]}}.
     variety: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -148,6 +150,7 @@ class UserState:
             "came_from": self.came_from,
             "pending_change": self.pending_change,
             "live_message": self.live_message,
+            "light_week": self.light_week,
             "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
             CONTRACT: self.contract.to_document(),
         }
@@ -185,9 +188,15 @@ class UserState:
             came_from=raw.get("came_from"),
             pending_change=raw.get("pending_change"),
             live_message=_optional_int(raw.get("live_message")),
+            light_week=_optional_dict(raw.get("light_week")),
             variety=_variety(raw.get("variety")),
             contract=Contract.from_document(raw.get(CONTRACT)),
         )
+
+
+def _optional_dict(value: object) -> dict[str, Any] | None:
+    """A block read from a document: a dict, or None for anything else (older documents)."""
+    return dict(value) if isinstance(value, dict) else None
 
 
 def _optional_int(value: object) -> int | None:

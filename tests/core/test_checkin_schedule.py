@@ -516,6 +516,11 @@ def test_dst_nights_give_exactly_one_claim_per_week(
 ) -> None:
     start = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
     write_user(repo, "night-owl", weekday=SUN, at="02:30", after=start)
+    # Answered every week: a lapse would hold the weekly check-in back for a comeback offer.
+    document = repo.get("night-owl")
+    assert document is not None
+    document["checkins"] = [{"week": f"2026-W{n:02d}"} for n in range(1, 54)]
+    repo.put("night-owl", document)
     service = open_service(repo, data_dir, clock)
     claimed_at: dict[str, list[datetime]] = {}
     sunday = date(2026, 3, 15)

@@ -173,9 +173,27 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         cooling.press("linkedin")
         cooling.press("e4")
         cooling.press("skip")
-        documents = {uid: repo.get(uid) for uid in ("planned", "halfway", "cooling")}
-        assert documents["cooling"] is not None and documents["cooling"]["pending_change"]
-        return documents
+        found = {uid: repo.get(uid) for uid in ("planned", "halfway", "cooling")}
+    assert found["cooling"] is not None and found["cooling"]["pending_change"]
+    return {**found, "lapsed": lapsed(found["planned"])}
+
+
+def lapsed(planned: dict[str, Any]) -> dict[str, Any]:
+    """The planned user after a lapse: a comeback offered, a minimum week chosen, the softer
+    check-in's answer recorded and a softer reminder pending (``bot.core.lapses``)."""
+    document = json.loads(json.dumps(planned))
+    kept = [entry["channel"] for entry in document["plan"]["kept"]]
+    document["reminder"]["comeback_offered"] = "2026-W48"
+    document["reminder"]["sent_weeks"] = ["2026-W45", "2026-W46"]
+    document["light_week"] = {
+        "week": "2026-W49",
+        "channels": kept[:1],
+        "budget": 0.42,
+        "why": "comeback",
+    }
+    document["checkins"][-1].update({"in_the_way": "too_much", "light": "too_much"})
+    document["pending_checkin"] = {"week": "2026-W49", "missed": [], "lapsed": 1}
+    return document
 
 
 def write_raw(data_dir: Path, user_id: str, record: Any) -> bytes:
@@ -370,3 +388,70 @@ def test_a_wrong_contract_block_is_damage_and_a_missing_one_is_empty(
     assert not fits(wrong)
     older = {k: v for k, v in documents["planned"].items() if k != "contract"}
     assert fits(older)
+
+
+# The keys a lapse adds (``bot.core.lapses``, ``bot.core.light_week``): each wrong in turn.
+LAPSE_KEYS_WRONG = [
+    (("light_week",), "weekly"),
+    (("light_week",), []),
+    (("light_week", "week"), "W49"),
+    (("light_week", "channels"), []),
+    (("light_week", "channels"), "linkedin"),
+    (("light_week", "budget"), -1),
+    (("light_week", "budget"), "0.4"),
+    (("light_week", "why"), "because"),
+    (("reminder", "comeback_offered"), 48),
+    (("reminder", "comeback_offered"), "last week"),
+    (("pending_checkin", "lapsed"), -1),
+    (("pending_checkin", "lapsed"), "one"),
+    (("checkins", -1, "in_the_way"), "aliens"),
+    (("checkins", -1, "light"), True),
+]
+
+
+@pytest.mark.parametrize(("path", "value"), LAPSE_KEYS_WRONG, ids=repr)
+def test_a_wrong_lapse_key_is_set_aside_once_and_the_user_starts_afresh(
+    path: tuple[Any, ...],
+    value: Any,
+    content: Content,
+    documents: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data_dir = tmp_path_factory.mktemp("lapse")
+    record = json.loads(json.dumps(documents["lapsed"]))
+    parent_of(record, path)[path[-1]] = value
+    assert fits(documents["lapsed"]) and not fits(record)
+    raw = write_raw(data_dir, "anna", record)
+    write_raw(data_dir, "ben", documents["lapsed"])
+
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+        service.load()
+        engine = DialogueEngine(content, repo, clock=clock, reminders=service)
+        first = engine.handle("anna", Command("start"), language_hint="de")
+        again = engine.handle("anna", Command("start"), language_hint="de")
+        ben = engine.handle("ben", Command("plan"), language_hint="de")
+
+    path_of = user_file(data_dir, "anna")
+    assert DAMAGED in text_of(first) and DAMAGED not in text_of(again)
+    assert [copy.read_bytes() for copy in path_of.parent.glob(f"{path_of.name}.damaged-*")] == [
+        raw
+    ]
+    assert "Minimalwoche" in text_of(ben)  # the other user's light week is read as stored
+
+
+@pytest.mark.parametrize("key", ["light_week", "comeback_offered", "lapsed"])
+def test_a_document_from_before_lapses_reads_as_no_lapse(
+    key: str, content: Content, documents: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data_dir = tmp_path_factory.mktemp("older")
+    record = json.loads(json.dumps(documents["lapsed"]))
+    for block in (record, record["reminder"], record["pending_checkin"]):
+        block.pop(key, None)
+    assert fits(record)
+    write_raw(data_dir, "anna", record)
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        engine = DialogueEngine(content, repo, clock=clock)
+        replies = engine.handle("anna", Command("plan"), language_hint="de")
+    assert DAMAGED not in text_of(replies)
+    assert ("Minimalwoche" in text_of(replies)) is (key != "light_week")

@@ -15,10 +15,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any, ClassVar, Protocol
 
+from bot.core.actions import checkin_week
 from bot.core.callbacks import Action, ButtonToken, encode
 from bot.core.conditions import condition_names
 from bot.core.content import Content
+from bot.core.flow_ids import CHECKIN_FLOW
 from bot.core.flow_model import Flow, Step
+from bot.core.light_week import light_week_of
 from bot.core.messages import Button, LocationRequest, Reply, SharedLocation
 from bot.core.questions.layout import in_rows
 from bot.core.state import DialogueState, UserState
@@ -109,6 +112,21 @@ class Asked:
         """The ticks of a question that is being answered in several taps."""
         return list(self.dialogue.selection or [])
 
+    @property
+    def listed_plan(self) -> dict[str, Any] | None:
+        """The plan that listed options come from; in a light week's check-in only its channels
+        (``bot.core.light_week``): that week is rated on them alone."""
+        plan = self.user.plan
+        if plan is None or self.flow.id != CHECKIN_FLOW:
+            return plan
+        pending = self.user.pending_checkin
+        if pending is not None:
+            week: str | None = str(pending.get("week"))
+        else:
+            week = None if self.now is None else checkin_week(self.user, self.now)
+        light = light_week_of(self.user.light_week, week)
+        return plan if light is None else light.narrow(plan)
+
     @cached_property
     def options(self) -> list[tuple[str, str]]:
         """``(id, label)`` of what can be chosen here, for this user."""
@@ -166,7 +184,7 @@ class QuestionKind:
         """``(id, label)`` of the options: the listed ones (``options_from``), then the fixed
         ones whose ``when`` holds."""
         return [
-            *asked.content.listed_options(asked.step, asked.lang, asked.user.plan),
+            *asked.content.listed_options(asked.step, asked.lang, asked.listed_plan),
             *asked.offered(asked.content.fixed_options(asked.step, asked.lang)),
         ]
 

@@ -53,7 +53,7 @@ def _option_buttons(
     through the step's ``option_label`` ("Leave Instagram").
     """
     step = asked.step
-    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.user.plan)}
+    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.listed_plan)}
 
     def make(oid: str, text: str, marks: bool) -> Button:
         short = asked.short_label(oid)
@@ -76,7 +76,7 @@ def shown_options(asked: Asked) -> list[tuple[str, str]]:
     chosen = asked.dialogue.answers.get(step.narrow_to or "")
     if not step.narrow_to or ALL_SHOWN in asked.selection or not isinstance(chosen, list):
         return options
-    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.user.plan)}
+    listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, asked.listed_plan)}
     narrowed = [(oid, text) for oid, text in options if oid not in listed or oid in chosen]
     return options if not set(chosen) & listed else narrowed
 
@@ -133,7 +133,7 @@ class SingleChoice(_Choice):
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
         """One button per option shown (the current answer marked), "more" when narrowed."""
         options = shown_options(asked)
-        step, plan = asked.step, asked.user.plan
+        step, plan = asked.step, asked.listed_plan
         listed = {oid for oid, _ in asked.content.listed_options(step, asked.lang, plan)}
         first = [o for o in options if o[0] in listed]
         rest = [o for o in options if o[0] not in listed]
@@ -236,7 +236,7 @@ class ChannelGrid(QuestionKind):
 
     def options(self, asked: Asked) -> list[tuple[str, str]]:
         """The rows: the user's kept channels."""
-        return asked.content.listed_options(asked.step, asked.lang, asked.user.plan)
+        return asked.content.listed_options(asked.step, asked.lang, asked.listed_plan)
 
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
         """Start from an earlier answer's ratings."""
