@@ -20,6 +20,7 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.due_kinds import Kind
+from bot.core.exits import STEP_IDS, Mode
 from bot.core.flow_ids import INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.schedule import is_zone
@@ -105,6 +106,13 @@ class Sending(_Part):
     kind: Annotated[str, _one_of(frozenset(Kind))] = Kind.CHECKIN.value
 
 
+class HeartbeatClaim(_Part):
+    """The heartbeat a pending claim is about (``checkin_schedule.HeartbeatClaim``)."""
+
+    channel: str
+    previous: Instant | None = None
+
+
 class Reminder(_Part):
     """The weekly check-in (``checkin_schedule.Reminder``)."""
 
@@ -120,6 +128,8 @@ class Reminder(_Part):
     followup_due: Instant | None = None
     followup_week: WeekKey | None = None
     review_offered: Annotated[int, Field(ge=1)] | None = None
+    heartbeat_offered: dict[str, Instant] = {}
+    heartbeat_claim: HeartbeatClaim | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
 
@@ -261,6 +271,35 @@ class PendingCheckin(_Part):
     abandoned: bool = False
 
 
+Days = Annotated[int, Field(ge=1)]
+
+
+class Heartbeat(_Part):
+    """The handle heartbeat of a finished exit (``exits.Heartbeat``)."""
+
+    since: Instant
+    days: Days
+    remind_before: Days
+    stopped: bool = False
+    asked: Instant | None = None
+
+    @model_validator(mode="after")
+    def _inside(self) -> Heartbeat:
+        if self.remind_before >= self.days:
+            raise ValueError("the reminder must come before the window ends")
+        return self
+
+
+class ExitRecord(_Part):
+    """A tracked exit from one channel (``exits.Exit``)."""
+
+    mode: Annotated[str, _one_of(frozenset(Mode))]
+    started: Annotated[str, AfterValidator(_day)]
+    done: list[Annotated[str, _one_of(frozenset(STEP_IDS))]] = []
+    finished_at: Instant | None = None
+    heartbeat: Heartbeat | None = None
+
+
 class UserDocumentV1(_Part):
     """Schema version 1 of a user document (``state.UserState.to_document``)."""
 
@@ -282,6 +321,7 @@ class UserDocumentV1(_Part):
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
+    exits: dict[str, ExitRecord] = {}
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

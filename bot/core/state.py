@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.checkin_schedule import Reminder
+from bot.core.exits import EXITS, Exit, exits_to_document, read_exits
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
@@ -109,6 +110,8 @@ class UserState:
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
     live_message: int | None = None
+    # The tracked exits from dropped channels, by channel id (``bot.core.exits``).
+    exits: dict[str, Exit] = field(default_factory=dict)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -137,6 +140,7 @@ class UserState:
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
             "live_message": self.live_message,
+            EXITS: exits_to_document(self.exits),
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -171,6 +175,7 @@ class UserState:
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
+            exits=read_exits(raw.get(EXITS)),
         )
 
 
