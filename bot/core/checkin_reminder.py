@@ -18,17 +18,21 @@ from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
+from bot.core.exit_view import answer_heartbeat, offer_heartbeat
+from bot.core.exits import window_of
 from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW
 from bot.core.messages import Reply
-from bot.core.schedule import WeeklySlot, next_occurrence
+from bot.core.schedule import WeeklySlot, next_occurrence, suggested_zone
 from bot.core.state import UserState
 
 __all__ = [
     "SKIPPED",
     "SNOOZED",
+    "answer_heartbeat_prompt",
     "answer_reminder",
     "answer_review_offer",
     "due_offer",
+    "offer_heartbeat_prompt",
     "offer_review",
     "remind",
     "restart_after_block",
@@ -37,11 +41,14 @@ __all__ = [
 SKIPPED = "checkin/skipped"
 SNOOZED = "checkin/snoozed"
 REVIEW_LATER = "review/later"
+HEARTBEAT_LOGGED_IN = "heartbeat/logged_in"
+HEARTBEAT_LET_GO = "heartbeat/let_go"
 # The prompt each kind of message asks (a new kind of message adds its own).
 _PROMPTS = {
     Kind.CHECKIN: confirmations.CHECKIN,
     Kind.FOLLOWUP: confirmations.FOLLOWUP,
     Kind.REVIEW: confirmations.REVIEW,
+    Kind.HEARTBEAT: confirmations.HEARTBEAT,
 }
 # "This evening" means 19:00 local time, unless that is less than half an hour away.
 _EVENING = 19
@@ -62,6 +69,8 @@ def remind(
     abandoned = False
     if kind is Kind.REVIEW:
         return offer_review(conversation)
+    if kind is Kind.HEARTBEAT:
+        return offer_heartbeat_prompt(conversation)
     if user.suspended is not None:
         abandoned = conversation.dialogue.flow == CHECKIN_FLOW
         conversation.end_flow(resume=False)
@@ -92,6 +101,46 @@ def answer_review_offer(conversation: Conversation, choice: str) -> list[Reply] 
     if choice == confirmations.YES and conversation.user.plan is not None:
         return conversation.start_flow(REVIEW_FLOW)
     return conversation.ask_again(REVIEW_LATER)
+
+
+def offer_heartbeat_prompt(conversation: Conversation) -> list[Reply]:
+    """Ask to log in to a left channel: over the current question, like the review offer.
+
+    The channel and window are the claim's (``Reminder.heartbeat_claim``); [] when the claim
+    no longer names a channel with a heartbeat (nothing is sent then).
+    """
+    user = conversation.user
+    reminder = user.reminder
+    claim = None if reminder is None else reminder.heartbeat_claim
+    found = None if claim is None else user.exits.get(claim.channel)
+    if reminder is None or claim is None or found is None or found.heartbeat is None:
+        return []
+    _, end = window_of(found.heartbeat, reminder.heartbeat_offered.get(claim.channel))
+    # ``take`` recorded this window as offered, so ``window_of`` now gives the next one.
+    end -= found.heartbeat.period
+    if not offer_heartbeat(user, claim.channel, end):
+        return []
+    return conversation.confirm(confirmations.HEARTBEAT)
+
+
+def answer_heartbeat_prompt(conversation: Conversation, choice: str) -> list[Reply] | None:
+    """ "Logged in" starts the next window now; "let it go" ends the heartbeats."""
+    if choice not in (confirmations.LOGGED_IN, confirmations.LET_GO):
+        return None
+    user = conversation.user
+    now = conversation.clock()
+    logged_in = choice == confirmations.LOGGED_IN
+    channel = answer_heartbeat(user, conversation.content, logged_in=logged_in, now=now)
+    conversation.dialogue.confirm = None
+    if channel is None:
+        return conversation.ask()
+    name = conversation.content.catalogue.channel(channel).label[user.lang]
+    beat = user.exits[channel].heartbeat
+    if logged_in and beat is not None and not beat.stopped:
+        zone = reminder_zone(user)
+        deadline = (beat.since + beat.period).astimezone(ZoneInfo(zone)).date()
+        return conversation.ask_again(HEARTBEAT_LOGGED_IN, channel=name, deadline=deadline)
+    return conversation.ask_again(HEARTBEAT_LET_GO, channel=name)
 
 
 def due_offer(user: UserState, now: datetime) -> str | None:
@@ -178,3 +227,8 @@ def restart_after_block(reminder: Reminder, now: datetime) -> None:
     reminder.sending = None
     reminder.snoozed_until = reminder.snoozed_week = None
     reminder.drop_followup()
+
+
+def reminder_zone(user: UserState) -> str:
+    """The user's zone: the check-in's, else the language's usual one."""
+    return user.reminder.zone if user.reminder is not None else suggested_zone(user.lang)

@@ -21,9 +21,9 @@ from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 __all__ = [
     "ACTIVE",
     "BAD_BLOCK",
-    "HeartbeatClaim",
     "KEPT_WEEKS",
     "REMINDER",
+    "HeartbeatClaim",
     "Reminder",
     "Sending",
     "active_reminder",

@@ -3,7 +3,9 @@
 - ``answers``: the answers of the running flow so far;
 - ``plan``: the user's focus plan (its stored form), or None;
 - ``last_checkin``: the latest check-in before the week being checked in, or None (so the
-  check-in can first ask whether last week's if-then plan worked).
+  check-in can first ask whether last week's if-then plan worked);
+- ``exit_due``: whether a step of a tracked exit is due (the check-in asks about it only then);
+- ``exit_started``: whether the channel being left (the sunset flow's) has a tracked exit.
 
 One place, so the engine and ``focus-coach check`` evaluate conditions over the same names.
 """
@@ -15,7 +17,10 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.actions import checkin_week
+from bot.core.coaching import FocusPlan
+from bot.core.exit_view import due_exit_steps, left_out
 from bot.core.state import UserState
+from bot.core.sunset_view import chosen_channel
 
 __all__ = ["condition_names", "previous_checkin"]
 
@@ -40,8 +45,19 @@ def condition_names(
     user: UserState, answers: Mapping[str, Any], now: datetime | None
 ) -> dict[str, Any]:
     """What a condition of the running flow may read."""
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
     return {
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
+        "exit_due": _exit_due(user, now),
+        "exit_started": chosen_channel(plan, answers) in user.exits,
     }
+
+
+def _exit_due(user: UserState, now: datetime | None) -> bool:
+    """A step of an exit is due; without ``now`` (a question read), any step still open."""
+    if now is not None:
+        return bool(due_exit_steps(user, now))
+    still_left = left_out(user)
+    return any(not found.finished for ch, found in user.exits.items() if ch in still_left)

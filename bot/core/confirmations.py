@@ -1,5 +1,5 @@
 """Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder and
-its follow-up.
+its follow-up, the review offer and the handle heartbeat.
 
 Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
 """
@@ -20,8 +20,11 @@ __all__ = [
     "DELETE",
     "FOLLOWUP",
     "FOLLOWUP_CHOICES",
+    "HEARTBEAT",
     "LABEL_KEYS",
     "LANGUAGE",
+    "LET_GO",
+    "LOGGED_IN",
     "NO",
     "PROMPTS",
     "RESTART",
@@ -45,6 +48,9 @@ CHECKIN = "checkin"
 RESUME = "resume"  # a side flow was open when the user came back: continue it or start over
 FOLLOWUP = "followup"  # the day after an unanswered check-in reminder: do it now or skip
 REVIEW = "review"  # twelve weeks after a plan version: review it now, or later with /review
+HEARTBEAT = "heartbeat"  # log in to a left channel before its inactivity rule: done, or let go
+LOGGED_IN = "logged_in"
+LET_GO = "let_go"
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -96,6 +102,12 @@ _PROMPTS: Final = {
     ),
     REVIEW: _Prompt(
         "review/offer", Action.CONFIRM, ((YES, "review_offer_yes"), (NO, "review_offer_no")), False
+    ),
+    HEARTBEAT: _Prompt(
+        "heartbeat/reminder",
+        Action.CONFIRM,
+        ((LOGGED_IN, "heartbeat_logged_in"), (LET_GO, "heartbeat_let_go")),
+        False,
     ),
 }
 # Label keys the prompts use in every language (the language prompt's come from the languages).

@@ -376,7 +376,7 @@ class _Heartbeat:
         return found if beat is not None and not beat.stopped else None
 
     def _next(self, outlook: Outlook) -> tuple[str, datetime, datetime] | None:
-        """The channel whose reminder comes first, its window's start and the reminder's instant."""
+        """The channel reminded first, the start of its window and the reminder's instant."""
         reminder = outlook.reminder
         paused_to = pause_end(reminder)
         best: tuple[str, datetime, datetime] | None = None

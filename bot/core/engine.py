@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken, decode
 from bot.core.checkin_reminder import (
+    answer_heartbeat_prompt,
     answer_reminder,
     answer_review_offer,
     due_offer,
@@ -30,6 +31,7 @@ from bot.core.content import Content
 from bot.core.conversation import Conversation
 from bot.core.deep_links import apply_start_payload
 from bot.core.due_kinds import KINDS, Due, Kind, Outlook
+from bot.core.exits import EXITS
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, SharedLocation, TextMessage
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS
 from bot.core.state import UserState
@@ -285,6 +287,7 @@ class DialogueEngine:
             user.note_handled(delivery)
         reminder_changed = (
             before.get("reminder") != after["reminder"]
+            or before.get(EXITS, {}) != after[EXITS]  # a heartbeat answered or started
             or before.get("active", True) != after["active"]
             or before.get(QUIET_HOURS, DEFAULT_QUIET.to_dict()) != after[QUIET_HOURS]
         )
@@ -463,4 +466,5 @@ _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.CHECKIN: (Action.CHECKIN, answer_reminder),
     confirmations.FOLLOWUP: (Action.CHECKIN, answer_reminder),
     confirmations.REVIEW: (Action.CONFIRM, answer_review_offer),
+    confirmations.HEARTBEAT: (Action.CONFIRM, answer_heartbeat_prompt),
 }

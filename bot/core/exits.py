@@ -179,9 +179,7 @@ class Exit:
         """Every step is ticked."""
         return self.finished_at is not None
 
-    def tick(
-        self, step_ids: list[str], now: datetime, rule: tuple[int, int] | None
-    ) -> list[str]:
+    def tick(self, step_ids: list[str], now: datetime, rule: tuple[int, int] | None) -> list[str]:
         """Tick the steps ``step_ids`` (others are ignored); return those newly ticked.
 
         When the last one is ticked the exit is done and, if the platform has an inactivity

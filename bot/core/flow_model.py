@@ -35,6 +35,8 @@ class AskType(StrEnum):
     REASON_GRID = "reason_grid"  # the channels left out, each with its stored reason: still true?
     INTENTION = "intention"  # an if-then plan: a suggestion from the plan tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
+    EXIT_OFFER = "exit_offer"  # a dropped channel's playbook, and how to leave it
+    EXIT_STEPS = "exit_steps"  # the check-in's due steps of tracked exits
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding
     FINISH = "finish"  # ends a side flow (check-in, settings): runs its action, says the result

@@ -14,6 +14,7 @@ from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import previous_checkin
 from bot.core.content import Content
+from bot.core.exit_view import heartbeat_context
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
@@ -45,6 +46,8 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),
+        # The handle heartbeat on screen, for its prompt (``exit_view``).
+        "heartbeat": heartbeat_context(content, user),
         "parked_ready": [
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])

@@ -316,7 +316,7 @@ def _parse_inactivity(
         else None
     )
     if days is not None and lead is not None and lead >= days:
-        problems.add(where, "remind_before_days must be fewer than days: the reminder comes inside")
+        problems.add(where, "remind_before_days must be fewer than days: it comes inside")
     certainty = _certainty(raw["certainty"], where, problems) if "certainty" in raw else None
     if certainty is Certainty.UNCHECKED:
         problems.add(
@@ -328,9 +328,7 @@ def _parse_inactivity(
     if risk is not None and not _check_placeholders(risk, "risk", where, problems):
         risk = None
     sources = (
-        _source_keys(raw["sources"], "sources", where, known, problems)
-        if "sources" in raw
-        else ()
+        _source_keys(raw["sources"], "sources", where, known, problems) if "sources" in raw else ()
     )
     if (
         problems.count != before

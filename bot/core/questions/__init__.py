@@ -2,6 +2,7 @@
 
 - ``choices``: single_choice, multi_choice, channel_grid
 - ``plan_change``: creep_decision
+- ``exits``: exit_offer, exit_steps
 - ``intention``: intention (an if-then plan)
 - ``review``: reason_grid
 - ``values``: number, time_of_day, timezone, text
@@ -22,6 +23,7 @@ from bot.core.content import Content
 from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
+from bot.core.questions.exits import ExitOffer, ExitSteps
 from bot.core.questions.intention import IntentionChoice
 from bot.core.questions.plan_change import CreepDecision
 from bot.core.questions.review import ReasonGrid
@@ -49,6 +51,8 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.MULTI_CHOICE: MultiChoice(),
         AskType.CHANNEL_GRID: ChannelGrid(),
         AskType.CREEP_DECISION: CreepDecision(),
+        AskType.EXIT_OFFER: ExitOffer(),
+        AskType.EXIT_STEPS: ExitSteps(),
         AskType.INTENTION: IntentionChoice(),
         AskType.REASON_GRID: ReasonGrid(),
         AskType.NUMBER: Number(),
