@@ -187,7 +187,7 @@ class Exit:
         changed the profile has just logged in.
         """
         own = {s.id for s in self.steps}
-        ticked = [sid for sid in step_ids if sid in own and sid not in self.done]
+        ticked = [sid for sid in dict.fromkeys(step_ids) if sid in own and sid not in self.done]
         self.done = [*self.done, *ticked]
         if not self.finished and own <= set(self.done):
             self.finished_at = now

@@ -90,8 +90,18 @@ def test_a_dropped_channel_gets_a_playbook_naming_the_kept_one(
     deactivation = line_with(playbook, "vorübergehende Deaktivierung")
     assert "Stand " in deactivation and "laut Berichten" not in deactivation
     assert "IG-DEL – Instagram deletion can be cancelled for 30 days" in playbook
-    # Back at the plan menu, where it came from.
+    # Under it, how to leave; only the tips lead back to the plan menu, where it came from.
+    assert "Wie willst du gehen?" in playbook
+    assert [b.label for b in chat_de.buttons()] == [
+        "📣 Angekündigt (4 Wochen)",
+        "🤫 Leise gehen (heute)",
+        "Nur die Tipps, danke",
+        "⬅️ Zurück",
+    ]
+    chat_de.press("tips")
     assert where(engine, "anna") == ("onboarding", "plan")
+    assert "Die Tipps findest du jederzeit wieder" in chat_de.text
+    assert stored(engine, "anna")["exits"] == {}  # nothing started
     assert chat_de.button("leave_gracefully")
 
 
@@ -145,7 +155,7 @@ def test_one_dropped_channel_goes_straight_to_its_playbook(
     assert "Welchen Kanal" not in chat_de.text
     assert "Mastodon/Fediverse sauber verlassen" in chat_de.text
     assert "Du behältst LinkedIn." in chat_de.text
-    assert where(engine, "anna") == ("onboarding", "plan")
+    assert where(engine, "anna") == ("sunset", "playbook")
 
 
 def test_nothing_dropped_no_button_and_no_sentence(chat_de: Chat) -> None:
@@ -216,16 +226,21 @@ def _user_with_plan(engine: DialogueEngine, chat: Chat) -> UserState:
 
 @pytest.mark.parametrize(
     ("answers", "expected"),
-    [({"channel": "instagram"}, "instagram"), ({}, None), ({"channel": "linkedin"}, None)],
+    [
+        ({"channel": "instagram", "exit_mode": "announce"}, "instagram"),
+        ({"channel": "instagram", "exit_mode": "tips"}, None),
+        ({"exit_mode": "quiet"}, None),
+        ({"channel": "linkedin", "exit_mode": "quiet"}, None),
+    ],
 )
-def test_the_action_takes_only_a_dropped_channel(
+def test_the_action_starts_an_exit_only_from_a_dropped_channel(
     chat_de: Chat,
     engine: DialogueEngine,
     content: Content,
     answers: dict[str, str],
     expected: str | None,
 ) -> None:
-    # LinkedIn is kept, not dropped; with two dropped and no choice there is nothing to show.
+    # LinkedIn is kept, not dropped; with two dropped and no choice there is nothing to start.
     at_plan(chat_de, ("linkedin", "instagram", "tiktok"))
     user = _user_with_plan(engine, chat_de)
     context = ActionContext(
@@ -234,9 +249,9 @@ def test_the_action_takes_only_a_dropped_channel(
 
     result = ACTIONS[SUNSET_ACTION](context)
 
-    assert (result["channel"] or {}).get("id") == expected
-    assert result["kept"] == ("LinkedIn" if expected else None)
-    assert user.plan == stored(engine, "anna")["plan"]  # the action changes nothing
+    assert list(user.exits) == ([expected] if expected else [])
+    assert (result["exit"] or {}).get("channel", {}).get("id") == expected
+    assert user.plan == stored(engine, "anna")["plan"]  # the plan stays as it is
 
 
 @pytest.mark.parametrize(

@@ -103,3 +103,14 @@ class ExitSteps(SingleChoice):
     def sample(self, asked: Asked) -> Any:
         """The first option (a due step, or "not yet" when read without a clock)."""
         return self.options(asked)[0][0]
+
+    def accepts(self, asked: Asked, value: Any) -> bool:
+        """Any step of an exit of the user, "all" or "not yet": the stored answer is read
+        without a clock (which steps are due depends on the day), and ``record_checkin``
+        ticks only what is due when the check-in is saved."""
+        if not isinstance(value, str):
+            return False
+        if value in {option.id for option in asked.step.options}:
+            return True
+        channel, _, step = value.partition("/")
+        return channel in asked.user.exits and step in STEP_IDS
