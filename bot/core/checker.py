@@ -35,7 +35,7 @@ from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.exit_view import exit_context, inactivity_rule, offer_heartbeat, start_exit
-from bot.core.exits import Mode
+from bot.core.exits import Exit, Mode
 from bot.core.flow_ids import (
     CHECKIN_FLOW,
     EXIT_MODE_ANSWER,
@@ -220,6 +220,14 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
     so a check-in decision can change the plan (its feedback renders that branch too).
     """
     kept = {k.channel: ON_PLAN for k in plan.kept}
+    # Exits from the channels left out: one under way, one done with its heartbeat running.
+    exits: dict[str, Exit] = {}
+    for channel, done in zip(plan.left_behind, (False, True), strict=False):
+        started = _SAMPLE_NOW.date() - timedelta(days=20)
+        found = Exit(channel, Mode.ANNOUNCE, started, ["announce_month", "pin"])
+        if done:
+            found.tick([step.id for step in found.steps], _SAMPLE_NOW, (30, 7))
+        exits[channel] = found
     onboarding = None
     if inputs is not None:
         answers = {
@@ -250,6 +258,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
             "snooze": False,
             "abandoned": True,
         },
+        exits=exits,
         checkins=[
             {
                 "week": f"2026-W{n}",

@@ -108,6 +108,11 @@ def test_the_playbook_starts_a_dated_exit(
         }
     }
     assert stored(repo)["dialogue"]["step"] == "plan"  # back at the plan menu
+    anna.send("/plan")
+    assert (
+        "🚪 Ausstieg aus TikTok: 0 von 8 Schritten, als Nächstes am 27. November 2026: "
+        "Auf TikTok ankündigen" in anna.text
+    )
 
     # Asked again, the playbook shows the progress and offers no second start.
     anna.press("leave_gracefully")
@@ -177,6 +182,12 @@ def test_check_ins_ask_only_when_a_step_is_due_and_one_tap_ticks_it(
     anna.press("tiktok")
     assert "Alle Schritte erledigt." in anna.question_text
     assert "rechtzeitig vor dem 30. Juni 2027" in anna.question_text
+    anna.press("ok")
+    anna.send("/plan")
+    assert (
+        "🚪 Ausstieg aus TikTok: erledigt – melde dich vor dem 30. Juni 2027 einmal an"
+        in anna.text
+    )
 
 
 def test_a_stale_exit_answer_ticks_nothing_it_was_not_asked(

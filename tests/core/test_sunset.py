@@ -352,3 +352,79 @@ def test_focus_plan_of_the_fixture_drops_what_the_tests_assume(
     at_plan(Chat(engine, "ben", language_hint="de"), ("linkedin", "mastodon"))
     plan = FocusPlan.from_dict(stored(engine, "ben")["plan"])  # type: ignore[arg-type]
     assert [d.channel for d in plan.dropped] == ["mastodon"]
+
+
+TIKTOK_RULE = """    inactivity:
+      days: 180
+      remind_before_days: 30
+      certainty: confirmed
+      as_of: "2026-12"
+      risk:
+        de: "kann TikTok deinen Nutzernamen durch eine zufällige Zahlenfolge ersetzen"
+        en: "TikTok may reset your username to a random number"
+      sources: [TT-INACTIVE]
+"""
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        (
+            TIKTOK_RULE.replace("days: 180", "days: 0"),
+            "inactivity: days must be a whole number of days from 1 to 3650",
+        ),
+        (
+            TIKTOK_RULE.replace("days: 180", "days: '180'"),
+            "inactivity: days must be a whole number of days from 1 to 3650",
+        ),
+        (
+            TIKTOK_RULE.replace("remind_before_days: 30", "remind_before_days: 180"),
+            "inactivity: remind_before_days must be fewer than days: it comes inside",
+        ),
+        (
+            TIKTOK_RULE.replace("certainty: confirmed", "certainty: unchecked"),
+            "inactivity: an unchecked rule sends no reminders",
+        ),
+        (
+            TIKTOK_RULE.replace("certainty: confirmed", "certainty: sure"),
+            "inactivity: certainty 'sure' is unknown",
+        ),
+        (TIKTOK_RULE.replace('"2026-12"', '"Dez 2026"'), "inactivity: as_of must be a year"),
+        (
+            TIKTOK_RULE.replace("[TT-INACTIVE]", "[]"),
+            "inactivity: sources must be a non-empty list of source keys",
+        ),
+        (
+            TIKTOK_RULE.replace("[TT-INACTIVE]", "[TT-NOPE]"),
+            "inactivity: sources cites unknown source 'TT-NOPE'",
+        ),
+        (
+            TIKTOK_RULE.replace(
+                '        en: "TikTok may reset your username to a random number"\n', ""
+            ),
+            "inactivity: risk lacks 'en'",
+        ),
+        (
+            TIKTOK_RULE.replace("{", "").replace("TikTok may", "{{ handle }} may"),
+            "inactivity: risk.en uses '{{ handle }}'",
+        ),
+        (TIKTOK_RULE + "      window: monthly\n", "inactivity: has unknown keys"),
+        ("    inactivity: 180\n", "inactivity: must be a mapping with days"),
+    ],
+)
+def test_bad_heartbeat_data_is_named_by_the_checker(
+    tmp_path: Path, broken: str, problem: str
+) -> None:
+    rules = tmp_path / "prompts" / "rules"
+    shutil.copytree(DEFAULT_PROMPTS_DIR / "rules", rules)
+    path = rules / "sunset.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(TIKTOK_RULE) == 1
+    path.write_text(text.replace(TIKTOK_RULE, broken), encoding="utf-8")
+
+    with pytest.raises(RulesError) as raised:
+        load_sunset(rules, load_catalogue(rules))
+
+    found = [p for p in raised.value.problems if "channel 'tiktok'" in p and problem in p]
+    assert found, raised.value.problems
+    assert all(p.startswith("prompts/rules/sunset.yaml: ") for p in found)
