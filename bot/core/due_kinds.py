@@ -1,7 +1,8 @@
 """What the bot sends a user on its own next, of which kind, and when quiet hours let it.
 
 Every message the bot starts is a ``Due`` of a ``Kind``: the weekly check-in (with its snooze and
-its catch-up after downtime) and the one follow-up of a check-in left unanswered. Each kind keeps
+its catch-up after downtime), the one follow-up of a check-in left unanswered, the offer of a
+review, and the handle heartbeat of a channel left (``bot.core.exits``). Each kind keeps
 its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods, when it is
 next planned, whether a planned one is still wanted, and what claiming, confirming, releasing and
 expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-once
