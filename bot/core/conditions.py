@@ -45,18 +45,27 @@ def condition_names(
     user: UserState, answers: Mapping[str, Any], now: datetime | None
 ) -> dict[str, Any]:
     """What a condition of the running flow may read."""
-    plan = FocusPlan.from_dict(user.plan) if user.plan else None
     return {
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
         "exit_due": _exit_due(user, now),
-        "exit_started": chosen_channel(plan, answers) in user.exits,
+        "exit_started": _exit_started(user, answers),
     }
+
+
+def _exit_started(user: UserState, answers: Mapping[str, Any]) -> bool:
+    """The channel being left (``sunset_view.chosen_channel``) has an exit already."""
+    if not user.exits:
+        return False  # the usual case, asked at every condition: no plan to read
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    return chosen_channel(plan, answers) in user.exits
 
 
 def _exit_due(user: UserState, now: datetime | None) -> bool:
     """A step of an exit is due; without ``now`` (a question read), any step still open."""
+    if not user.exits:
+        return False
     if now is not None:
         return bool(due_exit_steps(user, now))
     still_left = left_out(user)
