@@ -20,11 +20,16 @@ from bot.core.contract_actions import CONTRACT_ACTIONS
 from bot.core.contract_view import contract_context
 from bot.core.cool_off import request, returning, settle
 from bot.core.cool_off_view import COOL_OFF_NOTE, note_reply, user_zone
+from bot.core.exit_view import exit_context, tick_exit_answer
+from bot.core.exit_view import start_exit as start_exit_of
+from bot.core.exits import Mode
 from bot.core.flow_ids import (
     COVER_TARGET,
     CREEP_ANSWER,
     DECISION_ANSWER,
     ENERGY_LEVELS,
+    EXIT_MODE_ANSWER,
+    EXIT_STEPS_ANSWER,
     IN_THE_WAY,
     IN_THE_WAY_ANSWER,
     IN_THE_WAY_FORGOT,
@@ -65,7 +70,7 @@ from bot.core.quiet_hours import parse_quiet_option
 from bot.core.review import REVIEW_WEEKS, review
 from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
-from bot.core.sunset_view import chosen_channel, playbook_context
+from bot.core.sunset_view import chosen_channel
 from bot.core.templating import Condition
 from bot.core.variety import choose
 from bot.core.week_view import with_reasons
@@ -224,6 +229,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     ready = parked_ready(plan, user.checkins) if plan else []
     requested = _apply_creep_decision(ctx, plan, record, week) or {}
     next_light = _lighter_next_week(ctx, plan, week, record["in_the_way"])
+    tick_exit_answer(user, ctx.content, answers.get(EXIT_STEPS_ANSWER), ctx.now)
     return {
         **requested,
         # A light week checked in, and what the answer to "what got in the way?" changes.
@@ -434,16 +440,21 @@ def review_plan(ctx: ActionContext) -> dict[str, Any]:
     }
 
 
-def sunset_playbook(ctx: ActionContext) -> dict[str, Any]:
-    """The playbook for leaving the chosen dropped channel, pointing to the first kept one.
+def start_exit(ctx: ActionContext) -> dict[str, Any]:
+    """Start the tracked exit from the chosen dropped channel the way the user picked.
 
-    Changes nothing. Without a choice it takes the plan's only dropped channel (the plan menu
-    starts here directly then); with none to take, the playbook says there is nothing to leave.
+    "announce" or "quiet" start it today (``exit_view.start_exit``; one already started stays
+    as it is); "tips" or "ok" change nothing. The result shows the exit's dated steps.
     """
-    plan = FocusPlan.from_dict(ctx.user.plan) if ctx.user.plan else None
-    kept = plan.kept[0].channel if plan and plan.kept else None
+    user = ctx.user
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
     channel = chosen_channel(plan, ctx.answers)
-    return playbook_context(ctx.content, channel, kept, ctx.user.lang)
+    mode = ctx.answers.get(EXIT_MODE_ANSWER)
+    if channel is not None and mode in tuple(Mode):
+        start_exit_of(user, ctx.content, channel, Mode(str(mode)), ctx.now)
+    if channel is None or channel not in user.exits:
+        return {"exit": None}
+    return {"exit": exit_context(ctx.content, user, channel, ctx.now)}
 
 
 ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
@@ -453,7 +464,7 @@ ACTIONS: dict[str, Callable[[ActionContext], dict[str, Any]]] = {
     "set_quiet_hours": set_quiet_hours,
     "set_language": set_language,
     "record_checkin": record_checkin,
-    SUNSET_ACTION: sunset_playbook,
+    SUNSET_ACTION: start_exit,
     REVIEW_ACTION: review_plan,
     **CONTRACT_ACTIONS,
 }

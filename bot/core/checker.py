@@ -38,8 +38,11 @@ from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.cool_off import Outcome, PendingChange, effective_instant
 from bot.core.cool_off_view import change_context
+from bot.core.exit_view import exit_context, inactivity_rule, offer_heartbeat, start_exit
+from bot.core.exits import Exit, Mode
 from bot.core.flow_ids import (
     CHECKIN_FLOW,
+    EXIT_MODE_ANSWER,
     NO_CREEP,
     NO_PRESSURE,
     NOT_ON_PLAN,
@@ -47,12 +50,12 @@ from bot.core.flow_ids import (
     ONBOARDING_FLOW,
     PARTLY,
     REQUIRED_FLOWS,
-    SUNSET_ACTION,
+    SUNSET_ANSWER,
     SUNSET_FLOW,
     TEAM,
     check_flow_ids,
 )
-from bot.core.flow_model import Flow, FlowError, Step
+from bot.core.flow_model import AskType, Flow, FlowError, Step
 from bot.core.flows import load_flows
 from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
 from bot.core.keyboard_check import check_keyboards
@@ -75,7 +78,6 @@ from bot.core.question_view import render_question, user_context
 from bot.core.rules import LANGUAGES, UNITS, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
 from bot.core.sunset_rules import SunsetRules, load_sunset
-from bot.core.sunset_view import playbook_context
 from bot.core.templating import LABELS_FILE, TEMPLATE_SUFFIX, TextRenderer, make_environment
 from bot.core.week_view import with_reasons
 
@@ -85,6 +87,7 @@ _TAGS = re.compile(r"<[^>]+>")
 
 # A fixed instant for sample renders, so a check never depends on the clock.
 _SAMPLE_NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+_SAMPLE_REASON = next(iter(DropReason)).value
 
 # Values every shared template (prompts/templates/<lang>/common/) may use.
 _COMMON_SAMPLE: dict[str, Any] = {
@@ -252,6 +255,14 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
     so a check-in decision can change the plan (its feedback renders that branch too).
     """
     kept = {k.channel: ON_PLAN for k in plan.kept}
+    # Exits from the channels left out: one under way, one done with its heartbeat running.
+    exits: dict[str, Exit] = {}
+    for channel, done in zip(plan.left_behind, (False, True), strict=False):
+        started = _SAMPLE_NOW.date() - timedelta(days=20)
+        found = Exit(channel, Mode.ANNOUNCE, started, ["announce_month", "pin"])
+        if done:
+            found.tick([step.id for step in found.steps], _SAMPLE_NOW, (30, 7))
+        exits[channel] = found
     onboarding = None
     if inputs is not None:
         answers = {
@@ -283,6 +294,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
             "abandoned": True,
             "catch_up": True,
         },
+        exits=exits,
         checkins=[
             {
                 "week": f"2026-W{n}",
@@ -564,6 +576,7 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     plan = _sample_plans(content.catalogue)[0]
     user = _sample_user(plan)
     user.lang = lang
+    exit_sample = _sample_heartbeat(content, user)
     stats = with_reasons(content, lang, evaluate(user.checkins, plan.hours_planned).as_context())
     # One week of each status, every reason shown: each line of /history renders.
     kept = [k.channel for k in plan.kept]
@@ -603,6 +616,9 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "week_number": 48,
         "tomorrow": True,
         "moved": True,
+        "channel": "x",
+        "deadline": _SAMPLE_NOW.date(),
+        "exit": exit_sample,
         # The comeback offer and its answers (``bot.core.comeback.comeback_context``).
         "comeback": {
             "missed": 2,
@@ -643,6 +659,27 @@ def _cool_off_sample(content: Content, plan: FocusPlan, lang: str) -> dict[str, 
     }
 
 
+def _sample_heartbeat(content: Content, user: UserState) -> dict[str, Any]:
+    """A finished exit whose heartbeat is on screen (so its prompt renders in full); its view.
+
+    The first channel with an inactivity rule, whether or not the sample plan drops it.
+    """
+    channel = next(
+        (p.channel for p in content.sunset.playbooks if p.inactivity is not None),
+        content.catalogue.channels[0].id,
+    )
+    found = start_exit(user, content, channel, Mode.QUIET, _SAMPLE_NOW)
+    rule = inactivity_rule(content, channel)
+    found.tick(
+        [step.id for step in found.steps],
+        _SAMPLE_NOW,
+        None if rule is None else (rule.days, rule.remind_before),
+    )
+    if found.heartbeat is not None:
+        offer_heartbeat(user, channel, _SAMPLE_NOW + found.heartbeat.period)
+    return exit_context(content, user, channel, _SAMPLE_NOW)
+
+
 def _check_progress_texts(content: Content, templates_dir: Path, problems: list[str]) -> None:
     """The chart's words render, and the caption of a full chart fits in a Telegram caption.
 
@@ -678,30 +715,78 @@ def _check_progress_texts(content: Content, templates_dir: Path, problems: list[
 
 
 def _check_playbooks(content: Content, problems: list[str]) -> None:
-    """The playbook step renders for every channel, and for none, in every language.
+    """The playbook renders for every channel, and for none, in every language: first with
+    the ways to leave it, then the exit started each way (its dated steps), then with the exit's
+    progress; and the check-in's exit step with steps of two channels due.
 
-    The flow check renders it with one sample answer; playbooks differ per channel (tips only,
-    facts of each certainty), so each one is rendered here.
+    The flow check renders each step with one sample answer; playbooks differ per channel (tips
+    only, facts of each certainty, an inactivity rule or none), so each one is rendered here.
     """
     flow = content.flows.get(SUNSET_FLOW)
     if flow is None:
         return  # reported as a missing flow
     plan = _sample_plans(content.catalogue)[0]
     channels: list[str | None] = [channel.id for channel in content.catalogue.channels]
-    for step in (s for s in flow.steps.values() if s.action == SUNSET_ACTION):
-        for channel_id, lang in ((c, lang) for c in [*channels, None] for lang in LANGUAGES):
+    steps = [s for s in flow.steps.values() if s.ask is AskType.EXIT_OFFER or s.action]
+    for channel_id, lang in ((c, lang) for c in [*channels, None] for lang in LANGUAGES):
+        for mode in (*Mode, "tips"):
             user = _sample_user(plan)
             user.lang = lang
-            user.dialogue = DialogueState(flow=flow.id, step=step.id)
-            extra = playbook_context(content, channel_id, plan.kept[0].channel, lang)
-            try:
-                render_question(questions.asked(content, user, user.dialogue, step), extra=extra)
-            except (TemplateError, KeyError, TypeError) as error:
-                problems.append(
-                    f"{shown_path(flow.path)}: step '{step.id}': template {lang}/{step.say} "
-                    f"for channel {channel_id or '(none)'}: {error}"
-                )
-                return
+            if channel_id is not None:
+                user.plan = {
+                    **plan.to_dict(),
+                    "dropped": [{"channel": channel_id, "reason": _SAMPLE_REASON, "sources": []}],
+                }
+            answers = {SUNSET_ANSWER: channel_id, EXIT_MODE_ANSWER: mode}
+            for step in [*steps, *steps]:  # the second time round the exit has been started
+                user.dialogue = DialogueState(flow=flow.id, step=step.id, answers=answers)
+                extra: dict[str, Any] = {}
+                if step.action is not None:
+                    context = ActionContext(
+                        user, answers, _SAMPLE_NOW, content, content.texts.condition
+                    )
+                    extra = ACTIONS[step.action](context)
+                question = questions.asked(content, user, user.dialogue, step, now=_SAMPLE_NOW)
+                try:
+                    render_question(question, extra=extra)
+                except (TemplateError, KeyError, TypeError) as error:
+                    problems.append(
+                        f"{shown_path(flow.path)}: step '{step.id}': template {lang}/{step.say} "
+                        f"for channel {channel_id or '(none)'}: {error}"
+                    )
+                    return
+    _check_exit_steps(content, plan, problems)
+
+
+def _check_exit_steps(content: Content, plan: FocusPlan, problems: list[str]) -> None:
+    """The check-in's exit step with steps of two channels due, and each step's label."""
+    flow = content.flows.get(CHECKIN_FLOW)
+    step = (
+        None
+        if flow is None
+        else next((s for s in flow.steps.values() if s.ask is AskType.EXIT_STEPS), None)
+    )
+    if flow is None or step is None:
+        return
+    two = [channel.id for channel in content.catalogue.channels][:2]
+    for lang in LANGUAGES:
+        user = _sample_user(plan)
+        user.lang = lang
+        user.plan = {
+            **plan.to_dict(),
+            "dropped": [{"channel": c, "reason": _SAMPLE_REASON, "sources": []} for c in two],
+        }
+        for channel in two:
+            start_exit(user, content, channel, Mode.ANNOUNCE, _SAMPLE_NOW - timedelta(days=40))
+        user.dialogue = DialogueState(flow=flow.id, step=step.id)
+        question = questions.asked(content, user, user.dialogue, step, now=_SAMPLE_NOW)
+        try:
+            render_question(question)
+        except (TemplateError, KeyError, TypeError) as error:
+            problems.append(
+                f"{shown_path(flow.path)}: step '{step.id}': template {lang}/{step.say} "
+                f"with steps due: {error}"
+            )
 
 
 def _load_sunset(prompts_dir: Path, catalogue: Catalogue, problems: list[str]) -> SunsetRules:

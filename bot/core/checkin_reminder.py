@@ -22,12 +22,14 @@ from bot.core.contract_actions import skip_with_joker
 from bot.core.contract_view import ledger_of, user_zone
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
+from bot.core.exit_view import answer_heartbeat, offer_heartbeat
+from bot.core.exits import window_of
 from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW, SETTINGS_FLOW
 from bot.core.lapses import lapse
 from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER
 from bot.core.messages import Reply
 from bot.core.question_view import user_context
-from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.variety import choose
 from bot.core.week_ledger import monday_of
@@ -36,11 +38,13 @@ __all__ = [
     "SKIPPED",
     "SNOOZED",
     "answer_comeback",
+    "answer_heartbeat_prompt",
     "answer_reminder",
     "answer_review_offer",
     "catch_up",
     "catch_up_week",
     "due_offer",
+    "offer_heartbeat_prompt",
     "offer_review",
     "remind",
     "restart_after_block",
@@ -52,12 +56,15 @@ REVIEW_LATER = "review/later"
 COMEBACK_STARTED = "checkin/comeback_minimum"
 COMEBACK_NORMAL = "checkin/comeback_normal"
 PAUSE_STEP = "pause"  # the settings flow's step that pauses check-ins
+HEARTBEAT_LOGGED_IN = "heartbeat/logged_in"
+HEARTBEAT_LET_GO = "heartbeat/let_go"
 # The prompt each kind of message asks (a new kind of message adds its own).
 _PROMPTS = {
     Kind.CHECKIN: confirmations.CHECKIN,
     Kind.FOLLOWUP: confirmations.FOLLOWUP,
     Kind.REVIEW: confirmations.REVIEW,
     Kind.COMEBACK: confirmations.COMEBACK,
+    Kind.HEARTBEAT: confirmations.HEARTBEAT,
 }
 # The bank each reminder's opening line comes from (``bot.core.message_banks``).
 _OPENERS = {Kind.CHECKIN: CHECKIN_OPENER, Kind.FOLLOWUP: FOLLOWUP_OPENER}
@@ -82,6 +89,8 @@ def remind(
         return offer_review(conversation)
     if kind is Kind.COMEBACK:
         return conversation.confirm(confirmations.COMEBACK)  # over the question, like a review
+    if kind is Kind.HEARTBEAT:
+        return offer_heartbeat_prompt(conversation)
     if user.suspended is not None:
         abandoned = conversation.dialogue.flow == CHECKIN_FLOW
         conversation.end_flow(resume=False)
@@ -177,6 +186,46 @@ def answer_comeback(conversation: Conversation, choice: str) -> list[Reply] | No
     return conversation.ask_again(COMEBACK_NORMAL, comeback=context)
 
 
+def offer_heartbeat_prompt(conversation: Conversation) -> list[Reply]:
+    """Ask to log in to a left channel: over the current question, like the review offer.
+
+    The channel and window are the claim's (``Reminder.heartbeat_claim``); [] when the claim
+    no longer names a channel with a heartbeat (nothing is sent then).
+    """
+    user = conversation.user
+    reminder = user.reminder
+    claim = None if reminder is None else reminder.heartbeat_claim
+    found = None if claim is None else user.exits.get(claim.channel)
+    if reminder is None or claim is None or found is None or found.heartbeat is None:
+        return []
+    _, end = window_of(found.heartbeat, reminder.heartbeat_offered.get(claim.channel))
+    # ``take`` recorded this window as offered, so ``window_of`` now gives the next one.
+    end -= found.heartbeat.period
+    if not offer_heartbeat(user, claim.channel, end):
+        return []
+    return conversation.confirm(confirmations.HEARTBEAT)
+
+
+def answer_heartbeat_prompt(conversation: Conversation, choice: str) -> list[Reply] | None:
+    """ "Logged in" starts the next window now; "let it go" ends the heartbeats."""
+    if choice not in (confirmations.LOGGED_IN, confirmations.LET_GO):
+        return None
+    user = conversation.user
+    now = conversation.clock()
+    logged_in = choice == confirmations.LOGGED_IN
+    channel = answer_heartbeat(user, conversation.content, logged_in=logged_in, now=now)
+    conversation.dialogue.confirm = None
+    if channel is None:
+        return conversation.ask()
+    name = conversation.content.catalogue.channel(channel).label[user.lang]
+    beat = user.exits[channel].heartbeat
+    if logged_in and beat is not None and not beat.stopped:
+        zone = reminder_zone(user)
+        deadline = (beat.since + beat.period).astimezone(ZoneInfo(zone)).date()
+        return conversation.ask_again(HEARTBEAT_LOGGED_IN, channel=name, deadline=deadline)
+    return conversation.ask_again(HEARTBEAT_LET_GO, channel=name)
+
+
 def due_offer(user: UserState, now: datetime) -> str | None:
     """The week whose check-in a chat opened at ``now`` offers (``checkin_schedule.due_week``).
 
@@ -266,3 +315,8 @@ def restart_after_block(reminder: Reminder, now: datetime) -> None:
     reminder.sending = None
     reminder.snoozed_until = reminder.snoozed_week = None
     reminder.drop_followup()
+
+
+def reminder_zone(user: UserState) -> str:
+    """The user's zone: the check-in's, else the language's usual one."""
+    return user.reminder.zone if user.reminder is not None else suggested_zone(user.lang)

@@ -23,6 +23,7 @@ __all__ = [
     "BAD_BLOCK",
     "KEPT_WEEKS",
     "REMINDER",
+    "HeartbeatClaim",
     "Reminder",
     "Sending",
     "active_reminder",
@@ -128,6 +129,39 @@ class Sending:
         return stored
 
 
+@dataclass(frozen=True)
+class HeartbeatClaim:
+    """The heartbeat a claim is about: its channel, and the offered window it replaced."""
+
+    channel: str
+    previous: datetime | None
+
+    @classmethod
+    def from_dict(cls, raw: object) -> HeartbeatClaim | None:
+        """Read the stored form (None stays None)."""
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or not isinstance(raw.get("channel"), str):
+            raise TypeError(f"heartbeat_claim must be an object with a channel, got {raw!r}")
+        return cls(raw["channel"], _optional_instant(raw.get("previous")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "channel": self.channel,
+            "previous": None if self.previous is None else _iso(self.previous),
+        }
+
+
+def _offered(value: object) -> dict[str, datetime]:
+    """The heartbeat windows offered per channel (missing in older blocks: none)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"heartbeat_offered must be an object, got {value!r}")
+    return {str(channel): _instant(at) for channel, at in value.items()}
+
+
 @dataclass
 class Reminder:
     """The weekly check-in of one user: the slot and the protocol's bookkeeping."""
@@ -148,6 +182,11 @@ class Reminder:
     review_offered: int | None = None
     # The local week a comeback after a lapse was offered in (``bot.core.lapses``): once a lapse.
     comeback_offered: str | None = None
+    # The handle heartbeat (``due_kinds``, ``bot.core.exits``): per channel, the start of the
+    # window whose reminder was last claimed; and the claim in flight, with the value it
+    # replaced (restored if the send fails for good).
+    heartbeat_offered: dict[str, datetime] = field(default_factory=dict)
+    heartbeat_claim: HeartbeatClaim | None = None
     sent_weeks: list[str] = field(default_factory=list)
     missed_weeks: list[str] = field(default_factory=list)
     unknown: dict[str, Any] = field(default_factory=dict)  # keys of a newer version, kept
@@ -213,6 +252,8 @@ class Reminder:
             followup_week=_optional_text(raw, "followup_week"),
             review_offered=_optional_version(raw.get("review_offered")),
             comeback_offered=_optional_text(raw, "comeback_offered"),
+            heartbeat_offered=_offered(raw.get("heartbeat_offered")),
+            heartbeat_claim=HeartbeatClaim.from_dict(raw.get("heartbeat_claim")),
             sent_weeks=_weeks(raw, "sent_weeks"),
             missed_weeks=_weeks(raw, "missed_weeks"),
             unknown={k: v for k, v in raw.items() if k not in _FIELDS},
@@ -235,6 +276,10 @@ class Reminder:
             "followup_week": self.followup_week,
             "review_offered": self.review_offered,
             "comeback_offered": self.comeback_offered,
+            "heartbeat_offered": {ch: _iso(at) for ch, at in self.heartbeat_offered.items()},
+            "heartbeat_claim": None
+            if self.heartbeat_claim is None
+            else self.heartbeat_claim.to_dict(),
             "sent_weeks": list(self.sent_weeks),
             "missed_weeks": list(self.missed_weeks),
         }
@@ -255,6 +300,8 @@ _FIELDS: Final = frozenset(
         "followup_week",
         "review_offered",
         "comeback_offered",
+        "heartbeat_offered",
+        "heartbeat_claim",
         "sent_weeks",
         "missed_weeks",
     }

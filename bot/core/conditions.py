@@ -9,6 +9,8 @@
   week that can be covered, the repair under way;
 - ``lapse``: the weeks missed in a row before the week being checked in (``missed``, a count,
   and ``weeks``; ``bot.core.lapses``), so the check-in after a missed week can be softer.
+- ``exit_due``: whether a step of a tracked exit is due (the check-in asks about it only then);
+- ``exit_started``: whether the channel being left (the sunset flow's) has a tracked exit.
 
 One place, so the engine and ``focus-coach check`` evaluate conditions over the same names.
 """
@@ -20,9 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.actions import checkin_week
+from bot.core.coaching import FocusPlan
 from bot.core.contract_view import contract_context
+from bot.core.exit_view import due_exit_steps, left_out
 from bot.core.lapses import lapse
 from bot.core.state import UserState
+from bot.core.sunset_view import chosen_channel
 
 __all__ = ["condition_names", "lapse_before", "make_up", "previous_checkin"]
 
@@ -69,6 +74,8 @@ def condition_names(
         "contract": _Contract(user, now),
         "make_up": make_up(user, now),
         "lapse": lapse_before(user, now),
+        "exit_due": _exit_due(user, now),
+        "exit_started": _exit_started(user, answers),
     }
 
 
@@ -103,3 +110,21 @@ def make_up(user: UserState, now: datetime | None) -> dict[str, Any] | None:
     if repair is None or repair.done is not None:
         return None
     return {"week_number": int(repair.week.partition("-W")[2]), "action": repair.action}
+
+
+def _exit_started(user: UserState, answers: Mapping[str, Any]) -> bool:
+    """The channel being left (``sunset_view.chosen_channel``) has an exit already."""
+    if not user.exits:
+        return False  # the usual case, asked at every condition: no plan to read
+    plan = FocusPlan.from_dict(user.plan) if user.plan else None
+    return chosen_channel(plan, answers) in user.exits
+
+
+def _exit_due(user: UserState, now: datetime | None) -> bool:
+    """A step of an exit is due; without ``now`` (a question read), any step still open."""
+    if not user.exits:
+        return False
+    if now is not None:
+        return bool(due_exit_steps(user, now))
+    still_left = left_out(user)
+    return any(not found.finished for ch, found in user.exits.items() if ch in still_left)

@@ -1,5 +1,5 @@
 """Prompts that interrupt a flow: restart, delete, language, resume, the check-in reminder, its
-follow-up, and the offers of a review and of a comeback.
+follow-up, the offers of a review and of a comeback, and the handle heartbeat.
 
 Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the answers.
 """
@@ -25,8 +25,11 @@ __all__ = [
     "DELETE",
     "FOLLOWUP",
     "FOLLOWUP_CHOICES",
+    "HEARTBEAT",
     "LABEL_KEYS",
     "LANGUAGE",
+    "LET_GO",
+    "LOGGED_IN",
     "NO",
     "PROMPTS",
     "RESTART",
@@ -56,6 +59,9 @@ COMEBACK_MINIMUM = "minimum"
 COMEBACK_NORMAL = "normal"
 COMEBACK_PAUSE = "pause"
 COMEBACK_CHOICES = (COMEBACK_MINIMUM, COMEBACK_NORMAL, COMEBACK_PAUSE)
+HEARTBEAT = "heartbeat"  # log in to a left channel before its inactivity rule: done, or let go
+LOGGED_IN = "logged_in"
+LET_GO = "let_go"
 YES = "yes"
 NO = "no"
 CONTINUE = "continue"
@@ -112,6 +118,12 @@ _PROMPTS: Final = {
         "checkin/comeback",
         Action.CONFIRM,
         tuple((choice, f"comeback_{choice}") for choice in COMEBACK_CHOICES),
+        False,
+    ),
+    HEARTBEAT: _Prompt(
+        "heartbeat/reminder",
+        Action.CONFIRM,
+        ((LOGGED_IN, "heartbeat_logged_in"), (LET_GO, "heartbeat_let_go")),
         False,
     ),
 }

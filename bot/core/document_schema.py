@@ -20,6 +20,7 @@ from typing import Annotated, Any, Final
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.core.due_kinds import Kind
+from bot.core.exits import STEP_IDS, Mode
 from bot.core.flow_ids import IN_THE_WAY, INTENTION_KEPT
 from bot.core.focus_plan import DropReason, PlanChange, PressureStatus
 from bot.core.light_week import WHY
@@ -107,6 +108,13 @@ class Sending(_Part):
     kind: Annotated[str, _one_of(frozenset(Kind))] = Kind.CHECKIN.value
 
 
+class HeartbeatClaim(_Part):
+    """The heartbeat a pending claim is about (``checkin_schedule.HeartbeatClaim``)."""
+
+    channel: str
+    previous: Instant | None = None
+
+
 class Reminder(_Part):
     """The weekly check-in (``checkin_schedule.Reminder``)."""
 
@@ -123,6 +131,8 @@ class Reminder(_Part):
     followup_week: WeekKey | None = None
     review_offered: Annotated[int, Field(ge=1)] | None = None
     comeback_offered: WeekKey | None = None
+    heartbeat_offered: dict[str, Instant] = {}
+    heartbeat_claim: HeartbeatClaim | None = None
     sent_weeks: list[WeekKey] = []
     missed_weeks: list[WeekKey] = []
 
@@ -341,6 +351,35 @@ class VarietyChoice(_Part):
     used: list[Count] = []
 
 
+Days = Annotated[int, Field(ge=1)]
+
+
+class Heartbeat(_Part):
+    """The handle heartbeat of a finished exit (``exits.Heartbeat``)."""
+
+    since: Instant
+    days: Days
+    remind_before: Days
+    stopped: bool = False
+    asked: Instant | None = None
+
+    @model_validator(mode="after")
+    def _inside(self) -> Heartbeat:
+        if self.remind_before >= self.days:
+            raise ValueError("the reminder must come before the window ends")
+        return self
+
+
+class ExitRecord(_Part):
+    """A tracked exit from one channel (``exits.Exit``)."""
+
+    mode: Annotated[str, _one_of(frozenset(Mode))]
+    started: Annotated[str, AfterValidator(_day)]
+    done: list[Annotated[str, _one_of(frozenset(STEP_IDS))]] = []
+    finished_at: Instant | None = None
+    heartbeat: Heartbeat | None = None
+
+
 class UserDocumentV1(_Part):
     """Schema version 1 of a user document (``state.UserState.to_document``)."""
 
@@ -366,6 +405,7 @@ class UserDocumentV1(_Part):
     variety: dict[str, VarietyChoice] = {}
     contract: StreakContract | None = None
     pending_change: PendingChange | None = None
+    exits: dict[str, ExitRecord] = {}
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

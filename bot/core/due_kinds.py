@@ -1,13 +1,13 @@
 """What the bot sends a user on its own next, of which kind, and when quiet hours let it.
 
 Every message the bot starts is a ``Due`` of a ``Kind``: the weekly check-in (with its snooze and
-its catch-up after downtime), the one follow-up of a check-in left unanswered (one per lapse),
-the review offer, and the one comeback offer after two missed weeks (``bot.core.lapses``; the
-weekly check-in waits for it, "no nag"). Each kind keeps
-its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods, when it is
-next planned, whether a planned one is still wanted, and what claiming, confirming, releasing and
-expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-once
-protocol (claim written before sending, confirm after) over all kinds alike, and the schedule
+its catch-up after downtime), the one follow-up of a check-in left unanswered (one per lapse), the
+review offer, the one comeback offer after two missed weeks (``bot.core.lapses``; the weekly check-
+in waits for it, "no nag"), and the handle heartbeat of a channel left (``bot.core.exits``). Each
+kind keeps its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods,
+when it is next planned, whether a planned one is still wanted, and what claiming, confirming,
+releasing and expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-
+once protocol (claim written before sending, confirm after) over all kinds alike, and the schedule
 index holds one instant per user: the earliest send instant of all kinds (``effective_due``).
 
 Quiet hours (``bot.core.quiet_hours``) hold back everything except a check-in at the user's own
@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.core.checkin_schedule import (
+    HeartbeatClaim,
     Reminder,
     Sending,
     active_reminder,
@@ -39,6 +40,7 @@ from bot.core.checkin_schedule import (
     slot_at_or_before,
     upcoming,
 )
+from bot.core.exits import EXITS, Exit, heartbeat_instant, read_exits, window_of
 from bot.core.lapses import (
     COMEBACK_AFTER,
     Lapse,
@@ -77,6 +79,7 @@ class Kind(enum.StrEnum):
     FOLLOWUP = "followup"
     REVIEW = "review"  # the offer of a review, twelve weeks after a plan version
     COMEBACK = "comeback"  # one offer of a minimum week after two or more missed weeks
+    HEARTBEAT = "heartbeat"  # log in to a left channel before its inactivity rule strikes
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class Outlook:
     plan_version: int | None = None  # the current plan's version and when it was made
     plan_made_at: datetime | None = None
     has_plan: bool = False  # a comeback offers a week of the plan: none without one
+    exits: Mapping[str, Exit] = field(default_factory=dict)  # the tracked exits (``exits``)
+    left_out: frozenset[str] = frozenset()  # the channels the plan drops or keeps as profile
 
     def answered(self, week: str) -> bool:
         """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
@@ -147,6 +152,8 @@ class Outlook:
             version,
             made_at,
             document.get("plan") is not None,
+            read_exits(document.get(EXITS)),
+            _left_out(document.get("plan")),
         )
 
     @property
@@ -194,6 +201,19 @@ def _plan_version(document: Mapping[str, Any]) -> tuple[int | None, datetime | N
     if made_at.tzinfo is None or isinstance(version, bool) or not isinstance(version, int):
         raise ValueError(f"malformed plan_info {info!r}")
     return version, made_at
+
+
+def _left_out(plan: object) -> frozenset[str]:
+    """The channels a stored plan no longer posts on (read tolerantly: a hint for heartbeats)."""
+    if not isinstance(plan, dict):
+        return frozenset()
+    found: set[str] = set()
+    for section in ("dropped", "profile_only"):
+        entries = plan.get(section)
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("channel"), str):
+                found.add(entry["channel"])
+    return frozenset(found)
 
 
 class DueKind(Protocol):
@@ -418,6 +438,96 @@ class _Comeback:
         reminder.comeback_offered = None  # unknown whether it arrived: offer it again
 
 
+class _Heartbeat:
+    """A reminder to log in to a left channel before the platform's inactivity rule strikes.
+
+    Per channel whose exit is done and whose platform states such a rule (``bot.core.exits``):
+    once per window, ``remind_before`` days before the window ends, at the check-in's time of
+    day. Quiet hours hold it back like any message that is not the check-in; a pause holds it
+    until the first day back. The claim records which channel and window it is about
+    (``Reminder.heartbeat_claim``), so a failed send or a claim too old to re-send offers that
+    window again, and a re-send after a crash is of the same window.
+    """
+
+    @staticmethod
+    def _active(outlook: Outlook, channel: str) -> Exit | None:
+        """The channel's exit while it has a running heartbeat and the plan still leaves it."""
+        found = outlook.exits.get(channel)
+        if channel not in outlook.left_out or found is None:
+            return None
+        beat = found.heartbeat
+        return found if beat is not None and not beat.stopped else None
+
+    def _next(self, outlook: Outlook) -> tuple[str, datetime, datetime] | None:
+        """The channel reminded first, the start of its window and the reminder's instant."""
+        reminder = outlook.reminder
+        paused_to = pause_end(reminder)
+        best: tuple[str, datetime, datetime] | None = None
+        for channel in sorted(outlook.exits):
+            found = self._active(outlook, channel)
+            if found is None or found.heartbeat is None:
+                continue
+            beat = found.heartbeat
+            start, end = window_of(beat, reminder.heartbeat_offered.get(channel))
+            at = heartbeat_instant(end, beat.remind_before, reminder.zone, reminder.slot.time)
+            if paused_to is not None and at < paused_to:
+                at = paused_to  # on holiday: the reminder waits for the first day back
+            if best is None or at < best[2]:
+                best = (channel, start, at)
+        return best
+
+    def planned(self, outlook: Outlook) -> Due | None:
+        found = self._next(outlook)
+        if found is None:
+            return None
+        at = found[2]
+        return Due(Kind.HEARTBEAT, at, local_week_key(at, outlook.zone))
+
+    def wanted(self, outlook: Outlook, due: Due) -> bool:
+        # Asked of a claim too (after ``take``): its channel must still have a heartbeat.
+        claim = outlook.reminder.heartbeat_claim
+        if claim is not None and outlook.reminder.sending is not None:
+            return self._active(outlook, claim.channel) is not None
+        return self._next(outlook) is not None
+
+    def passes(self, outlook: Outlook, due: Due, *, too_old: bool) -> bool:
+        return not self.wanted(outlook, due)  # late is still worth it: the window is long
+
+    def take(self, outlook: Outlook, due: Due, now: datetime) -> None:
+        found = self._next(outlook)
+        if found is None:
+            return
+        channel, start, _ = found
+        reminder = outlook.reminder
+        previous = reminder.heartbeat_offered.get(channel)
+        reminder.heartbeat_claim = HeartbeatClaim(channel, previous)
+        reminder.heartbeat_offered = {**reminder.heartbeat_offered, channel: start}
+
+    def sent(self, outlook: Outlook, sending: Sending, *, mentioned: tuple[str, ...]) -> None:
+        outlook.reminder.sending = None
+        outlook.reminder.heartbeat_claim = None
+
+    def released(self, reminder: Reminder, sending: Sending) -> None:
+        _offer_again(reminder)
+
+    def expired(self, reminder: Reminder, sending: Sending) -> None:
+        _offer_again(reminder)  # unknown whether it arrived: offer that window again
+
+
+def _offer_again(reminder: Reminder) -> None:
+    """Undo a heartbeat claim: its window counts as not offered."""
+    claim = reminder.heartbeat_claim
+    if claim is None:
+        return
+    offered = dict(reminder.heartbeat_offered)
+    if claim.previous is None:
+        offered.pop(claim.channel, None)
+    else:
+        offered[claim.channel] = claim.previous
+    reminder.heartbeat_offered = offered
+    reminder.heartbeat_claim = None
+
+
 # In this order when two are due at the same instant.
 KINDS: Final[Mapping[Kind, DueKind]] = MappingProxyType(
     {
@@ -425,6 +535,7 @@ KINDS: Final[Mapping[Kind, DueKind]] = MappingProxyType(
         Kind.FOLLOWUP: _Followup(),
         Kind.REVIEW: _Review(),
         Kind.COMEBACK: _Comeback(),
+        Kind.HEARTBEAT: _Heartbeat(),
     }
 )
 

@@ -20,6 +20,7 @@ from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken, decode
 from bot.core.checkin_reminder import (
     answer_comeback,
+    answer_heartbeat_prompt,
     answer_reminder,
     answer_review_offer,
     due_offer,
@@ -33,6 +34,7 @@ from bot.core.cool_off import cancel, settle
 from bot.core.cool_off_view import note_reply
 from bot.core.deep_links import apply_start_payload
 from bot.core.due_kinds import KINDS, Due, Kind, Outlook
+from bot.core.exits import EXITS
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, SharedLocation, TextMessage
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS
 from bot.core.state import UserState
@@ -300,6 +302,7 @@ class DialogueEngine:
             user.note_handled(delivery)
         reminder_changed = (
             before.get("reminder") != after["reminder"]
+            or before.get(EXITS, {}) != after[EXITS]  # a heartbeat answered or started
             or before.get("active", True) != after["active"]
             or before.get(QUIET_HOURS, DEFAULT_QUIET.to_dict()) != after[QUIET_HOURS]
         )
@@ -491,4 +494,5 @@ _PROMPT_ANSWERS: dict[str, tuple[Action, PromptAnswer]] = {
     confirmations.FOLLOWUP: (Action.CHECKIN, answer_reminder),
     confirmations.REVIEW: (Action.CONFIRM, answer_review_offer),
     confirmations.COMEBACK: (Action.CONFIRM, answer_comeback),
+    confirmations.HEARTBEAT: (Action.CONFIRM, answer_heartbeat_prompt),
 }

@@ -13,7 +13,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Final
 
-from bot.core.flow_model import Flow
+from bot.core.flow_model import AskType, Flow
 from bot.core.problems import shown_path
 from bot.core.quiet_hours import parse_quiet_option
 from bot.core.rules import LANGUAGES
@@ -25,6 +25,8 @@ __all__ = [
     "CREEP_ANSWER",
     "DECISION_ANSWER",
     "ENERGY_LEVELS",
+    "EXIT_MODE_ANSWER",
+    "EXIT_STEPS_ANSWER",
     "INTENTION_ANSWER",
     "INTENTION_KEPT",
     "INTENTION_KEPT_ANSWER",
@@ -100,11 +102,16 @@ REVIEW_ROOM: Final = "room"
 REVIEW_ACTION: Final = "review_plan"
 # The settings step the plan menu's check-in button enters while no check-in is set up.
 SCHEDULE_STEP: Final = "weekday"
-# sunset: the answer naming the dropped channel to leave, and the finish step showing its
-# playbook, where the plan menu starts the flow when there is only one channel to leave.
+# sunset: the answer naming the dropped channel to leave, and the step showing its playbook
+# (``ask: exit_offer``), where the plan menu starts the flow when there is only one channel to
+# leave. Its answer is how to leave (``exits.Mode`` or only the tips); the finish step's action
+# starts the tracked exit.
 SUNSET_ANSWER: Final = "channel"
 SUNSET_PLAYBOOK_STEP: Final = "playbook"
-SUNSET_ACTION: Final = "sunset_playbook"
+SUNSET_ACTION: Final = "start_exit"
+EXIT_MODE_ANSWER: Final = "exit_mode"
+# checkin: the answer ticking the exit steps that were due (``exit_view``).
+EXIT_STEPS_ANSWER: Final = "exit_steps"
 
 # onboarding: the answer 'team' means "in a team"; 'pressure' "no channel feels like a must".
 TEAM: Final = "team"
@@ -269,10 +276,19 @@ def _sunset_problems(sunset: Flow | None) -> list[str]:
     where = shown_path(sunset.path)
     problems = []
     playbook = sunset.steps.get(SUNSET_PLAYBOOK_STEP)
-    if playbook is None or playbook.action != SUNSET_ACTION:
+    if (
+        playbook is None
+        or playbook.ask is not AskType.EXIT_OFFER
+        or playbook.save != EXIT_MODE_ANSWER
+    ):
         problems.append(
-            f"{where}: needs a step '{SUNSET_PLAYBOOK_STEP}' with 'action: {SUNSET_ACTION}': "
-            "the plan menu starts there when the plan drops one channel"
+            f"{where}: needs a step '{SUNSET_PLAYBOOK_STEP}' with 'ask: exit_offer' and "
+            f"'save: {EXIT_MODE_ANSWER}': the plan menu starts there when the plan drops one "
+            "channel"
+        )
+    if not any(step.action == SUNSET_ACTION for step in sunset.steps.values()):
+        problems.append(
+            f"{where}: needs a finish step with 'action: {SUNSET_ACTION}': it starts the exit"
         )
     choice = sunset.step_saving(SUNSET_ANSWER)
     if choice is None or choice.options_from != "plan_dropped":

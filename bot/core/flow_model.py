@@ -37,6 +37,8 @@ class AskType(StrEnum):
     INTENTION = "intention"  # the if-then plan built from the obstacle: confirmed, or typed
     MAKE_UP = "make_up"  # a make-up week's extra action: a suggestion tapped, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
+    EXIT_OFFER = "exit_offer"  # a dropped channel's playbook, and how to leave it
+    EXIT_STEPS = "exit_steps"  # the check-in's due steps of tracked exits
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding
     FINISH = "finish"  # ends a side flow (check-in, settings): runs its action, says the result

@@ -16,6 +16,7 @@ from bot.core.coaching import FocusPlan
 from bot.core.conditions import make_up, previous_checkin
 from bot.core.content import Content
 from bot.core.contract_view import contract_context
+from bot.core.exit_view import heartbeat_context
 from bot.core.light_week import LightWeek
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
@@ -57,6 +58,8 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),
+        # The handle heartbeat on screen, for its prompt (``exit_view``).
+        "heartbeat": heartbeat_context(content, user),
         "parked_ready": [
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.core.checkin_schedule import Reminder
+from bot.core.exits import EXITS, Exit, exits_to_document, read_exits
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
 from bot.core.streak_contract import CONTRACT, Contract
 
@@ -121,6 +122,8 @@ class UserState:
     # The forgiving streak contract: jokers, repairs and pauses of past weeks, and whether
     # its rules were shown (``bot.core.streak_contract``; older documents lack it).
     contract: Contract = field(default_factory=Contract)
+    # The tracked exits from dropped channels, by channel id (``bot.core.exits``).
+    exits: dict[str, Exit] = field(default_factory=dict)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -153,6 +156,7 @@ class UserState:
             "light_week": self.light_week,
             "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
             CONTRACT: self.contract.to_document(),
+            EXITS: exits_to_document(self.exits),
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -191,6 +195,7 @@ class UserState:
             light_week=_optional_dict(raw.get("light_week")),
             variety=_variety(raw.get("variety")),
             contract=Contract.from_document(raw.get(CONTRACT)),
+            exits=read_exits(raw.get(EXITS)),
         )
 
 

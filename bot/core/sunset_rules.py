@@ -40,6 +40,7 @@ __all__ = [
     "SUNSET_FILE",
     "Certainty",
     "GeneralStep",
+    "InactivityRule",
     "PlatformFact",
     "Playbook",
     "SunsetRules",
@@ -119,12 +120,29 @@ class Tip:
 
 
 @dataclass(frozen=True)
+class InactivityRule:
+    """A platform's stated inactivity rule: log in within ``days`` or ``risk`` happens.
+
+    It drives the handle heartbeat (``bot.core.exits``): a reminder ``remind_before`` days
+    before the window ends. Only a checked rule may (confirmed or reported, never unchecked).
+    """
+
+    days: int
+    remind_before: int
+    certainty: Certainty
+    as_of: YearMonth
+    risk: Localized  # what may happen, finishing "or ...": "the username may be reset"
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Playbook:
     """How to leave one channel: its own tips and its platform facts, each list in file order."""
 
     channel: str
     tips: tuple[Tip, ...]
     facts: tuple[PlatformFact, ...]
+    inactivity: InactivityRule | None = None  # None: the platform states no such rule
 
 
 @dataclass(frozen=True)
@@ -265,6 +283,65 @@ def _parse_tip(raw: Any, where: str, known: set[str], problems: Problems) -> Tip
     return Tip(text, sources)
 
 
+# The longest window a platform rule could plausibly have: a typo guard (ten years).
+_MAX_WINDOW_DAYS = 3650
+
+
+def _whole_days(raw: dict[str, Any], key: str, where: str, problems: Problems) -> int | None:
+    value = raw.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= _MAX_WINDOW_DAYS:
+        problems.add(where, f"{key} must be a whole number of days from 1 to {_MAX_WINDOW_DAYS}")
+        return None
+    return value
+
+
+def _parse_inactivity(
+    raw: Any, where: str, known: set[str], problems: Problems
+) -> InactivityRule | None:
+    """``inactivity:`` of a channel: the window, when to remind, and the rule's evidence."""
+    where = f"{where}: inactivity"
+    if not isinstance(raw, dict):
+        problems.add(
+            where,
+            "must be a mapping with days, remind_before_days, certainty, as_of, risk and sources",
+        )
+        return None
+    before = problems.count
+    keys = ("days", "remind_before_days", "certainty", "as_of", "risk", "sources")
+    _check_keys(raw, keys, (), where, problems)
+    days = _whole_days(raw, "days", where, problems) if "days" in raw else None
+    lead = (
+        _whole_days(raw, "remind_before_days", where, problems)
+        if "remind_before_days" in raw
+        else None
+    )
+    if days is not None and lead is not None and lead >= days:
+        problems.add(where, "remind_before_days must be fewer than days: it comes inside")
+    certainty = _certainty(raw["certainty"], where, problems) if "certainty" in raw else None
+    if certainty is Certainty.UNCHECKED:
+        problems.add(
+            where,
+            "an unchecked rule sends no reminders; check it (confirmed or reported) or remove it",
+        )
+    as_of = _as_of(raw["as_of"], where, problems) if "as_of" in raw else None
+    risk = _localized(raw["risk"], "risk", where, problems) if "risk" in raw else None
+    if risk is not None and not _check_placeholders(risk, "risk", where, problems):
+        risk = None
+    sources = (
+        _source_keys(raw["sources"], "sources", where, known, problems) if "sources" in raw else ()
+    )
+    if (
+        problems.count != before
+        or days is None
+        or lead is None
+        or certainty is None
+        or as_of is None
+        or risk is None
+    ):
+        return None
+    return InactivityRule(days, lead, certainty, as_of, risk, sources)
+
+
 def _items(raw: dict[str, Any], key: str, where: str, problems: Problems) -> list[Any]:
     value = raw.get(key, [])
     if not isinstance(value, list):
@@ -278,7 +355,7 @@ def _parse_playbook(
 ) -> Playbook | None:
     where = f"channel '{channel_id}'"
     before = problems.count
-    _check_keys(raw, ("channel",), ("tips", "facts"), where, problems)
+    _check_keys(raw, ("channel",), ("tips", "facts", "inactivity"), where, problems)
     tips = [
         _parse_tip(item, f"{where}: tip number {index}", known, problems)
         for index, item in enumerate(_items(raw, "tips", where, problems), 1)
@@ -287,6 +364,11 @@ def _parse_playbook(
         _parse_fact(item, f"{where}: fact number {index}", known, problems)
         for index, item in enumerate(_items(raw, "facts", where, problems), 1)
     ]
+    inactivity = (
+        _parse_inactivity(raw["inactivity"], where, known, problems)
+        if "inactivity" in raw
+        else None
+    )
     if not tips and not facts:
         problems.add(where, "needs 'tips' or 'facts' (or both): say something about leaving it")
     if problems.count != before:
@@ -295,6 +377,7 @@ def _parse_playbook(
         channel_id,
         tuple(tip for tip in tips if tip is not None),
         tuple(fact for fact in facts if fact is not None),
+        inactivity,
     )
 
 

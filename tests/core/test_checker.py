@@ -248,7 +248,7 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
             edit(p / SUNSET_FLOW, "  - id: playbook\n", "  - id: farewell\n"),
             edit(p / SUNSET_FLOW, "next: playbook", "next: farewell"),
         ),
-        "flows/sunset.yaml: needs a step 'playbook' with 'action: sunset_playbook'",
+        "flows/sunset.yaml: needs a step 'playbook' with 'ask: exit_offer' and 'save: exit_mode'",
     ),
     "the sunset flow's side-flow name is missing": (
         lambda p: edit(

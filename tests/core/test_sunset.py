@@ -90,8 +90,18 @@ def test_a_dropped_channel_gets_a_playbook_naming_the_kept_one(
     deactivation = line_with(playbook, "vorübergehende Deaktivierung")
     assert "Stand " in deactivation and "laut Berichten" not in deactivation
     assert "IG-DEL – Instagram deletion can be cancelled for 30 days" in playbook
-    # Back at the plan menu, where it came from.
+    # Under it, how to leave; only the tips lead back to the plan menu, where it came from.
+    assert "Wie willst du gehen?" in playbook
+    assert [b.label for b in chat_de.buttons()] == [
+        "📣 Angekündigt (4 Wochen)",
+        "🤫 Leise gehen (heute)",
+        "Nur die Tipps, danke",
+        "⬅️ Zurück",
+    ]
+    chat_de.press("tips")
     assert where(engine, "anna") == ("onboarding", "plan")
+    assert "Die Tipps findest du jederzeit wieder" in chat_de.text
+    assert stored(engine, "anna")["exits"] == {}  # nothing started
     assert chat_de.button("leave_gracefully")
 
 
@@ -145,7 +155,7 @@ def test_one_dropped_channel_goes_straight_to_its_playbook(
     assert "Welchen Kanal" not in chat_de.text
     assert "Mastodon/Fediverse sauber verlassen" in chat_de.text
     assert "Du behältst LinkedIn." in chat_de.text
-    assert where(engine, "anna") == ("onboarding", "plan")
+    assert where(engine, "anna") == ("sunset", "playbook")
 
 
 def test_nothing_dropped_no_button_and_no_sentence(chat_de: Chat) -> None:
@@ -216,16 +226,21 @@ def _user_with_plan(engine: DialogueEngine, chat: Chat) -> UserState:
 
 @pytest.mark.parametrize(
     ("answers", "expected"),
-    [({"channel": "instagram"}, "instagram"), ({}, None), ({"channel": "linkedin"}, None)],
+    [
+        ({"channel": "instagram", "exit_mode": "announce"}, "instagram"),
+        ({"channel": "instagram", "exit_mode": "tips"}, None),
+        ({"exit_mode": "quiet"}, None),
+        ({"channel": "linkedin", "exit_mode": "quiet"}, None),
+    ],
 )
-def test_the_action_takes_only_a_dropped_channel(
+def test_the_action_starts_an_exit_only_from_a_dropped_channel(
     chat_de: Chat,
     engine: DialogueEngine,
     content: Content,
     answers: dict[str, str],
     expected: str | None,
 ) -> None:
-    # LinkedIn is kept, not dropped; with two dropped and no choice there is nothing to show.
+    # LinkedIn is kept, not dropped; with two dropped and no choice there is nothing to start.
     at_plan(chat_de, ("linkedin", "instagram", "tiktok"))
     user = _user_with_plan(engine, chat_de)
     context = ActionContext(
@@ -234,9 +249,9 @@ def test_the_action_takes_only_a_dropped_channel(
 
     result = ACTIONS[SUNSET_ACTION](context)
 
-    assert (result["channel"] or {}).get("id") == expected
-    assert result["kept"] == ("LinkedIn" if expected else None)
-    assert user.plan == stored(engine, "anna")["plan"]  # the action changes nothing
+    assert list(user.exits) == ([expected] if expected else [])
+    assert (result["exit"] or {}).get("channel", {}).get("id") == expected
+    assert user.plan == stored(engine, "anna")["plan"]  # the plan stays as it is
 
 
 @pytest.mark.parametrize(
@@ -337,3 +352,79 @@ def test_focus_plan_of_the_fixture_drops_what_the_tests_assume(
     at_plan(Chat(engine, "ben", language_hint="de"), ("linkedin", "mastodon"))
     plan = FocusPlan.from_dict(stored(engine, "ben")["plan"])  # type: ignore[arg-type]
     assert [d.channel for d in plan.dropped] == ["mastodon"]
+
+
+TIKTOK_RULE = """    inactivity:
+      days: 180
+      remind_before_days: 30
+      certainty: confirmed
+      as_of: "2026-12"
+      risk:
+        de: "kann TikTok deinen Nutzernamen durch eine zufällige Zahlenfolge ersetzen"
+        en: "TikTok may reset your username to a random number"
+      sources: [TT-INACTIVE]
+"""
+
+
+@pytest.mark.parametrize(
+    ("broken", "problem"),
+    [
+        (
+            TIKTOK_RULE.replace("days: 180", "days: 0"),
+            "inactivity: days must be a whole number of days from 1 to 3650",
+        ),
+        (
+            TIKTOK_RULE.replace("days: 180", "days: '180'"),
+            "inactivity: days must be a whole number of days from 1 to 3650",
+        ),
+        (
+            TIKTOK_RULE.replace("remind_before_days: 30", "remind_before_days: 180"),
+            "inactivity: remind_before_days must be fewer than days: it comes inside",
+        ),
+        (
+            TIKTOK_RULE.replace("certainty: confirmed", "certainty: unchecked"),
+            "inactivity: an unchecked rule sends no reminders",
+        ),
+        (
+            TIKTOK_RULE.replace("certainty: confirmed", "certainty: sure"),
+            "inactivity: certainty 'sure' is unknown",
+        ),
+        (TIKTOK_RULE.replace('"2026-12"', '"Dez 2026"'), "inactivity: as_of must be a year"),
+        (
+            TIKTOK_RULE.replace("[TT-INACTIVE]", "[]"),
+            "inactivity: sources must be a non-empty list of source keys",
+        ),
+        (
+            TIKTOK_RULE.replace("[TT-INACTIVE]", "[TT-NOPE]"),
+            "inactivity: sources cites unknown source 'TT-NOPE'",
+        ),
+        (
+            TIKTOK_RULE.replace(
+                '        en: "TikTok may reset your username to a random number"\n', ""
+            ),
+            "inactivity: risk lacks 'en'",
+        ),
+        (
+            TIKTOK_RULE.replace("{", "").replace("TikTok may", "{{ handle }} may"),
+            "inactivity: risk.en uses '{{ handle }}'",
+        ),
+        (TIKTOK_RULE + "      window: monthly\n", "inactivity: has unknown keys"),
+        ("    inactivity: 180\n", "inactivity: must be a mapping with days"),
+    ],
+)
+def test_bad_heartbeat_data_is_named_by_the_checker(
+    tmp_path: Path, broken: str, problem: str
+) -> None:
+    rules = tmp_path / "prompts" / "rules"
+    shutil.copytree(DEFAULT_PROMPTS_DIR / "rules", rules)
+    path = rules / "sunset.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(TIKTOK_RULE) == 1
+    path.write_text(text.replace(TIKTOK_RULE, broken), encoding="utf-8")
+
+    with pytest.raises(RulesError) as raised:
+        load_sunset(rules, load_catalogue(rules))
+
+    found = [p for p in raised.value.problems if "channel 'tiktok'" in p and problem in p]
+    assert found, raised.value.problems
+    assert all(p.startswith("prompts/rules/sunset.yaml: ") for p in found)

@@ -132,11 +132,15 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         planned.press("fri")
         planned.send("8:30")
         planned.send("Berlin")
+        planned.send("/plan")
+        planned.press("leave_gracefully")  # the one channel left out: its playbook
+        planned.press("quiet")  # a tracked exit, its steps due at once
         planned.send("/checkin")
         planned.press("linkedin", "done")
         planned.send("2")
         planned.press("xing")
         planned.press("drop_again")
+        planned.press("all_due")  # the exit is done
         planned.press("e4")
         planned.press("win_first")
         planned.send("Ein Post")
@@ -175,6 +179,18 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         cooling.press("skip")
         found = {uid: repo.get(uid) for uid in ("planned", "halfway", "cooling")}
     assert found["cooling"] is not None and found["cooling"]["pending_change"]
+    # A heartbeat, offered once, as a finished exit from TikTok or X has (Xing states no
+    # inactivity rule, so the dialogue never starts one there).
+    exit_record = found["planned"]["exits"]["xing"]
+    assert exit_record["finished_at"] is not None
+    exit_record["heartbeat"] = {
+        "since": exit_record["finished_at"],
+        "days": 30,
+        "remind_before": 7,
+        "stopped": False,
+        "asked": None,
+    }
+    found["planned"]["reminder"]["heartbeat_offered"] = {"xing": exit_record["finished_at"]}
     return {**found, "lapsed": lapsed(found["planned"])}
 
 

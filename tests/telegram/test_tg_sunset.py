@@ -49,12 +49,15 @@ async def test_the_leave_button_and_the_playbook_reach_telegram(harness: Harness
     choice = question_message(calls)
     calls, replies = await tap(harness, "instagram", choice)
 
-    playbook = next(r for r in replies if r.kind is ReplyKind.INFO)
+    playbook = next(r for r in replies if r.kind is ReplyKind.QUESTION)
     assert "Instagram sauber verlassen" in playbook.text
     texts = [c.params["text"] for c in calls if c.method == "sendMessage"]
     assert playbook.text in texts  # sent as one HTML message, exactly as rendered
     (shown,) = [c for c in calls if c.params.get("text") == playbook.text]
     assert shown.params["parse_mode"] == "HTML"
-    assert "reply_markup" not in shown.params  # the plan menu follows with the buttons
+    # Under it, how to leave: a tracked exit (announced or quiet), or only the tips.
+    ways = json.dumps(shown.params["reply_markup"], ensure_ascii=False)
+    assert "📣 Angekündigt (4 Wochen)" in ways and "Nur die Tipps, danke" in ways
+    await tap(harness, "tips", question_message(calls))
     menu_again = harness.request.of("sendMessage")[-1].params
     assert "🚪 Sauber aussteigen" in json.dumps(menu_again["reply_markup"], ensure_ascii=False)

@@ -4,6 +4,7 @@
 - ``plan_change``: creep_decision
 - ``intention``: obstacle, intention (an if-then plan and what gets in its way)
 - ``make_up``: make_up (the extra action of a make-up week)
+- ``exits``: exit_offer, exit_steps
 - ``review``: reason_grid
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
@@ -23,6 +24,7 @@ from bot.core.content import Content
 from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
+from bot.core.questions.exits import ExitOffer, ExitSteps
 from bot.core.questions.intention import IntentionChoice, ObstacleChoice
 from bot.core.questions.make_up import MakeUpChoice
 from bot.core.questions.plan_change import CreepDecision
@@ -52,6 +54,8 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.CHANNEL_GRID: ChannelGrid(),
         AskType.CREEP_DECISION: CreepDecision(),
         AskType.OBSTACLE: ObstacleChoice(),
+        AskType.EXIT_OFFER: ExitOffer(),
+        AskType.EXIT_STEPS: ExitSteps(),
         AskType.INTENTION: IntentionChoice(),
         AskType.MAKE_UP: MakeUpChoice(),
         AskType.REASON_GRID: ReasonGrid(),

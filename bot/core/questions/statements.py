@@ -8,6 +8,7 @@ from typing import Any
 from bot.core import confirmations
 from bot.core.callbacks import Action, ButtonToken
 from bot.core.coaching import FocusPlan
+from bot.core.exit_view import exits_context
 from bot.core.flow_ids import checkin_setup_target, sunset_target
 from bot.core.flow_model import Step
 from bot.core.messages import Button, Reply
@@ -125,6 +126,10 @@ class PlanMenu(QuestionKind):
         return {
             "plan": plan_context(asked.content, plan, asked.lang) if plan else None,
             "intro": False,
+            # The tracked exits from channels the plan leaves out: how far each one is.
+            "exits": []
+            if asked.now is None
+            else exits_context(asked.content, asked.user, asked.now),
         }
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
