@@ -2,13 +2,14 @@
 
 Every message the bot starts is a ``Due`` of a ``Kind``: the weekly check-in (with its snooze and
 its catch-up after downtime), the one follow-up of a check-in left unanswered (one per lapse), the
-review offer, the one comeback offer after two missed weeks (``bot.core.lapses``; the weekly check-
-in waits for it, "no nag"), and the handle heartbeat of a channel left (``bot.core.exits``). Each
-kind keeps its state in the user's ``"reminder"`` block and says, through the ``DueKind`` methods,
-when it is next planned, whether a planned one is still wanted, and what claiming, confirming,
-releasing and expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the one exactly-
-once protocol (claim written before sending, confirm after) over all kinds alike, and the schedule
-index holds one instant per user: the earliest send instant of all kinds (``effective_due``).
+review offer, the one comeback offer after two missed weeks (``bot.core.lapses``; the weekly
+check-in waits for it, "no nag"), and the handle heartbeat of a channel left (``bot.core.exits``).
+Each kind keeps its state in the user's ``"reminder"`` block and says, through the ``DueKind``
+methods, when it is next planned, whether a planned one is still wanted, and what claiming,
+confirming, releasing and expiring it change. ``bot.core.checkin_claims.ReminderService`` runs the
+one exactly-once protocol (claim written before sending, confirm after) over all kinds alike, and
+the schedule index holds one instant per user: the earliest send instant of all kinds
+(``effective_due``).
 
 Quiet hours (``bot.core.quiet_hours``) hold back everything except a check-in at the user's own
 chosen time: a snooze, a follow-up or a catch-up that would land in them goes out at their end.
