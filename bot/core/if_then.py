@@ -9,7 +9,8 @@ will have next week: the current one (a channel kept in this check-in waits out 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from markupsafe import Markup
 
@@ -19,6 +20,8 @@ from bot.core.flow_ids import (
     DECISION_ANSWER,
     IN_THE_WAY_ANSWER,
     IN_THE_WAY_FORGOT,
+    IN_THE_WAY_TOO_BIG,
+    IN_THE_WAY_TOO_MUCH,
     KEEP_INTENTION,
     NO_CREEP,
     OBSTACLE_ANSWER,
@@ -69,17 +72,29 @@ def _channel(content: Content, lang: str, channel_id: str, *, brief: bool = Fals
 
 def _slipped(answers: Mapping[str, Any]) -> bool:
     """Whether the missed week before this check-in slipped the user's mind (``in_the_way``):
-    then "it slips my mind" comes first, and its plan is the smallest step."""
+    then the plan for "it slips my mind" is the smallest step."""
     return answers.get(IN_THE_WAY_ANSWER) == IN_THE_WAY_FORGOT
+
+
+# What got in the way of a missed week is the likeliest obstacle of the next: for these answers
+# the check-in skips the obstacle step (checkin.yaml) and builds the plan from it.
+_OBSTACLE_AFTER: Final[Mapping[str, str]] = MappingProxyType(
+    {IN_THE_WAY_TOO_MUCH: "no_time", IN_THE_WAY_TOO_BIG: "no_time", IN_THE_WAY_FORGOT: FORGET}
+)
+
+
+def _obstacle_answer(answers: Mapping[str, Any]) -> Any:
+    """The obstacle answer, or the one what got in the way of a missed week stands for."""
+    answer = answers.get(OBSTACLE_ANSWER)
+    if answer is None:
+        return _OBSTACLE_AFTER.get(str(answers.get(IN_THE_WAY_ANSWER)))
+    return answer
 
 
 def offered(user: UserState, answers: Mapping[str, Any], content: Content) -> list[Obstacle]:
     """The obstacles this user is offered now."""
     plan = next_weeks_plan(user)
-    found = [] if plan is None else obstacles(plan, _tempting(answers))
-    if _slipped(answers):
-        found.sort(key=lambda obstacle: obstacle.id != FORGET)
-    return found
+    return [] if plan is None else obstacles(plan, _tempting(answers))
 
 
 def obstacle_buttons(
@@ -108,7 +123,7 @@ def obstacle_words(user: UserState, answers: Mapping[str, Any], content: Content
 
     "Keep last week's plan" and "note a win first" are no obstacle.
     """
-    answer = answers.get(OBSTACLE_ANSWER)
+    answer = _obstacle_answer(answers)
     if not isinstance(answer, str) or not answer.strip():
         return None
     if answer not in OBSTACLE_IDS:
@@ -128,7 +143,7 @@ def chosen_plan(
     user: UserState, answers: Mapping[str, Any], content: Content
 ) -> Suggestion | None:
     """The contingent plan for the obstacle chosen (a typed one gets the general plan)."""
-    answer = answers.get(OBSTACLE_ANSWER)
+    answer = _obstacle_answer(answers)
     plan = next_weeks_plan(user)
     if plan is None or obstacle_words(user, answers, content) is None:
         return None
