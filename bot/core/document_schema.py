@@ -249,6 +249,8 @@ class CheckinRecord(_Part):
     budget: float = 0.0
     intention: str | None = None
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
+    # The channels that brought a result that week (the grid's 🎯); absent before it existed.
+    results: list[str] | None = None
 
 
 class PendingCheckin(_Part):
