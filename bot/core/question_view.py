@@ -17,6 +17,7 @@ from bot.core.content import Content
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
+from bot.core.results_view import own_results_context
 from bot.core.review import recent_hours
 from bot.core.schedule import zone_label
 from bot.core.state import UserState
@@ -45,6 +46,8 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         "checkins_count": len(user.checkins),
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),
+        # The review's look at the user's own results: minutes per result, and what decides.
+        "own_results": own_results_context(content, user),
         "parked_ready": [
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])
