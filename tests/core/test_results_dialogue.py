@@ -194,7 +194,13 @@ def test_before_eight_weeks_the_catalogue_decides_and_says_why(
     de = Chat(engine, "user_de", language_hint="de")
     de.send("/cancel")
     de.send("/review")
-    assert f"erst in 3 Wochen von {MIN_WEEKS} Ergebnisse festgehalten" in de.question_text
+    assert f"erst in 3 von {MIN_WEEKS} Wochen Ergebnisse festgehalten" in de.question_text
+
+
+def test_a_review_before_any_result_says_none_was_marked_yet(planned: Chat) -> None:
+    planned.send("/review")
+    assert "Du hast noch keine Ergebnisse festgehalten" in planned.question_text
+    assert "entscheiden noch die Daten des Katalogs" in planned.question_text
 
 
 def test_enough_weeks_with_too_few_results_leave_the_order_to_the_catalogue(
@@ -204,7 +210,7 @@ def test_enough_weeks_with_too_few_results_leave_the_order_to_the_catalogue(
     seed_weeks(repo, chat, clock, [["linkedin"]] + [[]] * (MIN_WEEKS - 1))
     chat.send("/review")
     text = chat.question_text
-    assert "In 8 Wochen kamen erst 1 Ergebnis zusammen – zu wenige" in text
+    assert "In 8 Wochen hast du erst 1 Ergebnis festgehalten – zu wenige" in text
     assert "Min. pro Ergebnis" in text  # the numbers are shown all the same
     assert "noch kein Ergebnis in 8 Wochen" in text
 
@@ -243,7 +249,7 @@ def test_history_in_english_before_a_whole_week_says_nothing_of_either(
     finish_checkin(chat)
     chat.send("/history")
     assert "Your own results" in chat.text
-    assert f"marked results in 1 week of the {MIN_WEEKS} needed" in chat.text
+    assert f"marked results in 1 of the {MIN_WEEKS} weeks needed" in chat.text
     assert "Time won back" not in chat.text  # dropped today: nothing won yet
 
 
@@ -255,6 +261,6 @@ def test_results_of_a_wrong_type_neither_count_nor_break_history_or_review(
     seed_weeks(repo, chat, clock, [stored] * 3 + [["linkedin"]] * 2)
     chat.send("/history")
     assert "Deine Wochen" in chat.text
-    assert "erst in 2 Wochen von 8" in chat.text  # the damaged weeks do not count
+    assert "erst in 2 von 8 Wochen" in chat.text  # the damaged weeks do not count
     chat.send("/review")
-    assert "erst in 2 Wochen von 8" in chat.question_text
+    assert "erst in 2 von 8 Wochen" in chat.question_text

@@ -109,9 +109,8 @@ def test_a_result_tapped_in_the_grid_counts_and_history_shows_the_hours_won_back
     )
     # Nine weeks with results marked, five of them with one: 9 x 2 h = 1,080 min over 5.
     assert "aus 9 Wochen mit markierten Ergebnissen" in listed.text
-    assert "LinkedIn: 216 Min. pro Ergebnis (5 Ergebnisse in 9 Wochen, etwa 18 Std.)" in (
-        listed.text
-    )
+    expected = "LinkedIn: 216 Min. pro Ergebnis (5 Ergebnisse in 9 Wochen mit etwa 18 Std. Arbeit)"
+    assert expected in listed.text
     assert "entscheiden jetzt deine eigenen Zahlen" in listed.text
     tiktok = round(load_content(DEFAULT_PROMPTS_DIR).catalogue.channel("tiktok").hours_per_week, 1)
     weekly, total = format_number(tiktok, "de"), format_number(WEEKS_AGO * tiktok, "de")
