@@ -14,6 +14,7 @@ from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import previous_checkin
 from bot.core.content import Content
+from bot.core.flow_ids import REVIEW_FLOW
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
@@ -30,6 +31,7 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
     reminder = user.reminder
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     recent = recent_hours(user.checkins)
+    reviewing = user.dialogue is not None and user.dialogue.flow == REVIEW_FLOW
     return {
         # Plain data, not the record: a template must not reach its methods.
         "reminder": None if reminder is None else reminder.to_dict(),
@@ -47,7 +49,8 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
         # The review's facts: the hours the last check-ins took, parked channels now due.
         "recent": None if recent is None else asdict(recent),
         # The review's look at the user's own results: minutes per result, and what decides.
-        "own_results": own_results_context(content, user),
+        # Worked out in the review only: it reads every check-in, and no other step shows it.
+        "own_results": own_results_context(content, user) if reviewing else None,
         "parked_ready": [
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])

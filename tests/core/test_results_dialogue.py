@@ -3,6 +3,8 @@ the review and /history make of them (minutes per result, what decides, hours re
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -108,6 +110,14 @@ def test_the_mark_is_one_tap_beside_each_channel_and_saved_with_the_week(
         "linkedin": "on_plan",
         "newsletter": "on_plan",
     }
+    # /export's table has the results too, in the user's words.
+    table = next(
+        r.document
+        for r in planned.send("/export")
+        if r.document and r.document.filename.endswith(".csv")
+    )
+    rows = list(csv.reader(io.StringIO(table.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[1][rows[0].index("Ergebnisse (🎯)")] == "Newsletter"
 
 
 def test_a_week_without_results_costs_no_tap_and_records_none(
