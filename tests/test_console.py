@@ -90,7 +90,7 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path
             "c",  # [b] is LinkedIn's 🎯, [c] "done"
             "2",
             "a",
-            "d",
+            "f",
             "/history",
             "/quit",
         ]
@@ -368,7 +368,7 @@ def test_cli_history_saves_the_picture_and_prints_its_path_and_a_sparkline(
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
-    checkin = "/checkin\na\nc\n2\na\nd\n"  # LinkedIn on plan ([b] is its 🎯), 2 h, energy 4
+    checkin = "/checkin\na\nc\n2\na\nf\n"  # LinkedIn on plan ([b]: its 🎯), 2 h, energy 1, no plan
 
     result = run_cli(
         "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data
@@ -398,7 +398,7 @@ def test_cli_history_into_an_unusable_charts_folder_says_so_and_carries_on(
     data = tmp_path / "data"
     data.mkdir()
     (data / "charts").write_text("not a folder")
-    checkin = "/checkin\na\nc\n2\na\nd\n"
+    checkin = "/checkin\na\nc\n2\na\nf\n"
 
     result = run_cli(
         "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data

@@ -8,6 +8,7 @@ Fridays 08:30 Berlin on Friday 2026-11-27 at 10:00 Berlin, so the first one is d
 
 from __future__ import annotations
 
+import html
 import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ DUE = datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # Friday 08:30 Berlin, week 49
 REMINDER = "Time for your focus check-in (week 49)"
 # The reminder's buttons, in order: start, in 1 hour, this evening, tomorrow, skip.
 START, SNOOZE_EVENING, SKIP = "a", "c", "e"
-CHECKIN = ["a", "c", "2", "a", "d"]  # LinkedIn on plan ([b]: its 🎯), 2 h, energy 4
+CHECKIN = ["a", "c", "2", "a", "f"]  # LinkedIn on plan ([b]: its 🎯), 2 h, energy 1, no plan
 
 
 class Clock:
@@ -160,3 +161,24 @@ def test_an_unfinished_checkin_is_offered_to_continue_not_reminded_of(
     assert "You were in the middle of your check-in" in text
     assert REMINDER not in text
     assert "How many hours did you really spend" in text.rsplit("Terminal chat.", 1)[1]
+
+
+def test_the_terminal_chat_shows_the_opener_core_chose_the_same_as_telegram_would(
+    scheduled: DialogueEngine,
+    clock: Clock,
+    repo: InMemoryUserRepository,
+    content: Content,
+    tmp_path: Path,
+) -> None:
+    clock.now = DUE
+    first = open_chat(scheduled, tmp_path, [])
+    document = repo.get(USER)
+    assert document is not None
+    chosen = document["variety"]["checkin_opener"]
+    assert chosen["key"] == "2026-W49"
+    opener = content.texts.banks["en"]["checkin_opener"][chosen["index"]]
+    assert opener in first
+    # Opened again, the unanswered reminder reads the same; Telegram's path renders it alike.
+    assert opener in open_chat(scheduled, tmp_path, [])
+    [telegram] = scheduled.checkin_reminder(USER, week="2026-W49")
+    assert opener in html.unescape(telegram.text)

@@ -22,7 +22,9 @@ from bot.core.flow_ids import (
     ENERGY_LEVELS,
     INTENTION_ANSWER,
     INTENTION_KEPT_ANSWER,
+    KEEP_INTENTION,
     NO_CREEP,
+    OBSTACLE_ANSWER,
     PAUSE_WEEKS,
     REASON_CHANGED,
     REVIEW_ACTION,
@@ -31,9 +33,10 @@ from bot.core.flow_ids import (
     REVIEW_REASONS,
     SUNSET_ACTION,
     WEEKDAYS,
-    WIN_FIRST,
 )
 from bot.core.focus_plan import PlanChange
+from bot.core.if_then import obstacle_words
+from bot.core.message_banks import feedback_bank
 from bot.core.own_results import RESULTS_KEY
 from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import apply_creep_choice
@@ -46,6 +49,7 @@ from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel, playbook_context
 from bot.core.templating import Condition
+from bot.core.variety import choose
 from bot.core.week_view import with_reasons
 
 __all__ = ["ACTIONS", "MAX_CHECKINS", "ActionContext", "checkin_week"]
@@ -153,7 +157,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     current_week = local_week_key(ctx.now, zone)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     budget = plan.hours_planned if plan else 0.0
-    intention = answers.get(INTENTION_ANSWER)
+    intention, obstacle = _if_then_plan(ctx, week)
     record = {
         "week": week,
         "answered_at": ctx.now.isoformat(),
@@ -164,9 +168,10 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "creep": answers.get(CREEP_ANSWER, NO_CREEP),
         "audit": answers.get(DECISION_ANSWER),
         "win": answers.get("win"),
-        # The if-then plan for next week (a fixed option such as "note a win first" is none),
-        # and whether last week's worked.
-        "intention": None if intention in (None, WIN_FIRST) else str(intention),
+        # The if-then plan for next week and the obstacle it answers, in words, and whether
+        # last week's plan worked.
+        "intention": intention,
+        "obstacle": obstacle,
         "intention_kept": answers.get(INTENTION_KEPT_ANSWER),
         "energy": ENERGY_LEVELS.get(str(answers.get("energy")), _DEFAULT_ENERGY),
         "budget": budget,
@@ -179,6 +184,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     if user.reminder is not None and user.reminder.followup_week == week:
         user.reminder.drop_followup()  # answered: no follow-up
     stats = evaluate(user.checkins, budget)
+    choose(user, ctx.content, feedback_bank(stats.status), week)  # the feedback's fresh line
     context = with_reasons(ctx.content, user.lang, stats.as_context())
     advice = next(
         (rule.id for rule in ctx.content.advice if ctx.condition(rule.when)({"stats": context})),
@@ -189,6 +195,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     return {
         "plan_changed": changed,
         "intention": record["intention"],
+        "obstacle": record["obstacle"],
         "intention_kept": record["intention_kept"],
         "recalled_win": recalled_win(user.checkins),
         "stats": context,
@@ -203,6 +210,29 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         # The picture of progress follows the feedback from the second check-in on.
         "show_progress": len(user.checkins) >= FEEDBACK_CHART_FROM,
     }
+
+
+def _if_then_plan(ctx: ActionContext, week: str) -> tuple[str | None, str | None]:
+    """Next week's if-then plan and the obstacle it answers, in words (either may be None).
+
+    "Keep my plan" takes last week's as it was. A plan counts only after an obstacle (or from
+    a check-in begun before the obstacle step existed, whose answers have no obstacle).
+    Read before this check-in's decision changes the plan: the obstacles were offered for it.
+    """
+    user, answers = ctx.user, ctx.answers
+    if answers.get(OBSTACLE_ANSWER) == KEEP_INTENTION:
+        earlier = [record for record in user.checkins if str(record["week"]) < week]
+        last = earlier[-1] if earlier else {}
+        return _words(last.get("intention")), _words(last.get("obstacle"))
+    obstacle = obstacle_words(user, answers, ctx.content)
+    if obstacle is None and OBSTACLE_ANSWER in answers:
+        return None, None
+    return _words(answers.get(INTENTION_ANSWER)), obstacle
+
+
+def _words(value: Any) -> str | None:
+    """A stored sentence, or None for anything else."""
+    return value if isinstance(value, str) and value.strip() else None
 
 
 def _apply_creep_decision(

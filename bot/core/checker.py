@@ -12,6 +12,7 @@ import re
 from contextlib import suppress
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
 from bot.core.flow_ids import (
+    CHECKIN_FLOW,
     NO_CREEP,
     NO_PRESSURE,
     NOT_ON_PLAN,
@@ -51,6 +53,7 @@ from bot.core.flow_model import Flow, FlowError, Step
 from bot.core.flows import load_flows
 from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
 from bot.core.keyboard_check import check_keyboards
+from bot.core.message_banks import FEEDBACK_BANKS, bank_path, bank_problems
 from bot.core.own_results import MIN_WEEKS
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
@@ -121,6 +124,7 @@ _LABEL_SAMPLE: dict[str, Any] = {
     "day": "x",
     "time": "09:00",
     "dropped": "x",
+    "obstacle": "x",
     "hours": 1.5,
     "on_plan": 3,
     "number": 48,
@@ -257,6 +261,7 @@ def _sample_user(plan: FocusPlan, inputs: PlanInput | None = None) -> UserState:
                 "budget": 2.0,
                 "win": "x",
                 "intention": "x",
+                "obstacle": "x",
             }
             for n in (45, 46, 47)
         ],
@@ -679,6 +684,68 @@ def _check_other_templates(content: Content, templates_dir: Path, problems: list
                 problems.append(f"{shown_path(path)}: label {error} is not in {LABELS_FILE}")
 
 
+def _check_bank_sources(texts: TextRenderer, templates_dir: Path, problems: list[str]) -> None:
+    """The message banks' files: shape, count, Jinja that parses and stays out of internals."""
+    problems.extend(texts.bank_problems)
+    problems.extend(bank_problems(texts.env, templates_dir, texts.banks))
+    for lang, banks in texts.banks.items():
+        for name, wordings in banks.items():
+            for number, wording in enumerate(wordings, start=1):
+                with suppress(TemplateSyntaxError):  # reported above
+                    for unsafe in _unsafe_names(texts.env.parse(wording)):
+                        problems.append(
+                            f"{shown_path(bank_path(templates_dir, lang, name))}: wording "
+                            f"{number}: uses '{unsafe}'; names starting with _ are not allowed"
+                        )
+
+
+def _feedback_sample(content: Content, lang: str) -> dict[str, Any]:
+    """What the check-in feedback template sees after a sample check-in was recorded."""
+    flow = content.flows[CHECKIN_FLOW]
+    plans = _sample_plans(content.catalogue)
+    user = _sample_user(plans[0], _sample_inputs(content.catalogue)[0])
+    user.lang = lang
+    answers = _sample_answers(flow, content, user)
+    user.dialogue = DialogueState(flow=flow.id, step=flow.start, answers=answers)
+    action = ActionContext(
+        user=user,
+        answers=answers,
+        now=_SAMPLE_NOW,
+        content=content,
+        condition=content.texts.condition,
+    )
+    extra = ACTIONS["record_checkin"](action)
+    return {
+        **_template_sample(content, lang),
+        **user_context(content, user),
+        "answers": answers,
+        **extra,
+        "advice_text": Markup("x"),
+    }
+
+
+def _check_bank_wordings(content: Content, templates_dir: Path, problems: list[str]) -> None:
+    """Every wording of every bank renders with what its template sees.
+
+    A template renders only the user's current wording, so each one is rendered here: the
+    feedback's banks with a recorded check-in, the others with the broad template sample.
+    """
+    texts = content.texts
+    for lang in LANGUAGES:
+        samples = {"feedback": _feedback_sample(content, lang)}
+        samples["other"] = _template_sample(content, lang)
+        for name, wordings in texts.banks.get(lang, {}).items():
+            sample = samples["feedback" if name in FEEDBACK_BANKS else "other"]
+            for number, wording in enumerate(wordings, start=1):
+                try:
+                    texts.env.from_string(wording).render(
+                        **sample, lang=lang, label=partial(texts.label, lang)
+                    )
+                except (TemplateError, TypeError, KeyError) as error:
+                    where = shown_path(bank_path(templates_dir, lang, name))
+                    problems.append(f"{where}: wording {number}: {error}")
+
+
 def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     """Validate all of ``prompts_dir``; return the content when it is usable and every problem."""
     problems: list[str] = []
@@ -695,6 +762,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
         problems.append(str(error))
         return None, problems
     _check_labels(texts, templates_dir, problems)
+    _check_bank_sources(texts, templates_dir, problems)
     flows, flow_problems = load_flows(prompts_dir / "flows")
     problems.extend(flow_problems)
     if problems:
@@ -720,6 +788,7 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
     _check_playbooks(content, problems)
     _check_progress_texts(content, templates_dir, problems)
     _check_other_templates(content, templates_dir, problems)
+    _check_bank_wordings(content, templates_dir, problems)
     for lang in LANGUAGES:
         # A profile text that does not render is reported above already; once is enough.
         with suppress(TemplateError):

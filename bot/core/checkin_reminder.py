@@ -19,9 +19,11 @@ from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
 from bot.core.flow_ids import CHECKIN_FLOW, REVIEW_FLOW
+from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER
 from bot.core.messages import Reply
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import UserState
+from bot.core.variety import choose
 
 __all__ = [
     "SKIPPED",
@@ -43,6 +45,8 @@ _PROMPTS = {
     Kind.FOLLOWUP: confirmations.FOLLOWUP,
     Kind.REVIEW: confirmations.REVIEW,
 }
+# The bank each reminder's opening line comes from (``bot.core.message_banks``).
+_OPENERS = {Kind.CHECKIN: CHECKIN_OPENER, Kind.FOLLOWUP: FOLLOWUP_OPENER}
 # "This evening" means 19:00 local time, unless that is less than half an hour away.
 _EVENING = 19
 _MIN_SNOOZE = timedelta(minutes=30)
@@ -72,6 +76,10 @@ def remind(
         "snooze": snooze,
         "abandoned": abandoned,
     }
+    # A new opening line each week; the same one when this week's is sent or snoozed again.
+    opener = _OPENERS.get(kind)
+    if opener is not None:
+        choose(user, conversation.content, opener, week)
     return conversation.confirm(_PROMPTS[kind])
 
 

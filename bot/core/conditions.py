@@ -19,7 +19,12 @@ from bot.core.state import UserState
 
 __all__ = ["condition_names", "previous_checkin"]
 
-_RECORD_DEFAULTS: dict[str, Any] = {"intention": None, "intention_kept": None, "win": None}
+_RECORD_DEFAULTS: dict[str, Any] = {
+    "intention": None,
+    "intention_kept": None,
+    "obstacle": None,
+    "win": None,
+}
 
 
 def previous_checkin(user: UserState, now: datetime | None) -> dict[str, Any] | None:

@@ -248,6 +248,8 @@ class CheckinRecord(_Part):
     energy: Annotated[int, Field(ge=1, le=5)] = 3
     budget: float = 0.0
     intention: str | None = None
+    # What the user expected to get in the way of that plan, in words (domain.md 4.1).
+    obstacle: str | None = None
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
     # The channels that brought a result that week (the grid's 🎯); absent before it existed.
     results: list[str] | None = None
@@ -261,6 +263,14 @@ class PendingCheckin(_Part):
     missed: list[WeekKey] = []
     snooze: bool = False
     abandoned: bool = False
+
+
+class VarietyChoice(_Part):
+    """A message bank's last wording for the user (``variety.choose``)."""
+
+    key: str
+    index: Count
+    used: list[Count] = []
 
 
 class UserDocumentV1(_Part):
@@ -284,6 +294,7 @@ class UserDocumentV1(_Part):
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
     came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
     live_message: int | None = None
+    variety: dict[str, VarietyChoice] = {}
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:

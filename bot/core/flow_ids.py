@@ -26,9 +26,11 @@ __all__ = [
     "INTENTION_ANSWER",
     "INTENTION_KEPT",
     "INTENTION_KEPT_ANSWER",
+    "KEEP_INTENTION",
     "NOT_ON_PLAN",
     "NO_CREEP",
     "NO_PRESSURE",
+    "OBSTACLE_ANSWER",
     "ONBOARDING_FLOW",
     "ON_PLAN",
     "PARTLY",
@@ -100,6 +102,11 @@ INTENTION_ANSWER: Final = "intention"
 INTENTION_KEPT_ANSWER: Final = "intention_kept"
 INTENTION_KEPT: Final = ("yes", "partly", "no")
 WIN_FIRST: Final = "win_first"
+# checkin: what will most likely get in the way next week (an obstacle's id, typed words, or
+# one of the options below), asked before the if-then plan; its option that keeps last week's
+# plan when it worked (one tap, which also rehearses it).
+OBSTACLE_ANSWER: Final = "obstacle"
+KEEP_INTENTION: Final = "keep"
 ENERGY_LEVELS: Final[Mapping[str, int]] = MappingProxyType({f"e{n}": n for n in range(1, 6)})
 
 
@@ -150,7 +157,8 @@ _EXPECTED: Final = (
     _Expected(CHECKIN_FLOW, CREEP_ANSWER, (NO_CREEP,), _Rule.HAS),
     _Expected(CHECKIN_FLOW, "energy", tuple(ENERGY_LEVELS), _Rule.ONLY),
     _Expected(CHECKIN_FLOW, INTENTION_KEPT_ANSWER, INTENTION_KEPT, _Rule.ONLY),
-    _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (WIN_FIRST,), _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, OBSTACLE_ANSWER, (KEEP_INTENTION, WIN_FIRST), _Rule.ONLY),
+    _Expected(CHECKIN_FLOW, INTENTION_ANSWER, (), _Rule.ONLY),
     _Expected(REVIEW_FLOW, REVIEW_REASONS, (STILL_TRUE, REASON_CHANGED), _Rule.EXACTLY),
 )
 

@@ -33,7 +33,8 @@ class AskType(StrEnum):
     TIMEZONE = "timezone"  # an IANA zone, from buttons or a typed city
     CHANNEL_GRID = "channel_grid"  # one fixed choice per channel of the plan, in one message
     REASON_GRID = "reason_grid"  # the channels left out, each with its stored reason: still true?
-    INTENTION = "intention"  # an if-then plan: a suggestion from the plan tapped, or typed
+    OBSTACLE = "obstacle"  # what will most likely get in the way next week: tapped or typed
+    INTENTION = "intention"  # the if-then plan built from the obstacle: confirmed, or typed
     CREEP_DECISION = "creep_decision"  # a dropped channel came back: each choice changes the plan
     SUMMARY = "summary"  # all answers, each changeable, then on
     PLAN = "plan"  # the focus plan; the end of onboarding

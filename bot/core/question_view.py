@@ -22,6 +22,7 @@ from bot.core.results_view import own_results_context
 from bot.core.review import recent_hours
 from bot.core.schedule import zone_label
 from bot.core.state import UserState
+from bot.core.variety import chosen_indices
 
 __all__ = ["render_question", "user_context"]
 
@@ -55,6 +56,8 @@ def user_context(content: Content, user: UserState) -> dict[str, Any]:
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])
         ],
+        # Which wording of each message bank ``fresh(bank)`` shows (chosen in core).
+        "variety": chosen_indices(user.variety),
     }
 
 

@@ -109,6 +109,9 @@ class UserState:
     # restarted bot can take them off when it asks anew. Only a hint: a stale id costs one
     # failed edit, so the transport records it after sending, outside the answer's save.
     live_message: int | None = None
+    # Per message bank, the wording last chosen, for which occasion, and those used this round
+    # (``bot.core.variety``): {bank: {"key": "2026-W49", "index": 3, "used": [5, 3]}}.
+    variety: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -137,6 +140,7 @@ class UserState:
             "previous_plans": list(self.previous_plans),
             "came_from": self.came_from,
             "live_message": self.live_message,
+            "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
         }
 
     def note_handled(self, delivery: int) -> None:
@@ -171,9 +175,29 @@ class UserState:
             previous_plans=list(raw.get("previous_plans", [])),
             came_from=raw.get("came_from"),
             live_message=_optional_int(raw.get("live_message")),
+            variety=_variety(raw.get("variety")),
         )
 
 
 def _optional_int(value: object) -> int | None:
     """An id read from a document: an int, or None for anything else (it is only a hint)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _variety(value: object) -> dict[str, dict[str, Any]]:
+    """The banks' last choices read from a document; an entry of the wrong shape is dropped.
+
+    Only a memory of wordings: losing one means a line may come round a week early, no more.
+    """
+    if not isinstance(value, dict):
+        return {}
+    variety: dict[str, dict[str, Any]] = {}
+    for bank, entry in value.items():
+        if not isinstance(bank, str) or not isinstance(entry, dict):
+            continue
+        key, index, used = entry.get("key"), _optional_int(entry.get("index")), entry.get("used")
+        if not isinstance(key, str) or index is None or index < 0 or not isinstance(used, list):
+            continue
+        kept = [i for i in used if isinstance(i, int) and not isinstance(i, bool) and i >= 0]
+        variety[bank] = {"key": key, "index": index, "used": kept}
+    return variety

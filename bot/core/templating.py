@@ -13,7 +13,9 @@ taking the language from the template's ``lang`` unless one is passed:
   weekday); ``{{ instant|time }}`` -> ``08:30``;
 - ``{{ "Europe/Vienna"|zone }}`` -> ``Wien`` / ``Vienna``;
 - ``{{ 2|plural("n_weeks") }}`` -> ``2 Wochen``: picks the CLDR plural form of a label that has
-  one (``one:``/``other:`` in labels.yaml; in a form, ``{{ count }}`` is the number as written).
+  one (``one:``/``other:`` in labels.yaml; in a form, ``{{ count }}`` is the number as written);
+- ``{{ fresh("checkin_opener") }}`` -> the user's current wording from a message bank
+  (``bot.core.message_banks``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from bot.core.locale_format import (
     plural_category,
     zone_city,
 )
+from bot.core.message_banks import Banks, fresh_function, load_banks
 
 __all__ = [
     "LABELS_FILE",
@@ -158,6 +161,11 @@ class TextRenderer:
             lang: load_labels(templates_dir / lang / LABELS_FILE) for lang in languages
         }
         self._label_templates: dict[tuple[str, str, str | None], Template] = {}
+        # The message banks (``{{ fresh("checkin_opener") }}``); what is wrong with their files
+        # is kept for the checker, which refuses content that has any.
+        self.banks: Banks
+        self.banks, self.bank_problems = load_banks(templates_dir, languages)
+        self.env.globals["fresh"] = fresh_function(self.env, templates_dir, self.banks)
 
     def has_template(self, lang: str, name: str) -> bool:
         """Tell whether ``<lang>/<name>.j2`` exists."""

@@ -258,6 +258,68 @@ BROKEN: dict[str, tuple[Breakage, str]] = {
         ),
         "templates/en/labels.yaml: label 'flow_sunset' is missing",
     ),
+    "a bank with fewer than eight wordings": (
+        lambda p: (p / DE / "banks" / "checkin_opener.yaml").write_text(
+            "".join(f"- Zeile {n}\n" for n in range(7)), encoding="utf-8"
+        ),
+        "templates/de/banks/checkin_opener.yaml: has 7 wordings; a bank needs at least 8",
+    ),
+    "an empty wording in a bank": (
+        lambda p: edit(
+            p / EN / "banks" / "feedback_partly.yaml",
+            '- "Most of it held. The rest is a hint, not a verdict."',
+            '- ""',
+        ),
+        "templates/en/banks/feedback_partly.yaml: wording 8 is empty",
+    ),
+    "a wording whose Jinja does not parse": (
+        lambda p: edit(
+            p / DE / "banks" / "followup_opener.yaml",
+            "Auslassen ist auch eine Antwort.",
+            "Auslassen ist {{ auch eine Antwort.",
+        ),
+        "templates/de/banks/followup_opener.yaml: wording 8: expected token",
+    ),
+    "a wording naming a variable its template lacks": (
+        lambda p: edit(
+            p / EN / "banks" / "feedback_off.yaml",
+            "Pick just one small step for next week.",
+            "Pick just one small step for week {{ next_week }}.",
+        ),
+        "templates/en/banks/feedback_off.yaml: wording 4: 'next_week' is undefined",
+    ),
+    "a wording reaching for internals": (
+        lambda p: edit(
+            p / DE / "banks" / "feedback_on_plan.yaml",
+            "Dein Plan trägt.",
+            "Dein Plan {{ stats.__class__ }} trägt.",
+        ),
+        "templates/de/banks/feedback_on_plan.yaml: wording 5: uses '__class__'",
+    ),
+    "a bank missing in one language": (
+        lambda p: (p / EN / "banks" / "feedback_off.yaml").unlink(),
+        "templates/en/banks/feedback_off.yaml: missing",
+    ),
+    "a bank only one language has": (
+        lambda p: (p / DE / "banks" / "extra.yaml").write_text(
+            "".join(f"- Zeile {n}\n" for n in range(8)), encoding="utf-8"
+        ),
+        "templates/en/banks/extra.yaml: missing (de/banks/extra.yaml exists)",
+    ),
+    "a bank that is not a list": (
+        lambda p: (p / EN / "banks" / "checkin_opener.yaml").write_text(
+            "opener: Two minutes\n", encoding="utf-8"
+        ),
+        "templates/en/banks/checkin_opener.yaml: must be a list of wordings",
+    ),
+    "a template asking for a bank that does not exist": (
+        lambda p: edit(
+            p / EN / "checkin" / "reminder.j2",
+            'fresh("checkin_opener")',
+            'fresh("checkin_openers")',
+        ),
+        "templates/en/banks/checkin_openers.yaml: no such bank",
+    ),
     "broken rules file": (
         lambda p: edit(p / "rules" / "goals.yaml", "id: leads", "id: leads\n    bogus: 1"),
         "rules/goals.yaml: goal 'leads': has unknown keys ['bogus']",

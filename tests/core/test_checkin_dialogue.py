@@ -657,7 +657,7 @@ def test_export_holds_every_plan_version_and_the_checkins_as_csv(
     assert rows[1][rows[0].index("Erfolg")] == "'=HYPERLINK(1)"  # never run as a formula
 
 
-def test_an_if_then_plan_is_suggested_saved_and_asked_about_next_week(
+def test_an_if_then_plan_is_built_from_the_obstacle_saved_and_asked_about_next_week(
     planned: Chat, repo: InMemoryUserRepository, clock: Clock
 ) -> None:
     schedule_friday_0830(planned)
@@ -667,38 +667,56 @@ def test_an_if_then_plan_is_suggested_saved_and_asked_about_next_week(
     planned.send("2")
     planned.press("none")
     planned.press("e4")
-    assert "Ein Wenn-dann-Plan für nächste Woche?" in planned.question_text
-    # The sentences fit the plan: the day after the Friday check-in at its time, the kept
-    # channel, and a dropped one as the temptation.
-    assert (
-        "Wenn es Montag, 08:30 Uhr ist, setze ich mich an meinen nächsten Beitrag für LinkedIn."
-        in planned.question_text
-    )
-    assert "Wenn ich TikTok öffnen will, öffne ich stattdessen LinkedIn" in planned.question_text
+    # First the obstacle (mental contrasting), with a dropped channel named as a temptation.
+    assert "Dein Wenn-dann-Plan für nächste Woche" in planned.question_text
+    assert "am ehesten in die Quere kommen" in planned.question_text
     labels = [b.label for b in planned.buttons()]
-    assert "📅 Montag 08:30: LinkedIn" in labels and "🏆 Erst Erfolg notieren" in labels
-    planned.press("slot")
-    assert "Nächste Woche: „Wenn es Montag, 08:30 Uhr ist" in planned.text
+    assert labels[:5] == [
+        "⏰ Keine Zeit",
+        "💭 Geht unter",
+        "🤷 Keine Idee",
+        "📱 TikTok lockt",
+        "🔋 Wenig Energie",
+    ]
+    assert "🏆 Erfolg notieren" in labels and "🔁 Plan behalten" not in labels
+    planned.press("no_time")
+    # Then the contingent plan for it, built from the plan: the day after the Friday check-in
+    # at its time, the kept channel. One tap confirms it (the rehearsal).
+    assert "Hindernis: Die Zeit wird knapp" in planned.question_text
+    assert (
+        "„Wenn ich am Montag merke, dass die Zeit knapp wird, dann poste ich nur einen kurzen "
+        "Beitrag auf LinkedIn um 08:30 Uhr.“" in planned.question_text
+    )
+    assert planned.buttons()[0].label == "✅ Ja, das ist mein Plan"
+    planned.press("confirm")
+    assert "🚧 Hindernis: Die Zeit wird knapp" in planned.text
+    assert "Nächste Woche: „Wenn ich am Montag merke, dass die Zeit knapp wird" in planned.text
     record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
-    assert record["intention"].startswith("Wenn es Montag, 08:30 Uhr ist")
+    assert record["intention"].startswith("Wenn ich am Montag merke")
+    assert record["obstacle"] == "Die Zeit wird knapp"
 
     clock.now += timedelta(weeks=1)
     planned.send("/checkin")
     assert "Letzte Woche hattest du dir vorgenommen" in planned.question_text
-    assert "„Wenn es Montag, 08:30 Uhr ist" in planned.question_text
+    assert "„Wenn ich am Montag merke, dass die Zeit knapp wird" in planned.question_text
     planned.press("partly")
     planned.press("linkedin", "done")
     planned.send("2")
     planned.press("none")
     planned.press("e3")
+    # Only partly: no "keep my plan"; a new obstacle, then the user's own words as the plan.
+    assert "🔁 Plan behalten" not in [b.label for b in planned.buttons()]
+    planned.press("forget")
+    assert "Hindernis: Es geht im Alltag unter" in planned.question_text
     planned.send("Wenn ich den Laptop zuklappe, plane ich den nächsten Post.")
     assert "Dein Wenn-dann-Plan hat teilweise geklappt" in planned.text
     record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
     assert record["intention_kept"] == "partly"
     assert record["intention"] == "Wenn ich den Laptop zuklappe, plane ich den nächsten Post."
+    assert record["obstacle"] == "Es geht im Alltag unter"
 
 
-def test_noting_a_win_comes_back_to_the_if_then_plan_without_that_option(
+def test_noting_a_win_comes_back_to_the_obstacle_without_that_option(
     planned: Chat, repo: InMemoryUserRepository
 ) -> None:
     planned.send("/checkin")
@@ -708,12 +726,14 @@ def test_noting_a_win_comes_back_to_the_if_then_plan_without_that_option(
     planned.press("e4")
     planned.press("win_first")
     planned.send("Drei neue Kontakte")
-    assert "Ein Wenn-dann-Plan für nächste Woche?" in planned.question_text
-    assert "🏆 Erst Erfolg notieren" not in [b.label for b in planned.buttons()]
-    planned.press("replies")
+    assert "am ehesten in die Quere kommen" in planned.question_text
+    assert "🏆 Erfolg notieren" not in [b.label for b in planned.buttons()]
+    planned.press("low_energy")
+    planned.press("confirm")
     record = repo.get("anna")["checkins"][-1]  # type: ignore[index]
     assert record["win"] == "Drei neue Kontakte"
-    assert record["intention"].startswith("Wenn ich morgens den ersten Kaffee trinke")
+    assert record["intention"].startswith("Wenn ich mich zu müde für einen Beitrag fühle")
+    assert record["obstacle"] == "Wenig Energie"
 
 
 def test_a_two_channel_checkin_takes_at_most_eight_taps(
@@ -731,7 +751,9 @@ def test_a_two_channel_checkin_takes_at_most_eight_taps(
         chat.press(*keys)
         taps += len(keys)
 
-    for week in range(2):  # the second week first asks about last week's if-then plan
+    # The first week: an obstacle, then its plan confirmed. The second: last week's plan
+    # worked, and one tap keeps (and rehearses) it.
+    for week in range(2):
         chat.send("/checkin")
         taps = 0
         if week:
@@ -740,11 +762,23 @@ def test_a_two_channel_checkin_takes_at_most_eight_taps(
         tap("2")
         tap("none")
         tap("e4")
-        tap("slot")
+        if week:
+            tap("keep")
+        else:
+            tap("no_time", "confirm")
         assert "ist gespeichert" in chat.text
         assert taps <= 8, taps
         clock.now += timedelta(weeks=1)
     assert taps == 8
+    # After a plan that failed, a new obstacle and its plan cost one tap more (nine); skipping
+    # the plan stays at eight. Every path: test_if_then_obstacle.py.
+    for worked, ending, expected in (("no", ("no_idea", "confirm"), 9), ("no", ("skip",), 8)):
+        chat.send("/checkin")
+        taps = 0
+        tap(worked, *kept, "done", "2", "none", "e4", *ending)
+        assert "ist gespeichert" in chat.text
+        assert taps == expected, taps
+        clock.now += timedelta(weeks=1)
 
 
 def test_settings_change_the_quiet_hours_and_show_them(

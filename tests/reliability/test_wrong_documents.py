@@ -139,7 +139,8 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         planned.press("e4")
         planned.press("win_first")
         planned.send("Ein Post")
-        planned.press("skip")
+        planned.press("no_time")  # an obstacle and its if-then plan are stored too
+        planned.press("confirm")
         planned.send("/checkin")
         planned.press("linkedin", "done")  # left in the middle of the next one
         onboarding = Chat(engine, "halfway")
@@ -279,3 +280,53 @@ def test_wrong_index_shards_never_stop_a_start_nor_a_check_in(
 
         friday = NOW + timedelta(days=7)  # everyone's check-in is due
         assert sorted(service.due_users(friday)) == ["u1", "u2", "u3"]
+
+
+@pytest.mark.parametrize(
+    "variety",
+    [
+        "fresh",
+        {"checkin_opener": [1, 2]},
+        {"feedback_on_plan": {"key": "2026-W48", "index": "3", "used": [3]}},
+        {"feedback_on_plan": {"key": "2026-W48", "index": 3, "used": [-1]}},
+    ],
+)
+def test_a_wrong_bank_memory_is_damage_told_once_and_the_reminder_still_goes_out(
+    variety: Any,
+    content: Content,
+    documents: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The wordings' memory (``variety``) of the wrong shape: set aside like any damage."""
+    assert documents["planned"]["variety"]  # its check-in wrote one
+    data_dir = tmp_path_factory.mktemp("variety")
+    raw = write_raw(data_dir, "anna", {**documents["planned"], "variety": variety})
+    write_raw(data_dir, "ben", {**documents["planned"], "user_id": "ben"})
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+        service.load()
+        engine = DialogueEngine(content, repo, clock=clock, reminders=service)
+        first = engine.handle("anna", Command("start"), language_hint="de")
+        reminder = engine.checkin_reminder("ben", week="2026-W49")
+    path = user_file(data_dir, "anna")
+    assert DAMAGED in text_of(first)
+    assert [copy.read_bytes() for copy in path.parent.glob(f"{path.name}.damaged-*")] == [raw]
+    assert "Zeit für deinen Fokus-Check-in (KW 49)" in text_of(reminder)
+
+
+def test_a_document_from_before_the_banks_goes_on_as_usual(
+    content: Content, documents: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    data_dir = tmp_path_factory.mktemp("older")
+    older = {key: value for key, value in documents["planned"].items() if key != "variety"}
+    older["user_id"] = "anna"
+    write_raw(data_dir, "anna", older)
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        engine = DialogueEngine(content, repo, clock=clock)
+        first = engine.handle("anna", Command("start"), language_hint="de")
+        reminder = engine.checkin_reminder("anna", week="2026-W49")
+        stored = repo.get("anna")
+    assert DAMAGED not in text_of(first)
+    assert "Zeit für deinen Fokus-Check-in (KW 49)" in text_of(reminder)
+    assert stored is not None
+    assert stored["variety"]["checkin_opener"]["key"] == "2026-W49"

@@ -2,7 +2,7 @@
 
 - ``choices``: single_choice, multi_choice, channel_grid
 - ``plan_change``: creep_decision
-- ``intention``: intention (an if-then plan)
+- ``intention``: obstacle, intention (an if-then plan and what gets in its way)
 - ``review``: reason_grid
 - ``values``: number, time_of_day, timezone, text
 - ``statements``: continue, summary, plan, finish
@@ -22,7 +22,7 @@ from bot.core.content import Content
 from bot.core.flow_model import AskType, Flow, Step
 from bot.core.questions.base import Asked, ButtonRows, QuestionKind, Report, Turn
 from bot.core.questions.choices import ChannelGrid, MultiChoice, SingleChoice
-from bot.core.questions.intention import IntentionChoice
+from bot.core.questions.intention import IntentionChoice, ObstacleChoice
 from bot.core.questions.plan_change import CreepDecision
 from bot.core.questions.review import ReasonGrid
 from bot.core.questions.statements import Continue, Finish, PlanMenu, Summary
@@ -49,6 +49,7 @@ KINDS: Final[Mapping[AskType, QuestionKind]] = MappingProxyType(
         AskType.MULTI_CHOICE: MultiChoice(),
         AskType.CHANNEL_GRID: ChannelGrid(),
         AskType.CREEP_DECISION: CreepDecision(),
+        AskType.OBSTACLE: ObstacleChoice(),
         AskType.INTENTION: IntentionChoice(),
         AskType.REASON_GRID: ReasonGrid(),
         AskType.NUMBER: Number(),

@@ -1,157 +1,149 @@
-"""The if-then plan for next week: a suggestion tapped, one typed, or skipped.
+"""The if-then plan for next week: first what will most likely get in the way, then the plan.
 
-Suggestions come from ``bot.core.intentions`` for the plan as it will be next week (after a
-decision about a channel that came back, taken in this very check-in). The answer saved is the
-sentence itself, so next week's check-in can quote it even if the plan changed since. A fixed
-option (``options`` in the flow, e.g. "note a win first") is saved as its id and routes.
+``obstacle`` (mental contrasting, domain.md 4.1) offers the obstacles that fit the user's plan
+(``bot.core.intentions``), takes a typed one, and its fixed options from the flow: keep last
+week's plan when it worked (one tap; the plan is quoted above it, so the tap rehearses it) and
+"note a win first". ``intention`` then shows the contingent plan built from that obstacle
+("If <the obstacle shows up>, then <a step from next week's plan>") and asks the user to
+confirm it once more, by tapping it or by typing it in their own words (the rehearsal). Either
+step can be skipped. The plan is saved as the sentence itself, so next week's check-in can
+quote it even if the plan changed since.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from bot.core.callbacks import Action, ButtonToken
-from bot.core.coaching import FocusPlan
-from bot.core.flow_ids import CREEP_ANSWER, DECISION_ANSWER, NO_CREEP
+from bot.core.conditions import previous_checkin
+from bot.core.flow_ids import KEEP_INTENTION
 from bot.core.flow_model import Step
-from bot.core.intentions import Suggestion, suggestions
+from bot.core.if_then import obstacle_buttons, obstacle_words, plan_sentence
 from bot.core.messages import Button, Reply
-from bot.core.plan_answers import plan_input
-from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
 from bot.core.questions.base import Asked, Report, Turn, in_rows
 from bot.core.questions.values import FreeText
 
-__all__ = ["IntentionChoice"]
+__all__ = ["IntentionChoice", "ObstacleChoice"]
+
+# The one button of the rehearsal: "yes, that is my plan".
+CONFIRM: Final = "confirm"
 
 
-def _next_weeks_plan(asked: Asked) -> FocusPlan | None:
-    """The plan as it will be next week: with this check-in's decision about a returning one."""
-    if asked.user.plan is None:
-        return None
-    plan = FocusPlan.from_dict(asked.user.plan)
-    answers = asked.dialogue.answers
-    creep, decision = answers.get(CREEP_ANSWER), answers.get(DECISION_ANSWER)
-    onboarding = asked.user.onboarding()
-    inputs = plan_input(onboarding.answers) if onboarding is not None else None
-    if inputs is None or not isinstance(creep, str) or not isinstance(decision, str):
-        return plan
-    try:
-        changed = apply_creep_choice(plan, inputs, asked.content.catalogue, creep, decision)
-    except KeyError:
-        return plan
-    return changed or plan
+def _obstacles(asked: Asked) -> list[tuple[str, str, str]]:
+    return obstacle_buttons(asked.user, asked.dialogue.answers, asked.content)
 
 
-def _suggested(asked: Asked) -> list[Suggestion]:
-    plan = _next_weeks_plan(asked)
-    if plan is None:
-        return []
-    answers = asked.dialogue.answers
-    creep = answers.get(CREEP_ANSWER)
-    tempting = (
-        creep
-        if isinstance(creep, str)
-        and creep != NO_CREEP
-        and answers.get(DECISION_ANSWER, DROP_AGAIN) == DROP_AGAIN
-        else None
-    )
-    return suggestions(plan, asked.user.reminder, tempting)
-
-
-def _label_values(asked: Asked, suggestion: Suggestion, *, brief: bool = False) -> dict[str, Any]:
-    """A suggestion's values as its labels read them: names, the weekday in words; ``brief``:
-    short names ("X/Twitter") and the short weekday, for a narrow button."""
-    catalogue, lang = asked.content.catalogue, asked.lang
-
-    def name(channel_id: str) -> str:
-        channel = catalogue.channel(channel_id)
-        return (channel.short or channel.label)[lang] if brief else channel.label[lang]
-
-    values: dict[str, Any] = {"channel": name(suggestion.channel)}
-    if "dropped" in suggestion.values:
-        values["dropped"] = name(suggestion.values["dropped"])
-    if "weekday" in suggestion.values:
-        day = "weekday_short" if brief else "weekday"
-        values["day"] = asked.label(f"{day}_{suggestion.values['weekday']}")
-        values["time"] = suggestion.values["time"]
-    return values
-
-
-def _sentences(asked: Asked) -> list[tuple[str, str, str, str]]:
-    """``(id, button label, sentence, narrow button label)`` of each suggestion."""
-    found = []
-    for suggestion in _suggested(asked):
-        values = _label_values(asked, suggestion)
-        brief = _label_values(asked, suggestion, brief=True)
-        found.append(
-            (
-                suggestion.id,
-                asked.label(f"intention_{suggestion.id}_short", **values),
-                asked.label(f"intention_{suggestion.id}", **values),
-                asked.label(f"intention_{suggestion.id}_short", **brief),
-            )
-        )
-    return found
-
-
-class IntentionChoice(FreeText):
-    """Suggestions as buttons (the sentences above them), typed text, fixed options, skip."""
+class ObstacleChoice(FreeText):
+    """What will most likely get in the way: an obstacle tapped or typed, or a fixed option
+    (keep last week's plan, note a win first), or skip."""
 
     has_options = True
     label_keys: ClassVar[tuple[str, ...]] = ("skip", "answer_skipped")
 
     def check(self, step: Step, report: Report) -> None:
-        """A length limit for typed plans; the suggestions come from the plan."""
+        """A length limit for typed obstacles; the obstacles come from the plan."""
         super().check(step, report)
         if step.options_from:
-            report("an intention step takes its suggestions from the plan: no 'options_from'")
+            report("an obstacle step takes its obstacles from the plan: no 'options_from'")
 
     def options(self, asked: Asked) -> list[tuple[str, str]]:
-        """The suggestions' buttons, then the fixed options offered now."""
+        """Keeping last week's plan first (when offered), the obstacles, the other options."""
+        fixed = asked.offered(asked.content.fixed_options(asked.step, asked.lang))
+        keep = [option for option in fixed if option[0] == KEEP_INTENTION]
         return [
-            *((sid, short) for sid, short, _, _ in _sentences(asked)),
-            *asked.offered(asked.content.fixed_options(asked.step, asked.lang)),
+            *keep,
+            *((oid, label) for oid, label, _ in _obstacles(asked)),
+            *(option for option in fixed if option[0] != KEEP_INTENTION),
         ]
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
-        """The suggestions in full, for the text above the buttons."""
-        return {"suggestions": [{"short": s, "text": t} for _, s, t, _ in _sentences(asked)]}
+        """Last week's plan, when it can be kept as it is (the text quotes it)."""
+        keeps = KEEP_INTENTION in dict(asked.options)
+        return {"keep_plan": _last_intention(asked) if keeps else None}
 
     def short_caption(self, asked: Asked, option_id: str) -> str:
-        """A suggestion with short names and weekday, for a narrow row."""
-        return next((brief for sid, _, _, brief in _sentences(asked) if sid == option_id), "")
+        """An obstacle with a channel's short name, for a narrow row."""
+        return next((short for oid, _, short in _obstacles(asked) if oid == option_id), "")
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
-        """One per suggestion and fixed option, then "skip" when the step is optional."""
-        briefs = {sid: brief for sid, _, _, brief in _sentences(asked)}
+        """One per option, then "skip" when the step is optional."""
+        shorts = {oid: short for oid, _, short in _obstacles(asked)}
         rows = in_rows(
             [
-                asked.button(text, Action.CHOOSE, oid, short=briefs.get(oid, ""))
+                asked.button(text, Action.CHOOSE, oid, short=shorts.get(oid, ""))
                 for oid, text in asked.options
             ]
         )
         return [*rows, *super().buttons(asked)]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
-        """A suggestion saves its sentence; a fixed option its id; skip nothing."""
+        """An option offered now saves its id; skip saves nothing."""
         if token.action is Action.CHOOSE:
-            sentences = {sid: sentence for sid, _, sentence, _ in _sentences(asked)}
-            if token.value in sentences:
-                return turn.answer(sentences[token.value])
-            if token.value in dict(asked.options):
-                return turn.answer(token.value)
-            return None
+            return turn.answer(token.value) if token.value in dict(asked.options) else None
         return super().on_button(asked, token, turn)
 
     def show(self, asked: Asked, value: Any) -> str:
-        """The plan as written; a fixed option by its label."""
-        fixed = dict(asked.content.fixed_options(asked.step, asked.lang))
-        if isinstance(value, str) and value in fixed:
-            return fixed[value]
+        """An option by its label; a typed obstacle as typed."""
+        labels = dict(asked.content.fixed_options(asked.step, asked.lang))
+        labels.update((oid, label) for oid, label, _ in _obstacles(asked))
+        if isinstance(value, str) and value in labels:
+            return labels[value]
         return super().show(asked, value)
 
     def sample(self, asked: Asked) -> Any:
-        """The first suggestion's sentence."""
-        sentences = _sentences(asked)
-        return sentences[0][2] if sentences else "x"
+        """The first obstacle offered."""
+        found = _obstacles(asked)
+        return found[0][0] if found else "x"
+
+
+def _last_intention(asked: Asked) -> str | None:
+    """Last week's if-then plan (the latest check-in before this week's)."""
+    last = previous_checkin(asked.user, asked.now)
+    intention = last.get("intention") if last else None
+    return intention if isinstance(intention, str) else None
+
+
+class IntentionChoice(FreeText):
+    """The rehearsal: the contingent plan for the obstacle chosen, confirmed by a tap, or the
+    user's own sentence typed; or skip."""
+
+    has_options = True
+    label_keys: ClassVar[tuple[str, ...]] = ("skip", "answer_skipped", "intention_confirm")
+
+    def check(self, step: Step, report: Report) -> None:
+        """A length limit for typed plans; the plan is built from the obstacle."""
+        super().check(step, report)
+        if step.options_from or step.options:
+            report("an intention step builds its plan from the obstacle: no options")
+
+    def options(self, asked: Asked) -> list[tuple[str, str]]:
+        """Confirming the plan built, when there is one."""
+        sentence = plan_sentence(asked.user, asked.dialogue.answers, asked.content)
+        return [(CONFIRM, asked.label("intention_confirm"))] if sentence else []
+
+    def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
+        """The obstacle and the plan built from it, for the text above the button."""
+        answers, content = asked.dialogue.answers, asked.content
+        return {
+            "obstacle": obstacle_words(asked.user, answers, content),
+            "sentence": plan_sentence(asked.user, answers, content),
+        }
+
+    def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
+        """ "Yes, that is my plan", then "skip"."""
+        rows = in_rows([asked.button(text, Action.CHOOSE, oid) for oid, text in asked.options])
+        return [*rows, *super().buttons(asked)]
+
+    def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
+        """Confirming saves the sentence shown; skip nothing."""
+        if token.action is Action.CHOOSE:
+            if token.value != CONFIRM:
+                return None
+            sentence = plan_sentence(asked.user, asked.dialogue.answers, asked.content)
+            return turn.answer(sentence) if sentence else None
+        return super().on_button(asked, token, turn)
+
+    def sample(self, asked: Asked) -> Any:
+        """The plan built from the sample obstacle."""
+        return plan_sentence(asked.user, asked.dialogue.answers, asked.content) or "x"
