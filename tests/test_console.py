@@ -87,7 +87,7 @@ def test_checkin_runs_in_the_terminal_too(engine: DialogueEngine, tmp_path: Path
             "g",
             "/checkin",
             "a",
-            "b",
+            "c",  # [b] is LinkedIn's 🎯, [c] "done"
             "2",
             "a",
             "f",
@@ -161,7 +161,7 @@ def test_cli_chat_restart_continues_an_open_side_flow(tmp_path: Path) -> None:
 def test_cli_chat_restart_continues_an_open_checkin_or_starts_it_over(tmp_path: Path) -> None:
     data = tmp_path / "data"
     hours = "How many hours did you really spend"
-    checkin = ONBOARD_EN + "/checkin\na\nb\n/quit\n"  # LinkedIn on plan, done; quit at hours
+    checkin = ONBOARD_EN + "/checkin\na\nc\n/quit\n"  # LinkedIn on plan, done; quit at hours
     assert hours in run_cli("chat", "--lang", "en", stdin=checkin, data_dir=data).stdout
 
     resumed = run_cli("chat", "--lang", "en", stdin="a\n2\n/quit\n", data_dir=data)
@@ -368,7 +368,7 @@ def test_cli_history_saves_the_picture_and_prints_its_path_and_a_sparkline(
     tmp_path: Path,
 ) -> None:
     data = tmp_path / "data"
-    checkin = "/checkin\na\nb\n2\na\nf\n"  # LinkedIn on plan, 2 h, energy 1, no if-then plan
+    checkin = "/checkin\na\nc\n2\na\nf\n"  # LinkedIn on plan ([b]: its 🎯), 2 h, energy 1, no plan
 
     result = run_cli(
         "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data
@@ -398,7 +398,7 @@ def test_cli_history_into_an_unusable_charts_folder_says_so_and_carries_on(
     data = tmp_path / "data"
     data.mkdir()
     (data / "charts").write_text("not a folder")
-    checkin = "/checkin\na\nb\n2\na\nf\n"
+    checkin = "/checkin\na\nc\n2\na\nf\n"
 
     result = run_cli(
         "chat", "--lang", "en", stdin=ONBOARD_EN + checkin + "/history\n/quit\n", data_dir=data

@@ -30,7 +30,7 @@ DUE = datetime(2026, 12, 4, 7, 30, tzinfo=UTC)  # Friday 08:30 Berlin, week 49
 REMINDER = "Time for your focus check-in (week 49)"
 # The reminder's buttons, in order: start, in 1 hour, this evening, tomorrow, skip.
 START, SNOOZE_EVENING, SKIP = "a", "c", "e"
-CHECKIN = ["a", "b", "2", "a", "f"]  # LinkedIn on plan, 2 h, energy 1, no if-then plan
+CHECKIN = ["a", "c", "2", "a", "f"]  # LinkedIn on plan ([b]: its 🎯), 2 h, energy 1, no plan
 
 
 class Clock:
@@ -154,7 +154,7 @@ def test_an_unfinished_checkin_is_offered_to_continue_not_reminded_of(
     scheduled: DialogueEngine, clock: Clock, tmp_path: Path
 ) -> None:
     clock.now = DUE
-    open_chat(scheduled, tmp_path, [START, "a", "b"])  # quits at the hours question
+    open_chat(scheduled, tmp_path, [START, "a", "c"])  # quits at the hours question
 
     text = open_chat(scheduled, tmp_path, ["a"])  # [a] continue
 

@@ -62,6 +62,7 @@ from bot.core.light_week import (
     next_checkin_week,
 )
 from bot.core.message_banks import feedback_bank
+from bot.core.own_results import RESULTS_KEY
 from bot.core.plan_answers import plan_input
 from bot.core.plan_changes import DROP_AGAIN, apply_creep_choice
 from bot.core.plan_versions import adopt
@@ -170,6 +171,14 @@ def checkin_week(user: UserState, now: datetime) -> str:
     return local_week_key(now, zone)
 
 
+def _marked_results(answers: dict[str, Any]) -> list[str]:
+    """The channels the grid marked as having brought a result, among those it rated."""
+    marked, rated = answers.get(RESULTS_KEY), answers.get("channels")
+    if not isinstance(marked, list) or not isinstance(rated, dict):
+        return []
+    return [channel for channel in dict.fromkeys(marked) if channel in rated]
+
+
 def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     """Store this week's check-in, then evaluate all of them and pick one piece of advice."""
     user, answers = ctx.user, ctx.answers
@@ -186,6 +195,8 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
         "week": week,
         "answered_at": ctx.now.isoformat(),
         "channels": dict(answers.get("channels") or {}),
+        # The channels marked 🎯 ("it brought a result"): only those rated this week count.
+        RESULTS_KEY: _marked_results(answers),
         "hours": float(answers.get("hours", 0.0)),
         "creep": answers.get(CREEP_ANSWER, NO_CREEP),
         "audit": answers.get(DECISION_ANSWER),

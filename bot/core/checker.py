@@ -60,6 +60,7 @@ from bot.core.flows import load_flows
 from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
 from bot.core.keyboard_check import check_keyboards
 from bot.core.message_banks import FEEDBACK_BANKS, bank_path, bank_problems
+from bot.core.own_results import MIN_WEEKS
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
 from bot.core.plan_versions_view import history_versions
@@ -75,6 +76,7 @@ from bot.core.progress_view import (
     chart_texts,
 )
 from bot.core.question_view import render_question, user_context
+from bot.core.results_view import own_results_context
 from bot.core.rules import LANGUAGES, UNITS, Catalogue, RulesError, load_catalogue
 from bot.core.state import DialogueState, UserState
 from bot.core.sunset_rules import SunsetRules, load_sunset
@@ -571,6 +573,39 @@ def _versioned_user(plan: FocusPlan, lang: str) -> UserState:
     return user
 
 
+def _results_sample(content: Content, plan: FocusPlan, lang: str) -> dict[str, Any]:
+    """/history's own results after enough weeks (the last channel doing best, so the orders
+    differ), and hours won back from a dropped channel by each way of estimating them."""
+    user = _sample_user(plan)
+    user.lang = lang
+    kept = [k.channel for k in plan.kept]
+    user.checkins = [
+        {
+            "week": f"2026-W{n:02d}",
+            "channels": dict.fromkeys(kept, ON_PLAN),
+            "hours": 3.0,
+            "budget": 2.0,
+            "results": kept[-1:] + (kept[:1] if n == 1 else []),
+        }
+        for n in range(1, MIN_WEEKS + 2)
+    ]
+    channel = content.catalogue.channels[0]
+    row = {
+        "name": channel.label[lang],
+        "since": _SAMPLE_NOW.date(),
+        "weeks": 10,
+        "crept": 1,
+        "per_week": 2.5,
+        "hours": 25.0,
+        "cadence": channel.cadence[lang],
+        "cites": ["x"],
+    }
+    return {
+        "own_results": own_results_context(content, user),
+        "reclaimed": {"channels": [{**row, "own": True}, {**row, "own": False}], "hours": 50.0},
+    }
+
+
 def _template_sample(content: Content, lang: str) -> dict[str, Any]:
     """Values for templates that no flow step renders: hints, prompts, history, export."""
     plan = _sample_plans(content.catalogue)[0]
@@ -607,6 +642,7 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "versions": history_versions(content, _versioned_user(plan, lang), "Europe/Berlin"),
         **caption_context(content, lang, progress(records, 2.0)),
         "cool_off": _cool_off_sample(content, plan, lang),
+        **_results_sample(content, plan, lang),
         "this_week": "2026-W48",
         "checkins": 3,
         "time": "19:00",

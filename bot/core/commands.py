@@ -37,6 +37,7 @@ from bot.core.plan_view import SOURCES_TEMPLATE, plan_context, sources_context
 from bot.core.progress_view import progress_reply
 from bot.core.questions import asked, shown_answers
 from bot.core.questions.statements import summary_rows
+from bot.core.results_view import own_results_context, reclaimed_context
 from bot.core.schedule import DEFAULT_ZONE, local_week_key
 from bot.core.text_input import clean_text
 from bot.core.week_view import with_reasons
@@ -232,6 +233,10 @@ def _history(conversation: Conversation, command: Command) -> list[Reply]:
         this_week=local_week_key(conversation.clock(), zone),
         wins=latest_wins(user.checkins),
         versions=history_versions(conversation.content, user, zone),
+        own_results=own_results_context(conversation.content, user),
+        reclaimed=reclaimed_context(
+            conversation.content, user, now=conversation.clock(), zone=zone
+        ),
     )
     picture = progress_reply(conversation.content, user, conversation.clock())
     return [history, *([picture] if picture else []), *conversation.ask()]

@@ -137,12 +137,14 @@ class Conversation:
         return self.ask()
 
     # ---- answering and moving on ---------------------------------------------------------
-    def answer(self, value: object) -> list[Reply]:
-        """Save an answer, echo it on the question, and go on."""
+    def answer(self, value: object, *, marks: list[str] | None = None) -> list[Reply]:
+        """Save an answer (and a grid's marks), echo it on the question, and go on."""
         current = self.asked()
         question = render_question(current)
         dialogue = self.dialogue
         dialogue.answers[current.step.save or ""] = value
+        if current.step.save_marks and marks is not None:
+            dialogue.answers[current.step.save_marks] = marks
         dialogue.selection = None
         echo = Reply(
             text=self.content.texts.render(

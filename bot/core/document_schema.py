@@ -281,6 +281,8 @@ class CheckinRecord(_Part):
     intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
     in_the_way: Annotated[str, _one_of(frozenset(IN_THE_WAY))] | None = None
     light: Annotated[str, _one_of(WHY)] | None = None
+    # The channels that brought a result that week (the grid's 🎯); absent before it existed.
+    results: list[str] | None = None
 
 
 class ContractJoker(_Part):

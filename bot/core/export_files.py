@@ -19,6 +19,7 @@ from bot.core.content import Content
 from bot.core.flow_ids import NO_CREEP, NOT_ON_PLAN, ON_PLAN, PARTLY
 from bot.core.locale_format import format_number
 from bot.core.messages import Document
+from bot.core.own_results import recorded_results
 from bot.core.plan_versions import versions
 from bot.core.state import UserState
 
@@ -35,6 +36,7 @@ CSV_COLUMNS: Final = (
     "creep",
     "win",
     "energy",
+    "results",
 )
 _STATUS_LABELS: Final = {
     WeekStatus.ON_PLAN: "status_on_plan",
@@ -89,6 +91,11 @@ def _row(content: Content, lang: str, record: Mapping[str, Any]) -> list[str]:
         "" if creep in (None, NO_CREEP) else content.catalogue.channel_name(str(creep), lang),
         _as_text(str(record.get("win") or "")),
         str(record.get("energy", "")),
+        # The channels that brought a result (🎯); empty for weeks from before it or without.
+        "; ".join(
+            content.catalogue.channel_name(channel, lang)
+            for channel in recorded_results(record) or []
+        ),
     ]
 
 

@@ -99,6 +99,9 @@ class Step:
     # An earlier answer (a list of ids) that narrows the listed options shown first; a "more"
     # button shows them all ("the channels you ticked, or another").
     narrow_to: str | None = None
+    # A channel grid's second answer: the channels marked with the grid's mark (🎯 "it brought
+    # a result this week"), a list of ids saved under this name next to the ratings.
+    save_marks: str | None = None
 
     def targets(self) -> list[str]:
         """Every step this one can lead to."""

@@ -132,6 +132,7 @@ _STEP_KEYS = frozenset(
         "skip_when",
         "option_label",
         "narrow_to",
+        "save_marks",
     }
 )
 
@@ -172,6 +173,15 @@ def _kinds_that(allowed: str) -> str:
     return "a " + " or ".join(names)
 
 
+def _check_marks(step: Step, problems: Problems) -> None:
+    """``save_marks`` belongs to a channel grid and names an answer of its own."""
+    at = step_at(step.id)
+    if step.save_marks and step.ask is not AskType.CHANNEL_GRID:
+        problems.add(at, "only a channel_grid step takes 'save_marks'")
+    if step.save_marks and step.save_marks == step.save:
+        problems.add(at, "'save_marks' needs a name of its own, not the one of 'save'")
+
+
 def _check_step_shape(step: Step, problems: Problems) -> None:
     """Check that the keys a step has fit what it asks: the common rules, then its kind's."""
     kind, at = kind_of(step), step_at(step.id)
@@ -185,6 +195,7 @@ def _check_step_shape(step: Step, problems: Problems) -> None:
         problems.add(at, "only a single_choice step takes 'narrow_to'")
     if (step.option_label or step.narrow_to) and not step.options_from:
         problems.add(at, "'option_label' and 'narrow_to' need 'options_from'")
+    _check_marks(step, problems)
     if step.optional and not kind.allows_optional:
         problems.add(at, f"only {_kinds_that('allows_optional')} step can be optional")
     if step.action is not None and not kind.allows_action:
@@ -283,6 +294,7 @@ def _parse_step(raw: Any, problems: Problems, index: int) -> Step | None:
         skip_when=_skip_when(raw, problems, sid),
         option_label=_name(raw, "option_label", problems, sid),
         narrow_to=_name(raw, "narrow_to", problems, sid),
+        save_marks=_name(raw, "save_marks", problems, sid),
     )
     _check_step_shape(step, problems)
     return step

@@ -20,7 +20,7 @@ from bot.core.flow_model import AskType, Flow, Step
 from bot.core.messages import Reply
 from bot.core.problems import shown_path
 from bot.core.question_view import render_question
-from bot.core.questions.choices import ALL_SHOWN
+from bot.core.questions.choices import ALL_SHOWN, MARK_PREFIX
 from bot.core.questions.layout import keyboard_problems
 from bot.core.rules import LANGUAGES
 from bot.core.state import DialogueState, UserState
@@ -61,7 +61,9 @@ def _selections(
     if step.ask is AskType.MULTI_CHOICE:
         return [[], ids]
     if step.ask in _GRIDS and step.options:
-        return [[], [f"{oid}:{step.options[-1].id}" for oid in ids]]
+        # At its fullest: every row rated, and marked where the grid has marks (🎯).
+        marks = [f"{MARK_PREFIX}{oid}" for oid in ids] if step.save_marks else []
+        return [[], [*(f"{oid}:{step.options[-1].id}" for oid in ids), *marks]]
     if step.narrow_to:
         return [[], [ALL_SHOWN]]
     return [[]]

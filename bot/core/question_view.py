@@ -17,10 +17,12 @@ from bot.core.conditions import make_up, previous_checkin
 from bot.core.content import Content
 from bot.core.contract_view import contract_context
 from bot.core.exit_view import heartbeat_context
+from bot.core.flow_ids import REVIEW_FLOW
 from bot.core.light_week import LightWeek
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.questions import Asked, ButtonRows, shown_answers
 from bot.core.questions.layout import fits_row
+from bot.core.results_view import own_results_context
 from bot.core.review import recent_hours
 from bot.core.schedule import zone_label
 from bot.core.state import UserState
@@ -39,6 +41,7 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     recent = recent_hours(user.checkins)
     light = LightWeek.from_document(user.light_week)
+    reviewing = user.dialogue is not None and user.dialogue.flow == REVIEW_FLOW
     return {
         # Plain data, not the record: a template must not reach its methods.
         "reminder": None if reminder is None else reminder.to_dict(),
@@ -60,6 +63,9 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
         "recent": None if recent is None else asdict(recent),
         # The handle heartbeat on screen, for its prompt (``exit_view``).
         "heartbeat": heartbeat_context(content, user),
+        # The review's look at the user's own results: minutes per result, and what decides.
+        # Worked out in the review only: it reads every check-in, and no other step shows it.
+        "own_results": own_results_context(content, user) if reviewing else None,
         "parked_ready": [
             content.catalogue.channel(channel).label[user.lang]
             for channel in (parked_ready(plan, user.checkins) if plan else [])

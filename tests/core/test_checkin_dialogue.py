@@ -156,6 +156,7 @@ def test_start_in_the_middle_of_a_checkin_offers_to_continue_it(
     planned.press("none")
     assert repo.get("anna")["dialogue"]["answers"] == {  # type: ignore[index]
         "channels": {"linkedin": "on_plan"},
+        "results": [],  # no 🎯 tapped: nothing came this week
         "hours": 3.0,
         "creep": "none",
     }

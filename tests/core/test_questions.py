@@ -45,7 +45,9 @@ class RecordingTurn:
     def redraw(self, selection: list[str]) -> list[Reply]:
         return self._record("redraw", selection)
 
-    def answer(self, value: object) -> list[Reply]:
+    def answer(self, value: object, *, marks: list[str] | None = None) -> list[Reply]:
+        if marks:
+            self.moves.append(("marks", marks))
         return self._record("answer", value)
 
     def advance(self) -> list[Reply]:

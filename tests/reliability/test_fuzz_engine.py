@@ -29,7 +29,7 @@ from bot.core.engine import DialogueEngine
 from bot.core.flow_model import AskType
 from bot.core.messages import ButtonPress, Command, Inbound, Reply, ReplyKind, TextMessage
 from bot.core.questions import asked
-from bot.core.questions.choices import grid_ratings
+from bot.core.questions.choices import MARK_PREFIX, grid_ratings
 from bot.core.questions.values import offered_zones
 from bot.core.state import UserState
 from storage import TinyDBUserRepository
@@ -330,6 +330,8 @@ class Run:
                 return ButtonPress(encode(turn, Action.TOGGLE, fresh[index % len(fresh)]))
             return ButtonPress(encode(turn, Action.DONE))
         if ask is AskType.CHANNEL_GRID:
+            if step.save_marks and options and index % 4 == 0:  # now and then a 🎯 toggled
+                return ButtonPress(encode(turn, Action.TOGGLE, MARK_PREFIX + pick))
             missing = [o for o in options if o not in grid_ratings(dialogue.selection)]
             if missing:
                 return ButtonPress(encode(turn, Action.TOGGLE, missing[0]))

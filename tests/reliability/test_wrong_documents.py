@@ -136,7 +136,7 @@ def documents(content: Content, tmp_path_factory: pytest.TempPathFactory) -> dic
         planned.press("leave_gracefully")  # the one channel left out: its playbook
         planned.press("quiet")  # a tracked exit, its steps due at once
         planned.send("/checkin")
-        planned.press("linkedin", "done")
+        planned.press("linkedin", "+linkedin", "done")  # LinkedIn brought a result (🎯)
         planned.send("2")
         planned.press("xing")
         planned.press("drop_again")
@@ -287,6 +287,22 @@ def test_a_structurally_wrong_document_never_locks_its_user_out(
     assert sorted(ben.parent.glob(f"{ben.name}.damaged-*")) == []
     assert DAMAGED not in text_of(ben_after) and NEWER not in text_of(ben_after)
     assert "ben" in [claim.user_id for claim in claims if claim is not None]
+
+
+@pytest.mark.parametrize("results", ["linkedin", {"linkedin": 1}, [1], [None], 7, True])
+def test_results_of_a_wrong_type_in_a_checkin_are_damage(
+    documents: dict[str, Any], results: Any
+) -> None:
+    """A check-in's ``results`` is a list of channel ids, absent or null in older documents."""
+    record = json.loads(json.dumps(documents["planned"]))
+    assert record["checkins"][-1]["results"] == ["linkedin"]
+    for fitting in (["linkedin"], [], None):
+        record["checkins"][-1]["results"] = fitting
+        assert fits(record)
+    del record["checkins"][-1]["results"]
+    assert fits(record)
+    record["checkins"][-1]["results"] = results
+    assert not fits(record)
 
 
 # Not the shard format: other JSON, entries that are no user of that shard or no instant, bytes.

@@ -58,8 +58,11 @@ class Turn(Protocol):
     def redraw(self, selection: list[str]) -> list[Reply]:
         """Show the same question with new ticks, edited in place (its buttons stay valid)."""
 
-    def answer(self, value: object) -> list[Reply]:
-        """Save ``value`` as the answer, show it on the question, and go on."""
+    def answer(self, value: object, *, marks: list[str] | None = None) -> list[Reply]:
+        """Save ``value`` as the answer, show it on the question, and go on.
+
+        ``marks``: a channel grid's marked channels, saved under the step's ``save_marks``.
+        """
 
     def advance(self) -> list[Reply]:
         """Go on to the next step without an answer."""

@@ -15,21 +15,34 @@ from bot.core.questions.layout import label_width
 __all__ = [
     "ALL_SHOWN",
     "GRID_UNRATED",
+    "MARK_PREFIX",
     "ChannelGrid",
     "MultiChoice",
     "SingleChoice",
+    "grid_marks",
     "grid_ratings",
     "shown_options",
 ]
 
 GRID_UNRATED = "unrated"
 ALL_SHOWN = "*"  # the selection of a narrowed single choice once "more" showed every option
+# A grid's mark (🎯) of a channel: ``+channel`` in its selection and in its button's value, so
+# the button is told apart from the channel's rating button (whose value is the channel id).
+MARK_PREFIX = "+"
 
 
 def grid_ratings(selection: list[str] | None) -> dict[str, str]:
     """Read a channel grid's selection (``channel:rating`` items) as a mapping."""
-    pairs = (item.partition(":") for item in selection or [])
-    return {channel: rating for channel, _, rating in pairs}
+    pairs = (item.partition(":") for item in selection or [] if not item.startswith(MARK_PREFIX))
+    return {channel: rating for channel, sep, rating in pairs if sep}
+
+
+def grid_marks(selection: list[str] | None) -> list[str]:
+    """The channels a grid's selection marks (``+channel`` items), in the order marked."""
+    marked = (
+        item.removeprefix(MARK_PREFIX) for item in selection or [] if item.startswith(MARK_PREFIX)
+    )
+    return list(dict.fromkeys(marked))
 
 
 def _check_option_source(step: Step, report: Report) -> None:
@@ -221,12 +234,22 @@ class ChannelGrid(QuestionKind):
     """One rating per channel of the plan, in one message: each tap moves a channel's rating on.
 
     The rows come from ``options_from`` (the plan's channels); the fixed ``options`` are the
-    ratings every row cycles through.
+    ratings every row cycles through. With ``save_marks``, each row also has a mark to toggle
+    (🎯 "it brought a result"): untouched it costs no tap, and the marked channels are saved
+    under that name.
     """
 
     saves_answer = True
     has_options = True
-    label_keys = ("grid_cell", "grid_unrated", "done", "answer_none")
+    label_keys = (
+        "grid_cell",
+        "grid_unrated",
+        "grid_mark_off",
+        "grid_mark_on",
+        "grid_marked",
+        "done",
+        "answer_none",
+    )
 
     def check(self, step: Step, report: Report) -> None:
         """Rows from the plan's kept channels, and ratings to give them."""
@@ -238,28 +261,49 @@ class ChannelGrid(QuestionKind):
         """The rows: the user's kept channels."""
         return asked.content.listed_options(asked.step, asked.lang, asked.listed_plan)
 
+    @staticmethod
+    def saved_marks(asked: Asked) -> list[str]:
+        """The channels marked in the saved answer (none without ``save_marks``); a stored
+        value that is no list of this grid's channels marks nothing."""
+        value = asked.dialogue.answers.get(asked.step.save_marks or "")
+        if not asked.step.save_marks or not isinstance(value, list):
+            return []
+        rows = {oid for oid, _ in asked.options}
+        return [item for item in value if isinstance(item, str) and item in rows]
+
+    def _selection(self, ratings: Mapping[str, str], marks: list[str]) -> list[str]:
+        return [*(f"{c}:{r}" for c, r in ratings.items()), *(MARK_PREFIX + c for c in marks)]
+
     def enter(self, asked: Asked, turn: Turn) -> list[Reply]:
-        """Start from an earlier answer's ratings."""
+        """Start from an earlier answer's ratings (and marks)."""
         previous: Mapping[str, str] = asked.answer or {}
-        return turn.ask(selection=[f"{c}:{r}" for c, r in previous.items()])
+        return turn.ask(selection=self._selection(previous, self.saved_marks(asked)))
 
     def context(self, asked: Asked, shown: Mapping[str, str]) -> dict[str, Any]:
-        """Each row with its rating so far, for the text above the buttons."""
+        """Each row with its rating so far (and its mark), for the text above the buttons."""
         ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
         chosen = grid_ratings(asked.selection)
+        marked = set(grid_marks(asked.selection))
         return {
             "grid": [
-                {"name": name, "rating": ratings.get(chosen.get(cid, ""), "")}
+                {
+                    "name": name,
+                    "rating": ratings.get(chosen.get(cid, ""), ""),
+                    "marked": cid in marked,
+                }
                 for cid, name in asked.options
-            ]
+            ],
+            "marks": bool(asked.step.save_marks),
         }
 
     def buttons(self, asked: Asked) -> list[tuple[Button, ...]]:
-        """One button per channel with its rating's mark, in columns, then "done" with the count
-        rated (the ratings in words are in the text above)."""
+        """One button per channel with its rating's mark, then "done" with the count rated
+        (the ratings in words are in the text above). Without marks the channels go in
+        columns; with them each channel has a row, its 🎯 toggle beside it."""
         marks = _rating_marks(asked)
         chosen = grid_ratings(asked.selection)
-        cells, widest = [], []
+        marked = set(grid_marks(asked.selection))
+        cells, widest, rows = [], [], []
         for cid, name in asked.options:
             short = asked.short_label(cid)
 
@@ -269,36 +313,62 @@ class ChannelGrid(QuestionKind):
                 return asked.button(caption, Action.TOGGLE, cid, short=brief)
 
             unrated = asked.label("grid_unrated")
-            cells.append(cell(marks.get(chosen.get(cid, ""), unrated)))
+            shown = cell(marks.get(chosen.get(cid, ""), unrated))
             every = [cell(mark) for mark in [unrated, *marks.values()]]
+            cells.append(shown)
             widest.append(max(every, key=lambda b: label_width(b.label)))
+            if asked.step.save_marks:
+                key = "grid_mark_on" if cid in marked else "grid_mark_off"
+                toggle = asked.button(asked.label(key), Action.TOGGLE, MARK_PREFIX + cid)
+                rows.extend(in_rows([shown, toggle], per_row=2))
         done = asked.button(asked.label("done", count=len(chosen)), Action.DONE)
+        if asked.step.save_marks:
+            return [*rows, (done,)]
         return [*in_rows(cells, widest=widest), (done,)]
 
     def on_button(self, asked: Asked, token: ButtonToken, turn: Turn) -> list[Reply] | None:
-        """Cycle a channel's rating (unrated -> first -> second ... -> first), or finish."""
+        """Cycle a channel's rating (unrated -> first -> second ... -> first), toggle its mark,
+        or finish (every channel rated)."""
         option_ids = [oid for oid, _ in asked.options]
         ratings = grid_ratings(asked.selection)
+        marked = grid_marks(asked.selection)
         if token.action is Action.TOGGLE and token.value in option_ids:
             order = [oid for oid, _ in asked.content.fixed_options(asked.step, asked.lang)]
             current = ratings.get(token.value, GRID_UNRATED)
             position = order.index(current) + 1 if current in order else 0
             ratings[token.value] = order[position % len(order)]
-            return turn.redraw([f"{c}:{r}" for c, r in ratings.items()])
+            return turn.redraw(self._selection(ratings, marked))
+        channel = token.value.removeprefix(MARK_PREFIX)
+        if (
+            token.action is Action.TOGGLE
+            and asked.step.save_marks
+            and token.value.startswith(MARK_PREFIX)
+            and channel in option_ids
+        ):
+            marked = (
+                [c for c in marked if c != channel] if channel in marked else [*marked, channel]
+            )
+            return turn.redraw(self._selection(ratings, marked))
         if token.action is Action.DONE:
             if any(oid not in ratings for oid in option_ids):
                 return turn.ask_again("common/rate_all")
-            return turn.answer({oid: ratings[oid] for oid in option_ids})
+            return turn.answer(
+                {oid: ratings[oid] for oid in option_ids},
+                marks=[oid for oid in option_ids if oid in marked],
+            )
         return None
 
     def show(self, asked: Asked, value: Any) -> str:
-        """``Channel: rating`` for each row."""
+        """``Channel: rating`` for each row, with the grid's mark where one was set."""
         if not isinstance(value, dict):
             return _option_labels(asked, value)
         channels = dict(asked.options)
         ratings = dict(asked.content.fixed_options(asked.step, asked.lang))
+        marked = set(self.saved_marks(asked))
         return ", ".join(
-            f"{channels.get(c, c)}: {ratings.get(r, r)}" for c, r in value.items()
+            f"{channels.get(c, c)}: {ratings.get(r, r)}"
+            + (f" {asked.label('grid_marked')}" if c in marked else "")
+            for c, r in value.items()
         ) or asked.label("answer_none")
 
     def sample(self, asked: Asked) -> Any:
