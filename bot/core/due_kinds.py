@@ -416,7 +416,7 @@ class _Comeback:
         second_closed = closes_at(reminder.slot, found.weeks[COMEBACK_AFTER - 1])
         paused_to = pause_end(reminder)
         start = second_closed if paused_to is None else max(second_closed, paused_to)
-        at = fresh_start(reminder.slot, start)
+        at = _on_its_day(outlook, fresh_start(reminder.slot, start), start)
         return Due(Kind.COMEBACK, at, local_week_key(at, outlook.zone))
 
     def wanted(self, outlook: Outlook, due: Due) -> bool:
@@ -437,6 +437,18 @@ class _Comeback:
 
     def expired(self, reminder: Reminder, sending: Sending) -> None:
         reminder.comeback_offered = None  # unknown whether it arrived: offer it again
+
+
+def _on_its_day(outlook: Outlook, at: datetime, earliest: datetime) -> datetime:
+    """``at``, or, when quiet hours would push it past its local day (a check-in time late in
+    the evening), that day's first moment outside them, if that is not before ``earliest``: a
+    Monday's fresh start stays on the Monday."""
+    zone = ZoneInfo(outlook.zone)
+    day = at.astimezone(zone).date()
+    if outlook.quiet.release(at, outlook.zone).astimezone(zone).date() == day:
+        return at
+    morning = outlook.quiet.first_outside(day, outlook.zone)
+    return morning if earliest <= morning < at else at
 
 
 class _Heartbeat:

@@ -237,9 +237,9 @@ def test_a_two_channel_checkin_without_due_steps_keeps_its_taps(
     tap("none")
     assert "Dein Ausstieg" not in chat.question_text
     tap("e4")
-    tap("slot")
+    tap("no_time", "confirm")
     assert "ist gespeichert" in chat.text
-    assert taps == 7  # as without an exit: the exit step was passed by
+    assert taps == 8  # as without an exit: the exit step was passed by
 
     clock.now += 16 * DAY  # a step is due: one more tap, that week only
     chat.send("/checkin")
