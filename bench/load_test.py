@@ -383,7 +383,8 @@ class SimulatedUser:
         )
         self._expect(q, "checkin grid", {"t", "d"})
         record["channels"] = {}
-        for channel in values_of(q, "t"):
+        # "+<channel>" is the channel's 🎯 result toggle, not a rating: left untouched here.
+        for channel in [v for v in values_of(q, "t") if not v.startswith("+")]:
             taps = rng.choice([1, 1, 2, 3])
             for _ in range(taps):
                 q = self.tick("grid tap", q, channel)
