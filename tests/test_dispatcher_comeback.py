@@ -321,3 +321,33 @@ async def test_what_a_silent_user_reads_softer_once_then_one_comeback(
     assert "Neue Woche, neues Kapitel (KW 49)" in softer
     assert "Ein neues Kapitel" in comeback and "Minimalwoche: nur LinkedIn" in comeback
     assert "Zeit für deinen Fokus-Check-in (KW 51)" in after
+
+
+async def test_a_late_evening_check_in_gets_its_comeback_on_the_monday_morning(
+    repo: TinyDBUserRepository, data_dir: Path
+) -> None:
+    # A Thursday 22:30 check-in lies in the default quiet hours (21:00-08:00). The fresh start
+    # is Monday at 22:30, in them too: the offer comes that Monday morning at their end, not
+    # on the Tuesday (a Monday's fresh start must stay a Monday).
+    start = local(BERLIN, 2026, 11, 22, 12)
+    due = next_occurrence(WeeklySlot(3, time(22, 30), BERLIN), start)
+    write_user(
+        repo,
+        "late",
+        zone=BERLIN,
+        weekday=3,
+        after=start,
+        answered=("2026-W47",),
+        time="22:30",
+        next_due=due.isoformat(),
+    )
+    clock = Clock(start)
+    send = FakeSender()
+    dispatcher = Dispatcher(make_service(repo, data_dir, clock), send, clock=clock)
+
+    sent = await run(dispatcher, send, clock, local(BERLIN, 2026, 12, 31, 12), 15 * MINUTE)
+
+    [comeback] = [at for at, kind, _ in kinds(sent) if kind is Kind.COMEBACK]
+    assert comeback == local(BERLIN, 2026, 12, 14, 8)  # Monday, the end of the quiet hours
+    checkins = [at for at, kind, _ in kinds(sent) if kind is Kind.CHECKIN]
+    assert all(at.astimezone(ZoneInfo(BERLIN)).time() == time(22, 30) for at in checkins)
