@@ -53,6 +53,10 @@ def seed_lapsed_user(data_dir: Path, slot: datetime) -> None:
         zone="Europe/Berlin",
         next_due=slot,  # this week's check-in: held back for the comeback
         sent_weeks=[local_week_key(slot - timedelta(weeks=n), "Europe/Berlin") for n in (2, 1)],
+        # Last week's follow-up, due now: the lapse had its one follow-up (of the week before),
+        # so this second one must never go out.
+        followup_due=datetime.now(UTC) - timedelta(minutes=1),
+        followup_week=local_week_key(slot - timedelta(weeks=1), "Europe/Berlin"),
     ).to_dict()
     with TinyDBUserRepository(data_dir) as repo:
         repo.put(
@@ -118,3 +122,4 @@ def test_two_missed_weeks_bring_one_comeback_offer_and_a_minimum_week(
     # One offer, and no weekly nag in its place.
     assert [m for m in anna.messages() if "Ein neues Kapitel" in m.text] == [offer]
     assert not [m for m in anna.messages() if "Zeit für deinen Fokus-Check-in" in m.text]
+    assert not [m for m in anna.messages() if "noch offen" in m.text]  # no second follow-up
