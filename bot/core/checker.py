@@ -36,6 +36,7 @@ from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.commands import COMMAND_LABELS, ENGINE_HELP, SESSION_COMMANDS
 from bot.core.conditions import condition_names
 from bot.core.content import OPTION_SOURCES, Content
+from bot.core.content_seal import fingerprint, is_sealed, seal
 from bot.core.cool_off import Outcome, PendingChange, effective_instant
 from bot.core.cool_off_view import change_context
 from bot.core.exit_view import exit_context, inactivity_rule, offer_heartbeat, start_exit
@@ -914,8 +915,12 @@ def _check_bank_wordings(content: Content, templates_dir: Path, problems: list[s
                     problems.append(f"{where}: wording {number}: {error}")
 
 
-def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
-    """Validate all of ``prompts_dir``; return the content when it is usable and every problem."""
+def check_prompts(prompts_dir: Path, *, sealed: bool = False) -> tuple[Content | None, list[str]]:
+    """Validate all of ``prompts_dir``; return the content when it is usable and every problem.
+
+    ``sealed``: this exact content passed before (``content_seal``): it is loaded and its
+    structure checked, but not every template rendered with sample data again.
+    """
     problems: list[str] = []
     try:
         catalogue = load_catalogue(prompts_dir / "rules")
@@ -950,6 +955,8 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
             problems.append(
                 f"{shown_path(prompts_dir / 'flows')}: the flow '{required}' is missing"
             )
+    if sealed:
+        return (None, problems) if problems else (content, [])
     for flow in flows.values():
         _check_flow_content(flow, content, problems)
     _check_advice(content, advice_path, problems)
@@ -965,10 +972,15 @@ def check_prompts(prompts_dir: Path) -> tuple[Content | None, list[str]]:
 
 
 def load_content(prompts_dir: Path) -> Content:
-    """Load and validate the content; raise ``FlowError`` listing every problem."""
-    content, problems = check_prompts(prompts_dir)
+    """Load and validate the content; raise ``FlowError`` listing every problem.
+
+    Content that passed the full check unchanged (``content_seal``) is not rendered again.
+    """
+    mark = fingerprint(prompts_dir)
+    content, problems = check_prompts(prompts_dir, sealed=is_sealed(mark))
     if content is None:
         raise FlowError(problems)
+    seal(mark)
     return content
 
 

@@ -161,6 +161,7 @@ class TextRenderer:
             lang: load_labels(templates_dir / lang / LABELS_FILE) for lang in languages
         }
         self._label_templates: dict[tuple[str, str, str | None], Template] = {}
+        self._conditions: dict[str, Condition] = {}
         # The message banks (``{{ fresh("checkin_opener") }}``); what is wrong with their files
         # is kept for the checker, which refuses content that has any.
         self.banks: Banks
@@ -251,12 +252,17 @@ class TextRenderer:
         The context names what the expression may use: ``answers`` and ``plan`` in flows,
         ``stats`` in advice rules.
         """
-        compiled = self.env.compile_expression(expression, undefined_to_none=False)
+        found = self._conditions.get(expression)
+        if found is None:
+            # Compiling is the costly part (about a millisecond) and the expressions come from
+            # the content, a fixed set: each is compiled once, however often a step asks.
+            compiled = self.env.compile_expression(expression, undefined_to_none=False)
 
-        def evaluate(context: Mapping[str, Any]) -> bool:
-            return bool(compiled(**context))
+            def evaluate(context: Mapping[str, Any]) -> bool:
+                return bool(compiled(**context))
 
-        return evaluate
+            found = self._conditions[expression] = evaluate
+        return found
 
 
 def load_labels(path: Path) -> dict[str, LabelSource]:
