@@ -19,7 +19,7 @@ from bot.core.content import Content
 from bot.core.contract_actions import CONTRACT_ACTIONS
 from bot.core.contract_view import contract_context
 from bot.core.cool_off import request, returning, settle
-from bot.core.cool_off_view import COOL_OFF_NOTE, note_reply, user_zone
+from bot.core.cool_off_view import COOL_OFF_NOTE, note_reply
 from bot.core.exit_view import exit_context, tick_exit_answer
 from bot.core.exit_view import start_exit as start_exit_of
 from bot.core.exits import Mode
@@ -69,7 +69,7 @@ from bot.core.plan_versions import adopt
 from bot.core.progress import FEEDBACK_CHART_FROM
 from bot.core.quiet_hours import parse_quiet_option
 from bot.core.review import REVIEW_WEEKS, review
-from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
+from bot.core.schedule import local_week_key, next_occurrence
 from bot.core.state import UserState
 from bot.core.sunset_view import chosen_channel
 from bot.core.templating import Condition
@@ -167,7 +167,7 @@ def checkin_week(user: UserState, now: datetime) -> str:
     """The week a check-in is about: the pending reminder's, else the current local week."""
     if user.pending_checkin is not None:
         return str(user.pending_checkin["week"])
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
     return local_week_key(now, zone)
 
 
@@ -183,7 +183,7 @@ def record_checkin(ctx: ActionContext) -> dict[str, Any]:
     """Store this week's check-in, then evaluate all of them and pick one piece of advice."""
     user, answers = ctx.user, ctx.answers
     week = checkin_week(user, ctx.now)
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
     current_week = local_week_key(ctx.now, zone)
     plan = FocusPlan.from_dict(user.plan) if user.plan else None
     # A light week (after a lapse) is judged against its own smaller budget.
@@ -301,7 +301,7 @@ def _lighter_next_week(
     user = ctx.user
     if plan is None or in_the_way not in (IN_THE_WAY_TOO_MUCH, IN_THE_WAY_TOO_BIG):
         return None
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
     following = next_checkin_week(user.reminder, zone, ctx.now, week)
     light = lighter_week(plan, ctx.content.catalogue, following, str(in_the_way))
     user.light_week = None if light is None else light.to_dict()
@@ -346,7 +346,7 @@ def _apply_creep_decision(
         inputs=inputs,
         instead=decision,  # the kept channel that makes room (the only way back in)
         now=ctx.now,
-        zone=user_zone(ctx.user),
+        zone=ctx.user.zone,
     )
     return {COOL_OFF_NOTE: note_reply(ctx.content, ctx.user, settled, before=plan)}
 
@@ -428,10 +428,10 @@ def review_plan(ctx: ActionContext) -> dict[str, Any]:
             inputs=reviewed.inputs,
             instead=None if swapped is None else str(room),
             now=ctx.now,
-            zone=user_zone(user),
+            zone=user.zone,
         )
         note = note_reply(ctx.content, user, settled, before=before)
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
 
     def names(channels: Sequence[str]) -> list[str]:
         return [catalogue.channel_name(channel, user.lang) for channel in channels]

@@ -19,7 +19,7 @@ from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.comeback import comeback_context, proposal
 from bot.core.contract_actions import skip_with_joker
-from bot.core.contract_view import ledger_of, user_zone
+from bot.core.contract_view import ledger_of
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
 from bot.core.exit_view import answer_heartbeat, offer_heartbeat
@@ -29,7 +29,7 @@ from bot.core.lapses import lapse
 from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER
 from bot.core.messages import Reply
 from bot.core.question_view import user_context
-from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence, suggested_zone
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from bot.core.state import UserState
 from bot.core.variety import choose
 from bot.core.week_ledger import monday_of
@@ -110,7 +110,7 @@ def remind(
         "abandoned": abandoned,
         # An earlier week than the current one (a follow-up after the week turned, the
         # terminal chat opened before this week's slot): it is logged late, and says so.
-        "catch_up": week < local_week_key(conversation.clock(), user_zone(user)),
+        "catch_up": week < local_week_key(conversation.clock(), user.zone),
         # Weeks missed in a row before this one: after one, the reminder is softer.
         "lapsed": lapsed,
     }
@@ -220,7 +220,7 @@ def answer_heartbeat_prompt(conversation: Conversation, choice: str) -> list[Rep
     name = conversation.content.catalogue.channel(channel).label[user.lang]
     beat = user.exits[channel].heartbeat
     if logged_in and beat is not None and not beat.stopped:
-        zone = reminder_zone(user)
+        zone = user.zone
         deadline = (beat.since + beat.period).astimezone(ZoneInfo(zone)).date()
         return conversation.ask_again(HEARTBEAT_LOGGED_IN, channel=name, deadline=deadline)
     return conversation.ask_again(HEARTBEAT_LET_GO, channel=name)
@@ -315,8 +315,3 @@ def restart_after_block(reminder: Reminder, now: datetime) -> None:
     reminder.sending = None
     reminder.snoozed_until = reminder.snoozed_week = None
     reminder.drop_followup()
-
-
-def reminder_zone(user: UserState) -> str:
-    """The user's zone: the check-in's, else the language's usual one."""
-    return user.reminder.zone if user.reminder is not None else suggested_zone(user.lang)

@@ -16,7 +16,7 @@ from bot.core.content import Content
 from bot.core.focus_plan import FocusPlan
 from bot.core.lapses import lapse
 from bot.core.light_week import LightWeek, light_context, minimum_week, next_checkin_week
-from bot.core.schedule import next_occurrence, suggested_zone
+from bot.core.schedule import next_occurrence
 from bot.core.state import UserState
 
 __all__ = ["comeback_context", "proposal"]
@@ -26,7 +26,7 @@ def proposal(content: Content, user: UserState, now: datetime) -> LightWeek | No
     """The minimum week offered now: the main kept channel until the next check-in."""
     if user.plan is None:
         return None
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
     week = next_checkin_week(user.reminder, zone, now)
     return minimum_week(FocusPlan.from_dict(user.plan), content.catalogue, week)
 

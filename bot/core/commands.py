@@ -20,7 +20,7 @@ from bot.core import confirmations
 from bot.core.checkin_reminder import catch_up, catch_up_week
 from bot.core.checkin_stats import evaluate, history_weeks, latest_wins
 from bot.core.coaching import FocusPlan
-from bot.core.contract_view import contract_context, user_zone
+from bot.core.contract_view import contract_context
 from bot.core.conversation import Conversation
 from bot.core.export_files import checkins_csv, export_json
 from bot.core.flow_ids import (
@@ -187,7 +187,7 @@ def _checkin(conversation: Conversation, command: Command) -> list[Reply]:
         # A catch-up chosen earlier is chosen afresh: its week may have closed since.
         week = catch_up_week(user, now)
         user.pending_checkin = None if week is None else catch_up(week)
-    elif str(pending["week"]) < local_week_key(now, user_zone(user)):
+    elif str(pending["week"]) < local_week_key(now, user.zone):
         # Last week's reminder, answered after the week turned: logged late, and it says so.
         pending["catch_up"] = True
     return conversation.start_flow(CHECKIN_FLOW)

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.core.focus_plan import FocusPlan
-from bot.core.schedule import suggested_zone
 from bot.core.state import UserState
 from bot.core.week_ledger import (
     JOKERS_PER_QUARTER,
@@ -24,12 +23,7 @@ from bot.core.week_ledger import (
     week_after,
 )
 
-__all__ = ["contract_context", "ledger_of", "user_zone"]
-
-
-def user_zone(user: UserState) -> str:
-    """The zone of the user's check-in clock (their language's zone until they set one)."""
-    return user.reminder.zone if user.reminder else suggested_zone(user.lang)
+__all__ = ["contract_context", "ledger_of"]
 
 
 def ledger_of(user: UserState, now: datetime) -> Ledger:
@@ -39,7 +33,7 @@ def ledger_of(user: UserState, now: datetime) -> Ledger:
         user.checkins,
         user.contract,
         reminder=user.reminder,
-        zone=user_zone(user),
+        zone=user.zone,
         now=now,
         budget=plan.hours_planned if plan else 0.0,
     )
@@ -54,7 +48,7 @@ def contract_context(user: UserState, now: datetime | None) -> dict[str, Any]:
     if now is None:
         return _EMPTY
     ledger = ledger_of(user, now)
-    zone = ZoneInfo(user_zone(user))
+    zone = ZoneInfo(user.zone)
     on_plan, counted = ledger.score
     following = week_after(ledger.current)
     open_week, uncovered, repairing = ledger.open_week, ledger.uncovered, ledger.repairing

@@ -17,7 +17,6 @@ from bot.core.cool_off import COOL_OFF, Outcome, PendingChange, Settled, waiting
 from bot.core.focus_plan import DropReason, FocusPlan
 from bot.core.messages import Button, Reply, ReplyKind
 from bot.core.plan_view import cites
-from bot.core.schedule import suggested_zone
 from bot.core.state import UserState
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "left_out",
     "note_reply",
     "pending_view",
-    "user_zone",
 ]
 
 COOL_OFF_TEMPLATE: Final = "common/cool_off"
@@ -41,11 +39,6 @@ CANCEL_LABEL: Final = "cool_off_cancel"
 LABEL_KEYS: Final = (CANCEL_LABEL, *(f"left_out_{reason}" for reason in DropReason))
 # A cancel button is never checked against the turn: it stays valid as long as its change waits.
 _ANY_TURN: Final = 0
-
-
-def user_zone(user: UserState) -> str:
-    """The zone the user's dates are shown in: their check-in's, else their language's."""
-    return user.reminder.zone if user.reminder else suggested_zone(user.lang)
 
 
 def left_out(content: Content, plan: FocusPlan, channel: str, lang: str) -> dict[str, Any] | None:
@@ -101,7 +94,7 @@ def pending_view(
     change = waiting(user)
     if change is None:
         return None, ()
-    context = change_context(content, change, user.lang, user_zone(user))
+    context = change_context(content, change, user.lang, user.zone)
     return context, cancel_button(content, change, user.lang)
 
 
@@ -113,7 +106,7 @@ def note_reply(
     if change is None and settled.outcome is not Outcome.NOTHING:
         return None
     lang = user.lang
-    zone = user_zone(user)
+    zone = user.zone
     context: dict[str, Any] = {
         "outcome": settled.outcome.value,
         "change": None if change is None else change_context(content, change, lang, zone),

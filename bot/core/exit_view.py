@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from bot.core.content import Content
 from bot.core.exits import Exit, Heartbeat, Mode
-from bot.core.schedule import suggested_zone
 from bot.core.state import UserState
 from bot.core.sunset_rules import InactivityRule
 
@@ -43,7 +42,7 @@ _SEPARATOR: Final = "/"  # an option id is "<channel>/<step>"
 
 def local_today(user: UserState, now: datetime) -> date:
     """The user's local day (the check-in's zone, else the language's usual one)."""
-    zone = user.reminder.zone if user.reminder is not None else suggested_zone(user.lang)
+    zone = user.zone
     return now.astimezone(ZoneInfo(zone)).date()
 
 
@@ -169,7 +168,7 @@ def _heartbeat_view(
     content: Content, user: UserState, channel: str, beat: Heartbeat
 ) -> dict[str, Any]:
     """A heartbeat for a template: the window's end as a local day, the rule's evidence."""
-    zone = user.reminder.zone if user.reminder is not None else suggested_zone(user.lang)
+    zone = user.zone
     end = beat.asked if beat.asked is not None else beat.since + beat.period
     rule = inactivity_rule(content, channel)
     return {

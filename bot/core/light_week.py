@@ -26,7 +26,7 @@ from bot.core.content import Content
 from bot.core.flow_ids import IN_THE_WAY_TOO_BIG, IN_THE_WAY_TOO_MUCH
 from bot.core.focus_plan import FocusPlan, KeptChannel
 from bot.core.rules import Catalogue
-from bot.core.schedule import local_week_key, next_occurrence, suggested_zone
+from bot.core.schedule import local_week_key, next_occurrence
 from bot.core.state import UserState
 
 __all__ = [
@@ -123,7 +123,7 @@ def coming_light_week(content: Content, user: UserState, now: datetime) -> dict[
     """The stored light week if it is this week's or a coming one's and not checked in yet, as
     templates show it."""
     light = LightWeek.from_document(user.light_week)
-    zone = user.reminder.zone if user.reminder else suggested_zone(user.lang)
+    zone = user.zone
     if (
         light is None
         or light.week < local_week_key(now, zone)

@@ -13,6 +13,7 @@ from typing import Any
 from bot.core.checkin_schedule import Reminder
 from bot.core.exits import EXITS, Exit, exits_to_document, read_exits
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
+from bot.core.schedule import suggested_zone
 from bot.core.streak_contract import CONTRACT, Contract
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
@@ -158,6 +159,11 @@ class UserState:
             CONTRACT: self.contract.to_document(),
             EXITS: exits_to_document(self.exits),
         }
+
+    @property
+    def zone(self) -> str:
+        """The user's time zone: their check-in's, else the one their language suggests."""
+        return self.reminder.zone if self.reminder is not None else suggested_zone(self.lang)
 
     def note_handled(self, delivery: int) -> None:
         """Remember that the message ``delivery`` has been applied (the last few are kept)."""
