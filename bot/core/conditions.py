@@ -17,13 +17,13 @@ One place, so the engine and ``focus-coach check`` evaluate conditions over the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bot.core.actions import checkin_week
 from bot.core.coaching import FocusPlan
-from bot.core.contract_view import contract_context
+from bot.core.contract_view import LazyContract
 from bot.core.exit_view import due_exit_steps, left_out
 from bot.core.lapses import lapse
 from bot.core.state import UserState
@@ -71,35 +71,12 @@ def condition_names(
         "answers": answers,
         "plan": user.plan,
         "last_checkin": previous_checkin(user, now),
-        "contract": _Contract(user, now),
+        "contract": LazyContract(user, now),
         "make_up": make_up(user, now),
         "lapse": lapse_before(user, now),
         "exit_due": _exit_due(user, now),
         "exit_started": _exit_started(user, answers),
     }
-
-
-class _Contract(Mapping[str, Any]):
-    """``contract_context`` worked out on first use: most conditions never read it, and the
-    engine evaluates conditions many times per message."""
-
-    def __init__(self, user: UserState, now: datetime | None) -> None:
-        self._user, self._now = user, now
-        self._context: dict[str, Any] | None = None
-
-    def _read(self) -> dict[str, Any]:
-        if self._context is None:
-            self._context = contract_context(self._user, self._now)
-        return self._context
-
-    def __getitem__(self, key: str) -> Any:
-        return self._read()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._read())
-
-    def __len__(self) -> int:
-        return len(self._read())
 
 
 def make_up(user: UserState, now: datetime | None) -> dict[str, Any] | None:

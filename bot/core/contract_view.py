@@ -7,6 +7,7 @@ the conditions of the rules flow (which joker or repair to offer).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from bot.core.week_ledger import (
     week_after,
 )
 
-__all__ = ["contract_context", "ledger_of"]
+__all__ = ["LazyContract", "contract_context", "ledger_of"]
 
 
 def ledger_of(user: UserState, now: datetime) -> Ledger:
@@ -132,3 +133,26 @@ _GAPS = frozenset(
         Outcome.MISSED,
     }
 )
+
+
+class LazyContract(Mapping[str, Any]):
+    """``contract_context`` worked out on first use: most conditions and most questions never
+    read it, and building the ledger for every condition and every question shown is waste."""
+
+    def __init__(self, user: UserState, now: datetime | None) -> None:
+        self._user, self._now = user, now
+        self._context: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._context is None:
+            self._context = contract_context(self._user, self._now)
+        return self._context
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())

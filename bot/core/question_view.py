@@ -15,7 +15,7 @@ from bot.core.checkin_stats import parked_ready
 from bot.core.coaching import FocusPlan
 from bot.core.conditions import make_up, previous_checkin
 from bot.core.content import Content
-from bot.core.contract_view import contract_context
+from bot.core.contract_view import LazyContract
 from bot.core.exit_view import heartbeat_context
 from bot.core.flow_ids import REVIEW_FLOW
 from bot.core.light_week import LightWeek
@@ -55,7 +55,7 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
         "budget": plan.hours_planned if plan else None,
         "capacity": plan.capacity if plan else None,
         "checkin": user.pending_checkin,
-        "contract": contract_context(user, now),
+        "contract": LazyContract(user, now),
         # A week at a smaller rhythm after a lapse (``bot.core.light_week``), as stored.
         "light_week": None if light is None else light.to_dict(),
         "checkins_count": len(user.checkins),
