@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import __version__
 from bot.config import Settings
 
 if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
@@ -97,6 +98,7 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="focus-coach",
         description="Fokus-Coach: keep the few social channels that fit your audience and time.",
     )
+    parser.add_argument("--version", action="version", version=f"focus-coach {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     chat = commands.add_parser("chat", help="talk to the coach in this terminal (no token needed)")
     chat.add_argument(

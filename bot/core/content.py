@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +23,14 @@ __all__ = [
     "DEFAULT_PROMPTS_DIR",
     "OPTION_SOURCES",
     "PLAN_SOURCES",
+    "PROMPTS_PACKAGE",
     "Content",
+    "on_disk",
 ]
 
-# prompts/ sits beside the bot package in a checkout and in an editable install.
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent.parent / "prompts"
+# The shipped content: the repository's prompts/ folder, which the build maps to this package
+# (pyproject.toml), so it is found the same way in a clone, an editable install and a wheel.
+PROMPTS_PACKAGE = "bot.prompts"
 # Lists in the rules catalogue, and in the user's own plan, that a step's options may come from.
 CATALOGUE_SOURCES = ("channels", "audiences", "goals")
 # The user's plan: what they keep, and what they no longer post on (dropped, or profile only).
@@ -33,6 +41,36 @@ PLAN_SECTIONS = {
 }
 PLAN_SOURCES = tuple(PLAN_SECTIONS)
 OPTION_SOURCES = CATALOGUE_SOURCES + PLAN_SOURCES
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    target.mkdir(exist_ok=True)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            _copy_tree(entry, target / entry.name)
+        else:
+            (target / entry.name).write_bytes(entry.read_bytes())
+
+
+def on_disk(folder: Traversable) -> Path:
+    """``folder`` as a real directory: itself when it is one, else a copy for this process.
+
+    The loaders walk folders with pathlib, and ``--prompts-dir`` is a plain folder, so the
+    content is always read from disk. pip installs a wheel unpacked, so this is the folder in
+    site-packages (or the clone's prompts/ in an editable install). Only a zip import (a zipapp)
+    gives a ``zipfile.Path``: its content is copied once into a temporary folder that is removed
+    when the process ends. ``importlib.resources.as_file`` would do this, but copies folders only
+    from Python 3.12 on.
+    """
+    if isinstance(folder, Path):
+        return folder
+    copy = Path(tempfile.mkdtemp(prefix="focus-coach-prompts-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    _copy_tree(folder, copy)
+    return copy
+
+
+DEFAULT_PROMPTS_DIR = on_disk(files(PROMPTS_PACKAGE))
 
 
 @dataclass(frozen=True)

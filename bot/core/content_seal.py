@@ -36,7 +36,13 @@ def _cache_dir() -> Path:
 
 
 def _files(folder: Path, pattern: str) -> list[Path]:
-    return sorted(path for path in folder.rglob(pattern) if path.is_file())
+    # __pycache__: the prompts folder is a package (bot.prompts), so Python may write its
+    # bytecode there; that is no content, and a new interpreter must not count as a change.
+    return sorted(
+        path
+        for path in folder.rglob(pattern)
+        if path.is_file() and "__pycache__" not in path.relative_to(folder).parts
+    )
 
 
 def fingerprint(prompts_dir: Path) -> str | None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import os
-import sys
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
@@ -214,19 +212,6 @@ def build_application(
     return application
 
 
-def _fail_fast_on_missing_sniffio() -> None:
-    """Make httpcore's per-request ``import sniffio`` fail at once when sniffio is not installed.
-
-    httpcore 1.0 imports sniffio inside every lock and event it sets up, several times per
-    request; anyio 4.11+ no longer installs sniffio, and Python does not cache a failed import,
-    so each attempt searches sys.path again: about a tenth of the event loop's time in a weekly
-    fan-out (bench/README.md; encode/httpcore#1103). ``None`` in ``sys.modules`` is Python's own
-    "cannot be imported" mark: the outcome (asyncio) is the same, only immediate.
-    """
-    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
-        sys.modules["sniffio"] = None  # type: ignore[assignment]
-
-
 def run_bot(
     settings: TelegramSettings,
     engine: DialogueEngine,
@@ -247,7 +232,6 @@ def run_bot(
     # PTB 22 warns on every RetryAfter unless it may give retry_after as a timedelta; our rate
     # limiter reads either form, so opt in to the future behaviour.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    _fail_fast_on_missing_sniffio()
     secrets = [settings.token] if webhook is None else [settings.token, webhook.secret]
     redactor = configure_logging(secrets)
     application = build_application(

@@ -51,3 +51,14 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_the_full_check(
     monkeypatch.setenv(CACHE_DIR_ENV, str(blocked / "cache"))
     assert load_content(prompts).flows
     assert load_content(prompts).flows
+
+
+def test_bytecode_in_the_prompts_package_is_no_change_of_content(prompts: Path) -> None:
+    # prompts/ is the package bot.prompts: Python may write its bytecode there.
+    mark = fingerprint(prompts)
+    cache = prompts / "__pycache__"
+    cache.mkdir(exist_ok=True)
+    (cache / "__init__.cpython-399.pyc").write_bytes(b"\x00bytecode")
+    assert fingerprint(prompts) == mark
+    (prompts / "rules" / "new.yaml").write_text("a: 1\n", encoding="utf-8")
+    assert fingerprint(prompts) != mark
