@@ -30,6 +30,7 @@ from typing import Any, Final
 import tornado.web
 from telegram import Update
 from telegram.ext import ExtBot
+from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 
 from bot.heartbeat import Health
@@ -101,6 +102,11 @@ class _UpdateHandler(_PlainErrors):
             self._refusal = _RefusedError(HTTPStatus.FORBIDDEN, "wrong or missing secret token")
         announced = self.request.headers.get("Content-Length", "")
         if announced.isdigit() and int(announced) > MAX_UPDATE_BYTES:
+            # Tornado would answer a second time (400) for a body over its own limit; the
+            # connection is closed after this answer anyway, with the body unread.
+            connection = self.request.connection
+            if isinstance(connection, HTTP1Connection):
+                connection.set_max_body_size(int(announced))
             self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, reason="too big for an update")
 
     def data_received(self, chunk: bytes) -> None:
