@@ -1,4 +1,7 @@
-"""``focus-coach``: the one entry point (``chat``, ``run``, ``check``); also ``python -m bot``."""
+"""``focus-coach``: the one entry point (``chat``, ``run``, ``check``, ``health``).
+
+Also ``python -m bot``.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from bot import __version__
 from bot.config import Settings
 
 if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
-    from bot.config import ReminderSettings, TelegramSettings, WebhookSettings
+    from bot.config import LogSettings, ReminderSettings, TelegramSettings, WebhookSettings
     from bot.core.content import Content
     from bot.telegram.app import BotStartError
     from storage import TinyDBUserRepository
@@ -26,6 +29,8 @@ EXIT_OK = 0
 EXIT_BROKEN_CONTENT = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
+EXIT_UNHEALTHY = 1
+_LONGEST_MAX_AGE = 10 * 365 * 86400.0  # seconds; beyond it (or inf) a timedelta overflows
 
 
 def _system_language() -> str:
@@ -93,6 +98,45 @@ def _add_webhook(run: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_logging(run: argparse.ArgumentParser) -> None:
+    logs = run.add_argument_group("logging", "what the bot logs to stderr, and how")
+    logs.add_argument(
+        "--log-level",
+        default=None,
+        metavar="LEVEL",
+        help="DEBUG, INFO, WARNING or ERROR, for the bot's own log lines (env "
+        "FOCUS_COACH_LOG_LEVEL; default INFO)",
+    )
+    logs.add_argument(
+        "--log-format",
+        default=None,
+        metavar="FORMAT",
+        help="text, or json for one JSON object per line for log shippers (env "
+        "FOCUS_COACH_LOG_FORMAT; default text)",
+    )
+
+
+def _add_health(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if the bot running on a data folder ticks, 1 if not (one line says why)",
+    )
+    health.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="the running bot's data folder (default: your user data folder; env "
+        "FOCUS_COACH_DATA_DIR)",
+    )
+    health.add_argument(
+        "--max-age",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how old the last tick may be (default: three ticks, at least 180 s)",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="focus-coach",
@@ -131,7 +175,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "(env TELEGRAM_BASE_URL; default https://api.telegram.org/bot)",
     )
     _add_webhook(run)
+    _add_logging(run)
     _add_common(run)
+    _add_health(commands)
     check = commands.add_parser("check", help="validate flows, templates and rules in prompts/")
     check.add_argument("--mermaid", action="store_true", help="also print each flow as Mermaid")
     _add_common(check)
@@ -242,7 +288,45 @@ def _run_settings(
     return telegram, webhook, timing
 
 
+def _log_settings(args: argparse.Namespace) -> LogSettings | int:
+    """The log level and format from the command line and the environment, or the exit code."""
+    from bot.config import ConfigError, LogSettings
+
+    try:
+        return LogSettings.resolve(level=args.log_level, log_format=args.log_format)
+    except ConfigError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _health(settings: Settings, *, max_age: float | None) -> int:
+    """Say in one line whether the bot on the data folder ticks; exit 0 if so, 1 if not.
+
+    Reads the heartbeat only: the running bot holds the data folder's lock.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from bot.heartbeat import check_health
+
+    if max_age is not None and not 0 < max_age < _LONGEST_MAX_AGE:
+        print(
+            f"focus-coach: --max-age must be a number of seconds above 0, got {max_age:g}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    verdict = check_health(
+        settings.data_dir,
+        now=datetime.now(UTC),
+        max_age=None if max_age is None else timedelta(seconds=max_age),
+    )
+    print(verdict.line)
+    return EXIT_OK if verdict.healthy else EXIT_UNHEALTHY
+
+
 def _run(settings: Settings, args: argparse.Namespace) -> int:
+    log = _log_settings(args)
+    if isinstance(log, int):
+        return log
     resolved = _run_settings(args)
     if isinstance(resolved, int):
         return resolved
@@ -250,8 +334,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 
     from datetime import UTC, datetime
 
+    from bot import __version__
     from bot.core.checkin_claims import ReminderService
     from bot.core.engine import DialogueEngine
+    from bot.heartbeat import HeartbeatWriter
     from bot.telegram.app import BotStartError, run_bot
     from storage import ScheduleIndex
 
@@ -267,6 +353,13 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         repository, ScheduleIndex(settings.data_dir), grace=timing.grace, clock=clock
     )
     engine = DialogueEngine(content, repository, clock=clock, reminders=reminders)
+    heartbeat = HeartbeatWriter(
+        settings.data_dir,
+        version=__version__,
+        mode="polling" if webhook is None else "webhook",
+        tick_seconds=timing.tick_seconds,
+        clock=clock,
+    )
     try:
         run_bot(
             telegram,
@@ -274,6 +367,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             webhook=webhook,
             reminders=reminders,
             tick_seconds=timing.tick_seconds,
+            log=log,
+            heartbeat=heartbeat,
         )
     except BotStartError as error:
         return _start_failed(error, telegram, webhook)
@@ -326,12 +421,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``focus-coach`` command line."""
     args = _build_parser().parse_args(argv)
     settings = Settings.resolve(
-        data_dir=getattr(args, "data_dir", None), prompts_dir=args.prompts_dir
+        data_dir=getattr(args, "data_dir", None), prompts_dir=getattr(args, "prompts_dir", None)
     )
     if args.command == "check":
         return _check(settings, mermaid=args.mermaid)
     if args.command == "run":
         return _run(settings, args)
+    if args.command == "health":
+        return _health(settings, max_age=args.max_age)
     return _chat(settings, lang=args.lang)
 
 

@@ -21,6 +21,10 @@ __all__ = [
     "DATA_DIR_ENV",
     "DEFAULT_BASE_URL",
     "GRACE_HOURS_ENV",
+    "LOG_FORMATS",
+    "LOG_FORMAT_ENV",
+    "LOG_LEVELS",
+    "LOG_LEVEL_ENV",
     "PROMPTS_DIR_ENV",
     "TICK_SECONDS_ENV",
     "TOKEN_ENV",
@@ -32,6 +36,7 @@ __all__ = [
     "WEBHOOK_SECRET_FILE_ENV",
     "WEBHOOK_URL_ENV",
     "ConfigError",
+    "LogSettings",
     "ReminderSettings",
     "Settings",
     "TelegramSettings",
@@ -331,3 +336,51 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name} must be above 0, got {raw!r}")
     return value
+
+
+LOG_LEVEL_ENV = "FOCUS_COACH_LOG_LEVEL"
+LOG_FORMAT_ENV = "FOCUS_COACH_LOG_FORMAT"
+_LEVEL_NUMBERS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+}
+LOG_LEVELS = tuple(_LEVEL_NUMBERS)
+LOG_FORMATS = ("text", "json")
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """How much the bot logs (its own loggers) and whether as text or JSON lines."""
+
+    level: int = logging.INFO
+    json_lines: bool = False
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        level: str | None = None,
+        log_format: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> LogSettings:
+        """The options, else ``FOCUS_COACH_LOG_LEVEL`` and ``FOCUS_COACH_LOG_FORMAT``.
+
+        Raises:
+            ConfigError: a level or format that is not one of the known ones (any letter case).
+        """
+        env = os.environ if environ is None else environ
+        level_name = (level or env.get(LOG_LEVEL_ENV, "")).strip().upper() or "INFO"
+        if level_name not in LOG_LEVELS:
+            source = "--log-level" if level else LOG_LEVEL_ENV
+            raise ConfigError(
+                f"{source} must be one of {', '.join(LOG_LEVELS)}, got {level_name.lower()!r}"
+            )
+        format_name = (log_format or env.get(LOG_FORMAT_ENV, "")).strip().lower() or "text"
+        if format_name not in LOG_FORMATS:
+            source = "--log-format" if log_format else LOG_FORMAT_ENV
+            raise ConfigError(
+                f"{source} must be one of {', '.join(LOG_FORMATS)}, got {format_name!r}"
+            )
+        return cls(level=_LEVEL_NUMBERS[level_name], json_lines=format_name == "json")

@@ -5,7 +5,8 @@ jobs cost 17-40 s and 350 MB, missed check-ins with the default misfire grace ti
 twice on a DST night). Each tick asks the service who is due, claims them in worker threads
 (the claim is a durable write), hands each claim to ``send`` (at most ``max_in_flight`` at once,
 the real sender rate-limits) and records the result. The service's in-flight set makes
-overlapping ticks harmless; ``max_instances=1`` makes them rare.
+overlapping ticks harmless; ``max_instances=1`` makes them rare. ``last_tick_at`` and the
+``on_tick`` callback tell the composition root (the heartbeat) of each finished tick.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.checkin_claims import Claim, ReminderService
 
-__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender"]
+__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender", "TickListener"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class SendResult(enum.Enum):
 
 
 Sender = Callable[[Claim], Awaitable[SendResult]]
+TickListener = Callable[[datetime], Awaitable[None]]
 
 
 class Dispatcher:
@@ -53,8 +55,13 @@ class Dispatcher:
         clock: Callable[[], datetime],
         interval: float = 60.0,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        on_tick: TickListener | None = None,
     ) -> None:
-        """Prepare; nothing runs before ``start``."""
+        """Prepare; nothing runs before ``start``.
+
+        ``on_tick`` is awaited with the end (UTC) of every tick that finished without an error;
+        what it raises is logged, never passed on to the tick.
+        """
         if interval <= 0 or max_in_flight < 1:
             raise ValueError("interval must be positive and max_in_flight at least 1")
         self._service = service
@@ -66,6 +73,13 @@ class Dispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._scheduler: AsyncIOScheduler | None = None
+        self._on_tick = on_tick
+        self._last_tick_at: datetime | None = None
+
+    @property
+    def last_tick_at(self) -> datetime | None:
+        """The end (UTC) of the last tick that finished without an error; None before."""
+        return self._last_tick_at
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
@@ -131,28 +145,41 @@ class Dispatcher:
             # The confirms' later hints go to the index in one batch when the tick ends.
             self._service.hold_hints()
         try:
-            for user_id in user_ids:
-                await self._slots.acquire()
-                if self._stopping:
-                    self._slots.release()
-                    break
-                send = asyncio.create_task(self._deliver(user_id))
-                self._sends.add(send)
-                send.add_done_callback(self._sends.discard)
-                mine.append(send)
-                handed += 1
-            if mine:
-                # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
-                await asyncio.wait(mine)
-        finally:
-            for user_id in user_ids[handed:]:
-                self._service.abandon(user_id)
             try:
+                for user_id in user_ids:
+                    await self._slots.acquire()
+                    if self._stopping:
+                        self._slots.release()
+                        break
+                    send = asyncio.create_task(self._deliver(user_id))
+                    self._sends.add(send)
+                    send.add_done_callback(self._sends.discard)
+                    mine.append(send)
+                    handed += 1
+                if mine:
+                    # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
+                    await asyncio.wait(mine)
+            finally:
+                for user_id in user_ids[handed:]:
+                    self._service.abandon(user_id)
                 if user_ids:
                     await asyncio.to_thread(self._service.release_hints)
-            finally:
-                if task is not None:
-                    self._ticks.discard(task)
+            # Still one of the ticks that shutdown waits for: the heartbeat is written first.
+            await self._finished_tick()
+        finally:
+            if task is not None:
+                self._ticks.discard(task)
+
+    async def _finished_tick(self) -> None:
+        """Note the end of a tick and tell ``on_tick``."""
+        finished = self._clock().astimezone(UTC)
+        self._last_tick_at = finished
+        if self._on_tick is None:
+            return
+        try:
+            await self._on_tick(finished)
+        except Exception:
+            logger.exception("the listener of finished ticks failed")
 
     async def _deliver(self, user_id: str) -> None:
         """Claim, send and record one check-in; holds one of the ``max_in_flight`` slots."""

@@ -87,6 +87,16 @@ class ScheduleIndex:
         except OSError:  # is_file() raises on a folder without search permission
             return False
 
+    def was_ever_written(self) -> bool:
+        """Whether this data folder has held an index (a folder or the stale marker).
+
+        False on a fresh data folder: then an index that is not complete is not damage.
+        """
+        try:
+            return self.folder.exists() or self._stale.exists()
+        except OSError:  # cannot even look: treat it as there, so the rebuild is reported
+            return True
+
     def load_all(self) -> dict[str, datetime]:
         """Read every shard; one that cannot be read is moved aside, logged and taken as empty.
 

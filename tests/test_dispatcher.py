@@ -278,3 +278,57 @@ def test_start_needs_positive_settings(
     service = make_service(repo, data_dir, clock)
     with pytest.raises(ValueError, match="interval"):
         Dispatcher(service, FakeSender(), clock=clock, interval=0)
+
+
+async def test_each_finished_tick_is_told_with_its_end(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    add_users(repo, "a")
+    heard: list[tuple[datetime, int]] = []
+    send = FakeSender()
+
+    async def on_tick(at: datetime) -> None:
+        heard.append((at, len(send.calls)))
+        if len(heard) == 2:
+            raise OSError("disk full")
+
+    dispatcher = Dispatcher(
+        make_service(repo, data_dir, clock), send, clock=clock, on_tick=on_tick
+    )
+    assert dispatcher.last_tick_at is None
+
+    await dispatcher.tick()
+    clock.now += MINUTE
+    await dispatcher.tick()  # the listener fails: logged, the tick still counts
+
+    assert heard == [(DUE, 1), (DUE + MINUTE, 1)]  # told after the send, not before
+    assert dispatcher.last_tick_at == DUE + MINUTE
+    assert "the listener of finished ticks failed" in caplog.text
+
+
+async def test_shutdown_waits_for_the_listener_of_the_last_tick(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+) -> None:
+    add_users(repo, "a")
+    gate = asyncio.Event()
+    heard: list[datetime] = []
+
+    async def on_tick(at: datetime) -> None:
+        await gate.wait()
+        heard.append(at)
+
+    dispatcher = Dispatcher(
+        make_service(repo, data_dir, clock), FakeSender(), clock=clock, on_tick=on_tick
+    )
+    dispatcher.start()  # the catch-up tick runs at once
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+    stopping = asyncio.create_task(dispatcher.shutdown())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()
+    gate.set()
+    await asyncio.wait_for(stopping, PATIENCE)
+
+    # The catch-up tick, and a tick of the real-time grid if a minute began meanwhile.
+    assert heard
+    assert set(heard) == {DUE}

@@ -120,11 +120,14 @@ class ReminderService:
         """
         entries = self._index.load_all()
         if not self._index.is_complete():
-            logger.warning(
-                "the schedule index in %s is missing or damaged: rebuilding it from the user "
-                "documents",
-                self._index.folder,
-            )
+            if self._index.was_ever_written() or self._has_users():
+                logger.warning(
+                    "the schedule index in %s is missing or damaged: rebuilding it from the "
+                    "user documents",
+                    self._index.folder,
+                )
+            else:  # a fresh data folder: nothing is missing, the index starts empty
+                logger.info("starting a new schedule index in %s", self._index.folder)
             entries = self._scan_documents()
             self._index.rebuild(entries)
         with self._mutex:
@@ -397,6 +400,10 @@ class ReminderService:
         except BAD_BLOCK:
             logger.exception("malformed reminder block of %s; no check-ins", user_id)
             return None
+
+    def _has_users(self) -> bool:
+        """Whether any user document is stored (stops at the first one found)."""
+        return next(iter(self._repository.user_ids()), None) is not None
 
     def _scan_documents(self) -> dict[str, datetime]:
         found: dict[str, datetime] = {}

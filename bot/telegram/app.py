@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
@@ -19,17 +22,17 @@ from telegram.ext import (
     ContextTypes,
     Defaults,
     ExtBot,
-    JobQueue,
     MessageHandler,
     filters,
 )
 from telegram.request import BaseRequest
 
-from bot.config import TelegramSettings, WebhookSettings
+from bot.config import LogSettings, TelegramSettings, WebhookSettings
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
+from bot.heartbeat import Health, HeartbeatWriter, check_health
 from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
 from bot.telegram.logs import (
@@ -40,6 +43,7 @@ from bot.telegram.logs import (
 )
 from bot.telegram.menu import publish_menu, publish_profile
 from bot.telegram.ratelimit import PriorityRateLimiter
+from bot.telegram.webhook_server import WebhookServer
 
 __all__ = [
     "ALLOWED_UPDATES",
@@ -60,14 +64,15 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
 # A 429 from Telegram is waited out and retried this often before the reply is given up.
 _RATE_LIMIT_RETRIES = 3
 
-# What ApplicationBuilder builds with our rate limiter (per-call arguments are a dict).
+# What ApplicationBuilder builds with our rate limiter (per-call arguments are a dict) and
+# without PTB's JobQueue (the dispatcher is the one scheduler).
 CoachApplication: TypeAlias = Application[
     ExtBot[dict[str, Any]],
     ContextTypes.DEFAULT_TYPE,
     dict[Any, Any],
     dict[Any, Any],
     dict[Any, Any],
-    JobQueue[ContextTypes.DEFAULT_TYPE],
+    None,
 ]
 
 
@@ -131,11 +136,13 @@ class _Lifecycle:
         handlers: CoachHandlers,
         reminders: ReminderService | None,
         tick_seconds: float,
+        heartbeat: HeartbeatWriter | None = None,
     ) -> None:
         self.engine = engine
         self.handlers = handlers
         self.reminders = reminders
         self.tick_seconds = tick_seconds
+        self.heartbeat = heartbeat
         self.dispatcher: Dispatcher | None = None
 
     async def post_init(self, application: CoachApplication) -> None:
@@ -144,13 +151,19 @@ class _Lifecycle:
         await publish_profile(application.bot, self.engine.content)
         # The zone data open once (~0.3 s), here rather than on the first shared location.
         await asyncio.to_thread(warm_up)
+        if self.heartbeat is not None:
+            await asyncio.to_thread(self.heartbeat.started)
         if self.reminders is not None:
             await asyncio.to_thread(self.reminders.load)
             sender = CheckinSender(
                 self.engine, self.handlers.renderer, self.handlers.locks, application.bot
             )
             self.dispatcher = Dispatcher(
-                self.reminders, sender, clock=self.engine.clock, interval=self.tick_seconds
+                self.reminders,
+                sender,
+                clock=self.engine.clock,
+                interval=self.tick_seconds,
+                on_tick=self._ticked,
             )
             self.dispatcher.start()  # its first tick catches up on what came due while down
         log.info("Fokus-Coach is running as @%s", application.bot.username)
@@ -164,7 +177,14 @@ class _Lifecycle:
         # PTB skips post_stop when starting the updater failed after post_init (setWebhook
         # refused, port taken): the reminder job must not outlive the loop then either.
         await self._stop_dispatcher()
+        if self.heartbeat is not None:
+            await asyncio.to_thread(self.heartbeat.stopped)
         self.engine.repository.close()
+
+    async def _ticked(self, at: datetime) -> None:
+        """Renew the heartbeat after each dispatcher tick (it fsyncs: off the event loop)."""
+        if self.heartbeat is not None:
+            await asyncio.to_thread(self.heartbeat.ticked, at)
 
     async def _stop_dispatcher(self) -> None:
         dispatcher, self.dispatcher = self.dispatcher, None
@@ -179,15 +199,40 @@ def build_application(
     reminders: ReminderService | None = None,
     tick_seconds: float = 60.0,
     request: BaseRequest | None = None,
+    heartbeat: HeartbeatWriter | None = None,
+    own_webhook_server: bool = False,
 ) -> CoachApplication:
     """Wire the bot; ``request`` replaces the network for tests (used for every call).
 
-    With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``.
+    With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``;
+    ``heartbeat`` is written at start, after every tick and at a clean stop. With
+    ``own_webhook_server`` there is no Updater: ``WebhookServer`` feeds the update queue.
     """
-    handlers = CoachHandlers(engine, reminders=reminders)
-    lifecycle = _Lifecycle(engine, handlers, reminders, tick_seconds)
+    return _build(
+        settings,
+        engine,
+        _Lifecycle(
+            engine, CoachHandlers(engine, reminders=reminders), reminders, tick_seconds, heartbeat
+        ),
+        request=request,
+        own_webhook_server=own_webhook_server,
+    )
+
+
+def _build(
+    settings: TelegramSettings,
+    engine: DialogueEngine,
+    lifecycle: _Lifecycle,
+    *,
+    request: BaseRequest | None,
+    own_webhook_server: bool,
+) -> CoachApplication:
+    """The Application around ``lifecycle``'s handlers and hooks."""
+    handlers = lifecycle.handlers
     builder = (
         ApplicationBuilder()
+        # The dispatcher is the one scheduler; PTB's JobQueue would start a second, idle one.
+        .job_queue(None)
         .token(settings.token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
@@ -207,6 +252,8 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    if own_webhook_server:
+        builder = builder.updater(None)
     application = builder.build()
     _register(application, handlers)
     return application
@@ -219,8 +266,13 @@ def run_bot(
     webhook: WebhookSettings | None = None,
     reminders: ReminderService | None = None,
     tick_seconds: float = 60.0,
+    log: LogSettings | None = None,
+    heartbeat: HeartbeatWriter | None = None,
 ) -> None:
     """Long-poll, or serve ``webhook``, until SIGINT/SIGTERM; the repository is closed on exit.
+
+    ``log`` sets the level and format of the log lines; ``heartbeat`` is written at start,
+    after every dispatcher tick and at a clean stop, and judged by the webhook's ``/healthz``.
 
     Raises:
         TokenRejectedError: Telegram does not accept the token.
@@ -233,9 +285,13 @@ def run_bot(
     # limiter reads either form, so opt in to the future behaviour.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     secrets = [settings.token] if webhook is None else [settings.token, webhook.secret]
-    redactor = configure_logging(secrets)
-    application = build_application(
-        settings, engine, reminders=reminders, tick_seconds=tick_seconds
+    log = log or LogSettings()
+    redactor = configure_logging(secrets, level=log.level, json_lines=log.json_lines)
+    lifecycle = _Lifecycle(
+        engine, CoachHandlers(engine, reminders=reminders), reminders, tick_seconds, heartbeat
+    )
+    application = _build(
+        settings, engine, lifecycle, request=None, own_webhook_server=webhook is not None
     )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -244,7 +300,7 @@ def run_bot(
         if webhook is None:
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
         else:
-            _serve_webhook(application, webhook)
+            _serve_webhook(application, webhook, lifecycle, loop)
     except InvalidToken:
         raise TokenRejectedError from None
     except BadRequest as error:  # a NetworkError in PTB's hierarchy, but an answer
@@ -299,8 +355,13 @@ def _start_error(error: TelegramError, redactor: TokenRedactor) -> BotStartError
     return BotApiRefusedError(redactor.redact(error.message))
 
 
-def _serve_webhook(application: CoachApplication, webhook: WebhookSettings) -> None:
-    """Set the webhook (with its secret) and serve it; PTB's server answers 403 without it."""
+def _serve_webhook(
+    application: CoachApplication,
+    webhook: WebhookSettings,
+    lifecycle: _Lifecycle,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Set the webhook (with its secret) and serve it with our own server, then close the loop."""
     # The URL's path (or user info) may be what keeps the webhook unguessable: only the host
     # is logged.
     log.info(
@@ -309,12 +370,60 @@ def _serve_webhook(application: CoachApplication, webhook: WebhookSettings) -> N
         webhook.port,
         urlsplit(webhook.url).hostname,
     )
-    application.run_webhook(
-        listen=webhook.listen,
-        port=webhook.port,
+    try:
+        loop.run_until_complete(_webhook_lifecycle(application, webhook, lifecycle))
+    finally:
+        loop.close()
+
+
+async def _webhook_lifecycle(
+    application: CoachApplication, webhook: WebhookSettings, lifecycle: _Lifecycle
+) -> None:
+    """What run_webhook did, around our server: start, serve until a stop signal, stop.
+
+    PTB calls post_init, post_stop and post_shutdown only inside run_polling/run_webhook, so
+    they are called here, in PTB's order: post_stop only after a started application stopped,
+    post_shutdown always (it closes the data folder). Stopping finishes the updates already
+    received and then the dispatcher's sends, as run_webhook did.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for number in signals:
+        loop.add_signal_handler(number, stop.set)
+    heartbeat = lifecycle.heartbeat
+    health: Callable[[], Health] | None = None
+    if heartbeat is not None:
+        data_dir = heartbeat.path.parent
+
+        def health() -> Health:
+            return check_health(data_dir, now=datetime.now(UTC))
+
+    server = WebhookServer(
         url_path=webhook.url_path,
-        webhook_url=webhook.url,
-        secret_token=webhook.secret,
-        allowed_updates=list(ALLOWED_UPDATES),
-        close_loop=True,
+        bot=application.bot,
+        queue=application.update_queue,
+        secret=webhook.secret,
+        health=health,
     )
+    try:
+        await lifecycle.post_init(application)
+        # As PTB: the webhook is set first, then the port opens (a taken port is reported).
+        await application.bot.set_webhook(
+            url=webhook.url,
+            secret_token=webhook.secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+        server.listen(webhook.listen, webhook.port)
+        await application.start()
+        await stop.wait()
+        log.info("stopping: finishing the updates received and the check-ins in flight")
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
+        await server.shutdown()
+        if application.running:
+            await application.stop()
+            await lifecycle.post_stop(application)
+        await application.shutdown()
+        await lifecycle.post_shutdown(application)

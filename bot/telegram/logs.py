@@ -9,6 +9,11 @@ itself, past the handlers, so the process's exception hooks log it through them 
 PTB logs an answer that is not JSON (a proxy's or captive portal's HTML page) in full and with a
 traceback, and then raises anyway; that becomes one short line here, and none at all while the
 caller reports it itself (start-up, see ``not_json_reported_by_caller``).
+
+The level applies to the bot's own loggers (``bot``, ``storage``); other libraries stay at INFO
+or above, so DEBUG shows what the bot does, not every request PTB makes. APScheduler's two lines
+per tick ("Running job", "executed successfully") count as DEBUG; its warnings (a missed run)
+and errors stay as they are. ``json_lines`` writes one JSON object per line for log shippers.
 """
 
 from __future__ import annotations
@@ -20,11 +25,14 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import quote
 
 __all__ = [
+    "OWN_LOGGERS",
     "REDACTED",
+    "JsonLineFormatter",
     "TokenRedactor",
     "configure_logging",
     "not_json_preview",
@@ -34,6 +42,9 @@ __all__ = [
 REDACTED = "[redacted]"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _NOISY_LOGGERS = ("httpx", "httpcore")
+OWN_LOGGERS = ("bot", "storage")  # the packages whose loggers follow the configured level
+_TICK_LOGGER = "apscheduler.executors.default"  # "Running job ..." and "... executed successfully"
+_TICK_LINES = frozenset({'Running job "%s" (scheduled at %s)', 'Job "%s" executed successfully'})
 # Shorter pieces are not secret enough to hunt for (and would redact ordinary words).
 _MIN_SECRET_LENGTH = 8
 _PTB_REQUESTS = "telegram.request.BaseRequest"  # where PTB logs an answer it cannot parse
@@ -157,12 +168,73 @@ def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     )
 
 
-def configure_logging(secrets: Iterable[str], *, level: int = logging.INFO) -> TokenRedactor:
-    """Log to stderr at ``level`` with every secret redacted, uncaught exceptions included."""
-    logging.basicConfig(level=level, format=_FORMAT)
+class JsonLineFormatter(logging.Formatter):
+    """One JSON object per record and line: time (ISO 8601, UTC), level, logger, message.
+
+    ``exc_info`` (the traceback as text) and ``stack_info`` are added when present. The text
+    comes from the record as the redacting filter left it, so no secret reaches the line.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Serialise the record on one line (line breaks inside are escaped by JSON)."""
+        entry: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class _TickLinesAtDebug(logging.Filter):
+    """APScheduler's two INFO lines per tick become DEBUG lines, shown only at DEBUG.
+
+    Everything else from the executor (a missed run, a job that raised) passes unchanged.
+    """
+
+    def __init__(self, *, shown: bool) -> None:
+        super().__init__()
+        self.shown = shown
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower a tick line to DEBUG (or drop it below DEBUG); let anything else pass."""
+        if record.levelno != logging.INFO or record.msg not in _TICK_LINES:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self.shown
+
+
+_TICK_LINES_AT_DEBUG = _TickLinesAtDebug(shown=False)
+
+
+def configure_logging(
+    secrets: Iterable[str], *, level: int = logging.INFO, json_lines: bool = False
+) -> TokenRedactor:
+    """Log to stderr with every secret redacted, uncaught exceptions included.
+
+    ``level`` is the bot's own (``OWN_LOGGERS``); other libraries log at INFO or above.
+    ``json_lines`` writes one JSON object per line instead of plain text.
+    """
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(JsonLineFormatter() if json_lines else logging.Formatter(_FORMAT))
+    # Does nothing if the root logger has a handler already (a test's); those get the filter.
+    logging.basicConfig(level=max(level, logging.INFO), handlers=[stderr])
+    logging.getLogger().setLevel(max(level, logging.INFO))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     logging.captureWarnings(True)
     for name in _NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    _TICK_LINES_AT_DEBUG.shown = level <= logging.DEBUG
+    tick_logger = logging.getLogger(_TICK_LOGGER)
+    if _TICK_LINES_AT_DEBUG not in tick_logger.filters:
+        tick_logger.addFilter(_TICK_LINES_AT_DEBUG)
     redactor = TokenRedactor(secrets)
     _NOT_JSON.redact = redactor.redact
     logging.getLogger(_PTB_REQUESTS).addFilter(_NOT_JSON)

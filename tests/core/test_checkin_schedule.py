@@ -6,6 +6,7 @@ the service's index starts missing, so ``load`` rebuilds it from those documents
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -621,6 +622,50 @@ def test_a_damaged_index_shard_is_rebuilt_from_the_documents(
     assert ScheduleIndex(data_dir).is_complete() is True
     assert ScheduleIndex(data_dir).load_all() == {"u1": due}
     assert service.due_users(due) == ["u1"]
+
+
+REBUILD_WARNING = "is missing or damaged: rebuilding it from the user documents"
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_the_first_start_on_a_fresh_folder_warns_of_nothing(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO):
+        open_service(repo, data_dir, clock)
+
+    assert warnings_of(caplog) == []
+    assert f"starting a new schedule index in {data_dir / 'schedule'}" in caplog.text
+    assert ScheduleIndex(data_dir).is_complete() is True
+    caplog.clear()
+    open_service(repo, data_dir, clock)  # and the second start has its index
+    assert warnings_of(caplog) == []
+
+
+def test_users_without_an_index_are_rebuilt_with_a_warning(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    due = write_user(repo, "u1")  # stored by an older version, or the index folder was deleted
+
+    service = open_service(repo, data_dir, clock)
+
+    assert [REBUILD_WARNING in w for w in warnings_of(caplog)] == [True]
+    assert service.due_users(due) == ["u1"]
+
+
+def test_a_damaged_index_of_a_folder_without_users_still_warns(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    open_service(repo, data_dir, clock)
+    (data_dir / "schedule" / "00.json").write_bytes(b"{not json")
+    caplog.clear()
+
+    open_service(repo, data_dir, clock)
+
+    assert any(REBUILD_WARNING in w for w in warnings_of(caplog))
 
 
 def test_effective_due_of_a_pending_claim_is_its_claim_instant(

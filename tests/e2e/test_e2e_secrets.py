@@ -67,10 +67,11 @@ def wait_for_output(bot: BotProcess, *needles: str) -> str:
         time.sleep(0.05)  # the process writes its log lines to a file; nothing to wait on
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 def test_errors_that_quote_the_token_are_logged_redacted(
-    tg: FakeTelegram, launch: Callable[..., BotProcess]
+    tg: FakeTelegram, launch: Callable[..., BotProcess], log_format: str
 ) -> None:
-    bot = launch()
+    bot = launch({"FOCUS_COACH_LOG_FORMAT": log_format})
     anna = tg.user(1001, "Anna", "de")
     tg.inject_error("sendMessage", 500, echoing(tg.token, "Internal Server Error"))
 
@@ -88,6 +89,12 @@ def test_errors_that_quote_the_token_are_logged_redacted(
     assert_hidden(output, tg.token)
     anna.send_command("/start")
     question(anna, "Hallo, ich bin dein Fokus-Coach")  # polling goes on after the error
+    if log_format == "json":
+        # One object per line; the traceback (redacted) is a field of its record.
+        records = [json.loads(line) for line in bot.stderr_path.read_text().splitlines()]
+        failed = [r for r in records if "Traceback" in r.get("exc_info", "")]
+        assert failed, records
+        assert all(REDACTED in r["exc_info"] or "/bot" not in r["exc_info"] for r in failed)
 
 
 def test_a_handler_that_raises_logs_the_traceback_without_the_token(

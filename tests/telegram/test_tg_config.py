@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from bot.cli import main
 from bot.config import (
     BASE_URL_ENV,
     DEFAULT_BASE_URL,
+    LOG_FORMAT_ENV,
+    LOG_LEVEL_ENV,
     TOKEN_ENV,
     TOKEN_FILE_ENV,
     WEBHOOK_LISTEN_ENV,
@@ -20,6 +23,7 @@ from bot.config import (
     WEBHOOK_SECRET_FILE_ENV,
     WEBHOOK_URL_ENV,
     ConfigError,
+    LogSettings,
     TelegramSettings,
     WebhookSettings,
 )
@@ -322,3 +326,77 @@ def test_run_in_webhook_mode_without_a_secret_stops_at_once_with_exit_2(
     assert err.startswith("focus-coach: webhook mode needs a secret token")
     assert out == ""
     assert not (tmp_path / "data").exists()  # stopped before touching the data folder
+
+
+@pytest.mark.parametrize(
+    ("level", "log_format", "env", "expected"),
+    [
+        (None, None, {}, LogSettings(level=logging.INFO, json_lines=False)),
+        ("debug", "JSON", {}, LogSettings(level=logging.DEBUG, json_lines=True)),
+        (
+            None,
+            None,
+            {LOG_LEVEL_ENV: " Warning ", LOG_FORMAT_ENV: "json"},
+            LogSettings(logging.WARNING, True),
+        ),
+        (
+            "error",
+            "text",
+            {LOG_LEVEL_ENV: "debug", LOG_FORMAT_ENV: "json"},
+            LogSettings(logging.ERROR, False),
+        ),
+        (None, None, {LOG_LEVEL_ENV: "", LOG_FORMAT_ENV: ""}, LogSettings()),
+    ],
+)
+def test_log_settings_from_options_else_the_environment(
+    level: str | None, log_format: str | None, env: dict[str, str], expected: LogSettings
+) -> None:
+    assert LogSettings.resolve(level=level, log_format=log_format, environ=env) == expected
+
+
+@pytest.mark.parametrize(
+    ("level", "log_format", "env", "message"),
+    [
+        (
+            "verbose",
+            None,
+            {},
+            "--log-level must be one of DEBUG, INFO, WARNING, ERROR, got 'verbose'",
+        ),
+        (
+            None,
+            None,
+            {LOG_LEVEL_ENV: "critical"},
+            f"{LOG_LEVEL_ENV} must be one of DEBUG, INFO, WARNING, ERROR, got 'critical'",
+        ),
+        (None, "xml", {}, "--log-format must be one of text, json, got 'xml'"),
+        (
+            None,
+            None,
+            {LOG_FORMAT_ENV: "logfmt"},
+            f"{LOG_FORMAT_ENV} must be one of text, json, got 'logfmt'",
+        ),
+    ],
+)
+def test_an_unknown_log_level_or_format_is_refused(
+    level: str | None, log_format: str | None, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        LogSettings.resolve(level=level, log_format=log_format, environ=env)
+
+    assert str(refused.value) == message
+
+
+def test_run_with_a_bad_log_level_stops_at_once_with_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+
+    code = main(["run", "--data-dir", str(tmp_path / "data"), "--log-level", "Loud"])
+
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert (
+        err == "focus-coach: --log-level must be one of DEBUG, INFO, WARNING, ERROR, got 'loud'\n"
+    )
+    assert not (tmp_path / "data").exists()
