@@ -4,3 +4,7 @@
 coaching, free of any transport; ``console`` (terminal) and ``telegram`` are the transports;
 ``dispatcher`` is the one scheduler job that sends the weekly check-ins.
 """
+
+from importlib.metadata import version as _v
+
+__version__ = _v("focus-coach")

@@ -22,6 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.checkin_claims import Claim, ReminderService
+from bot.core.operations import Event, OperationsRecorder
 
 __all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender"]
 
@@ -53,8 +54,9 @@ class Dispatcher:
         clock: Callable[[], datetime],
         interval: float = 60.0,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        recorder: OperationsRecorder | None = None,
     ) -> None:
-        """Prepare; nothing runs before ``start``."""
+        """Prepare; nothing runs before ``start``; ``recorder`` counts delivered check-ins."""
         if interval <= 0 or max_in_flight < 1:
             raise ValueError("interval must be positive and max_in_flight at least 1")
         self._service = service
@@ -66,11 +68,18 @@ class Dispatcher:
         self._sends: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._scheduler: AsyncIOScheduler | None = None
+        self._recorder = recorder
+        self._last_tick_at: datetime | None = None
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
         """The running APScheduler, if started."""
         return self._scheduler
+
+    @property
+    def last_tick_at(self) -> datetime | None:
+        """When the last finished tick ended (UTC), or None before the first one."""
+        return self._last_tick_at
 
     @property
     def in_flight(self) -> int:
@@ -151,6 +160,7 @@ class Dispatcher:
                 if user_ids:
                     await asyncio.to_thread(self._service.release_hints)
             finally:
+                self._last_tick_at = self._clock().astimezone(UTC)
                 if task is not None:
                     self._ticks.discard(task)
 
@@ -165,6 +175,7 @@ class Dispatcher:
             except Exception:
                 logger.exception("sending the check-in of %s failed", user_id)
                 result = SendResult.FAILED
+            self._count(result)
             if result is SendResult.SENT:
                 await asyncio.to_thread(self._service.confirm, claim)
             elif result is SendResult.BLOCKED:
@@ -176,3 +187,10 @@ class Dispatcher:
             logger.exception("the check-in of %s could not be recorded", user_id)
         finally:
             self._slots.release()
+
+    def _count(self, result: SendResult) -> None:
+        """Count a delivered or failed check-in (a blocked user is counted among the users)."""
+        if self._recorder is None or result is SendResult.BLOCKED:
+            return
+        sent = result is SendResult.SENT
+        self._recorder.record(Event.CHECKIN_SENT if sent else Event.CHECKIN_FAILED)

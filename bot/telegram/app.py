@@ -7,7 +7,8 @@ import importlib.util
 import logging
 import os
 import sys
-from typing import Any, TypeAlias
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
@@ -27,9 +28,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import TelegramSettings, WebhookSettings
+import bot
+from bot.config import MetricsSettings, TelegramSettings, WebhookSettings
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
+from bot.core.operations import OperationsRecorder
+from bot.core.operator_status import OperatorAccess, OperatorView
+from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
 from bot.telegram.checkin_sender import CheckinSender
@@ -43,12 +48,16 @@ from bot.telegram.logs import (
 from bot.telegram.menu import publish_menu, publish_profile
 from bot.telegram.ratelimit import PriorityRateLimiter
 
+if TYPE_CHECKING:
+    from bot.metrics import MetricsServer
+
 __all__ = [
     "ALLOWED_UPDATES",
     "BotApiAnswerError",
     "BotApiRefusedError",
     "BotApiUnreachableError",
     "BotStartError",
+    "MetricsListenError",
     "TokenRejectedError",
     "WebhookListenError",
     "build_application",
@@ -97,6 +106,10 @@ class WebhookListenError(BotStartError):
     """The webhook server cannot listen on the configured address and port."""
 
 
+class MetricsListenError(BotStartError):
+    """The metrics endpoint cannot listen on the configured address and port."""
+
+
 def _register(application: CoachApplication, handlers: CoachHandlers) -> None:
     """Register the handlers; within group 0 the first matching one wins, so order matters."""
     private = filters.ChatType.PRIVATE
@@ -133,12 +146,27 @@ class _Lifecycle:
         handlers: CoachHandlers,
         reminders: ReminderService | None,
         tick_seconds: float,
+        recorder: OperationsRecorder | None = None,
     ) -> None:
         self.engine = engine
         self.handlers = handlers
         self.reminders = reminders
         self.tick_seconds = tick_seconds
+        self.recorder = recorder
         self.dispatcher: Dispatcher | None = None
+        # Set when someone will ask for the user figures (admins or a metrics endpoint).
+        self.standings: StandingsRepository | None = None
+        self._background: set[asyncio.Task[None]] = set()
+
+    def last_tick_at(self) -> datetime | None:
+        """When the dispatcher's last tick ended, for the operator's view."""
+        return None if self.dispatcher is None else self.dispatcher.last_tick_at
+
+    def _count_users_in_background(self, repository: StandingsRepository) -> None:
+        """Read the stored users' standings once (about 11 s at 100,000 users) off the loop."""
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(repository.seed))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def post_init(self, application: CoachApplication) -> None:
         """Publish the menu and profile, rebuild the due index, start the one reminder job."""
@@ -146,13 +174,19 @@ class _Lifecycle:
         await publish_profile(application.bot, self.engine.content)
         # The zone data open once (~0.3 s), here rather than on the first shared location.
         await asyncio.to_thread(warm_up)
+        if self.standings is not None:
+            self._count_users_in_background(self.standings)
         if self.reminders is not None:
             await asyncio.to_thread(self.reminders.load)
             sender = CheckinSender(
                 self.engine, self.handlers.renderer, self.handlers.locks, application.bot
             )
             self.dispatcher = Dispatcher(
-                self.reminders, sender, clock=self.engine.clock, interval=self.tick_seconds
+                self.reminders,
+                sender,
+                clock=self.engine.clock,
+                interval=self.tick_seconds,
+                recorder=self.recorder,
             )
             self.dispatcher.start()  # its first tick catches up on what came due while down
         log.info("Fokus-Coach is running as @%s", application.bot.username)
@@ -166,6 +200,9 @@ class _Lifecycle:
         # PTB skips post_stop when starting the updater failed after post_init (setWebhook
         # refused, port taken): the reminder job must not outlive the loop then either.
         await self._stop_dispatcher()
+        if self._background:
+            # A start-up count still reading: the folder is released only after it.
+            await asyncio.wait(self._background)
         self.engine.repository.close()
 
     async def _stop_dispatcher(self) -> None:
@@ -181,13 +218,28 @@ def build_application(
     reminders: ReminderService | None = None,
     tick_seconds: float = 60.0,
     request: BaseRequest | None = None,
+    admins: frozenset[int] = frozenset(),
+    recorder: OperationsRecorder | None = None,
+    count_users: bool = False,
 ) -> CoachApplication:
     """Wire the bot; ``request`` replaces the network for tests (used for every call).
 
     With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``.
+    ``recorder`` counts the sends for the operator's view; ``admins`` (Telegram user ids) may
+    ask for it with /status. Its user figures need the engine's repository to be a
+    ``StandingsRepository``, counted at start-up with admins or ``count_users`` (metrics).
     """
+    recorder = recorder or OperationsRecorder(engine.clock)
+    limiter = PriorityRateLimiter(max_retries=_RATE_LIMIT_RETRIES, recorder=recorder)
     handlers = CoachHandlers(engine, reminders=reminders)
-    lifecycle = _Lifecycle(engine, handlers, reminders, tick_seconds)
+    lifecycle = _Lifecycle(engine, handlers, reminders, tick_seconds, recorder)
+    view = _operator_view(engine, reminders, recorder, limiter, lifecycle)
+    if (admins or count_users) and view is None:
+        raise ValueError("the operator's view needs the repository to be a StandingsRepository")
+    if view is not None and (admins or count_users):
+        lifecycle.standings = view.repository
+    if view is not None and admins:
+        handlers.operator = OperatorAccess(admins, view)
     builder = (
         ApplicationBuilder()
         .token(settings.token)
@@ -202,7 +254,7 @@ def build_application(
         # Different users at once; one user's updates stay in order (CoachHandlers' locks).
         .concurrent_updates(True)
         # Telegram's limits (30/s overall, 1/s per chat for broadcasts); replies go first.
-        .rate_limiter(PriorityRateLimiter(max_retries=_RATE_LIMIT_RETRIES))
+        .rate_limiter(limiter)
         .post_init(lifecycle.post_init)
         .post_stop(lifecycle.post_stop)
         .post_shutdown(lifecycle.post_shutdown)
@@ -211,7 +263,32 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     application = builder.build()
     _register(application, handlers)
+    application.bot_data[_VIEW] = view
     return application
+
+
+_VIEW = "operator_view"  # bot_data key: the OperatorView of this application, or None
+
+
+def _operator_view(
+    engine: DialogueEngine,
+    reminders: ReminderService | None,
+    recorder: OperationsRecorder,
+    limiter: PriorityRateLimiter,
+    lifecycle: _Lifecycle,
+) -> OperatorView | None:
+    """The operator's view over the running parts; None without user standings to count."""
+    repository = engine.repository
+    if not isinstance(repository, StandingsRepository):
+        return None
+    return OperatorView(
+        version=bot.__version__,
+        recorder=recorder,
+        repository=repository,
+        reminders=reminders,
+        last_tick=lifecycle.last_tick_at,
+        queue=lambda: limiter.waiting,
+    )
 
 
 def _fail_fast_on_missing_sniffio() -> None:
@@ -234,8 +311,12 @@ def run_bot(
     webhook: WebhookSettings | None = None,
     reminders: ReminderService | None = None,
     tick_seconds: float = 60.0,
+    admins: frozenset[int] = frozenset(),
+    metrics: MetricsSettings | None = None,
 ) -> None:
     """Long-poll, or serve ``webhook``, until SIGINT/SIGTERM; the repository is closed on exit.
+
+    ``admins`` may ask for /status; ``metrics`` serves the same figures to Prometheus.
 
     Raises:
         TokenRejectedError: Telegram does not accept the token.
@@ -243,6 +324,7 @@ def run_bot(
         BotApiAnswerError: what answers at its address is not the Bot API (an HTML page).
         BotApiRefusedError: the Bot API refused to set (or delete) the webhook.
         WebhookListenError: the webhook server cannot listen on its address.
+        MetricsListenError: the metrics endpoint cannot listen on its address.
     """
     # PTB 22 warns on every RetryAfter unless it may give retry_after as a timedelta; our rate
     # limiter reads either form, so opt in to the future behaviour.
@@ -251,8 +333,15 @@ def run_bot(
     secrets = [settings.token] if webhook is None else [settings.token, webhook.secret]
     redactor = configure_logging(secrets)
     application = build_application(
-        settings, engine, reminders=reminders, tick_seconds=tick_seconds
+        settings,
+        engine,
+        reminders=reminders,
+        tick_seconds=tick_seconds,
+        admins=admins,
+        count_users=metrics is not None,
     )
+    # Before getMe, so a taken port is said at once (its daemon thread ends with the process).
+    metrics_server = _start_metrics(application.bot_data[_VIEW], metrics)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     _initialize(application, loop, redactor)
@@ -275,6 +364,29 @@ def run_bot(
         raise WebhookListenError(
             f"cannot listen on {webhook.listen}:{webhook.port}: {error.strerror or error}"
         ) from None
+    finally:
+        if metrics_server is not None:
+            metrics_server.stop()
+
+
+def _start_metrics(
+    view: OperatorView | None, metrics: MetricsSettings | None
+) -> MetricsServer | None:
+    """Serve the metrics endpoint, if asked for; MetricsListenError if it cannot listen."""
+    if metrics is None or view is None:
+        return None
+    from bot.metrics import MetricsServer
+
+    server = MetricsServer(view, metrics)
+    try:
+        server.start()
+    except OSError as error:
+        raise MetricsListenError(
+            f"cannot listen on {metrics.listen}:{metrics.port} for metrics: "
+            f"{error.strerror or error}"
+        ) from None
+    log.info("serving metrics on http://%s:%d/metrics", metrics.listen, metrics.port)
+    return server
 
 
 def _initialize(
