@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,27 @@ def test_metrics_without_prometheus_client_name_the_extra(tmp_path: Path) -> Non
     assert done.returncode == 2, done.stderr
     assert "pip install 'focus-coach[metrics]'" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_a_taken_metrics_port_stops_the_start_with_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "run", "--data-dir", str(tmp_path / "data")],
+            env={
+                TOKEN_ENV: TOKEN,
+                "PATH": "/usr/bin:/bin",
+                METRICS_PORT_ENV: str(port),
+                # Never reached: the port is checked before the Bot API is asked anything.
+                "TELEGRAM_BASE_URL": "http://127.0.0.1:9/bot",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 2, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port} for metrics" in done.stderr
+    assert TOKEN not in done.stderr + done.stdout
