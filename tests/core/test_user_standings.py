@@ -19,10 +19,11 @@ from bot.core.operator_status import OperatorView, status_context
 from bot.core.user_standings import (
     STANDING_PATTERN,
     StandingsRepository,
+    UserCounts,
     UserStandings,
     standing_of,
 )
-from storage import ScheduleIndex, TinyDBUserRepository
+from storage import InMemoryUserRepository, ScheduleIndex, TinyDBUserRepository
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)  # a Saturday, 10:00 in Berlin
@@ -171,3 +172,19 @@ def test_the_figures_of_status(store: TinyDBUserRepository, tmp_path: Path) -> N
     assert context["last_tick"] == {"days": 0, "hours": 0, "minutes": 1, "seconds": 15}
     assert (context["sends"], context["checkins_sent"], context["failures"]) == (3, 2, 0)
     assert context["queue"] == 4
+
+
+def test_the_in_memory_repository_pre_selects_the_same_users(
+    store: TinyDBUserRepository,
+) -> None:
+    memory = InMemoryUserRepository(migrator=USER_DOCUMENTS)
+    for user_id in store.user_ids():
+        found = store.get(user_id)
+        assert found is not None
+        memory.put(user_id, found)
+    on_disk = dict(store.documents_matching(STANDING_PATTERN))
+    in_memory = dict(memory.documents_matching(STANDING_PATTERN))
+    assert sorted(in_memory) == sorted(on_disk) == ["104", "105", "106"]
+    standings = UserStandings()
+    standings.seed(memory)
+    assert standings.counts(7, NOW) == UserCounts(active=5, paused=1, blocked=1)
