@@ -66,9 +66,13 @@ class InMemoryUserRepository:
         with self._lock:
             return iter(list(self._documents))
 
-    def documents_matching(self, pattern: Pattern[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def documents_matching(
+        self, pattern: Pattern[bytes], *, stop: threading.Event | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(user id, document)`` of every user whose compact JSON matches ``pattern``."""
         for user_id in self.user_ids():
+            if stop is not None and stop.is_set():
+                return  # the caller is stopping
             with self._lock:
                 stored = self._documents.get(user_id)
                 raw = None if stored is None else json.dumps(stored, separators=(",", ":"))

@@ -155,7 +155,9 @@ class TinyDBUserRepository:
         self._check_open()
         return self._walk_user_ids()
 
-    def documents_matching(self, pattern: Pattern[bytes]) -> Iterator[tuple[str, dict[str, Any]]]:
+    def documents_matching(
+        self, pattern: Pattern[bytes], *, stop: threading.Event | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield ``(user id, document)`` of every user whose stored file matches ``pattern``.
 
         For counting rare states across all users (an operator's figures) without parsing
@@ -165,6 +167,8 @@ class TinyDBUserRepository:
         repair (``get`` reports the damage when the user writes next).
         """
         for user_id in self.user_ids():
+            if stop is not None and stop.is_set():
+                return  # the caller is stopping
             path = self._users_dir / shard_of(user_id) / f"{user_id}{_SUFFIX}"
             try:
                 raw = read_regular_file(path)[0]

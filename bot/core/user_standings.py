@@ -46,7 +46,7 @@ _BLOCKED: Final = "blocked"
 @runtime_checkable
 class _Scannable(Protocol):
     def documents_matching(
-        self, pattern: Pattern[bytes]
+        self, pattern: Pattern[bytes], *, stop: threading.Event | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]: ...
 
 
@@ -109,26 +109,29 @@ class UserStandings:
             if self._noted_while_seeding is not None:
                 self._noted_while_seeding.add(user_id)
 
-    def seed(self, repository: UserRepository) -> None:
+    def seed(self, repository: UserRepository, *, stop: threading.Event | None = None) -> None:
         """Read the standings of every stored user once (blocking: run it in a worker thread).
 
-        A write noted meanwhile wins over what the scan read earlier of the same user.
+        A write noted meanwhile wins over what the scan read earlier of the same user. ``stop``
+        ends the scan early (the bot is stopping); the counts stay unknown then.
         """
         with self._lock:
             self._noted_while_seeding = set()
         found: dict[str, str | datetime] = {}
+        complete = False
         try:
-            for user_id, document in _candidates(repository):
+            for user_id, document in _candidates(repository, stop):
                 standing = standing_of(document)
                 if standing is not None:
                     found[user_id] = standing
+            complete = stop is None or not stop.is_set()
         finally:
             with self._lock:
                 noted, self._noted_while_seeding = self._noted_while_seeding or set(), None
                 for user_id, standing in found.items():
                     if user_id not in noted:
                         self._set(user_id, standing)
-        self._seeded = True
+        self._seeded = complete
 
     def counts(self, stored: int, now: datetime) -> UserCounts | None:
         """Users by standing among ``stored`` users at ``now``; None until ``seed`` has run."""
@@ -149,12 +152,16 @@ class UserStandings:
             self._paused[user_id] = standing
 
 
-def _candidates(repository: UserRepository) -> Iterable[tuple[str, dict[str, Any]]]:
+def _candidates(
+    repository: UserRepository, stop: threading.Event | None
+) -> Iterable[tuple[str, dict[str, Any]]]:
     """Documents that may be blocked or paused: pre-selected by the repository if it can."""
     if isinstance(repository, _Scannable):
-        yield from repository.documents_matching(STANDING_PATTERN)
+        yield from repository.documents_matching(STANDING_PATTERN, stop=stop)
         return
     for user_id in repository.user_ids():
+        if stop is not None and stop.is_set():
+            return
         try:
             document = repository.get(user_id)
         except Exception:  # a count skips what it cannot read
@@ -194,9 +201,9 @@ class StandingsRepository:
         """Close the inner repository."""
         self.inner.close()
 
-    def seed(self) -> None:
-        """Fill the standings from what is stored (blocking)."""
-        self.standings.seed(self.inner)
+    def seed(self, stop: threading.Event | None = None) -> None:
+        """Fill the standings from what is stored (blocking; ``stop`` ends it early)."""
+        self.standings.seed(self.inner, stop=stop)
 
     def counts(self, now: datetime) -> UserCounts | None:
         """Users by standing now, listing the stored users (blocking); None before ``seed``."""

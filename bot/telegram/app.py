@@ -7,6 +7,7 @@ import importlib.util
 import logging
 import os
 import sys
+import threading
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
@@ -157,6 +158,7 @@ class _Lifecycle:
         # Set when someone will ask for the user figures (admins or a metrics endpoint).
         self.standings: StandingsRepository | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self._stop_counting = threading.Event()
 
     def last_tick_at(self) -> datetime | None:
         """When the dispatcher's last tick ended, for the operator's view."""
@@ -164,7 +166,8 @@ class _Lifecycle:
 
     def _count_users_in_background(self, repository: StandingsRepository) -> None:
         """Read the stored users' standings once (about 11 s at 100,000 users) off the loop."""
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(repository.seed))
+        counting = asyncio.to_thread(repository.seed, self._stop_counting)
+        task = asyncio.get_running_loop().create_task(counting)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
@@ -201,7 +204,8 @@ class _Lifecycle:
         # refused, port taken): the reminder job must not outlive the loop then either.
         await self._stop_dispatcher()
         if self._background:
-            # A start-up count still reading: the folder is released only after it.
+            # A start-up count still reading: ended, and the folder released only after it.
+            self._stop_counting.set()
             await asyncio.wait(self._background)
         self.engine.repository.close()
 

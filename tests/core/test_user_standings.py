@@ -3,6 +3,7 @@ due in the next hour, kept by every write after one scan at start-up."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -134,8 +135,10 @@ def test_a_write_during_the_scan_wins_over_what_the_scan_read(
     class WritesWhileScanned:
         """The store, with user 105 unblocking (/start) while the scan reads."""
 
-        def documents_matching(self, pattern: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-            for user_id, found in store.documents_matching(pattern):
+        def documents_matching(
+            self, pattern: Any, *, stop: Any = None
+        ) -> Iterator[tuple[str, dict[str, Any]]]:
+            for user_id, found in store.documents_matching(pattern, stop=stop):
                 standings.note("105", document("105"))
                 yield user_id, found
 
@@ -188,3 +191,13 @@ def test_the_in_memory_repository_pre_selects_the_same_users(
     standings = UserStandings()
     standings.seed(memory)
     assert standings.counts(7, NOW) == UserCounts(active=5, paused=1, blocked=1)
+
+
+def test_a_stopped_scan_leaves_the_counts_unknown(store: TinyDBUserRepository) -> None:
+    repository = StandingsRepository(store, UserStandings())
+    stop = threading.Event()
+    stop.set()  # the bot stops before the count finished
+    repository.seed(stop)
+    assert repository.counts(NOW) is None
+    repository.seed()
+    assert repository.counts(NOW) == UserCounts(active=5, paused=1, blocked=1)
