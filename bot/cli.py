@@ -18,7 +18,13 @@ from bot import __version__
 from bot.config import Settings
 
 if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
-    from bot.config import LogSettings, ReminderSettings, TelegramSettings, WebhookSettings
+    from bot.config import (
+        LogSettings,
+        MetricsSettings,
+        ReminderSettings,
+        TelegramSettings,
+        WebhookSettings,
+    )
     from bot.core.content import Content
     from bot.telegram.app import BotStartError
     from storage import TinyDBUserRepository
@@ -137,6 +143,51 @@ def _add_health(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
 
 
+def _add_metrics(run: argparse.ArgumentParser) -> None:
+    metrics = run.add_argument_group(
+        "metrics",
+        "the operator's figures for Prometheus (needs: pip install 'focus-coach[metrics]')",
+    )
+    metrics.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics on this port at /metrics (env FOCUS_COACH_METRICS_PORT; "
+        "default: off)",
+    )
+    metrics.add_argument(
+        "--metrics-listen",
+        default=None,
+        help="address the metrics endpoint listens on (env FOCUS_COACH_METRICS_LISTEN; "
+        "default 127.0.0.1)",
+    )
+
+
+def _operator_settings(
+    args: argparse.Namespace,
+) -> tuple[frozenset[int], MetricsSettings | None] | int:
+    """Who may ask for /status, and the metrics endpoint; or the exit code of a usage error."""
+    from bot.config import ConfigError, MetricsSettings, admin_ids
+
+    try:
+        admins = admin_ids()
+        metrics = MetricsSettings.resolve(port=args.metrics_port, listen=args.metrics_listen)
+    except ConfigError as error:
+        print(f"focus-coach: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if metrics is not None:
+        from bot.metrics import INSTALL_HINT, metrics_available
+
+        if not metrics_available():
+            print(
+                "focus-coach: --metrics-port (FOCUS_COACH_METRICS_PORT) needs the package "
+                f"prometheus-client: {INSTALL_HINT}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    return admins, metrics
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="focus-coach",
@@ -176,6 +227,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     _add_webhook(run)
     _add_logging(run)
+    _add_metrics(run)
     _add_common(run)
     _add_health(commands)
     check = commands.add_parser("check", help="validate flows, templates and rules in prompts/")
@@ -331,20 +383,29 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if isinstance(resolved, int):
         return resolved
     telegram, webhook, timing = resolved
+    operator = _operator_settings(args)
+    if isinstance(operator, int):
+        return operator
+    admins, metrics = operator
 
     from datetime import UTC, datetime
 
     from bot import __version__
     from bot.core.checkin_claims import ReminderService
     from bot.core.engine import DialogueEngine
+    from bot.core.user_standings import StandingsRepository, UserStandings
     from bot.heartbeat import HeartbeatWriter
     from bot.telegram.app import BotStartError, run_bot
-    from storage import ScheduleIndex
+    from storage import ScheduleIndex, UserRepository
 
     opened = _open_content_and_store(settings, what="bot")
     if isinstance(opened, int):
         return opened
-    content, repository = opened
+    content, stored = opened
+    repository: UserRepository = stored
+    if admins or metrics is not None:
+        # Every write tells the operator's user figures (blocked, paused) what changed.
+        repository = StandingsRepository(stored, UserStandings())
 
     def clock() -> datetime:
         return datetime.now(UTC)
@@ -369,6 +430,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
             tick_seconds=timing.tick_seconds,
             log=log,
             heartbeat=heartbeat,
+            admins=admins,
+            metrics=metrics,
         )
     except BotStartError as error:
         return _start_failed(error, telegram, webhook)

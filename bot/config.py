@@ -25,6 +25,8 @@ __all__ = [
     "LOG_FORMAT_ENV",
     "LOG_LEVELS",
     "LOG_LEVEL_ENV",
+    "METRICS_LISTEN_ENV",
+    "METRICS_PORT_ENV",
     "PROMPTS_DIR_ENV",
     "TICK_SECONDS_ENV",
     "TOKEN_ENV",
@@ -37,6 +39,7 @@ __all__ = [
     "WEBHOOK_URL_ENV",
     "ConfigError",
     "LogSettings",
+    "MetricsSettings",
     "ReminderSettings",
     "Settings",
     "TelegramSettings",
@@ -384,3 +387,75 @@ class LogSettings:
                 f"{source} must be one of {', '.join(LOG_FORMATS)}, got {format_name!r}"
             )
         return cls(level=_LEVEL_NUMBERS[level_name], json_lines=format_name == "json")
+
+
+ADMIN_IDS_ENV = "FOCUS_COACH_ADMIN_IDS"
+METRICS_PORT_ENV = "FOCUS_COACH_METRICS_PORT"
+METRICS_LISTEN_ENV = "FOCUS_COACH_METRICS_LISTEN"
+DEFAULT_METRICS_LISTEN = "127.0.0.1"
+
+
+def admin_ids(environ: Mapping[str, str] | None = None) -> frozenset[int]:
+    """The Telegram user ids in ``FOCUS_COACH_ADMIN_IDS`` (comma-separated); empty: nobody.
+
+    Raises:
+        ConfigError: an entry is not a positive whole number (a user id, not a @name).
+    """
+    env = os.environ if environ is None else environ
+    found: set[int] = set()
+    for entry in env.get(ADMIN_IDS_ENV, "").split(","):
+        text = entry.strip()
+        if not text:
+            continue
+        if not text.isascii() or not text.isdigit() or int(text) == 0:
+            raise ConfigError(
+                f"{ADMIN_IDS_ENV} must list numeric Telegram user ids separated by commas, "
+                f"like 123456789,987654321; {text[:40]!r} is not one (@userinfobot tells you "
+                "your id)"
+            )
+        found.add(int(text))
+    return frozenset(found)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where the optional Prometheus endpoint listens."""
+
+    port: int
+    listen: str = DEFAULT_METRICS_LISTEN
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        port: int | None = None,
+        listen: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> MetricsSettings | None:
+        """From ``--metrics-port``/``--metrics-listen`` or the environment; None: no endpoint.
+
+        Raises:
+            ConfigError: a port outside 1-65535, or a listen address without a port.
+        """
+        env = os.environ if environ is None else environ
+        address = (listen or env.get(METRICS_LISTEN_ENV, "")).strip()
+        if port is not None:
+            value, source = port, "--metrics-port"
+        else:
+            raw = env.get(METRICS_PORT_ENV, "").strip()
+            if not raw:
+                if address:
+                    raise ConfigError(
+                        f"--metrics-listen ({METRICS_LISTEN_ENV}) needs a port: add "
+                        f"--metrics-port (or set {METRICS_PORT_ENV})"
+                    )
+                return None
+            try:
+                value, source = int(raw), METRICS_PORT_ENV
+            except ValueError:
+                raise ConfigError(
+                    f"{METRICS_PORT_ENV} must be a port number, got {raw[:40]!r}"
+                ) from None
+        if not 1 <= value <= 65535:
+            raise ConfigError(f"{source} must be a port number from 1 to 65535, got {value}")
+        return cls(port=value, listen=address or DEFAULT_METRICS_LISTEN)

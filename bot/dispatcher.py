@@ -23,6 +23,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.core.checkin_claims import Claim, ReminderService
+from bot.core.operations import Event, OperationsRecorder
 
 __all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender", "TickListener"]
 
@@ -56,11 +57,13 @@ class Dispatcher:
         interval: float = 60.0,
         max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
         on_tick: TickListener | None = None,
+        recorder: OperationsRecorder | None = None,
     ) -> None:
         """Prepare; nothing runs before ``start``.
 
         ``on_tick`` is awaited with the end (UTC) of every tick that finished without an error;
-        what it raises is logged, never passed on to the tick.
+        what it raises is logged, never passed on to the tick. ``recorder`` counts delivered
+        check-ins.
         """
         if interval <= 0 or max_in_flight < 1:
             raise ValueError("interval must be positive and max_in_flight at least 1")
@@ -74,6 +77,7 @@ class Dispatcher:
         self._stopping = False
         self._scheduler: AsyncIOScheduler | None = None
         self._on_tick = on_tick
+        self._recorder = recorder
         self._last_tick_at: datetime | None = None
 
     @property
@@ -192,6 +196,7 @@ class Dispatcher:
             except Exception:
                 logger.exception("sending the check-in of %s failed", user_id)
                 result = SendResult.FAILED
+            self._count(result)
             if result is SendResult.SENT:
                 await asyncio.to_thread(self._service.confirm, claim)
             elif result is SendResult.BLOCKED:
@@ -203,3 +208,10 @@ class Dispatcher:
             logger.exception("the check-in of %s could not be recorded", user_id)
         finally:
             self._slots.release()
+
+    def _count(self, result: SendResult) -> None:
+        """Count a delivered or failed check-in (a blocked user is counted among the users)."""
+        if self._recorder is None or result is SendResult.BLOCKED:
+            return
+        sent = result is SendResult.SENT
+        self._recorder.record(Event.CHECKIN_SENT if sent else Event.CHECKIN_FAILED)

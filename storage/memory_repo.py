@@ -6,6 +6,7 @@ import copy
 import json
 import threading
 from collections.abc import Iterator
+from re import Pattern
 from types import TracebackType
 from typing import Any, Self
 
@@ -64,6 +65,21 @@ class InMemoryUserRepository:
         self._check_open()
         with self._lock:
             return iter(list(self._documents))
+
+    def documents_matching(
+        self, pattern: Pattern[bytes], *, stop: threading.Event | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(user id, document)`` of every user whose compact JSON matches ``pattern``."""
+        for user_id in self.user_ids():
+            if stop is not None and stop.is_set():
+                return  # the caller is stopping
+            with self._lock:
+                stored = self._documents.get(user_id)
+                raw = None if stored is None else json.dumps(stored, separators=(",", ":"))
+            if raw is not None and pattern.search(raw.encode()):
+                document = self.get(user_id)
+                if document is not None:
+                    yield user_id, document
 
     def close(self) -> None:
         """Refuse further calls (there is no lock to release)."""

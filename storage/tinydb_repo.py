@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from re import Pattern
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -27,6 +29,7 @@ from storage.atomic import (
     file_signature,
     fsync_directory,
     is_temp_file,
+    read_regular_file,
 )
 from storage.errors import DamagedDocumentError, StorageError
 from storage.ids import check_user_id, is_user_id
@@ -151,6 +154,33 @@ class TinyDBUserRepository:
         """Yield every stored user id by walking the shard folders."""
         self._check_open()
         return self._walk_user_ids()
+
+    def documents_matching(
+        self, pattern: Pattern[bytes], *, stop: threading.Event | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(user id, document)`` of every user whose stored file matches ``pattern``.
+
+        For counting rare states across all users (an operator's figures) without parsing
+        every file: a file is read, and parsed and migrated only when its raw bytes match.
+        Nothing is remembered for later puts (a scan must not evict the users being served),
+        and a file that cannot be read or parsed is skipped: the figure is a count, not a
+        repair (``get`` reports the damage when the user writes next).
+        """
+        for user_id in self.user_ids():
+            if stop is not None and stop.is_set():
+                return  # the caller is stopping
+            path = self._users_dir / shard_of(user_id) / f"{user_id}{_SUFFIX}"
+            try:
+                raw = read_regular_file(path)[0]
+                if not pattern.search(raw):
+                    continue
+                tables = json.loads(raw.decode("utf-8"))
+                record = self._user_record(tables, path) if isinstance(tables, dict) else None
+                if record is None:
+                    continue
+                yield user_id, self._migrator.upgrade(record, source=path)
+            except (OSError, ValueError, AttributeError, DamagedDocumentError) as error:
+                logger.debug("%s skipped in a scan: %s", path, error)
 
     def close(self) -> None:
         """Release the data folder lock; later calls raise StorageError."""

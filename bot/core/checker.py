@@ -61,6 +61,7 @@ from bot.core.flows import load_flows
 from bot.core.focus_plan import DropReason, PlanChange, PressureNote, PressureStatus
 from bot.core.keyboard_check import check_keyboards
 from bot.core.message_banks import FEEDBACK_BANKS, bank_path, bank_problems
+from bot.core.operator_status import sample_status_context
 from bot.core.own_results import MIN_WEEKS
 from bot.core.plan_changes import apply_creep_choice
 from bot.core.plan_versions import adopt
@@ -656,6 +657,7 @@ def _template_sample(content: Content, lang: str) -> dict[str, Any]:
         "channel": "x",
         "deadline": _SAMPLE_NOW.date(),
         "exit": exit_sample,
+        **sample_status_context(),  # the operator's /status (``operator_status``)
         # The comeback offer and its answers (``bot.core.comeback.comeback_context``).
         "comeback": {
             "missed": 2,

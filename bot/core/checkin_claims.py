@@ -154,6 +154,16 @@ class ReminderService:
                 self._compact()
         return found
 
+    def due_before(self, until: datetime) -> int:
+        """Users whose hint is at or before ``until``: due by then, overdue ones included.
+
+        From the hints in memory (one pass, no document read), so an upper bound: a hint may
+        be earlier than its document's due instant, never later.
+        """
+        with self._mutex:
+            hints = list(self._due.values())
+        return sum(1 for due in hints if due <= until)
+
     def abandon(self, user_id: str) -> None:
         """Give back a user returned by ``due_users`` that will not be claimed (shutdown)."""
         self._leave_flight(user_id)

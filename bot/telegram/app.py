@@ -6,9 +6,10 @@ import asyncio
 import logging
 import os
 import signal
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
@@ -27,9 +28,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.config import LogSettings, TelegramSettings, WebhookSettings
+import bot
+from bot.config import LogSettings, MetricsSettings, TelegramSettings, WebhookSettings
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
+from bot.core.operations import OperationsRecorder
+from bot.core.operator_status import OperatorAccess, OperatorView
+from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
 from bot.heartbeat import Health, HeartbeatWriter, check_health
@@ -45,12 +50,16 @@ from bot.telegram.menu import publish_menu, publish_profile
 from bot.telegram.ratelimit import PriorityRateLimiter
 from bot.telegram.webhook_server import WebhookServer
 
+if TYPE_CHECKING:
+    from bot.metrics import MetricsServer
+
 __all__ = [
     "ALLOWED_UPDATES",
     "BotApiAnswerError",
     "BotApiRefusedError",
     "BotApiUnreachableError",
     "BotStartError",
+    "MetricsListenError",
     "TokenRejectedError",
     "WebhookListenError",
     "build_application",
@@ -100,6 +109,10 @@ class WebhookListenError(BotStartError):
     """The webhook server cannot listen on the configured address and port."""
 
 
+class MetricsListenError(BotStartError):
+    """The metrics endpoint cannot listen on the configured address and port."""
+
+
 def _register(application: CoachApplication, handlers: CoachHandlers) -> None:
     """Register the handlers; within group 0 the first matching one wins, so order matters."""
     private = filters.ChatType.PRIVATE
@@ -136,14 +149,32 @@ class _Lifecycle:
         handlers: CoachHandlers,
         reminders: ReminderService | None,
         tick_seconds: float,
+        *,
         heartbeat: HeartbeatWriter | None = None,
+        recorder: OperationsRecorder | None = None,
     ) -> None:
         self.engine = engine
         self.handlers = handlers
         self.reminders = reminders
         self.tick_seconds = tick_seconds
         self.heartbeat = heartbeat
+        self.recorder = recorder
         self.dispatcher: Dispatcher | None = None
+        # Set when someone will ask for the user figures (admins or a metrics endpoint).
+        self.standings: StandingsRepository | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._stop_counting = threading.Event()
+
+    def last_tick_at(self) -> datetime | None:
+        """When the dispatcher's last tick ended, for the operator's view."""
+        return None if self.dispatcher is None else self.dispatcher.last_tick_at
+
+    def _count_users_in_background(self, repository: StandingsRepository) -> None:
+        """Read the stored users' standings once (about 11 s at 100,000 users) off the loop."""
+        counting = asyncio.to_thread(repository.seed, self._stop_counting)
+        task = asyncio.get_running_loop().create_task(counting)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def post_init(self, application: CoachApplication) -> None:
         """Publish the menu and profile, rebuild the due index, start the one reminder job."""
@@ -153,6 +184,8 @@ class _Lifecycle:
         await asyncio.to_thread(warm_up)
         if self.heartbeat is not None:
             await asyncio.to_thread(self.heartbeat.started)
+        if self.standings is not None:
+            self._count_users_in_background(self.standings)
         if self.reminders is not None:
             await asyncio.to_thread(self.reminders.load)
             sender = CheckinSender(
@@ -164,6 +197,7 @@ class _Lifecycle:
                 clock=self.engine.clock,
                 interval=self.tick_seconds,
                 on_tick=self._ticked,
+                recorder=self.recorder,
             )
             self.dispatcher.start()  # its first tick catches up on what came due while down
         log.info("Fokus-Coach is running as @%s", application.bot.username)
@@ -177,6 +211,10 @@ class _Lifecycle:
         # PTB skips post_stop when starting the updater failed after post_init (setWebhook
         # refused, port taken): the reminder job must not outlive the loop then either.
         await self._stop_dispatcher()
+        if self._background:
+            # A start-up count still reading: ended, and the folder released only after it.
+            self._stop_counting.set()
+            await asyncio.wait(self._background)
         if self.heartbeat is not None:
             await asyncio.to_thread(self.heartbeat.stopped)
         self.engine.repository.close()
@@ -201,34 +239,61 @@ def build_application(
     request: BaseRequest | None = None,
     heartbeat: HeartbeatWriter | None = None,
     own_webhook_server: bool = False,
+    admins: frozenset[int] = frozenset(),
+    recorder: OperationsRecorder | None = None,
+    count_users: bool = False,
 ) -> CoachApplication:
     """Wire the bot; ``request`` replaces the network for tests (used for every call).
 
     With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``;
     ``heartbeat`` is written at start, after every tick and at a clean stop. With
     ``own_webhook_server`` there is no Updater: ``WebhookServer`` feeds the update queue.
+    ``recorder`` counts the sends for the operator's view; ``admins`` (Telegram user ids) may
+    ask for it with /status. Its user figures need the engine's repository to be a
+    ``StandingsRepository``, counted at start-up with admins or ``count_users`` (metrics).
     """
-    return _build(
+    application, _ = _build(
         settings,
         engine,
-        _Lifecycle(
-            engine, CoachHandlers(engine, reminders=reminders), reminders, tick_seconds, heartbeat
-        ),
+        reminders=reminders,
+        tick_seconds=tick_seconds,
         request=request,
+        heartbeat=heartbeat,
         own_webhook_server=own_webhook_server,
+        admins=admins,
+        recorder=recorder,
+        count_users=count_users,
     )
+    return application
 
 
 def _build(
     settings: TelegramSettings,
     engine: DialogueEngine,
-    lifecycle: _Lifecycle,
     *,
+    reminders: ReminderService | None,
+    tick_seconds: float,
     request: BaseRequest | None,
+    heartbeat: HeartbeatWriter | None,
     own_webhook_server: bool,
-) -> CoachApplication:
-    """The Application around ``lifecycle``'s handlers and hooks."""
-    handlers = lifecycle.handlers
+    admins: frozenset[int],
+    recorder: OperationsRecorder | None,
+    count_users: bool,
+) -> tuple[CoachApplication, _Lifecycle]:
+    """The Application and the lifecycle whose hooks it calls (run_bot drives a webhook's)."""
+    recorder = recorder or OperationsRecorder(engine.clock)
+    limiter = PriorityRateLimiter(max_retries=_RATE_LIMIT_RETRIES, recorder=recorder)
+    handlers = CoachHandlers(engine, reminders=reminders)
+    lifecycle = _Lifecycle(
+        engine, handlers, reminders, tick_seconds, heartbeat=heartbeat, recorder=recorder
+    )
+    view = _operator_view(engine, reminders, recorder, limiter, lifecycle)
+    if (admins or count_users) and view is None:
+        raise ValueError("the operator's view needs the repository to be a StandingsRepository")
+    if view is not None and (admins or count_users):
+        lifecycle.standings = view.repository
+    if view is not None and admins:
+        handlers.operator = OperatorAccess(admins, view)
     builder = (
         ApplicationBuilder()
         # The dispatcher is the one scheduler; PTB's JobQueue would start a second, idle one.
@@ -245,7 +310,7 @@ def _build(
         # Different users at once; one user's updates stay in order (CoachHandlers' locks).
         .concurrent_updates(True)
         # Telegram's limits (30/s overall, 1/s per chat for broadcasts); replies go first.
-        .rate_limiter(PriorityRateLimiter(max_retries=_RATE_LIMIT_RETRIES))
+        .rate_limiter(limiter)
         .post_init(lifecycle.post_init)
         .post_stop(lifecycle.post_stop)
         .post_shutdown(lifecycle.post_shutdown)
@@ -256,7 +321,32 @@ def _build(
         builder = builder.updater(None)
     application = builder.build()
     _register(application, handlers)
-    return application
+    application.bot_data[_VIEW] = view
+    return application, lifecycle
+
+
+_VIEW = "operator_view"  # bot_data key: the OperatorView of this application, or None
+
+
+def _operator_view(
+    engine: DialogueEngine,
+    reminders: ReminderService | None,
+    recorder: OperationsRecorder,
+    limiter: PriorityRateLimiter,
+    lifecycle: _Lifecycle,
+) -> OperatorView | None:
+    """The operator's view over the running parts; None without user standings to count."""
+    repository = engine.repository
+    if not isinstance(repository, StandingsRepository):
+        return None
+    return OperatorView(
+        version=bot.__version__,
+        recorder=recorder,
+        repository=repository,
+        reminders=reminders,
+        last_tick=lifecycle.last_tick_at,
+        queue=lambda: limiter.waiting,
+    )
 
 
 def run_bot(
@@ -268,11 +358,14 @@ def run_bot(
     tick_seconds: float = 60.0,
     log: LogSettings | None = None,
     heartbeat: HeartbeatWriter | None = None,
+    admins: frozenset[int] = frozenset(),
+    metrics: MetricsSettings | None = None,
 ) -> None:
     """Long-poll, or serve ``webhook``, until SIGINT/SIGTERM; the repository is closed on exit.
 
     ``log`` sets the level and format of the log lines; ``heartbeat`` is written at start,
     after every dispatcher tick and at a clean stop, and judged by the webhook's ``/healthz``.
+    ``admins`` may ask for /status; ``metrics`` serves the same figures to Prometheus.
 
     Raises:
         TokenRejectedError: Telegram does not accept the token.
@@ -280,6 +373,7 @@ def run_bot(
         BotApiAnswerError: what answers at its address is not the Bot API (an HTML page).
         BotApiRefusedError: the Bot API refused to set (or delete) the webhook.
         WebhookListenError: the webhook server cannot listen on its address.
+        MetricsListenError: the metrics endpoint cannot listen on its address.
     """
     # PTB 22 warns on every RetryAfter unless it may give retry_after as a timedelta; our rate
     # limiter reads either form, so opt in to the future behaviour.
@@ -287,16 +381,24 @@ def run_bot(
     secrets = [settings.token] if webhook is None else [settings.token, webhook.secret]
     log = log or LogSettings()
     redactor = configure_logging(secrets, level=log.level, json_lines=log.json_lines)
-    lifecycle = _Lifecycle(
-        engine, CoachHandlers(engine, reminders=reminders), reminders, tick_seconds, heartbeat
+    application, lifecycle = _build(
+        settings,
+        engine,
+        reminders=reminders,
+        tick_seconds=tick_seconds,
+        request=None,
+        heartbeat=heartbeat,
+        own_webhook_server=webhook is not None,
+        admins=admins,
+        recorder=None,
+        count_users=metrics is not None,
     )
-    application = _build(
-        settings, engine, lifecycle, request=None, own_webhook_server=webhook is not None
-    )
+    # Before getMe, so a taken port is said at once (its daemon thread ends with the process).
+    metrics_server = _start_metrics(application.bot_data[_VIEW], metrics)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    _initialize(application, loop, redactor)
     try:
+        _initialize(application, loop, redactor)
         if webhook is None:
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
         else:
@@ -315,6 +417,29 @@ def run_bot(
         raise WebhookListenError(
             f"cannot listen on {webhook.listen}:{webhook.port}: {error.strerror or error}"
         ) from None
+    finally:
+        if metrics_server is not None:
+            metrics_server.stop()
+
+
+def _start_metrics(
+    view: OperatorView | None, metrics: MetricsSettings | None
+) -> MetricsServer | None:
+    """Serve the metrics endpoint, if asked for; MetricsListenError if it cannot listen."""
+    if metrics is None or view is None:
+        return None
+    from bot.metrics import MetricsServer
+
+    server = MetricsServer(view, metrics)
+    try:
+        server.start()
+    except OSError as error:
+        raise MetricsListenError(
+            f"cannot listen on {metrics.listen}:{metrics.port} for metrics: "
+            f"{error.strerror or error}"
+        ) from None
+    log.info("serving metrics on http://%s:%d/metrics", metrics.listen, metrics.port)
+    return server
 
 
 def _initialize(

@@ -26,7 +26,13 @@ from telegram.ext import ContextTypes, ExtBot
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
 from bot.core.keyed_locks import AsyncKeyedLocks
-from bot.core.messages import Inbound
+from bot.core.messages import Command, Inbound
+from bot.core.operator_status import (
+    STATUS_COMMAND,
+    STATUS_TEMPLATE,
+    OperatorAccess,
+    status_context,
+)
 from bot.telegram.inbound import button_inbound, message_inbound
 from bot.telegram.render import ReplyRenderer
 
@@ -51,10 +57,16 @@ class CoachHandlers:
         *,
         renderer: ReplyRenderer | None = None,
         reminders: ReminderService | None = None,
+        operator: OperatorAccess | None = None,
     ) -> None:
-        """Serve ``engine``'s dialogue; ``reminders`` hears of users who blocked the bot."""
+        """Serve ``engine``'s dialogue; ``reminders`` hears of users who blocked the bot.
+
+        With ``operator``, its admins' /status shows the operator's view; for anyone else
+        /status goes to the engine like any command it does not know.
+        """
         self.engine = engine
         self.reminders = reminders
+        self.operator = operator
         self.texts = engine.content.texts
         self.renderer = renderer or ReplyRenderer(live=engine)
         self.locks = AsyncKeyedLocks()
@@ -68,6 +80,9 @@ class CoachHandlers:
         inbound = message_inbound(message, bot_username=context.bot.username)
         if inbound is None:
             return  # a command for another bot
+        if self._asks_status(user, inbound):
+            await self._send_status(context.bot, user, message.chat_id)
+            return
         await self._converse(
             context.bot,
             user,
@@ -146,6 +161,23 @@ class CoachHandlers:
                 delivery=delivery,
             )
             await self.renderer.show(bot, chat_id, replies, pressed=pressed, newest=newest)
+
+    def _asks_status(self, user: User, inbound: Inbound) -> bool:
+        return (
+            self.operator is not None
+            and isinstance(inbound, Command)
+            and inbound.name == STATUS_COMMAND
+            and self.operator.allows(user.id)
+        )
+
+    async def _send_status(self, bot: ExtBot[Any], user: User, chat_id: int) -> None:
+        """The operator's view, in the admin's language (gathered in a worker thread)."""
+        assert self.operator is not None  # for mypy: checked by _asks_status
+        async with self.locks.hold(str(user.id)):
+            lang = await self._language(user)
+            figures = await asyncio.to_thread(self.operator.view.figures)
+            text = self.texts.render(lang, STATUS_TEMPLATE, **status_context(figures))
+            await bot.send_message(chat_id, text)
 
     async def _answer_query(self, update: Update) -> None:
         query = update.callback_query

@@ -38,13 +38,14 @@ import warnings
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.core.keyed_locks import AsyncKeyedLocks
+from bot.core.operations import Event, OperationsRecorder
 
 __all__ = [
     "PriorityRateLimiter",
@@ -89,6 +90,15 @@ class RateLimitStats:
     """Requests that are not sending messages and skipped the limiter."""
 
 
+class _Call(NamedTuple):
+    """One sending call as PTB hands it over, and whether it edits a message."""
+
+    callback: ApiCallback
+    args: Any
+    kwargs: dict[str, Any]
+    editing: bool
+
+
 def is_sending_method(endpoint: str) -> bool:
     """Whether a Bot API method sends or edits a message and so counts against the limits."""
     return endpoint.startswith(_SENDING_PREFIXES) and endpoint not in _NOT_SENDING
@@ -128,6 +138,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             ``RetryAfter`` is raised to the caller.
         max_broadcasts_in_flight: Broadcast requests on the wire at once (16 carry 300
             messages a second at a 50 ms round trip, ten times Telegram's limit).
+        recorder: Hears of each sending call's outcome for the operator's figures: sent,
+            every 429, each retry, and each call given up (a 403 from a user who blocked the
+            bot is neither sent nor a failure: the user counts as blocked).
     """
 
     def __init__(
@@ -136,6 +149,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         per_chat_interval: float = 1.0,
         max_retries: int = 3,
         max_broadcasts_in_flight: int = 16,
+        recorder: OperationsRecorder | None = None,
     ) -> None:
         if overall_per_second < 0 or per_chat_interval < 0 or max_retries < 0:
             raise ValueError("rate limits and max_retries must not be negative")
@@ -149,6 +163,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._per_chat_interval = per_chat_interval
         self._max_retries = max_retries
         self._stats = RateLimitStats()
+        self._recorder = recorder
         self._reset()
 
     def _reset(self) -> None:
@@ -171,6 +186,11 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def stats(self) -> RateLimitStats:
         """A snapshot of the counters."""
         return replace(self._stats)
+
+    @property
+    def waiting(self) -> int:
+        """Sending calls waiting for a permit of the global budget right now (both classes)."""
+        return sum(1 for queue in self._queues.values() for waiter in queue if not waiter.done())
 
     async def initialize(self) -> None:
         """Start afresh after a shutdown (called by ``ExtBot.initialize``)."""
@@ -214,13 +234,14 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         broadcast = bool(rate_limit_args and rate_limit_args.get("broadcast"))
         request_class = RequestClass.BROADCAST if broadcast else RequestClass.INTERACTIVE
         chat = _chat_key(data)
+        call = _Call(callback, args, kwargs, editing=endpoint.startswith("edit"))
         if not broadcast:
-            return await self._send(request_class, chat, callback, args, kwargs)
+            return await self._send(request_class, chat, call)
         if chat is not None and self._per_chat_interval > 0:
             async with self._chat_turn(chat), self._broadcast_slots:
-                return await self._send(request_class, chat, callback, args, kwargs)
+                return await self._send(request_class, chat, call)
         async with self._broadcast_slots:
-            return await self._send(request_class, chat, callback, args, kwargs)
+            return await self._send(request_class, chat, call)
 
     # --- one request, with retries -----------------------------------------------------------
 
@@ -228,10 +249,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self,
         request_class: RequestClass,
         chat: int | str | None,
-        callback: ApiCallback,
-        args: Any,
-        kwargs: dict[str, Any],
+        call: _Call,
     ) -> ApiResult:
+        callback, args, kwargs, editing = call
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
@@ -244,21 +264,39 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             except RetryAfter as error:
                 delay = retry_after_seconds(error)
                 self._pause(request_class, delay)
+                self._record(Event.RATE_LIMITED)
                 if attempt >= self._max_retries:
                     log.warning(
                         "429 on a %s request after %d retries; giving up",
                         request_class.value,
                         attempt,
                     )
+                    self._record(Event.FAILED)
                     raise
                 log.info("429 on a %s request; retrying in %.1f s", request_class.value, delay)
                 self._stats.retried += 1
+                self._record(Event.RETRIED)
                 attempt += 1
                 continue
+            except Forbidden:
+                raise  # the user blocked the bot: counted as a blocked user, not a failure
+            except BadRequest:
+                # An edit refused (not modified, too old) is answered by a new message.
+                if not editing:
+                    self._record(Event.FAILED)
+                raise
+            except TelegramError:
+                self._record(Event.FAILED)
+                raise
             finally:
                 self._release(chat)
             self._stats.sent += 1
+            self._record(Event.SENT)
             return result
+
+    def _record(self, event: Event) -> None:
+        if self._recorder is not None:
+            self._recorder.record(event)
 
     def _pause(self, request_class: RequestClass, seconds: float) -> None:
         """Hold back broadcasts (a 429 on a reply: everything) for ``seconds``."""
