@@ -11,17 +11,20 @@
 # A minor tag, not a digest: Debian's and Python's security updates arrive with a rebuild.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# ---- builder: the project's wheel and a wheel of every dependency --------------------------
+# ---- builder: the wheels, installed into the virtual environment the final stage takes ----
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
-    PYTHONDONTWRITEBYTECODE=1
+    PIP_NO_CACHE_DIR=1
 WORKDIR /src
 # .dockerignore keeps out the virtual environment, git, tests, caches and data.
 COPY . .
-RUN pip wheel --wheel-dir /wheels .
+# The project's wheel and one of every dependency; then only these are installed (--no-index),
+# bytecode compiled once here, so at run time nothing is written next to the code.
+RUN pip wheel --wheel-dir /wheels . \
+    && python -m venv /opt/focus-coach \
+    && /opt/focus-coach/bin/pip install --no-index --find-links=/wheels /wheels/focus_coach-*.whl
 
-# ---- final: Python, the installed wheels, nothing to compile with ----------------------------
+# ---- final: Python and the installed environment, nothing to compile with -----------------
 FROM ${PYTHON_IMAGE}
 
 ARG VERSION=unknown
@@ -49,11 +52,9 @@ RUN groupadd --gid 10001 focus-coach \
        --home-dir /home/focus-coach --shell /usr/sbin/nologin focus-coach \
     && install --directory --owner=focus-coach --group=focus-coach --mode=0700 /data
 
-# Only the wheels are used (--no-index): bound from the builder, so they leave no layer behind.
-# pip compiles the bytecode here, once; at run time nothing is written next to the code.
-RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
-    python -m venv /opt/focus-coach \
-    && /opt/focus-coach/bin/pip install --no-index --find-links=/wheels /wheels/focus_coach-*.whl
+# The installed environment only: no wheels, no sources, no build tools. Both stages share the
+# base image, so the interpreter the environment points at is the same.
+COPY --from=builder /opt/focus-coach /opt/focus-coach
 
 # Numeric, so the runtime can tell it is not root without reading /etc/passwd.
 USER 10001:10001
