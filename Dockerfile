@@ -18,11 +18,13 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /src
 # .dockerignore keeps out the virtual environment, git, tests, caches and data.
 COPY . .
-# The project's wheel and one of every dependency; then only these are installed (--no-index),
-# bytecode compiled once here, so at run time nothing is written next to the code.
-RUN pip wheel --wheel-dir /wheels . \
+# The project's wheel (with the metrics extra: prometheus-client, for --metrics-port) and one
+# of every dependency; then only these are installed (--no-index), bytecode compiled once here,
+# so at run time nothing is written next to the code.
+RUN pip wheel --wheel-dir /wheels ".[metrics]" \
     && python -m venv /opt/focus-coach \
-    && /opt/focus-coach/bin/pip install --no-index --find-links=/wheels /wheels/focus_coach-*.whl
+    && set -- /wheels/focus_coach-*.whl \
+    && /opt/focus-coach/bin/pip install --no-index --find-links=/wheels "$1[metrics]"
 
 # ---- final: Python and the installed environment, nothing to compile with -----------------
 FROM ${PYTHON_IMAGE}

@@ -123,8 +123,9 @@ def test_the_image_is_built_in_two_stages_from_one_pinned_slim_python() -> None:
 def test_the_final_stage_takes_only_the_environment_built_from_the_wheels() -> None:
     builder, final = stages(DOCKERFILE.read_text())
     built = " ".join(i.argument for i in builder if i.keyword == "RUN")
-    assert "pip wheel --wheel-dir /wheels ." in built
-    assert "--no-index --find-links=/wheels /wheels/focus_coach-*.whl" in built
+    assert 'pip wheel --wheel-dir /wheels ".[metrics]"' in built
+    assert "set -- /wheels/focus_coach-*.whl" in built
+    assert '--no-index --find-links=/wheels "$1[metrics]"' in built
     copies = [i.argument for i in final if i.keyword in {"COPY", "ADD"}]
     assert copies == ["--from=builder /opt/focus-coach /opt/focus-coach"]
     runs = " ".join(i.argument for i in final if i.keyword == "RUN")
