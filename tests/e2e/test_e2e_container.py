@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
 
@@ -69,12 +68,7 @@ def base_image(tool: str) -> str:
     return base
 
 
-@pytest.fixture
-def image() -> Iterator[tuple[str, str]]:
-    """(engine, tag) of an image freshly built from this tree; removed afterwards."""
-    tool = engine()
-    base = base_image(tool)
-    tag = f"localhost/focus-coach-test:{uuid.uuid4().hex[:12]}"
+def build_image(tool: str, base: str, tag: str) -> None:
     # podman writes OCI images by default, which drop HEALTHCHECK; docker's format keeps it.
     format_option = ["--format", "docker"] if Path(tool).name == "podman" else []
     build = run(
@@ -91,12 +85,23 @@ def image() -> Iterator[tuple[str, str]]:
         timeout=BUILD_TIMEOUT,
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
-    yield tool, tag
-    run(tool, "image", "rm", "--force", tag)
 
 
-def test_the_image_answers_version_check_and_health(image: tuple[str, str]) -> None:
-    tool, tag = image
+def test_the_image_builds_answers_and_runs_the_bot_as_the_readme_says(tmp_path: Path) -> None:
+    # One test, one build: the build is most of the time, and split tests could build twice
+    # on two workers at once.
+    tool = engine()
+    base = base_image(tool)
+    tag = f"localhost/focus-coach-test:{uuid.uuid4().hex[:12]}"
+    build_image(tool, base, tag)
+    try:
+        image_answers_version_check_and_health(tool, tag)
+        container_runs_the_bot_and_stops_cleanly_on_sigterm(tool, tag, tmp_path)
+    finally:
+        run(tool, "image", "rm", "--force", tag)
+
+
+def image_answers_version_check_and_health(tool: str, tag: str) -> None:
     shown = run(tool, "run", "--rm", tag, "--version")
     assert (shown.returncode, shown.stdout.strip()) == (0, f"focus-coach {version('focus-coach')}")
 
@@ -121,10 +126,9 @@ def test_the_image_answers_version_check_and_health(image: tuple[str, str]) -> N
     assert healthcheck == '["CMD","focus-coach","health","--data-dir","/data"]'
 
 
-def test_the_container_runs_the_bot_with_the_secret_and_stops_cleanly_on_sigterm(
-    image: tuple[str, str], tmp_path: Path
+def container_runs_the_bot_and_stops_cleanly_on_sigterm(
+    tool: str, tag: str, tmp_path: Path
 ) -> None:
-    tool, tag = image
     with FakeTelegram() as tg:
         token_file = tmp_path / "telegram_bot_token"
         token_file.write_text(tg.token + "\n")
