@@ -16,6 +16,7 @@ import enum
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
@@ -25,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.operations import Event, OperationsRecorder
 
-__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender", "TickListener"]
+__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender", "TickListener", "TickProgress"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,17 @@ class SendResult(enum.Enum):
 
 
 Sender = Callable[[Claim], Awaitable[SendResult]]
+
+
+@dataclass(frozen=True)
+class TickProgress:
+    """A tick still running: since when, and how many check-ins it has settled (last when)."""
+
+    started_at: datetime
+    settled: int
+    last_settled_at: datetime | None
+
+
 TickListener = Callable[[datetime], Awaitable[None]]
 
 
@@ -79,11 +91,27 @@ class Dispatcher:
         self._on_tick = on_tick
         self._recorder = recorder
         self._last_tick_at: datetime | None = None
+        # A tick in progress and what it has settled so far (for the heartbeat's pulse).
+        self._running_ticks = 0
+        self._tick_started_at: datetime | None = None
+        self._settled_in_tick = 0
+        self._last_settled_at: datetime | None = None
 
     @property
     def last_tick_at(self) -> datetime | None:
         """The end (UTC) of the last tick that finished without an error; None before."""
         return self._last_tick_at
+
+    @property
+    def progress(self) -> TickProgress | None:
+        """The tick running now and what it has settled so far; None between ticks."""
+        if self._tick_started_at is None:
+            return None
+        return TickProgress(
+            started_at=self._tick_started_at,
+            settled=self._settled_in_tick,
+            last_settled_at=self._last_settled_at,
+        )
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
@@ -142,6 +170,28 @@ class Dispatcher:
         task = asyncio.current_task()
         if task is not None:
             self._ticks.add(task)
+        self._begin_tick()
+        try:
+            await self._run_tick()
+        finally:
+            self._end_tick()
+            if task is not None:
+                self._ticks.discard(task)
+
+    def _begin_tick(self) -> None:
+        self._running_ticks += 1
+        if self._tick_started_at is None:
+            self._tick_started_at = self._clock().astimezone(UTC)
+            self._settled_in_tick = 0
+            self._last_settled_at = None
+
+    def _end_tick(self) -> None:
+        self._running_ticks -= 1
+        if self._running_ticks == 0:
+            self._tick_started_at = None
+
+    async def _run_tick(self) -> None:
+        """Hand every due check-in to ``_deliver`` and wait until they are all settled."""
         user_ids = self._service.due_users(self._clock())
         handed = 0
         mine: list[asyncio.Task[None]] = []
@@ -149,30 +199,26 @@ class Dispatcher:
             # The confirms' later hints go to the index in one batch when the tick ends.
             self._service.hold_hints()
         try:
-            try:
-                for user_id in user_ids:
-                    await self._slots.acquire()
-                    if self._stopping:
-                        self._slots.release()
-                        break
-                    send = asyncio.create_task(self._deliver(user_id))
-                    self._sends.add(send)
-                    send.add_done_callback(self._sends.discard)
-                    mine.append(send)
-                    handed += 1
-                if mine:
-                    # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
-                    await asyncio.wait(mine)
-            finally:
-                for user_id in user_ids[handed:]:
-                    self._service.abandon(user_id)
-                if user_ids:
-                    await asyncio.to_thread(self._service.release_hints)
-            # Still one of the ticks that shutdown waits for: the heartbeat is written first.
-            await self._finished_tick()
+            for user_id in user_ids:
+                await self._slots.acquire()
+                if self._stopping:
+                    self._slots.release()
+                    break
+                send = asyncio.create_task(self._deliver(user_id))
+                self._sends.add(send)
+                send.add_done_callback(self._sends.discard)
+                mine.append(send)
+                handed += 1
+            if mine:
+                # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
+                await asyncio.wait(mine)
         finally:
-            if task is not None:
-                self._ticks.discard(task)
+            for user_id in user_ids[handed:]:
+                self._service.abandon(user_id)
+            if user_ids:
+                await asyncio.to_thread(self._service.release_hints)
+        # Still one of the ticks that shutdown waits for: the heartbeat is written first.
+        await self._finished_tick()
 
     async def _finished_tick(self) -> None:
         """Note the end of a tick and tell ``on_tick``."""
@@ -208,6 +254,8 @@ class Dispatcher:
             logger.exception("the check-in of %s could not be recorded", user_id)
         finally:
             self._slots.release()
+            self._settled_in_tick += 1
+            self._last_settled_at = self._clock().astimezone(UTC)
 
     def _count(self, result: SendResult) -> None:
         """Count a delivered or failed check-in (a blocked user is counted among the users)."""

@@ -9,10 +9,14 @@ The file is one JSON object::
 
     {"version": "0.1.0", "pid": 42, "mode": "polling", "tick_seconds": 60.0,
      "started_at": "2026-12-05T07:00:00+00:00", "last_tick_at": "2026-12-05T07:41:00+00:00",
-     "stopped_at": null}
+     "stopped_at": null, "tick_started_at": null, "tick_settled": 0, "progress_at": null}
 
 ``last_tick_at`` is null until the first tick has finished; ``stopped_at`` is set by a clean
-stop. Other fields (say a ``status`` object with figures) come from the writer's
+stop. While a tick runs longer than one interval (a fan-out to thousands of users at Telegram's
+30 messages a second takes minutes), a pulse each interval adds ``tick_started_at``,
+``tick_settled`` (check-ins settled so far) and ``progress_at`` (when the last one settled):
+a bot that is still getting through a long tick is alive, one whose tick stopped moving is not.
+Other fields (say a ``status`` object with figures) come from the writer's
 ``extra_fields``; readers ignore what they do not know.
 
 No transport is imported here: the composition root wires it to the dispatcher.
@@ -61,7 +65,18 @@ MISSED_TICKS: Final = 3
 MIN_MAX_AGE: Final = timedelta(seconds=180)
 # The keys the writer owns; extra fields cannot replace them.
 _OWN_KEYS: Final = frozenset(
-    {"version", "pid", "mode", "tick_seconds", "started_at", "last_tick_at", "stopped_at"}
+    {
+        "version",
+        "pid",
+        "mode",
+        "tick_seconds",
+        "started_at",
+        "last_tick_at",
+        "stopped_at",
+        "tick_started_at",
+        "tick_settled",
+        "progress_at",
+    }
 )
 _MAX_FILE_BYTES: Final = 1_000_000  # a heartbeat is a few hundred bytes; more is not ours
 
@@ -85,6 +100,10 @@ class Heartbeat:
     started_at: datetime
     last_tick_at: datetime | None = None
     stopped_at: datetime | None = None
+    # Set while a tick runs past an interval (see ``HeartbeatWriter.pulse``).
+    tick_started_at: datetime | None = None
+    tick_settled: int = 0
+    progress_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The file's own fields, instants as ISO 8601 in UTC."""
@@ -96,7 +115,14 @@ class Heartbeat:
             "started_at": _iso(self.started_at),
             "last_tick_at": _iso(self.last_tick_at),
             "stopped_at": _iso(self.stopped_at),
+            "tick_started_at": _iso(self.tick_started_at),
+            "tick_settled": self.tick_settled,
+            "progress_at": _iso(self.progress_at),
         }
+
+
+# What a finished tick leaves: no tick running.
+_IDLE: Final[Mapping[str, Any]] = {"tick_started_at": None, "tick_settled": 0, "progress_at": None}
 
 
 def _iso(instant: datetime | None) -> str | None:
@@ -156,9 +182,25 @@ class HeartbeatWriter:
             self._write()
 
     def ticked(self, at: datetime) -> None:
-        """Write that a dispatcher tick finished at ``at``."""
+        """Write that a dispatcher tick finished at ``at`` (no tick is running then)."""
         with self._lock:
-            self._beat = Heartbeat(**{**self._fields(), "last_tick_at": at})
+            self._beat = Heartbeat(**{**self._fields(), **_IDLE, "last_tick_at": at})
+            self._write()
+
+    def pulse(self, started_at: datetime, settled: int, progress_at: datetime | None) -> None:
+        """Write that a tick begun at ``started_at`` is still running and how far it got.
+
+        ``progress_at`` is when it last settled a check-in (None: none yet, its start counts).
+        """
+        with self._lock:
+            self._beat = Heartbeat(
+                **{
+                    **self._fields(),
+                    "tick_started_at": started_at,
+                    "tick_settled": settled,
+                    "progress_at": progress_at or started_at,
+                }
+            )
             self._write()
 
     def stopped(self) -> None:
@@ -177,6 +219,9 @@ class HeartbeatWriter:
             "started_at": beat.started_at,
             "last_tick_at": beat.last_tick_at,
             "stopped_at": beat.stopped_at,
+            "tick_started_at": beat.tick_started_at,
+            "tick_settled": beat.tick_settled,
+            "progress_at": beat.progress_at,
         }
 
     def _write(self) -> None:
@@ -251,6 +296,10 @@ def read_heartbeat(data_dir: Path) -> Heartbeat | None:
             started_at=_instant(data, "started_at"),
             last_tick_at=_instant_or_none(data, "last_tick_at"),
             stopped_at=_instant_or_none(data, "stopped_at"),
+            # Files written before the pulse existed lack these three: no tick running.
+            tick_started_at=_instant_or_none(data, "tick_started_at"),
+            tick_settled=_whole_number(data, "tick_settled") if "tick_settled" in data else 0,
+            progress_at=_instant_or_none(data, "progress_at"),
         )
     except _FieldError as error:
         raise HeartbeatError(f"{path}: {error}") from None
@@ -339,6 +388,7 @@ def _judge(beat: Heartbeat, now: datetime, limit: timedelta) -> Health:
             healthy=False,
             line=f"stopped: the bot stopped {_age(now, beat.stopped_at)} ago ({who})",
         )
+    running = _long_tick(beat, now, limit, who)
     if beat.last_tick_at is None:
         # Started, the first tick (the catch-up after downtime) not finished yet.
         since = _age(now, beat.started_at)
@@ -346,13 +396,39 @@ def _judge(beat: Heartbeat, now: datetime, limit: timedelta) -> Health:
             return Health(
                 healthy=True, line=f"ok: started {since} ago, first tick running ({who})"
             )
-        return Health(healthy=False, line=f"stale: started {since} ago, no tick finished ({who})")
+        return running or Health(
+            healthy=False, line=f"stale: started {since} ago, no tick finished ({who})"
+        )
     age = _age(now, beat.last_tick_at)
     if now - beat.last_tick_at <= limit:
         return Health(healthy=True, line=f"ok: last tick {age} ago ({who})")
-    return Health(
+    return running or Health(
         healthy=False,
         line=f"stale: last tick {age} ago, more than {_duration(limit)} ({who})",
+    )
+
+
+def _long_tick(beat: Heartbeat, now: datetime, limit: timedelta, who: str) -> Health | None:
+    """The verdict on a tick that has run past ``limit``; None when no tick is running.
+
+    Healthy while it keeps settling check-ins (the last within ``limit``): a long fan-out is
+    work, not a hang. One that settled nothing for ``limit`` is stuck.
+    """
+    if beat.tick_started_at is None or beat.progress_at is None:
+        return None
+    running = _age(now, beat.tick_started_at)
+    settled = f"{beat.tick_settled:,} check-ins settled"
+    quiet = _age(now, beat.progress_at)
+    if now - beat.progress_at <= limit:
+        return Health(
+            healthy=True,
+            line=f"ok: a tick has been sending for {running}, {settled}, the last {quiet} ago "
+            f"({who})",
+        )
+    return Health(
+        healthy=False,
+        line=f"stuck: a tick has run for {running} and settled nothing for {quiet}, more than "
+        f"{_duration(limit)} ({settled}; {who})",
     )
 
 

@@ -332,3 +332,39 @@ async def test_shutdown_waits_for_the_listener_of_the_last_tick(
     # The catch-up tick, and a tick of the real-time grid if a minute began meanwhile.
     assert heard
     assert set(heard) == {DUE}
+
+
+async def test_a_running_tick_tells_how_far_it_got(
+    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+) -> None:
+    add_users(repo, "a", "b", "c")
+    seen: list[tuple[datetime, int] | None] = []
+    gate = asyncio.Event()
+
+    async def send(claim: Claim) -> SendResult:
+        progress = dispatcher.progress
+        seen.append(None if progress is None else (progress.started_at, progress.settled))
+        if len(seen) == 3:
+            await gate.wait()
+        clock.now += timedelta(seconds=1)
+        return SendResult.SENT
+
+    dispatcher = Dispatcher(
+        make_service(repo, data_dir, clock), send, clock=clock, max_in_flight=1
+    )
+    assert dispatcher.progress is None
+
+    ticking = asyncio.create_task(dispatcher.tick())
+    for _ in range(200):
+        if len(seen) == 3:
+            break
+        await asyncio.sleep(0.01)
+    progress = dispatcher.progress
+    assert progress is not None
+    assert (progress.settled, progress.last_settled_at) == (2, DUE + timedelta(seconds=2))
+    gate.set()
+    await asyncio.wait_for(ticking, PATIENCE)
+
+    assert seen == [(DUE, 0), (DUE, 1), (DUE, 2)]  # one at a time: each sees the ones before
+    assert dispatcher.progress is None  # between ticks
+    assert dispatcher.last_tick_at == DUE + timedelta(seconds=3)

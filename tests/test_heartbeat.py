@@ -56,6 +56,9 @@ def test_start_ticks_and_stop_are_written_with_the_agreed_keys(tmp_path: Path) -
         "started_at": "2026-12-05T07:00:00+00:00",
         "last_tick_at": None,
         "stopped_at": None,
+        "tick_started_at": None,
+        "tick_settled": 0,
+        "progress_at": None,
     }
     beat.ticked(START + timedelta(seconds=61))
     assert stored(tmp_path)["last_tick_at"] == "2026-12-05T07:01:01+00:00"
@@ -153,6 +156,66 @@ def test_health_judges_the_age_of_the_last_tick(
     verdict = check_health(tmp_path, now=START)
 
     assert (verdict.healthy, verdict.line) == (healthy, line)
+
+
+def test_a_long_tick_that_keeps_settling_check_ins_is_alive(tmp_path: Path) -> None:
+    # 10,000 users share one minute: at 30 messages a second the tick runs about six minutes.
+    beat = writer(tmp_path, Clock(START - timedelta(days=1)), pid=42)
+    beat.started()
+    beat.ticked(START - timedelta(minutes=1))
+    tick_start = START
+    beat.pulse(tick_start, 7_200, tick_start + timedelta(minutes=4))
+
+    verdict = check_health(tmp_path, now=tick_start + timedelta(minutes=4, seconds=30))
+
+    assert verdict.healthy
+    assert verdict.line == (
+        "ok: a tick has been sending for 4 min, 7,200 check-ins settled, the last 30 s ago "
+        "(pid 42, focus-coach 0.1.0)"
+    )
+
+
+def test_a_tick_that_settles_nothing_for_the_max_age_is_stuck(tmp_path: Path) -> None:
+    beat = writer(tmp_path, Clock(START - timedelta(days=1)), pid=42)
+    beat.started()
+    beat.ticked(START - timedelta(minutes=1))
+    beat.pulse(START, 12, START + timedelta(seconds=20))
+
+    verdict = check_health(tmp_path, now=START + timedelta(minutes=6))
+
+    assert not verdict.healthy
+    assert verdict.line == (
+        "stuck: a tick has run for 6 min and settled nothing for 5 min, more than 3 min "
+        "(12 check-ins settled; pid 42, focus-coach 0.1.0)"
+    )
+
+
+def test_a_pulse_before_any_settled_check_in_counts_from_the_ticks_start(
+    tmp_path: Path,
+) -> None:
+    beat = writer(tmp_path, Clock(START - timedelta(days=1)), pid=42)
+    beat.started()  # the catch-up tick after downtime is the first one
+    beat.pulse(START, 0, None)
+
+    assert check_health(tmp_path, now=START + timedelta(minutes=2)).healthy
+    assert not check_health(tmp_path, now=START + timedelta(minutes=4)).healthy
+
+
+def test_a_finished_tick_clears_the_pulse(tmp_path: Path) -> None:
+    beat = writer(tmp_path, Clock(START), pid=42)
+    beat.started()
+    beat.pulse(START, 5, START + timedelta(seconds=5))
+    beat.ticked(START + timedelta(minutes=2))
+
+    content = stored(tmp_path)
+    assert (content["tick_started_at"], content["tick_settled"], content["progress_at"]) == (
+        None,
+        0,
+        None,
+    )
+    # Long after that tick, nothing running: stale, not "sending".
+    verdict = check_health(tmp_path, now=START + timedelta(minutes=30))
+    assert verdict.line.startswith("stale: last tick 28 min ago")
 
 
 def test_max_age_is_three_ticks_and_at_least_three_minutes(tmp_path: Path) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit
 
@@ -160,6 +161,7 @@ class _Lifecycle:
         self.heartbeat = heartbeat
         self.recorder = recorder
         self.dispatcher: Dispatcher | None = None
+        self._pulse_task: asyncio.Task[None] | None = None
         # Set when someone will ask for the user figures (admins or a metrics endpoint).
         self.standings: StandingsRepository | None = None
         self._background: set[asyncio.Task[None]] = set()
@@ -200,6 +202,9 @@ class _Lifecycle:
                 recorder=self.recorder,
             )
             self.dispatcher.start()  # its first tick catches up on what came due while down
+            if self.heartbeat is not None:
+                pulse = self._pulse(self.dispatcher, self.heartbeat)
+                self._pulse_task = asyncio.get_running_loop().create_task(pulse)
         log.info("Fokus-Coach is running as @%s", application.bot.username)
 
     async def post_stop(self, application: CoachApplication) -> None:
@@ -224,7 +229,28 @@ class _Lifecycle:
         if self.heartbeat is not None:
             await asyncio.to_thread(self.heartbeat.ticked, at)
 
+    async def _pulse(self, dispatcher: Dispatcher, heartbeat: HeartbeatWriter) -> None:
+        """Each interval, while a tick runs longer than one, write how far it has got.
+
+        A tick ends only when its check-ins are settled; a fan-out to thousands of users at 30
+        messages a second runs for minutes, and without this its heartbeat would look stale.
+        """
+        interval = timedelta(seconds=self.tick_seconds)
+        while True:
+            await asyncio.sleep(self.tick_seconds)
+            progress = dispatcher.progress
+            if progress is None or self.engine.clock() - progress.started_at < interval:
+                continue
+            await asyncio.to_thread(
+                heartbeat.pulse, progress.started_at, progress.settled, progress.last_settled_at
+            )
+
     async def _stop_dispatcher(self) -> None:
+        pulse, self._pulse_task = self._pulse_task, None
+        if pulse is not None:
+            pulse.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pulse
         dispatcher, self.dispatcher = self.dispatcher, None
         if dispatcher is not None:
             await dispatcher.shutdown()

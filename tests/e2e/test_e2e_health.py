@@ -78,6 +78,9 @@ def test_health_follows_a_polling_bot_from_start_to_stop(
         "started_at",
         "last_tick_at",
         "stopped_at",
+        "tick_started_at",
+        "tick_settled",
+        "progress_at",
     }
     assert bot.process is not None
     assert beat["pid"] == bot.process.pid
