@@ -18,6 +18,8 @@ from bot import __version__
 from bot.config import Settings
 
 if TYPE_CHECKING:  # heavy imports stay out of start-up until a subcommand needs them
+    from datetime import datetime
+
     from bot.config import (
         LogSettings,
         MetricsSettings,
@@ -140,6 +142,12 @@ def _add_health(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default=None,
         metavar="SECONDS",
         help="how old the last tick may be (default: three ticks, at least 180 s)",
+    )
+    health.add_argument(
+        "--details",
+        action="store_true",
+        help="after the verdict, the figures the running bot last wrote: check-ins due in the "
+        "next hour, sends, 429s and failures in the last 24 h, the rate limiter's queue",
     )
 
 
@@ -351,7 +359,7 @@ def _log_settings(args: argparse.Namespace) -> LogSettings | int:
         return EXIT_USAGE
 
 
-def _health(settings: Settings, *, max_age: float | None) -> int:
+def _health(settings: Settings, *, max_age: float | None, details: bool) -> int:
     """Say in one line whether the bot on the data folder ticks; exit 0 if so, 1 if not.
 
     Reads the heartbeat only: the running bot holds the data folder's lock.
@@ -372,7 +380,41 @@ def _health(settings: Settings, *, max_age: float | None) -> int:
         max_age=None if max_age is None else timedelta(seconds=max_age),
     )
     print(verdict.line)
+    if details:
+        for line in _status_lines(settings.data_dir, now=datetime.now(UTC)):
+            print(f"  {line}")
     return EXIT_OK if verdict.healthy else EXIT_UNHEALTHY
+
+
+def _status_lines(data_dir: Path, *, now: datetime) -> list[str]:
+    """The figures in the heartbeat, for the operator (a figure the file lacks reads "?")."""
+    from bot.core.operations import Event
+    from bot.core.operator_status import HEARTBEAT_STATUS_KEY, read_offline_status
+    from bot.heartbeat import HeartbeatError, read_heartbeat
+
+    try:
+        beat = read_heartbeat(data_dir)
+    except HeartbeatError:
+        return []  # the verdict line has said why
+    status = None if beat is None else read_offline_status(beat.extra.get(HEARTBEAT_STATUS_KEY))
+    if status is None:
+        return ["no figures in the heartbeat (an older release wrote it)"]
+
+    def shown(value: int | None) -> str:
+        return "?" if value is None else f"{value:,}"
+
+    last = status.last_24h
+    age = max(0, int((now - status.taken_at).total_seconds()))
+    return [
+        f"figures as of {age} s ago:",
+        f"check-ins due in the next hour: {shown(status.due_next_hour)}",
+        f"last 24 h: {shown(last[Event.SENT])} messages sent or edited, "
+        f"{shown(last[Event.RATE_LIMITED])} 429s ({shown(last[Event.RETRIED])} retried), "
+        f"{shown(last[Event.FAILED])} given up",
+        f"last 24 h: {shown(last[Event.CHECKIN_SENT])} check-ins delivered, "
+        f"{shown(last[Event.CHECKIN_FAILED])} given back to try again",
+        f"waiting for the rate limiter: {shown(status.queue)}",
+    ]
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
@@ -491,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "run":
         return _run(settings, args)
     if args.command == "health":
-        return _health(settings, max_age=args.max_age)
+        return _health(settings, max_age=args.max_age, details=args.details)
     return _chat(settings, lang=args.lang)
 
 

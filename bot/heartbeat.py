@@ -32,7 +32,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -104,6 +104,9 @@ class Heartbeat:
     tick_started_at: datetime | None = None
     tick_settled: int = 0
     progress_at: datetime | None = None
+    # Top-level fields beyond the writer's own (a ``status`` object), as read; never written
+    # from here (the writer's ``extra_fields`` are).
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The file's own fields, instants as ISO 8601 in UTC."""
@@ -163,6 +166,11 @@ class HeartbeatWriter:
             tick_seconds=tick_seconds,
             started_at=clock(),
         )
+
+    def report(self, extra_fields: Callable[[], Mapping[str, Any]]) -> None:
+        """Ask ``extra_fields`` for more top-level fields at every write from now on."""
+        with self._lock:
+            self._extra_fields = extra_fields
 
     @property
     def heartbeat(self) -> Heartbeat:
@@ -300,6 +308,7 @@ def read_heartbeat(data_dir: Path) -> Heartbeat | None:
             tick_started_at=_instant_or_none(data, "tick_started_at"),
             tick_settled=_whole_number(data, "tick_settled") if "tick_settled" in data else 0,
             progress_at=_instant_or_none(data, "progress_at"),
+            extra={k: v for k, v in data.items() if k not in _OWN_KEYS},
         )
     except _FieldError as error:
         raise HeartbeatError(f"{path}: {error}") from None

@@ -11,6 +11,12 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.core.operations import Event, OperationsRecorder
+from bot.core.operator_status import (
+    HEARTBEAT_STATUS_KEY,
+    heartbeat_status,
+    read_offline_status,
+)
 from bot.heartbeat import (
     HEARTBEAT_FILE,
     MIN_MAX_AGE,
@@ -377,3 +383,35 @@ def test_the_health_command_prints_one_line_and_exits_by_it(
         "",
         "focus-coach: --max-age must be a number of seconds above 0, got 0\n",
     )
+
+
+def test_the_operator_figures_travel_in_the_heartbeat_and_are_read_back_tolerantly(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(START)
+    recorder = OperationsRecorder(clock)
+    recorder.record(Event.SENT, 7)
+    recorder.record(Event.RATE_LIMITED)
+    recorder.record(Event.CHECKIN_SENT, 5)
+    beat = writer(tmp_path, clock, pid=42)
+    beat.report(lambda: {HEARTBEAT_STATUS_KEY: heartbeat_status(recorder, None, lambda: 3)})
+    beat.started()
+
+    read = read_heartbeat(tmp_path)
+    assert read is not None
+    status = read_offline_status(read.extra[HEARTBEAT_STATUS_KEY])
+    assert status is not None
+    assert (status.taken_at, status.due_next_hour, status.queue) == (START, None, 3)
+    assert status.last_24h[Event.SENT] == 7
+    assert status.last_24h[Event.RATE_LIMITED] == 1
+    assert status.last_24h[Event.CHECKIN_SENT] == 5
+    assert status.last_24h[Event.FAILED] == 0
+
+    # Another release's file: figures of the wrong kind are left out, not fatal.
+    odd = read_offline_status(
+        {"taken_at": "2026-12-05T07:00:00+00:00", "queue": "3", "last_24h": {"sent": -1}}
+    )
+    assert odd is not None
+    assert (odd.queue, odd.last_24h[Event.SENT], odd.due_next_hour) == (None, None, None)
+    for broken in (None, [], {"taken_at": "yesterday"}, {"taken_at": "2026-12-05T07:00:00"}):
+        assert read_offline_status(broken) is None

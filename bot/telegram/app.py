@@ -34,7 +34,12 @@ from bot.config import LogSettings, MetricsSettings, TelegramSettings, WebhookSe
 from bot.core.checkin_claims import ReminderService
 from bot.core.engine import DialogueEngine
 from bot.core.operations import OperationsRecorder
-from bot.core.operator_status import OperatorAccess, OperatorView
+from bot.core.operator_status import (
+    HEARTBEAT_STATUS_KEY,
+    OperatorAccess,
+    OperatorView,
+    heartbeat_status,
+)
 from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
@@ -314,6 +319,15 @@ def _build(
         engine, handlers, reminders, tick_seconds, heartbeat=heartbeat, recorder=recorder
     )
     view = _operator_view(engine, reminders, recorder, limiter, lifecycle)
+    if heartbeat is not None:
+        # The cheap figures go into every heartbeat, for `focus-coach health --details`.
+        heartbeat.report(
+            lambda: {
+                HEARTBEAT_STATUS_KEY: heartbeat_status(
+                    recorder, reminders, lambda: limiter.waiting
+                )
+            }
+        )
     if (admins or count_users) and view is None:
         raise ValueError("the operator's view needs the repository to be a StandingsRepository")
     if view is not None and (admins or count_users):

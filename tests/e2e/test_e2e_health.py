@@ -81,6 +81,7 @@ def test_health_follows_a_polling_bot_from_start_to_stop(
         "tick_started_at",
         "tick_settled",
         "progress_at",
+        "status",  # the cheap operator figures, for `health --details`
     }
     assert bot.process is not None
     assert beat["pid"] == bot.process.pid

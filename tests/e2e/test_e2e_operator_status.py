@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from e2e_bot import BotProcess
+from e2e_bot import BotProcess, bot_env, run_once
 from fakebotapi import FakeTelegram, FakeUser
 from test_e2e_checkins import FAST_TICKS, seed_due_users
 
@@ -73,7 +73,7 @@ def status(user: FakeUser, heading: str) -> str:
 
 
 def test_status_for_admins_unknown_for_others_and_the_metrics_endpoint(
-    tg: FakeTelegram, launch: Callable[..., BotProcess], data_dir: Path
+    tg: FakeTelegram, launch: Callable[..., BotProcess], data_dir: Path, tmp_path: Path
 ) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     seed(data_dir, now)
@@ -160,3 +160,20 @@ def test_status_for_admins_unknown_for_others_and_the_metrics_endpoint(
     assert re.search(r"^focus_coach_messages_sent_total \d+\.0$", metrics, re.MULTILINE)
     assert re.search(r"^focus_coach_last_tick_timestamp_seconds \S+$", metrics, re.MULTILINE)
     assert re.search(r'^focus_coach_build_info\{version="[^"]+"\} 1\.0$', metrics, re.MULTILINE)
+
+    # Offline, next to the running bot (which holds the folder's lock): the heartbeat's figures.
+    done = run_once(
+        ["health", "--details", "--data-dir", str(data_dir)], env=bot_env(None), cwd=tmp_path
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ok: ")
+    assert "  check-ins due in the next hour: 1" in lines
+    assert re.search(
+        r"^  last 24 h: \d+ messages sent or edited, 1 429s \(1 retried\), 0 given up$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert "  last 24 h: 2 check-ins delivered, 0 given back to try again" in lines
+    assert "  waiting for the rate limiter: 0" in lines
