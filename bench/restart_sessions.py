@@ -175,6 +175,19 @@ def read_store(
     return document, temp_seen, problems
 
 
+def _differing(stored: dict[str, Any], candidates: list[dict[str, Any]]) -> str:
+    """The top-level keys in which ``stored`` differs from each candidate, with both values."""
+    reports = []
+    for candidate in candidates:
+        keys = sorted(
+            k for k in stored.keys() | candidate.keys() if stored.get(k) != candidate.get(k)
+        )
+        reports.append(
+            ", ".join(f"{k}: stored {stored.get(k)!r} expected {candidate.get(k)!r}" for k in keys)
+        )
+    return " | ".join(reports) or "none"
+
+
 def _where(document: dict[str, Any] | None) -> str:
     """A short description of a state, for problem reports."""
     if document is None:
@@ -405,7 +418,8 @@ class Session:
                 return index
         self.tally.problems.append(
             f"after the kill the store is not where the user was: stored {_where(document)}; "
-            f"acknowledged {_where(candidates[first])}"
+            f"acknowledged {_where(candidates[first])}; differing keys: "
+            f"{_differing(stored, [position(c) for c in candidates[first:]])}"
         )
         return -1
 

@@ -125,11 +125,21 @@ def position(document: dict[str, Any] | None) -> dict[str, Any]:
     reminder = kept.get("reminder")
     if reminder is not None:
         kept["reminder"] = {key: reminder.get(key) for key in _SLOT_FIELDS}
-    kept["checkins"] = [
-        {key: value for key, value in record.items() if key != "answered_at"}
-        for record in kept.get("checkins", [])
-    ]
-    return kept
+    stamped: dict[str, Any] = _without_instants(kept)
+    return stamped
+
+
+def _without_instants(value: Any) -> Any:
+    """``value`` without the keys that hold when something happened (``*_at``), at any depth.
+
+    The oracle's clock and the real process's differ by up to a second, so such a key (a
+    check-in's ``answered_at``, the plan's ``made_at``) may differ when nothing else does.
+    """
+    if isinstance(value, dict):
+        return {k: _without_instants(v) for k, v in value.items() if not str(k).endswith("_at")}
+    if isinstance(value, list):
+        return [_without_instants(item) for item in value]
+    return value
 
 
 class Oracle:
