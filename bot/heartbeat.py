@@ -29,7 +29,6 @@ import json
 import logging
 import math
 import os
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from storage.atomic import TEMP_SUFFIX, fsync_directory, read_regular_file
+from storage.atomic import TEMP_SUFFIX, read_regular_file, replace_atomically
 
 __all__ = [
     "HEARTBEAT_FILE",
@@ -244,7 +243,8 @@ class HeartbeatWriter:
         content.update(self._beat.to_json())
         try:
             payload = json.dumps(content, ensure_ascii=False, allow_nan=False) + "\n"
-            _replace_atomically(self.path, payload.encode("utf-8"))
+            # Readable by a health check running as another user (the file holds no secret).
+            replace_atomically(self.path, payload.encode("utf-8"), mode=0o644)
         except (OSError, ValueError, TypeError) as error:
             if not self._failing:
                 logger.warning("cannot write the heartbeat %s: %s", self.path, error)
@@ -253,25 +253,6 @@ class HeartbeatWriter:
         if self._failing:
             logger.info("the heartbeat %s is written again", self.path)
         self._failing = False
-
-
-def _replace_atomically(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to a temp file beside ``path``, fsync it and rename it onto ``path``."""
-    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # Readable by a health check running as another user (the file holds no secret).
-        temp.chmod(0o644)
-        temp.replace(path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    fsync_directory(path.parent)
 
 
 def read_heartbeat(data_dir: Path) -> Heartbeat | None:

@@ -28,6 +28,7 @@ __all__ = [
     "fsync_directory",
     "is_temp_file",
     "read_regular_file",
+    "replace_atomically",
 ]
 
 TEMP_SUFFIX: Final = ".tmp"
@@ -52,6 +53,32 @@ def fsync_directory(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_atomically(path: Path, payload: bytes, *, mode: int | None = None) -> os.stat_result:
+    """Put ``payload`` at ``path`` so a reader sees the old file or the new one, never a part.
+
+    A temp file beside ``path`` is written, fsynced (given ``mode`` if set) and renamed onto
+    ``path``, then the folder is fsynced: durable when this returns. Returns the new file's
+    status as written (before the rename, the same inode).
+    """
+    fd, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
+            status = os.fstat(handle.fileno())
+        temp.replace(path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        raise
+    fsync_directory(path.parent)
+    return status
 
 
 class AtomicJSONStorage(Storage):
@@ -105,23 +132,7 @@ class AtomicJSONStorage(Storage):
         payload = json.dumps(
             data, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         ).encode("utf-8")
-        fd, temp_name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=TEMP_SUFFIX
-        )
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(payload)
-                handle.flush()
-                os.fsync(handle.fileno())
-                signature = _signature(os.fstat(handle.fileno()))
-            temp.replace(self.path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temp.unlink()
-            raise
-        fsync_directory(self.path.parent)
-        return signature
+        return _signature(replace_atomically(self.path, payload))
 
     def close(self) -> None:
         """Nothing to close: no handle is kept between reads and writes."""
