@@ -311,6 +311,9 @@ def test_which_methods_count_against_the_budget(endpoint: str, limited: bool) ->
     assert is_sending_method(endpoint) == limited
 
 
-def test_negative_limits_are_refused() -> None:
+@pytest.mark.parametrize(
+    "limits", [{"per_chat_interval": -1}, {"overall_per_second": -1}, {"send_jitter": -0.1}]
+)
+def test_negative_limits_are_refused(limits: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="negative"):
-        PriorityRateLimiter(per_chat_interval=-1)
+        PriorityRateLimiter(**limits)
