@@ -312,7 +312,7 @@ def test_which_methods_count_against_the_budget(endpoint: str, limited: bool) ->
 
 
 @pytest.mark.parametrize(
-    "limits", [{"per_chat_interval": -1}, {"overall_per_second": -1}, {"send_jitter": -0.1}]
+    "limits", [{"per_chat_interval": -1}, {"overall_per_second": -1}, {"max_retries": -1}]
 )
 def test_negative_limits_are_refused(limits: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="negative"):
