@@ -449,7 +449,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         return start + self._spacing
 
     def _arm_timer(self, now: float) -> None:
-        """Wake up when the first blocked waiter could go (a completion pumps by itself)."""
+        """Wake up when the first blocked waiter could go (a new waiter pumps by itself)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
