@@ -640,6 +640,7 @@ def main(argv: list[str] | None = None) -> int:
         worst_name, worst = max(slowest.steps, key=lambda s: s[1], default=("-", 0.0))
         rows += [
             ("median step latency", f"{statistics.median(latencies):.3f} s"),
+            ("p95 step latency", f"{percentile(latencies, 0.95):.3f} s"),
             ("p99 step latency", f"{percentile(latencies, 0.99):.3f} s"),
             ("max step latency", f"{max(latencies):.3f} s"),
             (

@@ -58,3 +58,29 @@ def test_the_zone_lookup_bench_measures_both_modes() -> None:
     figures = measure(20, in_memory=False)
     assert figures["first_zone"] == "Europe/Vienna"
     assert figures["runs"] == 20
+
+
+def test_the_limited_fan_out_runs_at_each_round_trip(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.limited_fanout",
+            "--users",
+            "20",
+            "--latencies-ms",
+            "10,60",
+            "--cache-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    rows = [line for line in finished.stdout.splitlines() if line.startswith(("| 10 |", "| 60 |"))]
+    assert len(rows) == 2, finished.stdout
+    assert all("| 0 / 0 | 20 |" in row for row in rows), rows

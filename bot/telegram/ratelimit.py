@@ -8,20 +8,35 @@ fan-out would make the coach unresponsive to someone in the middle of a dialogue
 ``PriorityRateLimiter`` keeps two queues, INTERACTIVE (the default) and BROADCAST (chosen per call
 with ``rate_limit_args={"broadcast": True}``), in front of one shared budget:
 
-* Global budget: ``overall_per_second`` permits per second. A permit is held while its request is
-  in flight and for one window after the answer arrived, so no window of *arrivals at Telegram*
-  can hold more than the budget, whatever the network jitter. Broadcasts are also spaced
-  ``1 / overall_per_second`` apart, so they never burst and a reply waits at most one spacing.
+* Global budget: ``overall_per_second`` permits per second, counted from the instant each
+  request is *sent*: a sliding window of send instants, no more than ``overall_per_second`` in
+  any one window. How long Telegram takes to answer does not matter, so the bot sends as many
+  a second at a 300 ms round trip as at a 50 ms one. (Until issue 16 a permit was held until
+  one second after the answer, which made the rate 30 / (1 + round trip).) Jitter on the way
+  can bunch sends a second apart a little closer on arrival; Telegram's limit is "30 messages
+  per second or so", PTB's own ``AIORateLimiter`` counts at the send too, and a 429 is waited
+  out and retried. (A 20 ms margin on the window was tried: it cost 2 % of the rate and did not
+  keep the fake Bot API's own arrival stamps, jittery themselves, at 30 in every second.)
+  Broadcasts are also spaced one window / ``overall_per_second`` apart, so they never burst
+  and a reply waits at most one spacing.
 * Whenever both classes wait, a free permit goes to INTERACTIVE first.
-* Per chat: a broadcast waits until ``per_chat_interval`` has passed since the last answer to
-  that chat (of either class); interactive replies are never held per chat.
+* Per chat: a broadcast waits until ``per_chat_interval`` has passed since the last *answer*
+  to that chat (of either class); interactive replies are never held per chat. The per-chat
+  gap stays counted from the answer on purpose: broadcasts to one chat go one at a time, so the
+  next one leaves only after Telegram answered the last, and one second after that answer it
+  arrives more than a second after the last one arrived, whatever the jitter. A weekly fan-out
+  writes to each chat once, so this costs the fan-out nothing.
 * A 429 is waited out and retried up to ``max_retries`` times. A 429 on a broadcast pauses only
   broadcasts; one on a reply pauses everything (then the bot itself is over its limits).
+  Every attempt, a rejected one too, stays in the global window at its send instant, and the
+  retries after a pause take permits like any request (a retry goes to the front of its
+  queue): a burst of 429s is retried at no more than the global rate, shared with everyone.
 * At most ``max_broadcasts_in_flight`` broadcasts are on the wire at once. Telegram's limits need
   a handful; the cap keeps a fan-out without limits (a benchmark, a self-hosted Bot API) from
   growing the HTTP pool, whose bookkeeping costs event-loop time per pooled connection.
-* Requests that do not send messages (getUpdates, answerCallbackQuery, getMe, setMyCommands,
-  sendChatAction, ...) pass straight through, so button presses are answered at once.
+* Only the methods in ``MESSAGE_METHODS`` (a message sent, copied, forwarded or edited) take a
+  permit. Everything else (getUpdates, answerCallbackQuery, getMe, setMyCommands,
+  sendChatAction, ...) passes straight through, so button presses are answered at once.
 
 All bookkeeping runs synchronously on the event loop (no locks, no polling); a single timer
 wakes the queues when a permit frees up, a pause ends or the next broadcast is due.
@@ -48,6 +63,7 @@ from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.core.operations import Event, OperationsRecorder
 
 __all__ = [
+    "MESSAGE_METHODS",
     "PriorityRateLimiter",
     "RateLimitStats",
     "RequestClass",
@@ -61,10 +77,53 @@ JSONDict = dict[str, Any]
 ApiResult = bool | JSONDict | list[JSONDict]
 ApiCallback = Callable[..., Coroutine[Any, Any, ApiResult]]
 
-# Bot API methods that put a message into a chat (or change one) and so count against
-# Telegram's message limits; everything else passes through unthrottled.
-_SENDING_PREFIXES = ("send", "copyMessage", "forwardMessage", "editMessage", "stopPoll")
-_NOT_SENDING = frozenset({"sendChatAction"})
+MESSAGE_METHODS = frozenset(
+    {
+        # Messages sent, copied or forwarded into a chat (Bots FAQ: "30 messages per second",
+        # "one message per second" in a chat).
+        "sendMessage",
+        "sendPhoto",
+        "sendAudio",
+        "sendDocument",
+        "sendVideo",
+        "sendAnimation",
+        "sendVoice",
+        "sendVideoNote",
+        "sendLivePhoto",
+        "sendPaidMedia",
+        "sendMediaGroup",
+        "sendLocation",
+        "sendVenue",
+        "sendContact",
+        "sendPoll",
+        "sendChecklist",
+        "sendDice",
+        "sendSticker",
+        "sendInvoice",
+        "sendGame",
+        "sendGift",
+        "sendMessageDraft",
+        "copyMessage",
+        "copyMessages",
+        "forwardMessage",
+        "forwardMessages",
+        # Edits of a message: Telegram's developers say editing shares the sending limits
+        # (tdlib/td#2592, tdlib/td#3034); the Bots FAQ itself does not mention edits.
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageMedia",
+        "editMessageReplyMarkup",
+        "editMessageLiveLocation",
+        "editMessageChecklist",
+        "stopMessageLiveLocation",
+        "stopPoll",
+    }
+)
+"""Bot API methods that put a message into a chat or change one: each takes a permit of the
+global window (and, as a broadcast, waits its chat's gap). Every other method passes straight
+through; ``answerCallbackQuery`` is no message (tdlib/telegram-bot-api#648: it may be called
+"without any limits"). The table and its sources: bench/README.md, "Which Bot API methods
+count"."""
 # Per-chat "next broadcast not before" times are pruned lazily once this many exist.
 _READY_PRUNE_THRESHOLD = 1024
 
@@ -101,7 +160,7 @@ class _Call(NamedTuple):
 
 def is_sending_method(endpoint: str) -> bool:
     """Whether a Bot API method sends or edits a message and so counts against the limits."""
-    return endpoint.startswith(_SENDING_PREFIXES) and endpoint not in _NOT_SENDING
+    return endpoint in MESSAGE_METHODS
 
 
 def retry_after_seconds(error: RetryAfter) -> float:
@@ -151,15 +210,15 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         max_broadcasts_in_flight: int = 16,
         recorder: OperationsRecorder | None = None,
     ) -> None:
-        if overall_per_second < 0 or per_chat_interval < 0 or max_retries < 0:
+        if min(overall_per_second, per_chat_interval, max_retries) < 0:
             raise ValueError("rate limits and max_retries must not be negative")
         if max_broadcasts_in_flight < 1:
             raise ValueError("max_broadcasts_in_flight must be at least 1")
         self._max_broadcasts_in_flight = max_broadcasts_in_flight
         # Below one request per second the window stretches so that one permit still exists.
         self._permits = max(1, int(overall_per_second)) if overall_per_second else 0
-        self._window = self._permits / overall_per_second if overall_per_second else 0.0
-        self._spacing = 1 / overall_per_second if overall_per_second else 0.0
+        self._window = self._permits / overall_per_second if self._permits else 0.0
+        self._spacing = self._window / self._permits if self._permits else 0.0
         self._per_chat_interval = per_chat_interval
         self._max_retries = max_retries
         self._stats = RateLimitStats()
@@ -167,12 +226,12 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         self._reset()
 
     def _reset(self) -> None:
-        self._queues: dict[RequestClass, deque[asyncio.Future[None]]] = {
+        # A waiter's result is the instant its permit was handed out (its send instant).
+        self._queues: dict[RequestClass, deque[asyncio.Future[float]]] = {
             cls: deque() for cls in RequestClass
         }
         self._paused_until = dict.fromkeys(RequestClass, 0.0)
-        self._in_flight = 0
-        self._cooling: deque[float] = deque()  # when the permits of answered requests free up
+        self._sent_at: deque[float] = deque()  # send instants inside the window, oldest first
         self._next_broadcast_at = 0.0
         self._timer: asyncio.TimerHandle | None = None
         # Broadcasts to one chat go one at a time, each per_chat_interval after the last answer.
@@ -316,7 +375,7 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         """Wait for a permit of the global budget, in priority order."""
         if self._closed:
             raise RuntimeError("the rate limiter was shut down")
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         queue = self._queues[request_class]
         if front:
             queue.appendleft(waiter)
@@ -328,24 +387,26 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 # Granted, but the caller went away before sending: the permit is unused.
-                self._in_flight -= 1
+                # (Equal instants are interchangeable; one already out of the window is gone.)
+                with contextlib.suppress(ValueError):
+                    self._sent_at.remove(waiter.result())
                 self._pump()
             raise
 
     def _release(self, chat: int | str | None) -> None:
-        """An answer arrived: start the permit's cool-down and the chat's gap."""
-        now = asyncio.get_running_loop().time()
-        self._in_flight -= 1
-        if self._permits:
-            self._cooling.append(now + self._window)
+        """An answer arrived: start the chat's gap (the global window counts send instants)."""
         if chat is not None and self._per_chat_interval > 0:
-            self._start_chat_gap(chat, now)
-        self._pump()
+            self._start_chat_gap(chat, asyncio.get_running_loop().time())
 
     def _has_free_permit(self) -> bool:
-        return not self._permits or self._in_flight + len(self._cooling) < self._permits
+        return not self._permits or len(self._sent_at) < self._permits
 
-    def _next_eligible(self, now: float) -> tuple[RequestClass, asyncio.Future[None]] | None:
+    def _forget_old_sends(self, now: float) -> None:
+        """Drop send instants a whole window old: they no longer count."""
+        while self._sent_at and self._sent_at[0] + self._window <= now:
+            self._sent_at.popleft()
+
+    def _next_eligible(self, now: float) -> tuple[RequestClass, asyncio.Future[float]] | None:
         """The waiter a free permit goes to now: replies first, then a due broadcast."""
         for cls in RequestClass:  # INTERACTIVE is declared first
             queue = self._queues[cls]
@@ -363,21 +424,32 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         if self._closed:
             return
         now = asyncio.get_running_loop().time()
-        while self._cooling and self._cooling[0] <= now:
-            self._cooling.popleft()
+        self._forget_old_sends(now)
         while self._has_free_permit():
             chosen = self._next_eligible(now)
             if chosen is None:
                 break
             cls, waiter = chosen
-            self._in_flight += 1
+            if self._permits:
+                self._sent_at.append(now)
             if cls is RequestClass.BROADCAST:
-                self._next_broadcast_at = now + self._spacing
-            waiter.set_result(None)
+                self._next_broadcast_at = self._next_broadcast_slot(now)
+            waiter.set_result(now)
         self._arm_timer(now)
 
+    def _next_broadcast_slot(self, now: float) -> float:
+        """When the broadcast after one sent ``now`` may go.
+
+        Spaced from the slot this one was due at, if the timer woke a little late (by less than
+        one spacing), so that the event loop's lateness does not add up to fewer than
+        ``overall_per_second`` a second; the window still caps any one second.
+        """
+        due = self._next_broadcast_at
+        start = due if 0 <= now - due < self._spacing else now
+        return start + self._spacing
+
     def _arm_timer(self, now: float) -> None:
-        """Wake up when the first blocked waiter could go (a completion pumps by itself)."""
+        """Wake up when the first blocked waiter could go (a new waiter pumps by itself)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -387,8 +459,8 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             return
         candidates: list[float] = []
         if not self._has_free_permit():
-            if self._cooling:
-                candidates.append(self._cooling[0])
+            if self._sent_at:
+                candidates.append(self._sent_at[0] + self._window)
         else:
             if interactive:
                 candidates.append(self._paused_until[RequestClass.INTERACTIVE])

@@ -106,7 +106,10 @@ async def test_a_fan_out_to_90_chats_never_exceeds_30_per_second(tg: FakeTelegra
     recorded = sends(tg)
     assert sorted(r.params["chat_id"] for r in recorded) == chats
     assert [m.chat_id for m in messages] == chats
-    assert most_in_one_window([r.monotonic for r in recorded]) <= 30
+    # The limiter counts 30 a second at the instant each request is sent
+    # (test_ratelimit_send_time.py checks that exactly, on a virtual clock); here the arrivals
+    # at the fake add this process's jitter, so no 0.9 s of them may hold more than 30.
+    assert most_in_one_window([r.monotonic for r in recorded], window=0.9) <= 30
     # 90 messages at 30/s cannot arrive within two seconds.
     assert recorded[-1].monotonic - recorded[0].monotonic >= 2.0
     assert limiter.stats.sent == 90
@@ -308,6 +311,9 @@ def test_which_methods_count_against_the_budget(endpoint: str, limited: bool) ->
     assert is_sending_method(endpoint) == limited
 
 
-def test_negative_limits_are_refused() -> None:
+@pytest.mark.parametrize(
+    "limits", [{"per_chat_interval": -1}, {"overall_per_second": -1}, {"max_retries": -1}]
+)
+def test_negative_limits_are_refused(limits: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="negative"):
-        PriorityRateLimiter(per_chat_interval=-1)
+        PriorityRateLimiter(**limits)
