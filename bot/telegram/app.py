@@ -44,6 +44,7 @@ from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
 from bot.heartbeat import Health, HeartbeatWriter, check_health
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
 from bot.telegram.logs import (
@@ -76,6 +77,10 @@ log = logging.getLogger(__name__)
 
 # Only what the handlers use; everything else Telegram would send is noise.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+# Connections for the bot's calls: the dispatcher's 64 check-ins in flight (of which the rate
+# limiter lets 16 broadcasts onto the wire) plus replies, with room to spare. PTB's default is 256;
+# an idle keep-alive connection costs nothing per call over aiohttp (unlike httpcore's pool).
+_CONNECTIONS = 128
 # A 429 from Telegram is waited out and retried this often before the reply is given up.
 _RATE_LIMIT_RETRIES = 3
 
@@ -276,6 +281,9 @@ def build_application(
 ) -> CoachApplication:
     """Wire the bot; ``request`` replaces the network for tests (used for every call).
 
+    Without ``request`` the Bot API is called over aiohttp (``AiohttpRequest``): one instance
+    for the bot's calls and one for the long poll, as PTB builds its own httpx ones.
+
     With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``;
     ``heartbeat`` is written at start, after every tick and at a clean stop. With
     ``own_webhook_server`` there is no Updater: ``WebhookServer`` feeds the update queue.
@@ -357,6 +365,11 @@ def _build(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.request(AiohttpRequest(_CONNECTIONS)).get_updates_request(
+            # One long poll at a time; Bot.get_updates adds its poll time to the read timeout.
+            AiohttpRequest(1)
+        )
     if own_webhook_server:
         builder = builder.updater(None)
     application = builder.build()
