@@ -176,6 +176,8 @@ class _Lifecycle:
         self.standings: StandingsRepository | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._stop_counting = threading.Event()
+        # The transports the composition root opened itself (none with a test's request).
+        self.requests: tuple[BaseRequest, ...] = ()
 
     def last_tick_at(self) -> datetime | None:
         """When the dispatcher's last tick ended, for the operator's view."""
@@ -366,10 +368,10 @@ def _build(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     else:
-        builder = builder.request(AiohttpRequest(_CONNECTIONS)).get_updates_request(
-            # One long poll at a time; Bot.get_updates adds its poll time to the read timeout.
-            AiohttpRequest(1)
-        )
+        # One long poll at a time; Bot.get_updates adds its poll time to the read timeout.
+        lifecycle.requests = (AiohttpRequest(_CONNECTIONS), AiohttpRequest(1))
+        calls, long_poll = lifecycle.requests
+        builder = builder.request(calls).get_updates_request(long_poll)
     if own_webhook_server:
         builder = builder.updater(None)
     application = builder.build()
@@ -451,7 +453,7 @@ def run_bot(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _initialize(application, loop, redactor)
+        _initialize(application, loop, redactor, lifecycle.requests)
         if webhook is None:
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
         else:
@@ -496,25 +498,39 @@ def _start_metrics(
 
 
 def _initialize(
-    application: CoachApplication, loop: asyncio.AbstractEventLoop, redactor: TokenRedactor
+    application: CoachApplication,
+    loop: asyncio.AbstractEventLoop,
+    redactor: TokenRedactor,
+    requests: tuple[BaseRequest, ...],
 ) -> None:
     """Initialise (getMe) ourselves, so each way it fails is one BotStartError, not a traceback.
 
     PTB's own start-up retry loop would log a traceback instead. run_polling/run_webhook skip
     the done initialisation but still run post_init, so the reminder job starts in either mode.
+    A failed getMe leaves ``requests`` open (PTB shuts down only what initialised): they are
+    closed here, before the loop, or aiohttp would log its unclosed session at exit.
     """
     try:
         with not_json_reported_by_caller():
             loop.run_until_complete(application.initialize())
     except TelegramError as error:
-        loop.close()
+        _close(requests, loop)
         raise _start_error(error, redactor) from None
     except (KeyError, TypeError, AttributeError) as error:
         # PTB takes the answer's "result" as a getMe result without checking: JSON, but not
         # the Bot API's ({"ok": true} alone, a list ...).
-        loop.close()
+        _close(requests, loop)
         what = redactor.redact(f"{type(error).__name__}: {error}")
         raise BotApiAnswerError(f"its answer to getMe is JSON but no bot ({what})") from None
+
+
+def _close(requests: tuple[BaseRequest, ...], loop: asyncio.AbstractEventLoop) -> None:
+    """Shut the transports down (each tolerates a second shutdown), then close the loop."""
+    try:
+        for request in requests:
+            loop.run_until_complete(request.shutdown())
+    finally:
+        loop.close()
 
 
 def _start_error(error: TelegramError, redactor: TokenRedactor) -> BotStartError:
