@@ -44,6 +44,7 @@ from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
 from bot.heartbeat import Health, HeartbeatWriter, check_health
+from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.checkin_sender import CheckinSender
 from bot.telegram.handlers import CoachHandlers
 from bot.telegram.logs import (
@@ -76,6 +77,10 @@ log = logging.getLogger(__name__)
 
 # Only what the handlers use; everything else Telegram would send is noise.
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER)
+# Connections for the bot's calls: the dispatcher's 64 check-ins in flight (of which the rate
+# limiter lets 16 broadcasts onto the wire) plus replies, with room to spare. PTB's default is 256;
+# an idle keep-alive connection costs nothing per call over aiohttp (unlike httpcore's pool).
+_CONNECTIONS = 128
 # A 429 from Telegram is waited out and retried this often before the reply is given up.
 _RATE_LIMIT_RETRIES = 3
 
@@ -171,6 +176,8 @@ class _Lifecycle:
         self.standings: StandingsRepository | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._stop_counting = threading.Event()
+        # The transports the composition root opened itself (none with a test's request).
+        self.requests: tuple[BaseRequest, ...] = ()
 
     def last_tick_at(self) -> datetime | None:
         """When the dispatcher's last tick ended, for the operator's view."""
@@ -276,6 +283,9 @@ def build_application(
 ) -> CoachApplication:
     """Wire the bot; ``request`` replaces the network for tests (used for every call).
 
+    Without ``request`` the Bot API is called over aiohttp (``AiohttpRequest``): one instance
+    for the bot's calls and one for the long poll, as PTB builds its own httpx ones.
+
     With ``reminders``, one dispatcher job sends the weekly check-ins every ``tick_seconds``;
     ``heartbeat`` is written at start, after every tick and at a clean stop. With
     ``own_webhook_server`` there is no Updater: ``WebhookServer`` feeds the update queue.
@@ -357,6 +367,11 @@ def _build(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
+    else:
+        # One long poll at a time; Bot.get_updates adds its poll time to the read timeout.
+        lifecycle.requests = (AiohttpRequest(_CONNECTIONS), AiohttpRequest(1))
+        calls, long_poll = lifecycle.requests
+        builder = builder.request(calls).get_updates_request(long_poll)
     if own_webhook_server:
         builder = builder.updater(None)
     application = builder.build()
@@ -438,7 +453,7 @@ def run_bot(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _initialize(application, loop, redactor)
+        _initialize(application, loop, redactor, lifecycle.requests)
         if webhook is None:
             application.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=True)
         else:
@@ -483,25 +498,39 @@ def _start_metrics(
 
 
 def _initialize(
-    application: CoachApplication, loop: asyncio.AbstractEventLoop, redactor: TokenRedactor
+    application: CoachApplication,
+    loop: asyncio.AbstractEventLoop,
+    redactor: TokenRedactor,
+    requests: tuple[BaseRequest, ...],
 ) -> None:
     """Initialise (getMe) ourselves, so each way it fails is one BotStartError, not a traceback.
 
     PTB's own start-up retry loop would log a traceback instead. run_polling/run_webhook skip
     the done initialisation but still run post_init, so the reminder job starts in either mode.
+    A failed getMe leaves ``requests`` open (PTB shuts down only what initialised): they are
+    closed here, before the loop, or aiohttp would log its unclosed session at exit.
     """
     try:
         with not_json_reported_by_caller():
             loop.run_until_complete(application.initialize())
     except TelegramError as error:
-        loop.close()
+        _close(requests, loop)
         raise _start_error(error, redactor) from None
     except (KeyError, TypeError, AttributeError) as error:
         # PTB takes the answer's "result" as a getMe result without checking: JSON, but not
         # the Bot API's ({"ok": true} alone, a list ...).
-        loop.close()
+        _close(requests, loop)
         what = redactor.redact(f"{type(error).__name__}: {error}")
         raise BotApiAnswerError(f"its answer to getMe is JSON but no bot ({what})") from None
+
+
+def _close(requests: tuple[BaseRequest, ...], loop: asyncio.AbstractEventLoop) -> None:
+    """Shut the transports down (each tolerates a second shutdown), then close the loop."""
+    try:
+        for request in requests:
+            loop.run_until_complete(request.shutdown())
+    finally:
+        loop.close()
 
 
 def _start_error(error: TelegramError, redactor: TokenRedactor) -> BotStartError:

@@ -1,0 +1,251 @@
+"""PTB's ``BaseRequest`` over aiohttp: the Bot API calls at a third of httpx's CPU per call.
+
+PTB sends through httpx by default; per ``sendMessage`` at 16 in flight that costs about 1.5 ms
+of CPU, most of it in httpx/httpcore/anyio, against about 0.5 ms over aiohttp (bench/README.md,
+"The transport"). ``AiohttpRequest`` is PTB's documented extension point filled with one
+``aiohttp.ClientSession``; it behaves like ``telegram.request.HTTPXRequest`` towards PTB
+(tests/telegram/test_request_contract.py runs the same tests against both).
+
+How PTB's four timeouts map onto aiohttp (a timeout of ``None`` waits for ever, as in httpx):
+
+* ``pool_timeout``: how long a call waits for one of the ``connection_pool_size`` connections.
+  aiohttp only knows ``ClientTimeout.connect``, which lumps waiting for the pool together with
+  connecting, so the pool is our own semaphore of that size (and the connector's limit is the
+  same): a call that gets no slot in time is ``TimedOut("Pool timeout: ...")``, as in PTB, and
+  was never sent.
+* ``connect_timeout`` -> ``ClientTimeout.sock_connect``: opening a new connection (TCP and TLS).
+  A reused keep-alive connection does not connect at all.
+* ``read_timeout`` -> ``ClientTimeout.sock_read``: the longest wait for the next piece of the
+  answer, counted from when the request body has been written (aiohttp starts it then), the
+  same per-read meaning httpx gives it. ``Bot.get_updates`` adds its long-poll time to it.
+* ``write_timeout``: aiohttp has no per-write timeout. The whole call is bounded instead by
+  ``ClientTimeout.total = connect + write + read`` (``None`` if any of them is ``None``): a
+  write that stalls still ends, at the latest when every phase has used up its budget. As in
+  httpx, uploads (``multipart_data``) get ``media_write_timeout`` instead of ``write_timeout``.
+
+Errors are mapped as ``HTTPXRequest`` maps them: any timeout -> ``TimedOut``; any other aiohttp
+error (connection refused, reset, a broken answer) -> ``NetworkError`` naming the aiohttp class
+and the cause; an HTTP status is returned, and ``BaseRequest`` turns it into its error type.
+
+Proxies: like httpx, the session honours ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` from the
+environment (``trust_env``); there is no proxy argument and no SOCKS support. TLS trusts the
+same certificates as httpx (``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi's bundle).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from typing import Final
+
+import aiohttp
+import certifi
+from telegram._utils.defaultvalue import DefaultValue
+from telegram._utils.types import ODVInput
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["AiohttpRequest"]
+
+# PTB's own words for a full pool (telegram/request/_httpxrequest.py), so logs read the same.
+POOL_TIMEOUT_MESSAGE: Final = (
+    "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent "
+    "to Telegram. Consider adjusting the connection pool size or the pool timeout."
+)
+_FORM_URLENCODED: Final = "application/x-www-form-urlencoded"
+
+
+def _total(connect: float | None, write: float | None, read: float | None) -> float | None:
+    """The bound on a whole call: the sum of its phases' budgets, or none if one is unbounded."""
+    if connect is None or write is None or read is None:
+        return None
+    return connect + write + read
+
+
+class AiohttpRequest(BaseRequest):
+    """Bot API calls over one ``aiohttp.ClientSession`` with keep-alive connections.
+
+    Args:
+        connection_pool_size: Connections (and so calls) open at once; a call beyond them waits
+            up to ``pool_timeout`` for one. PTB's defaults: 256 for the bot's calls, 1 for
+            ``getUpdates``.
+        read_timeout: Seconds to wait for the next piece of an answer (``None``: for ever).
+        write_timeout: Seconds a call without files may take to be written.
+        connect_timeout: Seconds to open a new connection.
+        pool_timeout: Seconds to wait for a free connection.
+        media_write_timeout: ``write_timeout`` for calls that upload files.
+    """
+
+    __slots__ = (
+        "_connect_timeout",
+        "_loop",
+        "_media_write_timeout",
+        "_pool_size",
+        "_pool_timeout",
+        "_read_timeout",
+        "_session",
+        "_slots",
+        "_write_timeout",
+    )
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        """Remember the settings; the session is opened by ``initialize`` on the running loop."""
+        if connection_pool_size < 1:
+            raise ValueError("connection_pool_size must be at least 1")
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The read timeout of calls that pass none (``Bot.get_updates`` adds its poll time)."""
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """Open the session on the running loop; again only after a shutdown or on a new loop.
+
+        A session belongs to the loop it was opened on; one left behind on a closed loop cannot
+        be closed any more and is dropped (its sockets went with that loop).
+        """
+        loop = asyncio.get_running_loop()
+        if self._session is not None and not self._session.closed and self._loop is loop:
+            return
+        connector = aiohttp.TCPConnector(
+            limit=self._pool_size, limit_per_host=0, ssl=_tls_context()
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            headers={"User-Agent": self.USER_AGENT},
+            # Our own timeouts are given per call; none from aiohttp's defaults (5 min total).
+            timeout=aiohttp.ClientTimeout(total=None),
+            # As httpx: HTTP(S)_PROXY and NO_PROXY from the environment apply.
+            trust_env=True,
+            # The body is read as bytes; no cookies are kept between Bot API calls.
+            cookie_jar=aiohttp.DummyCookieJar(),
+        )
+        self._slots = asyncio.Semaphore(self._pool_size)
+        self._loop = loop
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections; nothing to do if it is not open."""
+        session, self._session = self._session, None
+        self._slots = None
+        if session is None or session.closed:
+            return
+        if self._loop is not asyncio.get_running_loop():
+            return  # opened on another loop: its connections cannot be closed from this one
+        await session.close()
+
+    async def do_request(  # noqa: PLR0917 - PTB's signature
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one call and return its HTTP status and body; see ``BaseRequest.do_request``."""
+        session, slots = self._session, self._slots
+        if session is None or slots is None or session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        uploads = request_data is not None and request_data.contains_files
+        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
+        connect = (
+            self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
+        )
+        pool = self._pool_timeout if isinstance(pool_timeout, DefaultValue) else pool_timeout
+        if isinstance(write_timeout, DefaultValue):
+            write = self._media_write_timeout if uploads else self._write_timeout
+        else:
+            write = write_timeout
+        timeout = aiohttp.ClientTimeout(
+            total=_total(connect, write, read), sock_connect=connect, sock_read=read
+        )
+        if slots.locked():  # all connections busy: wait for one, at most pool_timeout
+            try:
+                async with asyncio.timeout(pool):
+                    await slots.acquire()
+            except TimeoutError as error:
+                raise TimedOut(POOL_TIMEOUT_MESSAGE) from error
+        else:
+            await slots.acquire()  # free: taken at once, no timer to set up
+        try:
+            return await self._send(session, url, method, request_data, limits=timeout)
+        finally:
+            slots.release()
+
+    @staticmethod
+    async def _send(
+        session: aiohttp.ClientSession,
+        url: str,
+        method: str,
+        request_data: RequestData | None,
+        *,
+        limits: aiohttp.ClientTimeout,
+    ) -> tuple[int, bytes]:
+        """The call itself, with aiohttp's errors turned into PTB's."""
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] = {}
+        if request_data is not None and request_data.contains_files:
+            body = _multipart(request_data)
+        elif request_data is not None and request_data.json_parameters:
+            # The same url-encoded form httpx sends, encoded once without a FormData object.
+            body = request_data.url_encoded_parameters().encode("ascii")
+            headers["Content-Type"] = _FORM_URLENCODED
+        try:
+            async with session.request(
+                method,
+                url,
+                data=body,
+                headers=headers,
+                timeout=limits,
+                allow_redirects=False,  # as httpx: a redirect is an answer, not followed
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as error:  # aiohttp's ServerTimeoutError is one too
+            raise TimedOut from error
+        except aiohttp.ClientError as error:
+            raise NetworkError(f"aiohttp.{type(error).__name__}: {error}") from error
+
+
+def _tls_context() -> ssl.SSLContext:
+    """The certificates httpx trusts: SSL_CERT_FILE or SSL_CERT_DIR if set, else certifi's.
+
+    aiohttp alone would use the system's store, which slim container images may lack.
+    """
+    if cert_file := os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=cert_file)
+    if cert_dir := os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=cert_dir)
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _multipart(request_data: RequestData) -> aiohttp.FormData:
+    """The fields and files of an upload as one multipart/form-data body.
+
+    Each file is PTB's (filename, bytes or file object, mimetype), under its part name.
+    """
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
