@@ -1,4 +1,4 @@
-"""The benchmark command runs at all (``python -m bench --quick`` at a tiny size).
+"""The benchmark commands run at all (``python -m bench --quick`` and the others, tiny sizes).
 
 Nothing here looks at a figure: performance is measured by ``python -m bench``, never asserted.
 """
@@ -16,36 +16,40 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
-def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+def run_bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` from the repository; fails the test if it exits non-zero."""
     finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "--quick",
-            "--sizes",
-            "40",
-            "--steps",
-            "30",
-            "--startup-runs",
-            "1",
-            "--fanout-users",
-            "20",
-            "--fanout-due",
-            "past-minute",
-            "--chart-runs",
-            "2",
-            "--cache-dir",
-            str(tmp_path),
-        ],
+        [sys.executable, "-m", module, *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=90,
         check=False,
     )
-
     assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished
+
+
+def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    finished = run_bench(
+        "bench",
+        "--quick",
+        "--sizes",
+        "40",
+        "--steps",
+        "30",
+        "--startup-runs",
+        "1",
+        "--fanout-users",
+        "20",
+        "--fanout-due",
+        "past-minute",
+        "--chart-runs",
+        "2",
+        "--cache-dir",
+        str(tmp_path),
+    )
+
     assert "| Dialogue step, median (ms) |" in finished.stdout
     assert "| Lost / doubled | 0 / 0 |" in finished.stdout
     assert "| Each chart after it: median / p95 of 2 (ms) |" in finished.stdout
@@ -61,26 +65,23 @@ def test_the_zone_lookup_bench_measures_both_modes() -> None:
 
 
 def test_the_limited_fan_out_runs_at_each_round_trip(tmp_path: Path) -> None:
-    finished = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.limited_fanout",
-            "--users",
-            "20",
-            "--latencies-ms",
-            "10,60",
-            "--cache-dir",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=False,
+    finished = run_bench(
+        "bench.limited_fanout",
+        "--users",
+        "20",
+        "--latencies-ms",
+        "10,60",
+        "--cache-dir",
+        str(tmp_path),
     )
 
-    assert finished.returncode == 0, finished.stderr[-3000:]
     rows = [line for line in finished.stdout.splitlines() if line.startswith(("| 10 |", "| 60 |"))]
     assert len(rows) == 2, finished.stdout
     assert all("| 0 / 0 | 20 |" in row for row in rows), rows
+
+
+def test_the_transport_bench_prints_a_row_per_transport() -> None:
+    finished = run_bench("bench.transport_cpu", "--runs", "1", "--messages", "20")
+
+    assert "| PTB over httpx |" in finished.stdout
+    assert "| PTB over aiohttp |" in finished.stdout
