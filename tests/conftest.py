@@ -33,6 +33,20 @@ def file_repo(tmp_path: Path) -> Iterator[TinyDBUserRepository]:
 
 
 @pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A data folder of the test's own (not created: the store makes it)."""
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
+    """The file store in ``data_dir``, as the scheduler tests use it (modules may override)."""
+    repository = TinyDBUserRepository(data_dir)
+    yield repository
+    repository.close()
+
+
+@pytest.fixture
 def chat_de(engine: DialogueEngine) -> Chat:
     return Chat(engine, "anna", language_hint="de")
 

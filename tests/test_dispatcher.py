@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -64,18 +63,6 @@ class FakeSender:
     async def wait_for_calls(self, count: int) -> None:
         if len(self.calls) < count:
             await asyncio.wait_for(self.calls_reached(count).wait(), PATIENCE)
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 @pytest.fixture

@@ -8,13 +8,11 @@ twice across a crash and restarts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from dialogue_driver import Chat, plain
 from test_dispatcher import Clock, FakeSender
 from test_dispatcher_followup import DAY, MINUTE, kinds, make_service, run
@@ -34,18 +32,6 @@ WEEK = timedelta(weeks=1)
 
 def local(zone: str, year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 def write_user(

@@ -6,7 +6,6 @@ was never confirmed. Quiet hours are the default 21:00-08:00 unless a test sets 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,18 +29,6 @@ def berlin(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
     """A Berlin wall-clock time as a UTC instant (real zoneinfo, first pass of a repeated hour)."""
     local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(BERLIN))
     return local.astimezone(UTC)
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 def write_user(

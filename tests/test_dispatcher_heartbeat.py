@@ -9,13 +9,11 @@ and restarts, moved by a login and ended by letting the name go.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from test_dispatcher import Clock, FakeSender
 from test_dispatcher_followup import DAY, MINUTE, berlin, edit, make_service, run, write_user
 
@@ -30,18 +28,6 @@ YEAR = timedelta(days=365)
 # The exits were finished (and the handles last logged in to) on Saturday 5 December 2026.
 SINCE = berlin(2026, 12, 5, 11)
 RULES = {"tiktok": (180, 30), "x": (30, 7)}
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 def with_exits(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
 
@@ -12,18 +11,6 @@ from test_dispatcher import DUE, Clock, FakeSender, add_users, make_service
 from bot.core.operations import Event, OperationsRecorder
 from bot.dispatcher import Dispatcher, SendResult
 from storage import TinyDBUserRepository
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 @pytest.fixture

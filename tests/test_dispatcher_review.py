@@ -7,12 +7,10 @@ restarts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from test_dispatcher import Clock, FakeSender
 from test_dispatcher_followup import (
     DAY,
@@ -30,18 +28,6 @@ from bot.dispatcher import Dispatcher
 from storage import TinyDBUserRepository
 
 WEEK = timedelta(weeks=1)
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def repo(data_dir: Path) -> Iterator[TinyDBUserRepository]:
-    repository = TinyDBUserRepository(data_dir)
-    yield repository
-    repository.close()
 
 
 def with_plan(store: TinyDBUserRepository, user_id: str, made_at: Any, version: int = 1) -> None:
