@@ -16,7 +16,11 @@ answers except Telegram's "message is not modified", which is counted apart) and
 (no ERROR or Traceback), prints a short table and exits 1 if any check failed.
 
 Options: ``--users N`` (default 200), ``--latency S`` (fake round trip per Bot API call),
-``--keep`` (keep the data folder and the bot's log), ``--step-timeout S``, ``--seed N``.
+``--keep`` (keep the data folder and the bot's log), ``--step-timeout S``, ``--seed N``,
+``--calls`` (a table of the Bot API calls per kind of step, from the fake's request log: each
+chat's calls go to the step of that chat that acted last before them) and ``--settle S`` (a
+pause after each reply, so that calls made after it, such as a keyboard taken off an older
+message, count for their own step: exact per-step figures, at the cost of the burst).
 """
 
 from __future__ import annotations
