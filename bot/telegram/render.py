@@ -174,7 +174,8 @@ class ReplyRenderer:
 
         ``newest`` is the id of the user's message that caused them: a question repeated after
         a hint is left out while its message is at most ``IN_VIEW`` ids above it, and the hint
-        is sent as a reply to that message instead. ``broadcast`` marks messages nobody is
+        is sent as a reply to that message instead; the same after a tap on the live question
+        itself when the hint is short (``SHORT_NOTE``). ``broadcast`` marks messages nobody is
         waiting for (weekly reminders): the rate limiter serves replies to people chatting
         first and spaces broadcasts per chat.
         """
