@@ -6,6 +6,13 @@ that a typed answer can rewrite it, a superseded question loses its (now outdate
 a question repeated after a hint is left out while the original is still in view. That message
 id is kept with the user (``LiveMessages``), so a restarted bot still finds the old buttons.
 
+Every call that sends or edits takes from Telegram's 30 messages a second, so none should
+change nothing: the renderer remembers (in memory, per chat) the latest messages it took the
+buttons off and does not try again on them (a second tap on an answered question), and a short
+note about a tap on the live question that leaves it valid ("Bitte wähle mindestens 1 aus.")
+quotes that question instead of sending it again. After a restart nothing is remembered and
+every removal is made.
+
 A question that offers "share my location" keeps its suggestions as inline buttons; the
 location button can only be a reply-keyboard button, and one message carries either kind of
 keyboard, never both, so a short extra message under the question brings it. The next message
@@ -50,6 +57,11 @@ _REMEMBERED_CHATS = 50_000
 # A question at most this many message ids above the user's newest message is still in view on a
 # phone (the question, the user's stray text and one hint between): a repeat of it is left out.
 IN_VIEW = 3
+# A note at most this long (visible characters) after a tap on the live question leaves that
+# question in view on a phone (about four lines), so the question is not sent again below it.
+SHORT_NOTE = 200
+# Per chat, how many of the latest messages stripped of their buttons are remembered.
+_REMEMBERED_BARE = 4
 
 
 class LiveMessages(Protocol):
@@ -74,6 +86,25 @@ def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
     )
 
 
+def _note_on_the_tapped_question(question: int, replies: Sequence[Reply]) -> int | None:
+    """``question`` if the replies to a tap on it are one short note and that question repeated.
+
+    The tapped question is on the user's screen and its buttons stay valid (``repeat``), e.g.
+    "Done" with too few ticked: the note alone, quoting it, says everything. A longer text (the
+    plan shown from its menu) would push the question out of view: then it comes again below.
+    """
+    if len(replies) != 2:
+        return None
+    note, again = replies
+    if not again.repeat or again.kind is not ReplyKind.QUESTION:
+        return None
+    if note.kind is not ReplyKind.INFO or note.edits_question or note.buttons:
+        return None
+    if note.document is not None or note.photo is not None or note.location is not None:
+        return None
+    return question if visible_length(note.text) <= SHORT_NOTE else None
+
+
 class ReplyRenderer:
     """Shows replies in a chat; calls for one chat must not overlap (the per-user lock)."""
 
@@ -90,6 +121,8 @@ class ReplyRenderer:
         self._remembered_chats = remembered_chats
         # Chats that show the "share my location" reply keyboard (same bound as questions).
         self._location_keyboards: OrderedDict[int, None] = OrderedDict()
+        # chat -> the latest messages this process took the buttons off (or found without any).
+        self._bare: OrderedDict[int, tuple[int, ...]] = OrderedDict()
 
     def question_message(self, chat_id: int) -> int | None:
         """Id of the message showing the chat's current question, if known."""
@@ -100,6 +133,22 @@ class ReplyRenderer:
         self._questions.move_to_end(chat_id)
         while len(self._questions) > self._remembered_chats:
             self._questions.popitem(last=False)
+
+    def _note_bare(self, chat_id: int, message_id: int) -> None:
+        """``message_id`` carries no buttons any more."""
+        known = tuple(m for m in self._bare.get(chat_id, ()) if m != message_id)
+        self._bare[chat_id] = (*known, message_id)[-_REMEMBERED_BARE:]
+        self._bare.move_to_end(chat_id)
+        while len(self._bare) > self._remembered_chats:
+            self._bare.popitem(last=False)
+
+    def _forget_bare(self, chat_id: int, message_id: int) -> None:
+        """``message_id`` carries buttons again (drawn on it by an edit)."""
+        if self._is_bare(chat_id, message_id):
+            self._bare[chat_id] = tuple(m for m in self._bare[chat_id] if m != message_id)
+
+    def _is_bare(self, chat_id: int, message_id: int) -> bool:
+        return message_id in self._bare.get(chat_id, ())
 
     async def _recall(self, chat_id: int) -> int | None:
         """The live-button message of the chat: remembered, else as stored with the user."""
@@ -125,7 +174,8 @@ class ReplyRenderer:
 
         ``newest`` is the id of the user's message that caused them: a question repeated after
         a hint is left out while its message is at most ``IN_VIEW`` ids above it, and the hint
-        is sent as a reply to that message instead. ``broadcast`` marks messages nobody is
+        is sent as a reply to that message instead; the same after a tap on the live question
+        itself when the hint is short (``SHORT_NOTE``). ``broadcast`` marks messages nobody is
         waiting for (weekly reminders): the rate limiter serves replies to people chatting
         first and spaces broadcasts per chat.
         """
@@ -135,6 +185,8 @@ class ReplyRenderer:
         before = await self._recall(chat_id)
         in_view = before is not None and newest is not None and newest - before <= IN_VIEW
         pointing = before if in_view and any(r.repeat for r in replies) else None
+        if pointing is None and before is not None and before == pressed:
+            pointing = _note_on_the_tapped_question(before, replies)
         superseded = {m for m in (pressed, before) if m is not None}
         settled: set[int] = set()  # edited, or found to be beyond editing
         asked = False
@@ -159,7 +211,7 @@ class ReplyRenderer:
             # A new question message replaced the old one; its buttons would only be outdated.
             current = self._questions.get(chat_id)
             for message_id in sorted(superseded - settled):
-                if message_id != current:
+                if message_id != current and not self._is_bare(chat_id, message_id):
                     await self._drop_keyboard(bot, chat_id, message_id)
         after = self._questions.get(chat_id)
         if after != before and self._live is not None:
@@ -183,6 +235,10 @@ class ReplyRenderer:
         settled.add(target)
         if not await self._edit(bot, chat_id, target, reply):
             return False
+        if reply.buttons:
+            self._forget_bare(chat_id, target)
+        else:
+            self._note_bare(chat_id, target)
         if reply.kind is ReplyKind.QUESTION:
             self._remember(chat_id, target)
             await self._offer_location(bot, chat_id, reply.location, limits)
@@ -278,6 +334,7 @@ class ReplyRenderer:
         except BadRequest as error:
             # Already without buttons, deleted or too old: nothing left to tidy.
             log.debug("cannot remove buttons of message %s (%s)", message_id, error)
+        self._note_bare(chat_id, message_id)
 
     async def _send_file(self, bot: ExtBot[Any], chat_id: int, reply: Reply) -> None:
         """Send the document or photo with the text as its caption, or after it if too long."""

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 
 import pytest
-from e2e_bot import BotProcess, question, tap
+from e2e_bot import BotProcess, data_of, question, tap
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
 pytestmark = pytest.mark.e2e
@@ -160,3 +160,38 @@ def test_the_plan_menu_is_introduced_once_later_screens_end_compact(
     sent = [r.params.get("text", "") for r in tg.requests() if r.method in OUTGOING]
     assert sum("This is your plan" in text for text in sent) == 1
     assert sum("</b> – what next?" in text for text in sent) >= 3  # scheduled, history, plan
+
+
+def test_a_tap_that_changes_nothing_costs_one_message_or_none(
+    tg: FakeTelegram, launch: Callable[[], BotProcess]
+) -> None:
+    launch()
+    ben = tg.user(2002, "Ben", "en")
+    ben.send_command("/start")
+    welcome = question(ben, "Nobody can do every social network")
+    stale = data_of(welcome, "continue")
+    tap(ben, welcome, "continue")
+    tick_done(ben, question(ben, "Step 1 of 6"), "instagram")
+    tap(ben, question(ben, "Step 2 of 6"), "12")
+    audiences = question(ben, "Step 3 of 6")
+    before = quiet(tg, ben.chat_id)
+
+    # "Done" with nothing ticked: the note alone, quoting the question, which keeps its buttons.
+    tap(ben, audiences, "done")
+    note = ben.wait_for_text("Please pick at least 1")
+
+    assert quiet(tg, ben.chat_id) - before == Counter(sendMessage=1)
+    request = next(r for r in tg.requests("sendMessage") if r.params["text"] == note.html)
+    assert request.params["reply_parameters"]["message_id"] == audiences.message_id
+    assert [m.message_id for m in live_keyboards(ben)] == [audiences.message_id]
+
+    # A second tap on the welcome, long answered: the note and the question again, and no call
+    # to strip the welcome, which has had no buttons since the first tap.
+    ben.press_raw(stale, welcome.message_id)
+    again = question(ben, "Step 3 of 6")
+    quiet(tg, ben.chat_id)
+    assert "out of date" in ben.messages()[-2].text
+    assert [m.message_id for m in live_keyboards(ben)] == [again.message_id]
+    assert not [r for r in tg.requests() if "not modified" in (r.error or "")]
+    tick_done(ben, again, "consumers_u30")
+    question(ben, "Step 4 of 6")

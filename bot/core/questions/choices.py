@@ -212,7 +212,8 @@ class MultiChoice(_Choice):
         if token.action is Action.DONE:
             chosen = [oid for oid in option_ids if oid in selection]
             if step.min is not None and len(chosen) < step.min:
-                return turn.ask_again("common/too_few", minimum=int(step.min))
+                # The question on screen, ticks and buttons, stays valid: no new copy of it.
+                return turn.hint("common/too_few", minimum=int(step.min))
             return turn.answer(chosen)
         return None
 
@@ -351,7 +352,7 @@ class ChannelGrid(QuestionKind):
             return turn.redraw(self._selection(ratings, marked))
         if token.action is Action.DONE:
             if any(oid not in ratings for oid in option_ids):
-                return turn.ask_again("common/rate_all")
+                return turn.hint("common/rate_all")  # the grid on screen stays valid
             return turn.answer(
                 {oid: ratings[oid] for oid in option_ids},
                 marks=[oid for oid in option_ids if oid in marked],
