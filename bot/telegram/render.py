@@ -18,6 +18,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram import (
@@ -39,7 +40,7 @@ from bot.telegram.splitting import (
     visible_length,
 )
 
-__all__ = ["LiveMessages", "ReplyRenderer", "keyboard"]
+__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer", "keyboard"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,18 @@ class LiveMessages(Protocol):
 
     def note_live_message(self, user_id: str, message_id: int | None) -> None:
         """Store a new id (None: no message has live buttons)."""
+
+
+@dataclass
+class KnownLive:
+    """The chat's live-button message as the caller read it (``before``); ``show`` sets
+    ``after`` when its replies move the live buttons to another message (or to none)."""
+
+    before: int | None
+    after: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.after = self.before
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -101,12 +114,14 @@ class ReplyRenderer:
         while len(self._questions) > self._remembered_chats:
             self._questions.popitem(last=False)
 
-    async def _recall(self, chat_id: int) -> int | None:
+    async def _recall(self, chat_id: int, known: KnownLive | None) -> int | None:
         """The live-button message of the chat: remembered, else as stored with the user."""
         if chat_id in self._questions:
             return self._questions[chat_id]
         stored = None
-        if self._live is not None:
+        if known is not None:
+            stored = known.before
+        elif self._live is not None:
             stored = await asyncio.to_thread(self._live.live_message, str(chat_id))
         self._remember(chat_id, stored)
         return stored
@@ -120,6 +135,7 @@ class ReplyRenderer:
         pressed: int | None = None,
         newest: int | None = None,
         broadcast: bool = False,
+        known_live: KnownLive | None = None,
     ) -> None:
         """Show ``replies``; ``pressed`` is the message whose button caused them, if any.
 
@@ -127,12 +143,14 @@ class ReplyRenderer:
         a hint is left out while its message is at most ``IN_VIEW`` ids above it, and the hint
         is sent as a reply to that message instead. ``broadcast`` marks messages nobody is
         waiting for (weekly reminders): the rate limiter serves replies to people chatting
-        first and spaces broadcasts per chat.
+        first and spaces broadcasts per chat. ``known_live`` stands in for the renderer's store
+        of live-button messages in this call (``known_live``: the check-in sender read the stored
+        one with its claim and records the new one with the sent check-in, not by a write).
         """
         limits = {"broadcast": True} if broadcast else None
         # While the question that offers a location is asked, its keyboard stays up.
         wants_location = any(reply.location is not None for reply in replies)
-        before = await self._recall(chat_id)
+        before = await self._recall(chat_id, known_live)
         in_view = before is not None and newest is not None and newest - before <= IN_VIEW
         pointing = before if in_view and any(r.repeat for r in replies) else None
         superseded = {m for m in (pressed, before) if m is not None}
@@ -162,8 +180,11 @@ class ReplyRenderer:
                 if message_id != current:
                     await self._drop_keyboard(bot, chat_id, message_id)
         after = self._questions.get(chat_id)
-        if after != before and self._live is not None:
-            await asyncio.to_thread(self._live.note_live_message, str(chat_id), after)
+        if after != before:
+            if known_live is not None:
+                known_live.after = after
+            elif self._live is not None:
+                await asyncio.to_thread(self._live.note_live_message, str(chat_id), after)
 
     async def _rewrite(
         self,
