@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from re import Pattern
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, Self, runtime_checkable
 
 from bot.core.checkin_schedule import BAD_BLOCK, REMINDER, Reminder
 from bot.core.due_kinds import KINDS, Kind, Outlook, due_of
@@ -298,6 +298,14 @@ class SentRecords:
     def close(self) -> None:
         """Close the inner repository (the journal keeps what is pending for the next start)."""
         self.inner.close()
+
+    def __enter__(self) -> Self:
+        """Use as a context manager that closes on exit."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the repository."""
+        self.close()
 
     # ---- inside -----------------------------------------------------------------------
     def _applied(
