@@ -9,10 +9,14 @@ due costs a comparison. The hint may be too early (``claim`` reads the document 
 but never later than the document's due instant, so every change that moves the instant writes
 the index as ``min(old, new)`` first, then the document, then the index as ``new``.
 
-A claim is written into the document ("sending", with its kind) before the message goes out and
-stays there until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm``
-is found and re-sent (once) by the first tick after the restart, or at the end of quiet hours if
-it restarts inside them. Weeks are local ISO weeks of the slot instant.
+A claim is written into the document ("sending", with its kind) before the message goes out, in
+one write with what asking the message does to the dialogue (``compose_with``: the engine's
+composer, a pure function of the document), and stays there until ``confirm``; its index entry
+stays due meanwhile, so a crash before ``confirm`` is found and re-sent (once) by the first tick
+after the restart, or at the end of quiet hours if it restarts inside them. With a journal
+(``SentRecords``) the confirm is a record appended in a batch (one fsync), applied to the
+document by its next write (``bot.core.sent_records``); without one it rewrites the document.
+Weeks are local ISO weeks of the slot instant.
 
 While the dispatcher holds the hints (``hold_hints``, for the length of a tick), a hint that
 moves *later* is written to the index in batches instead of one index write per confirm; a hint
