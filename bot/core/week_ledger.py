@@ -240,6 +240,7 @@ class _Slots:
     def __init__(self, reminder: Reminder | None, zone: str) -> None:
         self.reminder = reminder
         self.zone = ZoneInfo(reminder.zone if reminder else zone)
+        self._slot = None if reminder is None else reminder.slot  # built (and checked) once
         self._due: dict[str, datetime] = {}  # each week's instant is asked for several times
 
     def due(self, week: str) -> datetime:
@@ -250,9 +251,9 @@ class _Slots:
         return found
 
     def _compute_due(self, week: str) -> datetime:
-        if self.reminder is None:
+        if self._slot is None:
             return _midnight(monday_of(week) + timedelta(weeks=1), self.zone)
-        return _slot_in_week(self.reminder.slot, week)
+        return _slot_in_week(self._slot, week)
 
     def closes(self, week: str) -> datetime:
         """The next week's due instant."""
