@@ -21,6 +21,7 @@ from fakebotapi import FakeTelegram
 from bench.datagen import due_folder, user_ids
 from bench.process import BotRun
 from bot.core.schedule import local_week_key
+from bot.core.sent_records import journaled
 from storage import TinyDBUserRepository
 
 __all__ = ["FanoutResult", "run_fanout"]
@@ -168,7 +169,10 @@ def _wait_for_all(
 def _recorded(data_dir: Path, ids: list[str], due: datetime) -> int:
     """Users whose document records the due week as sent and holds no pending claim."""
     recorded = 0
-    with TinyDBUserRepository(data_dir) as repository:
+    with TinyDBUserRepository(data_dir) as stored:
+        # Read through the journal of sent check-ins, as the bot reads them.
+        repository = journaled(stored)
+        repository.load()
         for user_id in ids:
             document = repository.get(user_id) or {}
             reminder = document.get("reminder") or {}

@@ -435,6 +435,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     from bot import __version__
     from bot.core.checkin_claims import ReminderService
     from bot.core.engine import DialogueEngine
+    from bot.core.sent_records import journaled
     from bot.core.user_standings import StandingsRepository, UserStandings
     from bot.heartbeat import HeartbeatWriter
     from bot.telegram.app import BotStartError, run_bot
@@ -444,18 +445,21 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
     if isinstance(opened, int):
         return opened
     content, stored = opened
-    repository: UserRepository = stored
+    # Sent check-ins are journalled and reach the documents with the next write (issue 16).
+    sent = journaled(stored)
+    repository: UserRepository = sent
     if admins or metrics is not None:
         # Every write tells the operator's user figures (blocked, paused) what changed.
-        repository = StandingsRepository(stored, UserStandings())
+        repository = StandingsRepository(sent, UserStandings())
 
     def clock() -> datetime:
         return datetime.now(UTC)
 
     reminders = ReminderService(
-        repository, ScheduleIndex(settings.data_dir), grace=timing.grace, clock=clock
+        repository, ScheduleIndex(settings.data_dir), grace=timing.grace, clock=clock, sent=sent
     )
     engine = DialogueEngine(content, repository, clock=clock, reminders=reminders)
+    reminders.compose_with(engine.compose_reminder)
     heartbeat = HeartbeatWriter(
         settings.data_dir,
         version=__version__,

@@ -23,15 +23,29 @@ from typing import Final
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.core.checkin_claims import Claim, ReminderService
+from bot.core.checkin_claims import Claim, Delivered, ReminderService
 from bot.core.operations import Event, OperationsRecorder
 
-__all__ = ["JOB_ID", "Dispatcher", "SendResult", "Sender", "TickListener", "TickProgress"]
+__all__ = [
+    "JOB_ID",
+    "Dispatcher",
+    "SendResult",
+    "Sender",
+    "Sent",
+    "TickListener",
+    "TickProgress",
+]
 
 logger = logging.getLogger(__name__)
 
 JOB_ID: Final = "weekly-check-ins"
 DEFAULT_MAX_IN_FLIGHT: Final = 64
+# Due users claimed per worker-thread call, and sent claims confirmed per call (one journal
+# fsync): a thread hand-off costs about as much CPU as the claim's own bookkeeping.
+CLAIM_BATCH: Final = 16
+CONFIRM_BATCH: Final = 256
+# Users whose sent records are written into their documents per worker-thread call.
+COMPACT_BATCH: Final = 256
 
 
 class SendResult(enum.Enum):
@@ -42,7 +56,14 @@ class SendResult(enum.Enum):
     FAILED = "failed"  # gave up after the sender's own retries
 
 
-Sender = Callable[[Claim], Awaitable[SendResult]]
+@dataclass(frozen=True)
+class Sent:
+    """The message went out, and the buttons live since are on ``live_message``."""
+
+    live_message: int | None
+
+
+Sender = Callable[[Claim], Awaitable[SendResult | Sent]]
 
 
 @dataclass(frozen=True)
@@ -86,6 +107,10 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._ticks: set[asyncio.Task[object]] = set()
         self._sends: set[asyncio.Task[None]] = set()
+        # Sent claims waiting for their journal record, and the task writing them in batches.
+        self._confirms: list[tuple[Delivered, asyncio.Future[None]]] = []
+        self._confirming: asyncio.Task[None] | None = None
+        self._compacting: asyncio.Task[None] | None = None
         self._stopping = False
         self._scheduler: AsyncIOScheduler | None = None
         self._on_tick = on_tick
@@ -159,7 +184,7 @@ class Dispatcher:
         scheduler, self._scheduler = self._scheduler, None
         if scheduler is not None:
             scheduler.pause()
-        while pending := self._ticks | self._sends:
+        while pending := self._ticks | self._sends | self._helpers():
             await asyncio.wait(pending)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
@@ -199,16 +224,12 @@ class Dispatcher:
             # The confirms' later hints go to the index in one batch when the tick ends.
             self._service.hold_hints()
         try:
-            for user_id in user_ids:
-                await self._slots.acquire()
-                if self._stopping:
-                    self._slots.release()
+            while handed < len(user_ids) and not self._stopping:
+                batch = await self._take_slots(user_ids[handed : handed + CLAIM_BATCH])
+                if not batch:
                     break
-                send = asyncio.create_task(self._deliver(user_id))
-                self._sends.add(send)
-                send.add_done_callback(self._sends.discard)
-                mine.append(send)
-                handed += 1
+                handed += len(batch)
+                mine.extend(await self._claim_and_send(batch))
             if mine:
                 # asyncio.wait, not gather: cancelling this tick must not cancel the sends.
                 await asyncio.wait(mine)
@@ -217,8 +238,45 @@ class Dispatcher:
                 self._service.abandon(user_id)
             if user_ids:
                 await asyncio.to_thread(self._service.release_hints)
+        self._compact_in_background()
         # Still one of the ticks that shutdown waits for: the heartbeat is written first.
         await self._finished_tick()
+
+    async def _take_slots(self, user_ids: list[str]) -> list[str]:
+        """Wait for one of the ``max_in_flight`` slots, take the free ones too; their users.
+
+        Never waits for a second slot: the batch is what is free now, so a small
+        ``max_in_flight`` (or a busy moment) makes smaller batches, never a stall.
+        """
+        taken: list[str] = []
+        for user_id in user_ids:
+            if taken and self._slots.locked():
+                break
+            await self._slots.acquire()
+            if self._stopping:
+                self._slots.release()
+                break
+            taken.append(user_id)
+        return taken
+
+    async def _claim_and_send(self, user_ids: list[str]) -> list[asyncio.Task[None]]:
+        """Claim ``user_ids`` in one worker-thread call; start a send for each claim made."""
+        try:
+            claims = await asyncio.to_thread(self._service.claim_many, user_ids, self._clock())
+        except BaseException:
+            for _ in user_ids:
+                self._settled()
+            raise
+        sends: list[asyncio.Task[None]] = []
+        for claim in claims:
+            if claim is None:
+                self._settled()
+                continue
+            send = asyncio.create_task(self._deliver(claim))
+            self._sends.add(send)
+            send.add_done_callback(self._sends.discard)
+            sends.append(send)
+        return sends
 
     async def _finished_tick(self) -> None:
         """Note the end of a tick and tell ``on_tick``."""
@@ -231,20 +289,22 @@ class Dispatcher:
         except Exception:
             logger.exception("the listener of finished ticks failed")
 
-    async def _deliver(self, user_id: str) -> None:
-        """Claim, send and record one check-in; holds one of the ``max_in_flight`` slots."""
+    async def _deliver(self, claim: Claim) -> None:
+        """Send and record one claimed check-in; holds one of the ``max_in_flight`` slots."""
+        user_id = claim.user_id
         try:
-            claim = await asyncio.to_thread(self._service.claim, user_id, self._clock())
-            if claim is None:
-                return
             try:
-                result = await self._send(claim)
+                outcome = await self._send(claim)
             except Exception:
                 logger.exception("sending the check-in of %s failed", user_id)
-                result = SendResult.FAILED
+                outcome = SendResult.FAILED
+            if isinstance(outcome, Sent):
+                result, live = SendResult.SENT, outcome.live_message
+            else:
+                result, live = outcome, claim.live_message
             self._count(result)
             if result is SendResult.SENT:
-                await asyncio.to_thread(self._service.confirm, claim)
+                await self._confirm(Delivered(claim, live))
             elif result is SendResult.BLOCKED:
                 logger.info("%s blocked the bot: no more check-ins", user_id)
                 await asyncio.to_thread(self._service.mark_inactive, user_id)
@@ -253,9 +313,60 @@ class Dispatcher:
         except Exception:
             logger.exception("the check-in of %s could not be recorded", user_id)
         finally:
-            self._slots.release()
-            self._settled_in_tick += 1
-            self._last_settled_at = self._clock().astimezone(UTC)
+            self._settled()
+
+    def _settled(self) -> None:
+        """One due user is done with: its slot is free, the tick's progress counts it."""
+        self._slots.release()
+        self._settled_in_tick += 1
+        self._last_settled_at = self._clock().astimezone(UTC)
+
+    async def _confirm(self, delivered: Delivered) -> None:
+        """Confirm a sent claim together with the others sent meanwhile; returns when done."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirms.append((delivered, done))
+        if self._confirming is None or self._confirming.done():
+            self._confirming = asyncio.create_task(self._confirm_batches())
+        await done
+
+    async def _confirm_batches(self) -> None:
+        """Confirm what is waiting, a batch per worker-thread call, until nothing waits."""
+        while self._confirms:
+            batch = self._confirms[:CONFIRM_BATCH]
+            del self._confirms[:CONFIRM_BATCH]
+            try:
+                await asyncio.to_thread(self._service.confirm_many, [item for item, _ in batch])
+            except Exception as error:
+                for _, done in batch:
+                    done.set_exception(error)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
+
+    def _compact_in_background(self) -> None:
+        """Write old sent records into their documents, off the tick (one task at a time)."""
+        if self._stopping or (self._compacting is not None and not self._compacting.done()):
+            return
+        self._compacting = asyncio.get_running_loop().create_task(self._compact())
+
+    async def _compact(self) -> None:
+        try:
+            while not self._stopping:
+                waiting = await asyncio.to_thread(
+                    self._service.compact_sent, self._clock(), limit=COMPACT_BATCH
+                )
+                if waiting == 0:
+                    return
+        except Exception:
+            logger.exception("writing sent check-ins into their documents failed")
+
+    def _helpers(self) -> set[asyncio.Task[None]]:
+        """The confirming and compacting tasks still running (shutdown waits for them)."""
+        return {
+            task
+            for task in (self._confirming, self._compacting)
+            if task is not None and not task.done()
+        }
 
     def _count(self, result: SendResult) -> None:
         """Count a delivered or failed check-in (a blocked user is counted among the users)."""

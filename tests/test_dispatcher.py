@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ import pytest
 
 from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.schedule import WeeklySlot, next_occurrence
+from bot.core.sent_records import SentRecords, journaled
 from bot.dispatcher import JOB_ID, Dispatcher, SendResult
-from storage import ScheduleIndex, TinyDBUserRepository
+from storage import ScheduleIndex, TinyDBUserRepository, UserRepository
 
 START = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 DUE = next_occurrence(WeeklySlot(0, time(9, 0), "Europe/Berlin"), START)  # Mon 2026-11-23
@@ -65,12 +67,25 @@ class FakeSender:
             await asyncio.wait_for(self.calls_reached(count).wait(), PATIENCE)
 
 
+@pytest.fixture(params=["confirm-in-document", "sent-journal"])
+def repo(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[UserRepository]:
+    """Every test runs with the confirm rewriting the document, and as shipped: journalled."""
+    stored = TinyDBUserRepository(data_dir)
+    if request.param == "sent-journal":
+        sent = journaled(stored)
+        sent.load()
+        yield sent
+    else:
+        yield stored
+    stored.close()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock(DUE)
 
 
-def add_users(repo: TinyDBUserRepository, *user_ids: str) -> None:
+def add_users(repo: UserRepository, *user_ids: str) -> None:
     for user_id in user_ids:
         repo.put(
             user_id,
@@ -90,13 +105,14 @@ def add_users(repo: TinyDBUserRepository, *user_ids: str) -> None:
         )
 
 
-def make_service(repo: TinyDBUserRepository, data_dir: Path, clock: Clock) -> ReminderService:
-    service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+def make_service(repo: UserRepository, data_dir: Path, clock: Clock) -> ReminderService:
+    sent = repo if isinstance(repo, SentRecords) else None
+    service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock, sent=sent)
     service.load()
     return service
 
 
-def reminder_of(repo: TinyDBUserRepository, user_id: str) -> dict[str, Any]:
+def reminder_of(repo: UserRepository, user_id: str) -> dict[str, Any]:
     document = repo.get(user_id)
     assert document is not None
     block: dict[str, Any] = document["reminder"]
@@ -104,7 +120,7 @@ def reminder_of(repo: TinyDBUserRepository, user_id: str) -> dict[str, Any]:
 
 
 async def test_overlapping_ticks_send_each_check_in_once(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a", "b", "c")
     send = FakeSender()
@@ -124,7 +140,7 @@ async def test_overlapping_ticks_send_each_check_in_once(
 
 
 async def test_ticks_started_together_send_once(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, *[f"u{n}" for n in range(20)])
     send = FakeSender()
@@ -135,7 +151,7 @@ async def test_ticks_started_together_send_once(
     assert sorted(claim.user_id for claim in send.calls) == sorted(f"u{n}" for n in range(20))
 
 
-async def test_sends_are_bounded(repo: TinyDBUserRepository, data_dir: Path, clock: Clock) -> None:
+async def test_sends_are_bounded(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     add_users(repo, *[f"u{n}" for n in range(6)])
     send = FakeSender()
     send.gate.clear()
@@ -155,7 +171,7 @@ async def test_sends_are_bounded(repo: TinyDBUserRepository, data_dir: Path, clo
 
 
 async def test_blocked_marks_the_user_inactive(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a")
     send = FakeSender([SendResult.BLOCKED])
@@ -174,7 +190,7 @@ async def test_blocked_marks_the_user_inactive(
 
 @pytest.mark.parametrize("failure", [SendResult.FAILED, RuntimeError("network down")])
 async def test_a_failed_send_is_released_and_retried_next_tick(
-    repo: TinyDBUserRepository,
+    repo: UserRepository,
     data_dir: Path,
     clock: Clock,
     failure: SendResult | Exception,
@@ -202,7 +218,7 @@ async def test_a_failed_send_is_released_and_retried_next_tick(
 
 
 async def test_start_catches_up_at_once_with_one_job(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a")
     clock.now = DUE + timedelta(hours=2)  # the bot was down
@@ -236,7 +252,7 @@ async def test_start_catches_up_at_once_with_one_job(
 
 
 async def test_shutdown_gives_back_users_not_yet_claimed(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a", "b", "c")
     service = make_service(repo, data_dir, clock)
@@ -259,16 +275,14 @@ async def test_shutdown_gives_back_users_not_yet_claimed(
     assert all(reminder_of(repo, user_id).get("sending") is None for user_id in others)
 
 
-def test_start_needs_positive_settings(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
-) -> None:
+def test_start_needs_positive_settings(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     service = make_service(repo, data_dir, clock)
     with pytest.raises(ValueError, match="interval"):
         Dispatcher(service, FakeSender(), clock=clock, interval=0)
 
 
 async def test_each_finished_tick_is_told_with_its_end(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    repo: UserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     add_users(repo, "a")
     heard: list[tuple[datetime, int]] = []
@@ -294,7 +308,7 @@ async def test_each_finished_tick_is_told_with_its_end(
 
 
 async def test_shutdown_waits_for_the_listener_of_the_last_tick(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a")
     gate = asyncio.Event()
@@ -322,7 +336,7 @@ async def test_shutdown_waits_for_the_listener_of_the_last_tick(
 
 
 async def test_a_running_tick_tells_how_far_it_got(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     add_users(repo, "a", "b", "c")
     seen: list[tuple[datetime, int] | None] = []

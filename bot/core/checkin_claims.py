@@ -9,10 +9,14 @@ due costs a comparison. The hint may be too early (``claim`` reads the document 
 but never later than the document's due instant, so every change that moves the instant writes
 the index as ``min(old, new)`` first, then the document, then the index as ``new``.
 
-A claim is written into the document ("sending", with its kind) before the message goes out and
-stays there until ``confirm``; its index entry stays due meanwhile, so a crash before ``confirm``
-is found and re-sent (once) by the first tick after the restart, or at the end of quiet hours if
-it restarts inside them. Weeks are local ISO weeks of the slot instant.
+A claim is written into the document ("sending", with its kind) before the message goes out, in
+one write with what asking the message does to the dialogue (``compose_with``: the engine's
+composer, a pure function of the document), and stays there until ``confirm``; its index entry
+stays due meanwhile, so a crash before ``confirm`` is found and re-sent (once) by the first tick
+after the restart, or at the end of quiet hours if it restarts inside them. With a journal
+(``SentRecords``) the confirm is a record appended in a batch (one fsync), applied to the
+document by its next write (``bot.core.sent_records``); without one it rewrites the document.
+Weeks are local ISO weeks of the slot instant.
 
 While the dispatcher holds the hints (``hold_hints``, for the length of a tick), a hint that
 moves *later* is written to the index in batches instead of one index write per confirm; a hint
@@ -28,11 +32,11 @@ from __future__ import annotations
 import heapq
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from bot.core.checkin_schedule import ACTIVE, BAD_BLOCK, REMINDER, Reminder, Sending
 from bot.core.due_kinds import (
@@ -46,12 +50,23 @@ from bot.core.due_kinds import (
     next_send,
 )
 from bot.core.keyed_locks import ThreadKeyedLocks
+from bot.core.messages import Reply
 from bot.core.quiet_hours import QuietHours
+from bot.core.sent_records import SentRecord, SentRecords, apply_sent
 from storage.errors import DamagedDocumentError
 from storage.repository import UserRepository
 from storage.schedule_index import ScheduleIndex
 
-__all__ = ["DEFAULT_GRACE", "FLUSH_AT", "LATE_AFTER", "Claim", "ReminderService"]
+__all__ = [
+    "COMPACT_AFTER",
+    "DEFAULT_GRACE",
+    "FLUSH_AT",
+    "LATE_AFTER",
+    "Claim",
+    "Delivered",
+    "ReminderComposer",
+    "ReminderService",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +74,9 @@ DEFAULT_GRACE: Final = timedelta(hours=12)
 # Deferred (later) hints that are written at once rather than at the end of the tick, so a long
 # fan-out never keeps many users' index entries behind their documents.
 FLUSH_AT: Final = 4096
+# Sent records are written into their documents after this long, if no step or claim took them
+# along before: most users answer their check-in within the hour, and that write is needed anyway.
+COMPACT_AFTER: Final = timedelta(hours=1)
 
 _UNSET: Final = object()  # "no deferred hint" (None means "remove the entry")
 
@@ -74,6 +92,36 @@ class Claim:
     missed_weeks: tuple[str, ...]
     snooze: bool = False  # the user snoozed this week's reminder; it comes again on purpose
     kind: Kind = Kind.CHECKIN
+    # Not part of what a claim is (compared), but what its sender and confirm need: the
+    # claim's instant as stored (None: not known), what to show, composed in the claim's own
+    # write (None: the sender asks the engine), and the message whose buttons were live then.
+    claimed_at: datetime | None = field(default=None, compare=False)
+    replies: tuple[Reply, ...] | None = field(default=None, compare=False)
+    live_message: int | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A sent claim and the message whose buttons are live after it (``live_after``)."""
+
+    claim: Claim
+    live_after: int | None
+
+
+class ReminderComposer(Protocol):
+    """Puts a claimed message in front of the user: the engine's ``compose_reminder``."""
+
+    def __call__(
+        self,
+        document: dict[str, Any],
+        *,
+        week: str,
+        late: bool,
+        missed_weeks: Sequence[str],
+        snooze: bool,
+        kind: Kind,
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """The document with the message asked, and the replies; [] if there is nothing to ask."""
 
 
 def _store(document: dict[str, Any], reminder: Reminder) -> dict[str, Any]:
@@ -92,14 +140,27 @@ class ReminderService:
         *,
         grace: timedelta = DEFAULT_GRACE,
         clock: Callable[[], datetime],
+        sent: SentRecords | None = None,
     ) -> None:
-        """Use ``repository`` for the documents and ``index`` for the persistent hints."""
+        """Use ``repository`` for the documents and ``index`` for the persistent hints.
+
+        With ``sent`` (the ``SentRecords`` that ``repository`` reads through) a confirm is a
+        journal record instead of a rewrite of the document; without it (the tests of the
+        protocol, a store without a journal) the confirm rewrites the document.
+        """
         if grace < timedelta(0):
             raise ValueError(f"grace must not be negative, got {grace}")
         self._repository = repository
         self._index = index
         self._grace = grace
         self._clock = clock
+        self._sent = sent
+        self._compose: ReminderComposer | None = None
+        # The hint after each pending claim is confirmed, worked out in the claim's write; gone
+        # as soon as anything else changes the user's schedule (then the confirm reads it).
+        self._after_sent: dict[str, datetime | None] = {}
+        # Journal segments and when this process first saw them (for ``compact_sent``).
+        self._segments_seen: dict[str, datetime] = {}
         self._user_locks = ThreadKeyedLocks()
         # In memory: the hint per user (equal to the index on disk), a heap of (hint, user)
         # whose stale entries are skipped when popped, and the users whose claim is in flight.
@@ -112,12 +173,19 @@ class ReminderService:
         self._deferred: dict[str, datetime | None] = {}
         self._flush_lock = threading.Lock()
 
+    def compose_with(self, compose: ReminderComposer) -> None:
+        """Compose each claimed message in the claim's own write (the engine's composer)."""
+        self._compose = compose
+
     # ---- start-up and the tick ----------------------------------------------------------
     def load(self) -> None:
         """Build the in-memory hints from the index; rebuild the index first if it is incomplete.
 
-        Call once at start-up, before any other method.
+        Call once at start-up, before any other method. The journal of sent check-ins is read
+        first: the documents are read through it.
         """
+        if self._sent is not None:
+            self._sent.load()
         entries = self._index.load_all()
         if not self._index.is_complete():
             if self._index.was_ever_written() or self._has_users():
@@ -187,6 +255,9 @@ class ReminderService:
             last = self._holders == 0
         if last:
             self.flush_hints()
+            if self._sent is not None:
+                # The tick's sent records form one segment, removed once written through.
+                self._sent.rotate()
 
     def flush_hints(self, *, wait: bool = True) -> None:
         """Write the deferred hints to the index now (``wait=False``: not if one is running)."""
@@ -236,12 +307,91 @@ class ReminderService:
                 self._leave_flight(user_id)
             return claim
 
+    def claim_many(self, user_ids: Sequence[str], now: datetime) -> list[Claim | None]:
+        """``claim`` for each user (one worker-thread call for a batch); None where none.
+
+        A user whose claim fails (disk error) gets None and is tried again at the next tick.
+        """
+        claims: list[Claim | None] = []
+        for user_id in user_ids:
+            try:
+                claims.append(self.claim(user_id, now))
+            except Exception:
+                logger.exception("the check-in of %s could not be claimed", user_id)
+                claims.append(None)
+        return claims
+
+    def confirm_many(self, delivered: Sequence[Delivered]) -> None:
+        """Several claims went out: one journal append (one fsync) records them all.
+
+        Without a journal each is confirmed by rewriting its document. If this raises (disk
+        failure), the users stay in flight, so this process never sends them again; the next
+        start re-sends each once.
+        """
+        sent = self._sent
+        records: list[SentRecord] = []
+        for item in delivered:
+            claim = item.claim
+            if sent is None or claim.claimed_at is None:
+                self._confirm_in_document(claim)
+                continue
+            moved = item.live_after != claim.live_message
+            live = (claim.live_message, item.live_after) if moved else None
+            records.append(
+                SentRecord(
+                    claim.user_id,
+                    claim.week,
+                    claim.kind,
+                    claim.claimed_at,
+                    claim.missed_weeks,
+                    live,
+                )
+            )
+        if sent is None or not records:
+            return
+        sent.record(records)
+        for record in records:
+            user_id = record.user_id
+            with self._user_locks.hold(user_id):
+                hint = self._after_sent.pop(user_id, _UNSET)
+                if hint is _UNSET:  # the schedule changed since the claim: read it
+                    hint = self._due_or_none(user_id, self._repository.get(user_id))
+                assert hint is None or isinstance(hint, datetime)  # for mypy: not _UNSET
+                self._set_hint(user_id, hint)
+                self._leave_flight(user_id)
+
     def confirm(self, claim: Claim) -> None:
         """The check-in went out: record its week as sent and move on to the next slot.
 
         If this raises (disk failure), the user stays in flight, so this process never sends it
         again; the next start re-sends it once.
         """
+        self.confirm_many([Delivered(claim, claim.live_message)])
+
+    def compact_sent(
+        self, now: datetime, *, older_than: timedelta = COMPACT_AFTER, limit: int = 256
+    ) -> int:
+        """Write sent records older than ``older_than`` into their documents (up to ``limit``).
+
+        Returns how many users are still waiting for such a write after this call.
+        """
+        if self._sent is None:
+            return 0
+        due: list[str] = []
+        for name in self._sent.segments():
+            seen = self._segments_seen.setdefault(name, now)
+            if now - seen >= older_than:
+                due.append(name)
+        for name in set(self._segments_seen) - set(self._sent.segments()):
+            del self._segments_seen[name]
+        if not due:
+            return 0
+        users = self._sent.pending_users(segments=due)
+        self._sent.compact(self.user_lock, users=users[:limit])
+        return max(0, len(users) - limit)
+
+    def _confirm_in_document(self, claim: Claim) -> None:
+        """``confirm`` without a journal: the document is rewritten."""
         user_id = claim.user_id
         with self._user_locks.hold(user_id):
             document, outlook = self._pending(claim)
@@ -262,6 +412,7 @@ class ReminderService:
         """
         user_id = claim.user_id
         with self._user_locks.hold(user_id):
+            self._after_sent.pop(user_id, None)
             document, outlook = self._pending(claim)
             if document is None or outlook is None or outlook.reminder.sending is None:
                 self._set_hint(user_id, self._due_or_none(user_id, document))
@@ -280,6 +431,7 @@ class ReminderService:
     def mark_inactive(self, user_id: str) -> None:
         """The user blocked the bot (403): no more check-ins until /start sets active again."""
         with self._user_locks.hold(user_id):
+            self._after_sent.pop(user_id, None)
             document = self._repository.get(user_id)
             if document is not None:
                 document[ACTIVE] = False
@@ -311,6 +463,7 @@ class ReminderService:
         moved earlier (a snooze) until the old hint.
         """
         with self._user_locks.hold(user_id):
+            self._after_sent.pop(user_id, None)
             new = effective_due(document, self._clock())
             old = self._hint(user_id)
             if new is not None and (old is None or new < old):
@@ -319,11 +472,13 @@ class ReminderService:
     def reschedule(self, user_id: str) -> None:
         """Recompute the user's hint from their stored document (after the engine changed it)."""
         with self._user_locks.hold(user_id):
+            self._after_sent.pop(user_id, None)
             self._set_hint(user_id, effective_due(self._repository.get(user_id), self._clock()))
 
     def forget(self, user_id: str) -> None:
         """Drop a deleted user from memory and from the index."""
         with self._user_locks.hold(user_id):
+            self._after_sent.pop(user_id, None)
             with self._mutex:
                 self._deferred.pop(user_id, None)  # before the write: see flush_hints
             self._index.remove(user_id)
@@ -331,6 +486,7 @@ class ReminderService:
 
     # ---- claim ----------------------------------------------------------------------------
     def _claim(self, user_id: str, now: datetime) -> Claim | None:
+        self._after_sent.pop(user_id, None)
         document = self._repository.get(user_id)
         outlook = Outlook.of(document)
         if document is None or outlook is None:
@@ -348,7 +504,7 @@ class ReminderService:
                     # Re-sent only when quiet hours end; the claim stays pending meanwhile.
                     self._set_hint(user_id, at)
                     return None
-                return self._claimed(user_id, outlook, due, now, resend=True)
+                return self._claimed(user_id, document, outlook, due, now, resend=True)
             # Left by a process that died, and now too old (or no longer wanted) to send.
             reminder.sending = None
             kind.expired(reminder, sending)
@@ -366,22 +522,72 @@ class ReminderService:
             hint = self._hint(user_id)
             if hint is None or hint > now:
                 self._set_hint(user_id, now)
-            self._repository.put(user_id, _store(document, reminder))
-            return self._claimed(user_id, outlook, due, now, resend=False)
+            return self._claimed(user_id, document, outlook, due, now, resend=False)
         if changed:
             self._write(user_id, _store(document, reminder), effective_due(document, now))
         else:
             self._set_hint(user_id, effective_due(document, now))
         return None
 
-    @staticmethod
     def _claimed(
-        user_id: str, outlook: Outlook, due: Due, now: datetime, *, resend: bool
-    ) -> Claim:
-        """The claim handed to the sender (only a check-in mentions the missed weeks)."""
-        missed = tuple(outlook.reminder.missed_weeks) if due.kind is Kind.CHECKIN else ()
+        self,
+        user_id: str,
+        document: dict[str, Any],
+        outlook: Outlook,
+        due: Due,
+        now: datetime,
+        *,
+        resend: bool,
+    ) -> Claim | None:
+        """Write the claim (with the message composed into it) and hand it to the sender.
+
+        One write: the claim, and what asking the message does to the dialogue. A message with
+        nothing to ask (no plan any more) is settled in that same write, as if it had been
+        sent, and no claim is returned. Only a check-in mentions the missed weeks.
+        """
+        reminder = outlook.reminder
+        sending = reminder.sending
+        assert sending is not None  # for mypy: set by the caller
+        missed = tuple(reminder.missed_weeks) if due.kind is Kind.CHECKIN else ()
         late = outlook.late(due, now)
-        return Claim(user_id, due.week, late, resend, missed, due.snooze, due.kind)
+        _store(document, reminder)
+        live = document.get("live_message")
+        replies: tuple[Reply, ...] | None = None
+        if self._compose is not None:
+            asked, composed = self._compose(
+                document,
+                week=due.week,
+                late=late,
+                missed_weeks=missed,
+                snooze=due.snooze,
+                kind=due.kind,
+            )
+            if not composed:
+                KINDS[due.kind].sent(outlook, sending, mentioned=missed)
+                reminder.sending = None
+                self._write(user_id, _store(document, reminder), effective_due(document, now))
+                return None
+            document, replies = asked, tuple(composed)
+            self._repository.put(user_id, document)
+        elif not resend:
+            self._repository.put(user_id, document)
+        # Worked out now, while the document is at hand: the confirm then needs no read.
+        record = SentRecord(user_id, due.week, due.kind, sending.claimed_at, missed)
+        after = apply_sent(document, record)
+        if after is not None:
+            self._after_sent[user_id] = effective_due(after, now)
+        return Claim(
+            user_id,
+            due.week,
+            late,
+            resend,
+            missed,
+            due.snooze,
+            due.kind,
+            claimed_at=sending.claimed_at,
+            replies=replies,
+            live_message=live if isinstance(live, int) and not isinstance(live, bool) else None,
+        )
 
     def _pending(self, claim: Claim) -> tuple[dict[str, Any] | None, Outlook | None]:
         """The document and its outlook, the latter only if it holds this very claim."""

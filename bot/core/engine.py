@@ -175,7 +175,9 @@ class DialogueEngine:
         """Build (and record) a message the bot starts: the check-in reminder or its follow-up.
 
         [] when there is nothing to send (no plan any more, or the follow-up's week has been
-        answered, skipped or snoozed since it was claimed).
+        answered, skipped or snoozed since it was claimed). The dispatcher's claims compose the
+        message in their own write instead (``compose_reminder``); this is for a chat without
+        one (the terminal chat) and for claims made without a composer.
         """
         with self.reminders.user_lock(user_id):
             stored = self.repository.get(user_id)
@@ -188,20 +190,62 @@ class DialogueEngine:
                 return []
             user = UserState.from_document(stored)
             before = user.to_document()
-            fit_to_content(user, self.content, language_hint=None, now=self.clock())
-            if not user.active or user.plan is None or user.dialogue is None:
-                return []
-            notes = self._settle(user)
-            replies = remind(
-                self._conversation(user),
-                week=week,
-                late=late,
-                missed_weeks=missed_weeks,
-                snooze=snooze,
-                kind=kind,
+            replies = self._remind(
+                user, week=week, late=late, missed_weeks=missed_weeks, snooze=snooze, kind=kind
             )
-            self._save(user, before)
-            return [*notes, *replies]
+            if replies:
+                self._save(user, before)
+            return replies
+
+    def compose_reminder(
+        self,
+        document: dict[str, Any],
+        *,
+        week: str,
+        late: bool,
+        missed_weeks: Sequence[str],
+        snooze: bool,
+        kind: Kind,
+    ) -> tuple[dict[str, Any], list[Reply]]:
+        """``document`` with the message asked, and the replies that ask it; [] if none.
+
+        Pure (reads and writes nothing): the claim of ``ReminderService`` stores the result in
+        the same write as the claim itself. With nothing to ask, ``document`` comes back as
+        it is.
+        """
+        user = UserState.from_document(document)
+        replies = self._remind(
+            user, week=week, late=late, missed_weeks=missed_weeks, snooze=snooze, kind=kind
+        )
+        if not replies:
+            return document, []
+        user.updated_at = UserState.now_iso(self.clock())
+        return user.to_document(), replies
+
+    def _remind(
+        self,
+        user: UserState,
+        *,
+        week: str,
+        late: bool,
+        missed_weeks: Sequence[str],
+        snooze: bool,
+        kind: Kind,
+    ) -> list[Reply]:
+        """Put the reminder in front of ``user`` (changed in place); [] if there is none."""
+        fit_to_content(user, self.content, language_hint=None, now=self.clock())
+        if not user.active or user.plan is None or user.dialogue is None:
+            return []
+        notes = self._settle(user)
+        replies = remind(
+            self._conversation(user),
+            week=week,
+            late=late,
+            missed_weeks=missed_weeks,
+            snooze=snooze,
+            kind=kind,
+        )
+        return [*notes, *replies]
 
     def due_checkin(self, user_id: str) -> str | None:
         """The week whose check-in is due now for a transport without a scheduler, or None.

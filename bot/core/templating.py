@@ -160,7 +160,7 @@ class TextRenderer:
         self._labels: dict[str, dict[str, LabelSource]] = {
             lang: load_labels(templates_dir / lang / LABELS_FILE) for lang in languages
         }
-        self._label_templates: dict[tuple[str, str, str | None], Template] = {}
+        self._label_templates: dict[tuple[str, str, str | None], Template | str] = {}
         self._conditions: dict[str, Condition] = {}
         # The message banks (``{{ fresh("checkin_opener") }}``); what is wrong with their files
         # is kept for the checker, which refuses content that has any.
@@ -218,8 +218,13 @@ class TextRenderer:
         if template is None:
             source = self._labels[lang][key]
             text = source if isinstance(source, str) else source[form or "other"]
-            template = self.env.from_string(text)
+            # Most labels are plain words: rendering them would give back the same text (only
+            # variables are escaped), at the cost of a template context per button.
+            plain = not any(mark in text for mark in ("{{", "{%", "{#"))
+            template = text.strip() if plain else self.env.from_string(text)
             self._label_templates[cache_key] = template
+        if isinstance(template, str):
+            return template
         return str(template.render(lang=lang, **context)).strip()
 
     def label_keys(self, lang: str) -> set[str]:

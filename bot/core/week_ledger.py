@@ -28,13 +28,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.core.checkin_schedule import Reminder, pause_end
 from bot.core.checkin_stats import WeekStatus, judge_week
 from bot.core.flow_ids import PAUSE_WEEKS
-from bot.core.schedule import local_week_key, next_occurrence
+from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
 from bot.core.streak_contract import Contract, Joker, JokerHow, Repair
 
 __all__ = [
@@ -78,6 +79,12 @@ _PASSED_OVER: Final = frozenset({Outcome.PAUSED, Outcome.OPEN, Outcome.REPAIRING
 _ENDS: Final = frozenset({Outcome.PARTLY, Outcome.OFF, Outcome.MISSED})
 
 
+# Week arithmetic is asked for the same few weeks by every user's ledger (a reminder builds one
+# over up to two years of weeks): cached, it is a dictionary lookup. The results are immutable.
+_WEEKS_CACHED: Final = 8192
+
+
+@lru_cache(maxsize=_WEEKS_CACHED)
 def monday_of(week: str) -> date:
     """The Monday of an ISO week key such as ``2026-W48``."""
     year, _, number = week.partition("-W")
@@ -89,6 +96,7 @@ def _key(day: date) -> str:
     return f"{year}-W{number:02d}"
 
 
+@lru_cache(maxsize=_WEEKS_CACHED)
 def week_after(week: str, weeks: int = 1) -> str:
     """The week key ``weeks`` after ``week``."""
     return _key(monday_of(week) + timedelta(weeks=weeks))
@@ -232,6 +240,7 @@ class _Slots:
     def __init__(self, reminder: Reminder | None, zone: str) -> None:
         self.reminder = reminder
         self.zone = ZoneInfo(reminder.zone if reminder else zone)
+        self._slot = None if reminder is None else reminder.slot  # built (and checked) once
         self._due: dict[str, datetime] = {}  # each week's instant is asked for several times
 
     def due(self, week: str) -> datetime:
@@ -242,10 +251,9 @@ class _Slots:
         return found
 
     def _compute_due(self, week: str) -> datetime:
-        if self.reminder is None:
+        if self._slot is None:
             return _midnight(monday_of(week) + timedelta(weeks=1), self.zone)
-        monday = _midnight(monday_of(week), self.zone)
-        return next_occurrence(self.reminder.slot, monday - timedelta(microseconds=1))
+        return _slot_in_week(self._slot, week)
 
     def closes(self, week: str) -> datetime:
         """The next week's due instant."""
@@ -254,6 +262,13 @@ class _Slots:
     def day(self, week: str) -> date:
         """The local day the week's check-in is due."""
         return self.due(week).astimezone(self.zone).date()
+
+
+@lru_cache(maxsize=4 * _WEEKS_CACHED)
+def _slot_in_week(slot: WeeklySlot, week: str) -> datetime:
+    """The slot's instant in ``week`` (users with the same slot share it: one fan-out minute)."""
+    monday = _midnight(monday_of(week), slot.tzinfo())
+    return next_occurrence(slot, monday - timedelta(microseconds=1))
 
 
 def _first_week(checkins: Sequence[Mapping[str, Any]], reminder: Reminder | None) -> str | None:

@@ -25,6 +25,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram import (
@@ -46,7 +47,7 @@ from bot.telegram.splitting import (
     visible_length,
 )
 
-__all__ = ["LiveMessages", "ReplyRenderer", "keyboard"]
+__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer", "keyboard"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,18 @@ class LiveMessages(Protocol):
 
     def note_live_message(self, user_id: str, message_id: int | None) -> None:
         """Store a new id (None: no message has live buttons)."""
+
+
+@dataclass
+class KnownLive:
+    """The chat's live-button message as the caller read it (``before``); ``show`` sets
+    ``after`` when its replies move the live buttons to another message (or to none)."""
+
+    before: int | None
+    after: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.after = self.before
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
@@ -150,12 +163,14 @@ class ReplyRenderer:
     def _is_bare(self, chat_id: int, message_id: int) -> bool:
         return message_id in self._bare.get(chat_id, ())
 
-    async def _recall(self, chat_id: int) -> int | None:
+    async def _recall(self, chat_id: int, known: KnownLive | None) -> int | None:
         """The live-button message of the chat: remembered, else as stored with the user."""
         if chat_id in self._questions:
             return self._questions[chat_id]
         stored = None
-        if self._live is not None:
+        if known is not None:
+            stored = known.before
+        elif self._live is not None:
             stored = await asyncio.to_thread(self._live.live_message, str(chat_id))
         self._remember(chat_id, stored)
         return stored
@@ -169,6 +184,7 @@ class ReplyRenderer:
         pressed: int | None = None,
         newest: int | None = None,
         broadcast: bool = False,
+        known_live: KnownLive | None = None,
     ) -> None:
         """Show ``replies``; ``pressed`` is the message whose button caused them, if any.
 
@@ -177,12 +193,14 @@ class ReplyRenderer:
         is sent as a reply to that message instead; the same after a tap on the live question
         itself when the hint is short (``SHORT_NOTE``). ``broadcast`` marks messages nobody is
         waiting for (weekly reminders): the rate limiter serves replies to people chatting
-        first and spaces broadcasts per chat.
+        first and spaces broadcasts per chat. ``known_live`` stands in for the renderer's store
+        of live-button messages in this call: the check-in sender read the stored one with its
+        claim and records the new one with the sent check-in, not by a write of its own.
         """
         limits = {"broadcast": True} if broadcast else None
         # While the question that offers a location is asked, its keyboard stays up.
         wants_location = any(reply.location is not None for reply in replies)
-        before = await self._recall(chat_id)
+        before = await self._recall(chat_id, known_live)
         in_view = before is not None and newest is not None and newest - before <= IN_VIEW
         pointing = before if in_view and any(r.repeat for r in replies) else None
         if pointing is None and before is not None and before == pressed:
@@ -214,8 +232,11 @@ class ReplyRenderer:
                 if message_id != current and not self._is_bare(chat_id, message_id):
                     await self._drop_keyboard(bot, chat_id, message_id)
         after = self._questions.get(chat_id)
-        if after != before and self._live is not None:
-            await asyncio.to_thread(self._live.note_live_message, str(chat_id), after)
+        if after != before:
+            if known_live is not None:
+                known_live.after = after
+            elif self._live is not None:
+                await asyncio.to_thread(self._live.note_live_message, str(chat_id), after)
 
     async def _rewrite(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import pytest
 from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.due_kinds import effective_due
 from bot.core.schedule import WeeklySlot, local_week_key, next_occurrence
-from storage import ScheduleIndex, TinyDBUserRepository
+from bot.core.sent_records import SentRecords, journaled
+from storage import ScheduleIndex, TinyDBUserRepository, UserRepository
 from storage.tinydb_repo import shard_of
 
 BERLIN = "Europe/Berlin"
@@ -44,8 +46,31 @@ def clock() -> Clock:
     return Clock(START)
 
 
+@pytest.fixture(params=["confirm-in-document", "sent-journal"])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Every test runs with the confirm rewriting the document, and as shipped: journalled."""
+    kind: str = request.param
+    return kind
+
+
+def open_store(data_dir: Path, kind: str) -> TinyDBUserRepository | SentRecords:
+    """The file store in ``data_dir``, read through the journal of sent check-ins if asked."""
+    stored = TinyDBUserRepository(data_dir)
+    if kind == "confirm-in-document":
+        return stored
+    sent = journaled(stored)
+    sent.load()
+    return sent
+
+
+@pytest.fixture
+def repo(data_dir: Path, store_kind: str) -> Iterator[UserRepository]:
+    with open_store(data_dir, store_kind) as repository:
+        yield repository
+
+
 def write_user(
-    repo: TinyDBUserRepository,
+    repo: UserRepository,
     user_id: str,
     *,
     weekday: int = MON,
@@ -84,7 +109,7 @@ def write_user(
     return due
 
 
-def edit_reminder(repo: TinyDBUserRepository, user_id: str, **changes: Any) -> dict[str, Any]:
+def edit_reminder(repo: UserRepository, user_id: str, **changes: Any) -> dict[str, Any]:
     document = repo.get(user_id)
     assert document is not None
     document["reminder"].update(changes)
@@ -92,7 +117,7 @@ def edit_reminder(repo: TinyDBUserRepository, user_id: str, **changes: Any) -> d
     return document
 
 
-def reminder_of(repo: TinyDBUserRepository, user_id: str) -> dict[str, Any]:
+def reminder_of(repo: UserRepository, user_id: str) -> dict[str, Any]:
     document = repo.get(user_id)
     assert document is not None
     block: dict[str, Any] = document["reminder"]
@@ -100,8 +125,10 @@ def reminder_of(repo: TinyDBUserRepository, user_id: str) -> dict[str, Any]:
 
 
 def open_service(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, **options: Any
+    repo: UserRepository, data_dir: Path, clock: Clock, **options: Any
 ) -> ReminderService:
+    if isinstance(repo, SentRecords):
+        options.setdefault("sent", repo)
     service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock, **options)
     service.load()
     return service
@@ -123,7 +150,7 @@ def tick(service: ReminderService, now: datetime) -> list[Claim]:
 
 # ---- due / not due ---------------------------------------------------------------------------
 def test_due_user_is_claimed_confirmed_and_moved_to_next_week(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     repo.put("no-reminder", {"user_id": "no-reminder", "lang": "de"})
@@ -153,7 +180,7 @@ def test_due_user_is_claimed_confirmed_and_moved_to_next_week(
 
 
 def test_unknown_keys_survive_claim_and_confirm(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1", colour="blue")
     service = open_service(repo, data_dir, clock)
@@ -170,7 +197,7 @@ def test_unknown_keys_survive_claim_and_confirm(
 
 
 def test_a_too_early_hint_is_corrected_without_a_send(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -185,9 +212,7 @@ def test_a_too_early_hint_is_corrected_without_a_send(
     assert [claim.week for claim in tick(service, later)] == ["2026-W48"]
 
 
-def test_reschedule_earlier_and_later(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
-) -> None:
+def test_reschedule_earlier_and_later(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
     earlier = due - timedelta(hours=20)  # the user moved the check-in to Sunday
@@ -205,9 +230,7 @@ def test_reschedule_earlier_and_later(
     assert reminder_of(repo, "u1")["next_due"] == (earlier + WEEK).isoformat()
 
 
-def test_forget_drops_memory_and_index(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
-) -> None:
+def test_forget_drops_memory_and_index(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
 
@@ -219,7 +242,7 @@ def test_forget_drops_memory_and_index(
 
 
 def test_a_deleted_user_with_a_stale_hint_is_dropped(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -230,7 +253,7 @@ def test_a_deleted_user_with_a_stale_hint_is_dropped(
 
 
 def test_due_users_respects_the_limit_and_the_in_flight_set(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = max(write_user(repo, f"u{n}") for n in range(5))
     service = open_service(repo, data_dir, clock)
@@ -246,7 +269,7 @@ def test_due_users_respects_the_limit_and_the_in_flight_set(
 
 
 def test_a_user_in_flight_is_not_due_again_until_settled(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -265,7 +288,7 @@ def test_a_user_in_flight_is_not_due_again_until_settled(
 
 # ---- pause, snooze, skip, inactive -------------------------------------------------------
 def test_pause_sends_nothing_then_resumes_without_missed_weeks(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -287,7 +310,7 @@ def test_pause_sends_nothing_then_resumes_without_missed_weeks(
 
 
 def test_pause_written_with_reschedule_moves_the_hint(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -299,7 +322,7 @@ def test_pause_written_with_reschedule_moves_the_hint(
 
 
 def test_snooze_resends_the_same_week_once(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -332,7 +355,7 @@ def test_snooze_resends_the_same_week_once(
 
 
 def test_snooze_into_the_next_week_keeps_the_snoozed_week(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1", weekday=SUN, at="20:00")  # Sunday 2026-11-22, week 47
     service = open_service(repo, data_dir, clock)
@@ -348,7 +371,7 @@ def test_snooze_into_the_next_week_keeps_the_snoozed_week(
 
 
 def test_skipped_week_is_dropped_silently(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1", skipped_week="2026-W48")
     service = open_service(repo, data_dir, clock)
@@ -361,9 +384,7 @@ def test_skipped_week_is_dropped_silently(
     assert [claim.week for claim in tick(service, due + WEEK)] == ["2026-W49"]
 
 
-def test_inactive_users_get_nothing(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
-) -> None:
+def test_inactive_users_get_nothing(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     due = write_user(repo, "blocked", active=False)
     write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -380,7 +401,7 @@ def test_inactive_users_get_nothing(
 
 
 def test_mark_inactive_then_start_again(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -405,7 +426,7 @@ def test_mark_inactive_then_start_again(
 
 # ---- failures and catch-up ----------------------------------------------------------------
 def test_release_makes_it_due_again_at_once(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -420,9 +441,7 @@ def test_release_makes_it_due_again_at_once(
     assert again == Claim("u1", "2026-W48", late=True, resend=False, missed_weeks=())
 
 
-def test_release_with_retry_at_waits(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
-) -> None:
+def test_release_with_retry_at_waits(repo: UserRepository, data_dir: Path, clock: Clock) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
     [claim] = claim_due(service, due)
@@ -434,7 +453,7 @@ def test_release_with_retry_at_waits(
 
 
 def test_release_past_grace_ends_in_missed_weeks(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock, grace=timedelta(hours=1))
@@ -447,7 +466,7 @@ def test_release_past_grace_ends_in_missed_weeks(
 
 
 def test_catch_up_after_two_hours_down_is_sent_late(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     clock.now = due + timedelta(hours=2)
@@ -460,7 +479,7 @@ def test_catch_up_after_two_hours_down_is_sent_late(
 
 
 def test_catch_up_after_three_days_down_records_a_missed_week(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     clock.now = due + timedelta(days=3)
@@ -484,7 +503,7 @@ def test_catch_up_after_three_days_down_records_a_missed_week(
 
 
 def test_weeks_of_downtime_send_the_latest_slot_within_grace(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     clock.now = due + 2 * WEEK + timedelta(hours=1)
@@ -500,7 +519,7 @@ def test_weeks_of_downtime_send_the_latest_slot_within_grace(
 
 # ---- DST -------------------------------------------------------------------------------------
 def test_dst_nights_give_exactly_one_claim_per_week(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     start = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
     write_user(repo, "night-owl", weekday=SUN, at="02:30", after=start)
@@ -537,10 +556,10 @@ def test_dst_nights_give_exactly_one_claim_per_week(
 
 # ---- crash in the middle of a fan-out --------------------------------------------------------
 def test_crash_during_fan_out_confirms_each_user_exactly_once(
-    data_dir: Path, clock: Clock
+    data_dir: Path, clock: Clock, store_kind: str
 ) -> None:
     user_ids = [f"fan{n:02d}" for n in range(50)]
-    first_repo = TinyDBUserRepository(data_dir)
+    first_repo = open_store(data_dir, store_kind)
     due = max(write_user(first_repo, user_id) for user_id in user_ids)
     confirmed: Counter[str] = Counter()
 
@@ -558,7 +577,7 @@ def test_crash_during_fan_out_confirms_each_user_exactly_once(
     del first
     first_repo.close()
 
-    with TinyDBUserRepository(data_dir) as repo:
+    with open_store(data_dir, store_kind) as repo:
         second = open_service(repo, data_dir, clock)
         now = due + 3 * MINUTE
         again = second.due_users(now)
@@ -582,13 +601,13 @@ def test_crash_during_fan_out_confirms_each_user_exactly_once(
 
 
 def test_a_claim_left_by_a_crash_longer_ago_than_grace_is_missed(
-    data_dir: Path, clock: Clock
+    data_dir: Path, clock: Clock, store_kind: str
 ) -> None:
-    with TinyDBUserRepository(data_dir) as repo:
+    with open_store(data_dir, store_kind) as repo:
         due = write_user(repo, "u1")
         assert open_service(repo, data_dir, clock).claim("u1", due) is not None
 
-    with TinyDBUserRepository(data_dir) as repo:
+    with open_store(data_dir, store_kind) as repo:
         second = open_service(repo, data_dir, clock)
         assert claim_due(second, due + timedelta(days=1)) == []
         block = reminder_of(repo, "u1")
@@ -598,7 +617,7 @@ def test_a_claim_left_by_a_crash_longer_ago_than_grace_is_missed(
 
 # ---- the index and bad data --------------------------------------------------------------
 def test_a_damaged_index_shard_is_rebuilt_from_the_documents(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     open_service(repo, data_dir, clock)
@@ -619,7 +638,7 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_the_first_start_on_a_fresh_folder_warns_of_nothing(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    repo: UserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.INFO):
         open_service(repo, data_dir, clock)
@@ -633,7 +652,7 @@ def test_the_first_start_on_a_fresh_folder_warns_of_nothing(
 
 
 def test_users_without_an_index_are_rebuilt_with_a_warning(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    repo: UserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     due = write_user(repo, "u1")  # stored by an older version, or the index folder was deleted
 
@@ -644,7 +663,7 @@ def test_users_without_an_index_are_rebuilt_with_a_warning(
 
 
 def test_a_damaged_index_of_a_folder_without_users_still_warns(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    repo: UserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     open_service(repo, data_dir, clock)
     (data_dir / "schedule" / "00.json").write_bytes(b"{not json")
@@ -656,7 +675,7 @@ def test_a_damaged_index_of_a_folder_without_users_still_warns(
 
 
 def test_effective_due_of_a_pending_claim_is_its_claim_instant(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock
+    repo: UserRepository, data_dir: Path, clock: Clock
 ) -> None:
     due = write_user(repo, "u1")
     service = open_service(repo, data_dir, clock)
@@ -666,7 +685,7 @@ def test_effective_due_of_a_pending_claim_is_its_claim_instant(
 
 
 def test_a_malformed_block_is_logged_and_skipped(
-    repo: TinyDBUserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
+    repo: UserRepository, data_dir: Path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     due = write_user(repo, "u1")
     write_user(repo, "u2")

@@ -3,20 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from button_keys import find_button_data, flat
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
+from bot.core.sent_records import as_recorded
+
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 20.0
 _OWN_ENV = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_BOT_TOKEN_FILE", "TELEGRAM_BASE_URL")
+
+
+def stored_document(data_dir: Path, user_id: int | str) -> dict[str, Any]:
+    """The user's document as the running bot sees it: the file, and the sent check-ins
+    journalled since (read without the folder's lock, which the bot holds)."""
+    path = next(data_dir.rglob(f"{user_id}.json"))
+    document = as_recorded(data_dir, str(user_id), json.loads(path.read_text())["user"]["1"])
+    assert document is not None
+    return document
 
 
 def assert_token_hidden(output: str, token: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -10,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_bot import BotProcess, question, tap
+from e2e_bot import BotProcess, question, stored_document, tap
 from fakebotapi import BotMessage, FakeTelegram, FakeUser
 
 from bot.core.checker import load_content
@@ -164,8 +163,7 @@ def test_rate_limit_and_blocked_users_during_a_fan_out(
     week = local_week_key(now, "Europe/Berlin")
 
     def stored(uid: int) -> dict[str, object]:
-        path = next(data_dir.rglob(f"{uid}.json"))
-        return json.loads(path.read_text())["user"]["1"]
+        return stored_document(data_dir, uid)
 
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not (
@@ -223,10 +221,9 @@ def test_a_follow_up_arrives_once_and_skipping_ends_the_week(
     tap(user, followup, "checkin_skip")
     user.wait_for_text("diese Woche lassen wir aus")
 
-    path = next(data_dir.rglob(f"{uid}.json"))
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        block = json.loads(path.read_text())["user"]["1"]["reminder"]
+        block = stored_document(data_dir, uid)["reminder"]
         if block["sending"] is None and block["skipped_week"] == week:
             break
         time.sleep(0.1)

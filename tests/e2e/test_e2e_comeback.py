@@ -7,7 +7,6 @@ sends the offer within its first ticks, through the fake Bot API.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_bot import BotProcess, question, tap
+from e2e_bot import BotProcess, question, stored_document, tap
 from fakebotapi import FakeTelegram
 
 from bot.core.checker import load_content
@@ -82,9 +81,7 @@ def seed_lapsed_user(data_dir: Path, slot: datetime) -> None:
 
 
 def stored(data_dir: Path) -> dict[str, Any]:
-    path = next(data_dir.rglob(f"{USER_ID}.json"))
-    document: dict[str, Any] = json.loads(path.read_text())["user"]["1"]
-    return document
+    return stored_document(data_dir, USER_ID)
 
 
 def test_two_missed_weeks_bring_one_comeback_offer_and_a_minimum_week(

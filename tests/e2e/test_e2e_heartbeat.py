@@ -7,7 +7,6 @@ restart of the bot sends nothing more.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from e2e_bot import BotProcess, tap
+from e2e_bot import BotProcess, stored_document, tap
 from fakebotapi import FakeTelegram
 
 from bot.core.checker import load_content
@@ -76,9 +75,7 @@ def seed_user(data_dir: Path, since: datetime) -> None:
 
 
 def stored(data_dir: Path) -> dict[str, object]:
-    path = next(data_dir.rglob(f"{USER_ID}.json"))
-    document: dict[str, object] = json.loads(path.read_text())["user"]["1"]
-    return document
+    return stored_document(data_dir, USER_ID)
 
 
 def test_the_heartbeat_arrives_once_and_a_login_answers_it(

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from e2e_bot import BotProcess, bot_env, run_once
+from e2e_bot import BotProcess, bot_env, run_once, stored_document
 from fakebotapi import FakeTelegram, FakeUser
 from test_e2e_checkins import FAST_TICKS, seed_due_users
 
@@ -56,9 +56,7 @@ def seed(data_dir: Path, now: datetime) -> None:
 
 
 def stored(data_dir: Path, uid: int) -> dict[str, object]:
-    path = next(data_dir.rglob(f"{uid}.json"))
-    document: dict[str, object] = json.loads(path.read_text())["user"]["1"]
-    return document
+    return stored_document(data_dir, uid)
 
 
 def status(user: FakeUser, heading: str) -> str:
