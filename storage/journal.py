@@ -17,12 +17,12 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from storage.atomic import fsync_directory
+from storage.atomic import fsync_directory, replace_atomically
 
 __all__ = ["JOURNAL_FOLDER", "AppendJournal", "Segment"]
 
@@ -61,9 +61,7 @@ class AppendJournal:
 
     def append(self, records: Sequence[dict[str, Any]]) -> str:
         """Write ``records`` to the current segment, durable when this returns; its name."""
-        payload = "".join(
-            f"{json.dumps(r, ensure_ascii=False, separators=_COMPACT)}\n" for r in records
-        )
+        payload = _lines(records)
         with self._lock:
             created = self._current is None
             if created:
@@ -74,7 +72,7 @@ class AppendJournal:
             assert name is not None  # for mypy: set just above
             fd = os.open(self.folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, payload.encode("utf-8"))
+                os.write(fd, payload)
                 os.fsync(fd)
             finally:
                 os.close(fd)
@@ -102,6 +100,37 @@ class AppendJournal:
                 self._current = None
             (self.folder / name).unlink(missing_ok=True)
             fsync_directory(self.folder)
+
+    def remove_records(self, unwanted: Callable[[dict[str, Any]], bool]) -> int:
+        """Rewrite every segment without the records ``unwanted`` picks; how many went.
+
+        For a user who deletes their data: no line naming them may stay on disk. Each changed
+        segment is replaced atomically (a crash leaves the old one or the new one); lines that
+        do not parse go too. Appends wait meanwhile.
+        """
+        removed = 0
+        with self._lock:
+            for name in self._names():
+                path = self.folder / name
+                records = self._read(path)
+                kept = [record for record in records if not unwanted(record)]
+                if len(kept) == len(records) and not self._has_unreadable_lines(path, records):
+                    continue
+                removed += len(records) - len(kept)
+                if kept or name == self._current:
+                    replace_atomically(path, _lines(kept), mode=0o600)
+                else:
+                    path.unlink(missing_ok=True)
+                    fsync_directory(self.folder)
+        return removed
+
+    @staticmethod
+    def _has_unreadable_lines(path: Path, records: tuple[dict[str, Any], ...]) -> bool:
+        """Whether the file holds more than its readable records (a torn or garbled line)."""
+        try:
+            return path.stat().st_size != len(_lines(records))
+        except FileNotFoundError:
+            return False
 
     def _names(self) -> list[str]:
         try:
@@ -137,3 +166,9 @@ class AppendJournal:
             else:
                 logger.warning("%s line %d is not a JSON object; skipped", path, number)
         return tuple(records)
+
+
+def _lines(records: Sequence[dict[str, Any]]) -> bytes:
+    """The records as the journal stores them: one compact JSON object per line."""
+    text = "".join(f"{json.dumps(r, ensure_ascii=False, separators=_COMPACT)}\n" for r in records)
+    return text.encode("utf-8")

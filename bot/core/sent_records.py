@@ -278,9 +278,12 @@ class SentRecords:
             self._drop(user_id, {id(entry[1]) for entry in pending})
 
     def delete(self, user_id: str) -> bool:
-        """Delete the user and forget their records."""
+        """Delete the user, their records, and every journal line that names them."""
         deleted = self.inner.delete(user_id)
         self._drop(user_id)
+        with self._append_lock:
+            self.journal.remove_records(lambda line: line.get("user") == user_id)
+        self.remove_settled_segments()
         return deleted
 
     def user_ids(self) -> Iterator[str]:

@@ -285,3 +285,16 @@ def test_nothing_to_ask_is_settled_in_the_claims_own_write(bot: Bot, folder: Pat
     stored = raw(folder, user_id)
     assert stored["reminder"]["sending"] is None
     assert week_of(stored) in stored["reminder"]["sent_weeks"]
+
+
+def test_deleting_a_user_leaves_no_journal_line_naming_them(bot: Bot, folder: Path) -> None:
+    claims = bot.claim_all(DUE)
+    bot.service.confirm_many([Delivered(claim, claim.live_message) for claim in claims])
+    gone, *others = (claim.user_id for claim in claims)
+
+    bot.sent.delete(gone)
+
+    journal = b"".join(p.read_bytes() for p in (folder / JOURNAL_FOLDER).iterdir())
+    assert gone.encode() not in journal
+    assert all(user_id.encode() in journal for user_id in others)
+    assert set(bot.sent.pending_users()) == set(others)

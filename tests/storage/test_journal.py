@@ -79,3 +79,20 @@ def test_files_that_are_no_segments_are_left_alone(tmp_path: Path) -> None:
     assert journal.load() == []
     journal.append([{"n": 1}])
     assert (folder / "notes.txt").read_text() == "an operator's note"
+
+
+def test_records_can_be_removed_from_every_segment(tmp_path: Path) -> None:
+    journal = AppendJournal(tmp_path)
+    only_hers = journal.append([{"user": "anna"}])
+    journal.rotate()
+    mixed = journal.append([{"user": "ben"}, {"user": "anna"}, {"user": "cem"}])
+    with (tmp_path / JOURNAL_FOLDER / mixed).open("ab") as handle:
+        handle.write(b'{"user": "anna", "we')  # torn: it names her too
+
+    assert journal.remove_records(lambda record: record.get("user") == "anna") == 2
+
+    [segment] = AppendJournal(tmp_path).load()
+    assert (segment.name, segment.records) == (mixed, ({"user": "ben"}, {"user": "cem"}))
+    assert b"anna" not in (tmp_path / JOURNAL_FOLDER / mixed).read_bytes()
+    assert not (tmp_path / JOURNAL_FOLDER / only_hers).exists()
+    assert journal.append([{"user": "dora"}]) == mixed  # appends go on in the current one
