@@ -197,7 +197,10 @@ class Ledger:
         user, week, kind = key
         before = self.sends.setdefault(key, [])
         said = f"{user}: {kind} of {week} sent by process {self.process}"
-        if key in self.recorded:
+        if kind != CHECKIN:
+            # The fan-out ends before a follow-up falls due (the next day): its clock ran away.
+            self.problems.append(f"{said}: only check-ins are due in a fan-out")
+        elif key in self.recorded:
             self.problems.append(f"{said} after process {self.recorded[key]} said it was recorded")
         elif kind == CHECKIN and user in self.durable:
             self.problems.append(
