@@ -16,10 +16,10 @@ after a short ``asyncio.sleep``; it returns ``SendResult.SENT`` or a ``Sent`` wi
 id (and sometimes ``FAILED``: the claim is released and sent at a later tick). After
 ``confirm_many`` returns, the child writes ``recorded <user> <week> <kind>`` per check-in.
 The child's clock runs at real speed, and jumps ahead ten minutes after each tick that found
-nothing due while sent records wait and no compaction runs: so the dispatcher's compaction
-writes the journalled records into the documents (an hour after it first saw them) a few ticks
-after the sends, as it would in the quiet hour after a fan-out. A restart continues the clock
-where the last process left it.
+nothing due while sent records wait and no compaction runs (up to an hour since the compaction
+last wrote): so the dispatcher's compaction writes the journalled records into the documents
+(an hour after it first saw them) a few ticks after the sends, as in the quiet hour after a
+fan-out. A restart continues the clock where the last process left it.
 
 The parent kills the child with SIGKILL: at random instants, during start-up, and just after the
 child announces a document write of a claim, a send, a journal append or a document write of
@@ -64,7 +64,12 @@ if str(ROOT) not in sys.path:  # run as a script: the bench package is not insta
 from bench.crash_fanout_ledger import Ledger, StoreView, read_store  # noqa: E402
 from bench.datagen import DocumentFactory, user_ids  # noqa: E402
 from bot.core.checker import load_content  # noqa: E402
-from bot.core.checkin_claims import Claim, Delivered, ReminderService  # noqa: E402
+from bot.core.checkin_claims import (  # noqa: E402
+    COMPACT_AFTER,
+    Claim,
+    Delivered,
+    ReminderService,
+)
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content  # noqa: E402
 from bot.core.due_kinds import effective_due  # noqa: E402
 from bot.core.engine import DialogueEngine  # noqa: E402
@@ -80,9 +85,14 @@ DUE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday noon: the same we
 # clock runs fast) is given up as missed; a round ends long before its follow-ups are due.
 GRACE = timedelta(hours=72)
 TICK_GAP = 0.01  # seconds between the child's dispatcher ticks
-PHASES = ("startup", "random", "claim", "send", "append", "compact")
-# How often each way of killing is chosen (startup, random, then the four markers).
-WEIGHTS = (1, 3, 2, 2, 2, 2)
+# Ways to kill: during start-up, at a random instant, or just after the child announced a
+# document write of a claim, a send, a delivery ("sent": before its journal record is
+# durable), a journal append, a document write of the compaction.
+PHASES = ("startup", "random", "claim", "send", "sent", "append", "compact")
+# How often each is chosen while check-ins are still to be sent, and after (when only the
+# compaction has work left).
+WEIGHTS_SENDING = (1, 3, 2, 2, 2, 2, 0)
+WEIGHTS_COMPACTING = (1, 1, 0, 0, 0, 0, 4)
 JITTER = 0.003  # seconds after a marker: the kill lands in the announced write or just after
 GUARD = 60.0  # seconds: a child that neither gets there nor says idle has hung
 IDLE_STEP = timedelta(minutes=10)  # the clock's jump after a tick with nothing due
@@ -248,18 +258,25 @@ async def _fan_out(content: Content, data_dir: Path, plan: ChildPlan, pipe: _Pip
     dispatcher = Dispatcher(reminders, send, clock=clock)
     pipe.say("ready")
     idle_said = False
+    waiting_before = 0
+    quiet = timedelta(0)  # skipped since the compaction last wrote a record
     while True:
         await dispatcher.tick()
+        waiting = len(sent.pending_users())
+        if waiting < waiting_before:
+            quiet = timedelta(0)
+        waiting_before = waiting
         if reminders.due_before(clock()) == 0:
-            if not sent.pending_users():
+            if not waiting:
                 if plan.settle:
                     break
                 if not idle_said:
                     pipe.say("idle")
                     idle_said = True
-            elif not reminders.compacting:
+            elif not reminders.compacting and quiet <= COMPACT_AFTER:
                 # Only sent records wait, and no compaction writes them now: let the quiet
                 # time after a fan-out pass until the dispatcher's compaction takes them.
+                quiet += IDLE_STEP
                 skipped += IDLE_STEP
                 pipe.say(f"skipped {skipped.total_seconds():.0f}")
         await asyncio.sleep(TICK_GAP)
@@ -322,17 +339,20 @@ def seed_round(content: Content, data_dir: Path, users: int, rng: random.Random)
 
 def _kill_rule(rng: random.Random, ledger: Ledger, max_delay: float) -> tuple[str, int, float]:
     """How to kill the next child: (phase, which marker of it, delay after ready or start)."""
-    phases = list(PHASES)
-    weights = list(WEIGHTS)
-    if len(ledger.recorded) >= len(ledger.weeks):  # all sent: only the compaction is left
-        for phase in ("claim", "send", "append"):
-            weights[phases.index(phase)] = 0
-    phase = rng.choices(phases, weights)[0]
+    all_sent = len(ledger.settled_users) == len(ledger.weeks)
+    phase = rng.choices(PHASES, WEIGHTS_COMPACTING if all_sent else WEIGHTS_SENDING)[0]
     if phase == "startup":
         return phase, 0, rng.uniform(0, 0.03)
     if phase == "random":
         return phase, 0, rng.uniform(0, max_delay)
-    return phase, 1 + int(rng.expovariate(1 / 12)), rng.uniform(0, JITTER)
+    # The n-th marker, n within the work left (a claim, send or delivery per user not yet sent,
+    # a confirm batch per few, a compaction write per record in the journal).
+    left = len(ledger.weeks) - len(ledger.settled_users)
+    if phase == "append":
+        left = left // 4 + 1
+    elif phase == "compact":
+        left = ledger.journal_records
+    return phase, 1 + rng.randrange(max(1, left)), rng.uniform(0, JITTER)
 
 
 def _matches(phase: str, line: str) -> bool:
@@ -447,62 +467,85 @@ def _note_store(view: StoreView, tally: Tally) -> None:
     tally.torn_lines += view.torn_lines
 
 
-def run(
-    *,
-    kills: int,
-    users: int,
-    seed: int,
-    data_dir: Path,
-    max_delay: float,
-    send_delay: float,
-    fail_rate: float,
-    content: Content | None = None,
-    progress: bool = False,
-) -> Tally:
-    """Kill fan-out children ``kills`` times in rounds, checking the store after each kill."""
+@dataclass(frozen=True)
+class Options:
+    """The run's settings (see ``main``)."""
+
+    kills: int
+    users: int
+    max_delay: float
+    send_delay: float
+    fail_rate: float
+    progress: bool = False
+
+
+def run(options: Options, *, seed: int, data_dir: Path, content: Content | None = None) -> Tally:
+    """Kill fan-out children ``options.kills`` times in rounds, checking after each kill.
+
+    Every round starts from a copy of the same seeded folder (seeding writes every file with
+    an fsync, which nothing here needs twice).
+    """
     content = content or load_content(DEFAULT_PROMPTS_DIR)
     rng = random.Random(seed)
     tally = Tally()
-    killed = 0
-    while killed < kills and not tally.problems:
-        ledger = seed_round(content, data_dir, users, rng)
-        tally.rounds += 1
-        tally.users += users
-        at = DUE
-        while killed < kills and not tally.problems:
-            plan = ChildPlan(rng.randrange(2**32), at, send_delay, fail_rate, False)
-            child = run_child(content, data_dir, plan, _kill_rule(rng, ledger, max_delay), tally)
-            at = _clock_after(at, child)
-            killed += 1
-            tally.kills[child.trigger] += 1
-            _take_lines(ledger, child, tally)
-            view = read_store(data_dir)
-            _note_store(view, tally)
-            ledger.killed(view)
-            if "idle" in child.lines:  # everything was sent and settled before the kill
-                break
-            if at - DUE > ROUND_CLOCK:
-                tally.rounds_cut += 1
-                break
-        plan = ChildPlan(rng.randrange(2**32), at, send_delay, fail_rate, True)
-        child = run_child(content, data_dir, plan, None, tally)
-        hours = (_clock_after(at, child) - DUE).total_seconds() / 3600
+    with tempfile.TemporaryDirectory(prefix="focus-coach-fanout-seed-") as seeds:
+        pristine = Path(seeds) / "data"
+        seeded = seed_round(content, pristine, options.users, rng)
+        while sum(tally.kills.values()) < options.kills and not tally.problems:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            shutil.copytree(pristine, data_dir)
+            ledger = Ledger(weeks=dict(seeded.weeks), live=dict(seeded.live))
+            _round(content, data_dir, ledger, rng, tally, options)
+    return tally
+
+
+def _round(
+    content: Content,
+    data_dir: Path,
+    ledger: Ledger,
+    rng: random.Random,
+    tally: Tally,
+    options: Options,
+) -> None:
+    """One fan-out: kill children until it is done (or the kills are), settle, check."""
+    tally.rounds += 1
+    tally.users += len(ledger.weeks)
+    at = DUE
+
+    def plan(*, settle: bool) -> ChildPlan:
+        return ChildPlan(rng.randrange(2**32), at, options.send_delay, options.fail_rate, settle)
+
+    while sum(tally.kills.values()) < options.kills and not tally.problems:
+        rule = _kill_rule(rng, ledger, options.max_delay)
+        child = run_child(content, data_dir, plan(settle=False), rule, tally)
+        at = _clock_after(at, child)
+        tally.kills[child.trigger] += 1
         _take_lines(ledger, child, tally)
-        if child.exit_status != 0:
-            tally.problems.append(f"the settling child exited with {child.exit_status}")
         view = read_store(data_dir)
         _note_store(view, tally)
-        ledger.finished(view)
-        tally.problems.extend(ledger.problems)
-        tally.resends += ledger.resends
-        tally.most_sends = max(tally.most_sends, ledger.most_sends)
-        tally.recorded += len(ledger.durable)
-        if progress:
-            print(
-                f"  round {tally.rounds}: {ledger.kills} kills, {killed} in all, "
-                f"{ledger.resends} resends, clock at the end +{hours:.1f} h"
-            )
-    return tally
+        ledger.killed(view)
+        if "idle" in child.lines:  # everything was sent and settled before the kill
+            break
+        if at - DUE > ROUND_CLOCK:
+            tally.rounds_cut += 1
+            break
+    child = run_child(content, data_dir, plan(settle=True), None, tally)
+    hours = (_clock_after(at, child) - DUE).total_seconds() / 3600
+    _take_lines(ledger, child, tally)
+    if child.exit_status != 0:
+        tally.problems.append(f"the settling child exited with {child.exit_status}")
+    view = read_store(data_dir)
+    _note_store(view, tally)
+    ledger.finished(view)
+    tally.problems.extend(ledger.problems)
+    tally.resends += ledger.resends
+    tally.most_sends = max(tally.most_sends, ledger.most_sends)
+    tally.recorded += len(ledger.durable)
+    if options.progress:
+        print(
+            f"  round {tally.rounds}: {ledger.kills} kills, {sum(tally.kills.values())} in all, "
+            f"{ledger.resends} resends, clock at the end +{hours:.1f} h"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -519,16 +562,15 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="focus-coach-crash-fanout-"))
     started = time.monotonic()
     try:
-        tally = run(
+        options = Options(
             kills=args.kills,
             users=args.users,
-            seed=args.seed,
-            data_dir=data_dir,
             max_delay=args.max_delay,
             send_delay=args.send_delay,
             fail_rate=args.fail_rate,
             progress=True,
         )
+        tally = run(options, seed=args.seed, data_dir=data_dir)
     finally:
         if not args.keep and args.data_dir is None:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -175,6 +175,8 @@ class Ledger:
     """Keys a process said "recorded" for (its journal record returned), and which process."""
     durable: dict[str, int] = field(default_factory=dict)
     """Users whose check-in the store recorded as sent after the kill of process n."""
+    journal_records: int = 0
+    """Sent records in the journal after the last kill."""
     problems: list[str] = field(default_factory=list)
 
     def start_process(self) -> None:
@@ -214,6 +216,7 @@ class Ledger:
     def killed(self, view: StoreView) -> None:
         """The current process was killed; ``view`` is the store it left."""
         self.kills += 1
+        self.journal_records = view.records
         self._compare(view, final=False)
 
     def finished(self, view: StoreView) -> None:
@@ -239,6 +242,11 @@ class Ledger:
                 self.problems.append(
                     f"{user}: live message {stored.live_message}, the last send left {wanted}"
                 )
+
+    @property
+    def settled_users(self) -> set[str]:
+        """Users whose check-in a process said recorded, or the store recorded as sent."""
+        return {user for user, _, _ in self.recorded} | set(self.durable)
 
     @property
     def resends(self) -> int:
