@@ -6,7 +6,8 @@ Run from the repository root::
     .venv/bin/python -m bench.crash_fanout --kills 40 --users 30 --seed 7 --data-dir /tmp/cf --keep
 
 Each round is one fan-out: a fresh data folder of ``--users`` users (``bench.datagen``: onboarded,
-a plan, 52 answered weeks) whose weekly check-in is due at the same minute. A child process
+a plan, 52 answered weeks; every round a copy of the same seeded folder) whose weekly check-in
+is due at the same minute. A child process
 (forked from this one, so the prompts are loaded once) opens the folder and wires what
 ``focus-coach run`` wires: ``TinyDBUserRepository`` read through the journal of sent check-ins
 (``journaled``), a ``ReminderService`` with ``sent=`` that composes each reminder in its claim's
@@ -21,17 +22,20 @@ last wrote): so the dispatcher's compaction writes the journalled records into t
 (an hour after it first saw them) a few ticks after the sends, as in the quiet hour after a
 fan-out. A restart continues the clock where the last process left it.
 
-The parent kills the child with SIGKILL: at random instants, during start-up, and just after the
-child announces a document write of a claim, a send, a journal append or a document write of
-the compaction (markers on the same pipe). After every kill it checks that every user file is
-complete JSON of a valid state, that the journal loads (only the last line of a segment may be
-cut off) and that every check-in said "recorded" is in the store. A round ends when the child
+The parent kills the child with SIGKILL: at random instants, during start-up, and a few
+milliseconds after the child announces (on the same pipe) the n-th document write of a claim,
+send, delivery ("sent": its journal record is not durable yet), journal append or document write
+of the compaction. After every kill it checks that every user file is complete JSON of a valid
+state, that the journal loads (only the last line of a segment may be cut off), that the
+schedule index is complete JSON, that every check-in said "recorded" is in the store and that
+no week is recorded as sent that was not. A round ends when the child
 says it is idle (everyone sent, every record compacted); then a last child runs until idle and
 exits by itself, and the round's checks follow: every user was sent the check-in at least once,
 the documents (the journal applied) record the week in ``sent_weeks`` with no claim pending and
 the live message of the last send; no user was sent the check-in again once the store recorded
-it, nor twice by one process, nor more than 1 + kills times. It prints the kills by phase, the
-sends and the resends after a crash, and exits 1 on any violation.
+it (a "recorded" line, or the store after a kill), nor twice by one process, nor more than
+1 + kills times; no error was logged. It prints the kills by what they followed, the sends and
+the resends after a crash, and exits 1 on any violation.
 """
 
 from __future__ import annotations
