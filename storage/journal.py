@@ -72,8 +72,16 @@ class AppendJournal:
             assert name is not None  # for mypy: set just above
             fd = os.open(self.folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, payload)
+                # os.write may write only a part (a full disk): the rest follows, or it raises.
+                rest = memoryview(payload)
+                while rest:
+                    rest = rest[os.write(fd, rest) :]
                 os.fsync(fd)
+            except BaseException:
+                # The segment may end in a cut-off line now: the next append must not glue
+                # its first record onto it, so it starts a new segment.
+                self._current = None
+                raise
             finally:
                 os.close(fd)
             if created:
