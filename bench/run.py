@@ -511,6 +511,39 @@ def _fanout_table(lifted: list[FanoutResult], limited: list[FanoutResult]) -> li
     measured = [f for f in lifted if f.cpu is not None]
     if measured:
         lines += ["", *_cpu_table(measured)]
+        if all(f.cpu is not None and f.cpu.keys_seconds for f in measured):
+            lines += ["", *_cpu_calls_table(measured)]
+    return lines
+
+
+def _cpu_calls_table(fanouts: list[FanoutResult]) -> list[str]:
+    """Each timed method of the run with the median total: calls and ms per check-in."""
+    ranked = sorted(
+        (f for f in fanouts if f.cpu is not None),
+        key=lambda f: f.cpu.total_seconds if f.cpu else 0,
+    )
+    middle = ranked[(len(ranked) - 1) // 2]
+    cpu = middle.cpu
+    if cpu is None:
+        return []
+    checkins = _checkins(middle)
+    lines = [
+        f"Where it goes, method by method (the run with the median total of {len(ranked)}; "
+        "each method's own CPU, the parts it calls taken out):",
+        "",
+        "| Part: method | Calls per check-in | ms per check-in |",
+        "|---|---|---|",
+    ]
+    keys = set(cpu.keys_seconds) | set(cpu.keys_calls)
+    ordered = sorted(
+        keys, key=lambda k: (PARTS.index(k.split(":")[0]), -cpu.keys_seconds.get(k, 0))
+    )
+    for key in ordered:
+        per_checkin = cpu.keys_seconds.get(key, 0.0) * 1e3 / checkins
+        calls = cpu.keys_calls.get(key, 0) / checkins
+        if per_checkin < 0.005 and calls < 0.5:
+            continue  # start-up and shutdown calls, once per fan-out
+        lines.append(f"| {key} | {calls:.2f} | {per_checkin:.2f} |")
     return lines
 
 
