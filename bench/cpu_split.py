@@ -350,6 +350,8 @@ def install(
                 ledger.start_window()  # the dispatcher starts right after the index is loaded
 
             reminders.load = load_then_start_window
+        else:
+            ledger.start_window()  # no index to load: the window holds the start-up too
         try:
             run_bot(settings, engine, **kwargs)
         finally:
