@@ -4,7 +4,9 @@ The bot (``focus-coach run``, or ``bench.botproc`` with the rate limits lifted) 
 folder where every user's check-in is due at the same whole minute, against the fake Bot API that
 knows every user as someone who started the bot before. At the end the fake's request log is
 counted per chat (none lost, none doubled) and every user's document is read back: the week
-must be recorded as sent, with no claim left pending.
+must be recorded as sent, with no claim left pending. With ``cpu="split"`` (limits lifted only)
+the bot times its CPU per part and writes it at shutdown (``bench/cpu_split.py``); with
+``cpu="total"`` only its total CPU, nothing wrapped (to see what the wrappers cost).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from fakebotapi import FakeTelegram
 
+from bench.cpu_split import CPU_FILE_VARIABLE, TOTAL_ONLY_VARIABLE, CpuSplit, read_cpu_split
 from bench.datagen import due_folder, user_ids
 from bench.process import BotRun
 from bot.core.schedule import local_week_key
@@ -54,6 +57,8 @@ class FanoutResult:
     exit_code: int
     ready_seconds: float
     generated_seconds: float
+    cpu: CpuSplit | None = None
+    """The bot's CPU per part over the fan-out (with ``cpu_split``)."""
 
 
 def _due_instant(mode: str, lead: float) -> datetime:
@@ -83,10 +88,26 @@ def run_fanout(
     due_mode: str = "next-minute",
     lead: float = 15.0,
     timeout: float = 900.0,
+    cpu: str = "off",
     log: Callable[[str], None] = print,
 ) -> FanoutResult:
-    """Generate the folder, run the bot until every user got the check-in, count."""
+    """Generate the folder, run the bot until every user got the check-in, count.
+
+    ``cpu``: "off", "split" (the bot's CPU per part) or "total" (its CPU, nothing wrapped).
+    """
     say = log
+    if cpu not in ("off", "split", "total"):
+        raise ValueError(f"cpu is off, split or total, not {cpu!r}")
+    if cpu != "off" and not lifted:
+        raise ValueError("the bot's CPU is measured in bench.botproc: with the limits lifted")
+    name = "bot-lifted" if lifted else "bot-limited"
+    cpu_file = root / f"{name}-cpu.json"
+    cpu_file.unlink(missing_ok=True)
+    env: dict[str, str] | None = None
+    if cpu != "off":
+        env = {CPU_FILE_VARIABLE: str(cpu_file)}
+        if cpu == "total":
+            env[TOTAL_ONLY_VARIABLE] = "1"
     due = _due_instant(due_mode, lead)
     folder = due_folder(root / "data", users, due)
     ids = user_ids(users)
@@ -95,9 +116,7 @@ def run_fanout(
         for number, user_id in enumerate(ids):
             person = tg.user(int(user_id), f"U{number}", "de" if number % 10 < 7 else "en")
             person.had_started_the_bot()
-        run = BotRun(
-            tg, folder.path, root, "bot-lifted" if lifted else "bot-limited", lifted_limits=lifted
-        )
+        run = BotRun(tg, folder.path, root, name, lifted_limits=lifted, env=env)
         # The due instant on this process's monotonic clock (the fake stamps requests with it).
         due_monotonic = time.monotonic() + (due - datetime.now(UTC)).total_seconds()
         run.start()
@@ -132,6 +151,7 @@ def run_fanout(
         exit_code=exit_code,
         ready_seconds=run.ready_seconds,
         generated_seconds=folder.generated_seconds,
+        cpu=read_cpu_split(cpu_file) if cpu != "off" else None,
     )
 
 

@@ -12,6 +12,7 @@ The tick is ``Dispatcher.tick`` over a ``ReminderService`` loaded from the sched
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import random
 import time
@@ -22,7 +23,7 @@ from pathlib import Path
 from bot.core.callbacks import Action, decode
 from bot.core.checker import load_content
 from bot.core.checkin_claims import Claim, ReminderService
-from bot.core.content import DEFAULT_PROMPTS_DIR
+from bot.core.content import DEFAULT_PROMPTS_DIR, Content
 from bot.core.engine import DialogueEngine
 from bot.core.messages import ButtonPress, Command, Reply, ReplyKind
 from bot.dispatcher import Dispatcher, SendResult
@@ -70,11 +71,17 @@ def _grid_toggle(replies: list[Reply]) -> str:
     raise RuntimeError("the check-in did not start with a channel grid")
 
 
+@functools.cache
+def _content() -> Content:
+    """The shipped flows and templates, validated once per process (about a second)."""
+    return load_content(DEFAULT_PROMPTS_DIR)
+
+
 def measure_steps_and_idle_tick(
     data_dir: Path, user_ids: list[str], samples: int, *, seed: int = 7
 ) -> StepResult:
     """Time ``samples`` dialogue steps (three per sampled user) and idle dispatcher ticks."""
-    content = load_content(DEFAULT_PROMPTS_DIR)
+    content = _content()
 
     def clock() -> datetime:
         return datetime.now(UTC)

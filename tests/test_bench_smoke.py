@@ -5,6 +5,7 @@ Nothing here looks at a figure: performance is measured by ``python -m bench``, 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -31,28 +32,47 @@ def run_bench(module: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_quick_benchmark_runs_and_prints_its_table(tmp_path: Path) -> None:
+    raw = tmp_path / "figures.json"
     finished = run_bench(
         "bench",
         "--quick",
         "--sizes",
         "40",
+        "--runs",
+        "2",
         "--steps",
         "30",
         "--startup-runs",
         "1",
+        "--due-users",
+        "20",
         "--fanout-users",
         "20",
+        "--fanout-runs",
+        "1",
         "--fanout-due",
         "past-minute",
         "--chart-runs",
         "2",
         "--cache-dir",
         str(tmp_path),
+        "--json",
+        str(raw),
     )
 
-    assert "| Dialogue step, median (ms) |" in finished.stdout
-    assert "| Lost / doubled | 0 / 0 |" in finished.stdout
-    assert "| Each chart after it: median / p95 of 2 (ms) |" in finished.stdout
+    table = finished.stdout
+    step_row = next(line for line in table.splitlines() if line.startswith("| Dialogue step, m"))
+    assert step_row.count(" / ") == 2, step_row  # min / median / max of the two runs
+    assert "| Lost / doubled, all runs | 0 / 0 |" in table
+    assert "| Storage |" in table and "| Transport |" in table and "| Other |" in table
+    assert "| Each chart after it: median / p95 of 2 (ms) |" in table
+    figures = json.loads(raw.read_text())
+    (size,) = figures["sizes"]
+    assert len(size["runs"]) == 2
+    (fanout,) = figures["fanouts"]
+    # The bot process timed its calls: one sendMessage per check-in, the claims in the engine.
+    assert fanout["cpu"]["keys_calls"]["transport:ExtBot.send_message"] == 20
+    assert fanout["cpu"]["parts_seconds"]["storage"] > 0
 
 
 def test_the_zone_lookup_bench_measures_both_modes() -> None:
