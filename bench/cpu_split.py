@@ -298,14 +298,29 @@ def _wrap_transport(ledger: CpuLedger) -> None:
     wrap_class(ledger, ResponseHandler, "transport", ["data_received"])
 
 
+# Repository wrappers outside ``storage``: storage too, and what they wrap is looked into.
+_WRAPPERS = ("SentRecords", "StandingsRepository")
+
+
 def _storage_objects(holders: list[object]) -> list[object]:
-    """The objects of ``storage`` (repository, schedule index ...) the holders keep."""
+    """The objects of ``storage`` (repository, schedule index, journal ...) the holders keep.
+
+    A repository wrapper (the journal of sent check-ins, the operator's standings) counts as
+    storage, and the objects it keeps are looked at in turn.
+    """
     found: dict[int, object] = {}
-    for holder in holders:
-        for value in vars(holder).values():
-            module = type(value).__module__
-            if module == "storage" or module.startswith("storage."):
-                found[id(value)] = value
+    pending = [value for holder in holders for value in vars(holder).values()]
+    while pending:
+        value = pending.pop()
+        module = type(value).__module__
+        wrapper = type(value).__name__ in _WRAPPERS
+        if id(value) in found or not (
+            wrapper or module == "storage" or module.startswith("storage.")
+        ):
+            continue
+        found[id(value)] = value
+        if wrapper:
+            pending.extend(vars(value).values())
     return list(found.values())
 
 

@@ -1,12 +1,15 @@
 """Measurements inside this process: the dialogue step and the dispatcher tick.
 
 The dialogue step is ``DialogueEngine.handle`` wired as in ``focus-coach run`` (the file
-repository, the ReminderService as the engine's reminder hooks), on the real files with fsync:
+repository read through the journal of sent check-ins, the ReminderService as the engine's
+reminder hooks and its claims composed by the engine), on the real files with fsync:
 a sampled user starts the weekly check-in (``/checkin``), ticks a channel on its grid and cancels
 (``/cancel``). Each of the three calls loads the user's document, changes it and writes it back
 atomically (temp file, fsync, rename, fsync of the folder).
 
-The tick is ``Dispatcher.tick`` over a ``ReminderService`` loaded from the schedule index.
+The tick is ``Dispatcher.tick`` over a ``ReminderService`` loaded from the schedule index, wired
+the same way: each claim composes the reminder in its one document write, each confirm is a
+journal record (one fsync per batch).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import functools
 import gc
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +30,7 @@ from bot.core.checkin_claims import Claim, ReminderService
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
 from bot.core.engine import DialogueEngine
 from bot.core.messages import ButtonPress, Command, Reply, ReplyKind
+from bot.core.sent_records import SentRecords, journaled
 from bot.dispatcher import Dispatcher, SendResult
 from storage import ScheduleIndex, TinyDBUserRepository
 
@@ -86,13 +91,12 @@ def measure_steps_and_idle_tick(
     def clock() -> datetime:
         return datetime.now(UTC)
 
-    repository = TinyDBUserRepository(data_dir)
+    stored = TinyDBUserRepository(data_dir)
     try:
-        service = ReminderService(repository, ScheduleIndex(data_dir), clock=clock)
+        _, service, engine = _wired(stored, content, clock)
         started = time.perf_counter()
         service.load()
         load_seconds = time.perf_counter() - started
-        engine = DialogueEngine(content, repository, clock=clock, reminders=service)
         rng = random.Random(seed)
         users = rng.sample(user_ids, min(len(user_ids), _WARM_UP_USERS + -(-samples // 3)))
         steps: list[float] = []
@@ -104,7 +108,18 @@ def measure_steps_and_idle_tick(
         idle = asyncio.run(_idle_ticks(service, clock))
         return StepResult(steps[:samples], load_seconds, idle)
     finally:
-        repository.close()
+        stored.close()
+
+
+def _wired(
+    stored: TinyDBUserRepository, content: Content, clock: Callable[[], datetime]
+) -> tuple[SentRecords, ReminderService, DialogueEngine]:
+    """The store, service and engine as ``focus-coach run`` wires them: with the sent journal."""
+    sent = journaled(stored)
+    service = ReminderService(sent, ScheduleIndex(stored.data_dir), clock=clock, sent=sent)
+    engine = DialogueEngine(content, sent, clock=clock, reminders=service)
+    service.compose_with(engine.compose_reminder)
+    return sent, service, engine
 
 
 def _one_checkin_round(engine: DialogueEngine, user_id: str) -> list[float]:
@@ -148,9 +163,9 @@ def measure_due_tick(data_dir: Path, user_ids: list[str], now: datetime) -> DueT
     def clock() -> datetime:
         return now
 
-    repository = TinyDBUserRepository(data_dir)
+    stored = TinyDBUserRepository(data_dir)
     try:
-        service = ReminderService(repository, ScheduleIndex(data_dir), clock=clock)
+        repository, service, _ = _wired(stored, _content(), clock)
         service.load()
         started = time.perf_counter()
         selected = service.due_users(now)
@@ -178,6 +193,8 @@ def measure_due_tick(data_dir: Path, user_ids: list[str], now: datetime) -> DueT
             week = week_of.get(user_id)
             if reminder.get("sending") is None and week in (reminder.get("sent_weeks") or []):
                 confirmed += 1
+        # Untimed: the journal written through, so the cached folder holds whole documents.
+        repository.compact(service.user_lock)
         return DueTick(len(user_ids), select_seconds, tick_seconds, len(claims), confirmed)
     finally:
-        repository.close()
+        stored.close()
