@@ -2,9 +2,12 @@
 
 One interval job for all users, not one cron job per user (design.md, section 4: 100,000 cron
 jobs cost 17-40 s and 350 MB, missed check-ins with the default misfire grace time and fired
-twice on a DST night). Each tick asks the service who is due, claims them in worker threads
-(the claim is a durable write), hands each claim to ``send`` (at most ``max_in_flight`` at once,
-the real sender rate-limits) and records the result. The service's in-flight set makes
+twice on a DST night). Each tick asks the service who is due, claims them in worker threads, a
+batch per call (each claim is one durable write that also composes the message), hands each
+claim to ``send`` (at most ``max_in_flight`` at once, the real sender rate-limits) and records
+the result: sent claims are confirmed together (with the journal of sent check-ins, one fsync per
+batch), and after the tick, sent records an hour old are written into their documents in the
+background. The service's in-flight set makes
 overlapping ticks harmless; ``max_instances=1`` makes them rare. ``last_tick_at`` and the
 ``on_tick`` callback tell the composition root (the heartbeat) of each finished tick.
 """
@@ -345,17 +348,20 @@ class Dispatcher:
 
     def _compact_in_background(self) -> None:
         """Write old sent records into their documents, off the tick (one task at a time)."""
-        if self._stopping or (self._compacting is not None and not self._compacting.done()):
+        if self._stopping or not self._service.sent_waiting():
+            return
+        if self._compacting is not None and not self._compacting.done():
             return
         self._compacting = asyncio.get_running_loop().create_task(self._compact())
 
     async def _compact(self) -> None:
+        """Batch after batch until nothing old waits; a stop waits for one batch at most."""
         try:
-            while not self._stopping:
+            while True:
                 waiting = await asyncio.to_thread(
                     self._service.compact_sent, self._clock(), limit=COMPACT_BATCH
                 )
-                if waiting == 0:
+                if waiting == 0 or self._stopping:
                     return
         except Exception:
             logger.exception("writing sent check-ins into their documents failed")

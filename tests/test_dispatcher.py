@@ -369,3 +369,35 @@ async def test_a_running_tick_tells_how_far_it_got(
     assert seen == [(DUE, 0), (DUE, 1), (DUE, 2)]  # one at a time: each sees the ones before
     assert dispatcher.progress is None  # between ticks
     assert dispatcher.last_tick_at == DUE + timedelta(seconds=3)
+
+
+async def test_sent_records_reach_the_documents_in_the_background_an_hour_later(
+    data_dir: Path, clock: Clock
+) -> None:
+    stored = TinyDBUserRepository(data_dir)
+    sent = journaled(stored)
+    sent.load()
+    try:
+        add_users(sent, "a", "b")
+        service = ReminderService(sent, ScheduleIndex(data_dir), clock=clock, sent=sent)
+        service.load()
+        dispatcher = Dispatcher(service, FakeSender(), clock=clock)
+
+        await dispatcher.tick()
+        clock.now += timedelta(minutes=59)
+        await dispatcher.tick()
+        await asyncio.sleep(0.1)
+        assert all(reminder_of(stored, u)["sending"] is not None for u in "ab")  # journal only
+        assert sent.segments() != []
+
+        clock.now += timedelta(minutes=2)
+        await dispatcher.tick()
+        await dispatcher.shutdown()  # waits for the background pass
+
+        for user_id in "ab":
+            assert reminder_of(stored, user_id)["sending"] is None
+            assert reminder_of(stored, user_id)["sent_weeks"] == ["2026-W48"]
+        assert sent.segments() == []
+        assert list((data_dir / "journal").iterdir()) == []
+    finally:
+        stored.close()

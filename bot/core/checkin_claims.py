@@ -256,8 +256,12 @@ class ReminderService:
         if last:
             self.flush_hints()
             if self._sent is not None:
-                # The tick's sent records form one segment, removed once written through.
-                self._sent.rotate()
+                # The tick's sent records form one segment, removed once written through; its
+                # hour (``compact_sent``) counts from now. One left by a run before counts from
+                # the first look after the start.
+                ended = self._sent.rotate()
+                if ended is not None:
+                    self._segments_seen.setdefault(ended, self._clock())
 
     def flush_hints(self, *, wait: bool = True) -> None:
         """Write the deferred hints to the index now (``wait=False``: not if one is running)."""
@@ -367,6 +371,10 @@ class ReminderService:
         again; the next start re-sends it once.
         """
         self.confirm_many([Delivered(claim, claim.live_message)])
+
+    def sent_waiting(self) -> bool:
+        """Whether sent records wait in the journal for their documents (cheap: in memory)."""
+        return self._sent is not None and bool(self._sent.segments())
 
     def compact_sent(
         self, now: datetime, *, older_than: timedelta = COMPACT_AFTER, limit: int = 256

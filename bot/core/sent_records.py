@@ -214,10 +214,11 @@ class SentRecords:
         with self._lock:
             return sorted(name for name, users in self._segments.items() if users)
 
-    def rotate(self) -> None:
-        """End the current segment, so that it can be removed once it is written through."""
-        self.journal.rotate()
+    def rotate(self) -> str | None:
+        """End the current segment (removed once written through); its name, if one was open."""
+        ended = self.journal.rotate()
         self.remove_settled_segments()
+        return ended
 
     def compact(self, hold: Hold, *, users: Sequence[str] | None = None) -> int:
         """Write the pending records of ``users`` (default: all) into their documents.
