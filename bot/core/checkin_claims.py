@@ -385,12 +385,13 @@ class ReminderService:
         """
         if self._sent is None:
             return 0
-        due: list[str] = []
-        for name in self._sent.segments():
-            seen = self._segments_seen.setdefault(name, now)
-            if now - seen >= older_than:
-                due.append(name)
-        for name in set(self._segments_seen) - set(self._sent.segments()):
+        waiting = self._sent.segments()
+        due = [
+            name
+            for name in waiting
+            if now - self._segments_seen.setdefault(name, now) >= older_than
+        ]
+        for name in set(self._segments_seen) - set(waiting):
             del self._segments_seen[name]
         if not due:
             return 0
