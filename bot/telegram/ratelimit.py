@@ -38,6 +38,16 @@ with ``rate_limit_args={"broadcast": True}``), in front of one shared budget:
 * Only the methods in ``MESSAGE_METHODS`` (a message sent, copied, forwarded or edited) take a
   permit. Everything else (getUpdates, answerCallbackQuery, getMe, setMyCommands,
   sendChatAction, ...) passes straight through, so button presses are answered at once.
+* An *edit in reply* to someone chatting (``EDIT_METHODS`` without ``broadcast``) takes no
+  permit of the global window either: it only waits out a 429 pause. The 30 a second of the
+  Bots FAQ are its rule for bulk notifications, of messages; Telegram's developers say there is
+  "no global limit on the number of sent messages for bots" beyond it and that edits share the
+  *per-chat* limits with sends, which a bot editing "with user interaction" can hardly exceed
+  (tdlib/td#3034, tdlib/td#2592). Every edit in reply answers a tap of that user (the question
+  shows the answer, a tick is drawn), so none is bulk. New messages in reply still take from
+  the window, shared with the fan-out (the safe reading of "30 messages per second"), and an
+  edit sent as a broadcast does too. Counting the edits made a 200-user burst wait for them:
+  they were 54 % of its messages (bench/README.md, "Which Bot API methods count").
 
 All bookkeeping runs synchronously on the event loop (no locks, no polling); a single timer
 wakes the queues when a permit frees up, a pause ends or the next broadcast is due.
@@ -64,6 +74,7 @@ from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.core.operations import Event, OperationsRecorder
 
 __all__ = [
+    "EDIT_METHODS",
     "MESSAGE_METHODS",
     "PriorityRateLimiter",
     "RateLimitStats",
@@ -108,8 +119,9 @@ MESSAGE_METHODS = frozenset(
         "copyMessages",
         "forwardMessage",
         "forwardMessages",
-        # Edits of a message: Telegram's developers say editing shares the sending limits
-        # (tdlib/td#2592, tdlib/td#3034); the Bots FAQ itself does not mention edits.
+        # Edits of a message: Telegram's developers say editing shares the per-chat sending
+        # limits (tdlib/td#2592, tdlib/td#3034); the Bots FAQ itself does not mention edits.
+        # In reply to a person they take no global permit (EDIT_METHODS below).
         "editMessageText",
         "editMessageCaption",
         "editMessageMedia",
@@ -121,10 +133,17 @@ MESSAGE_METHODS = frozenset(
     }
 )
 """Bot API methods that put a message into a chat or change one: each takes a permit of the
-global window (and, as a broadcast, waits its chat's gap). Every other method passes straight
-through; ``answerCallbackQuery`` is no message (tdlib/telegram-bot-api#648: it may be called
-"without any limits"). The table and its sources: bench/README.md, "Which Bot API methods
-count"."""
+global window (an edit in reply excepted, see ``EDIT_METHODS``) and, as a broadcast, waits its
+chat's gap. Every other method passes straight through; ``answerCallbackQuery`` is no message
+(tdlib/telegram-bot-api#648: it may be called "without any limits"). The table and its
+sources: bench/README.md, "Which Bot API methods count"."""
+
+EDIT_METHODS = frozenset(
+    method for method in MESSAGE_METHODS if method.startswith(("edit", "stop"))
+)
+"""Methods that change a message already in the chat. In reply to a person they take no permit
+of the global window (see the module docstring); as a broadcast they count like a send."""
+
 # Per-chat "next broadcast not before" times are pruned lazily once this many exist.
 _READY_PRUNE_THRESHOLD = 1024
 
@@ -294,9 +313,9 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         broadcast = bool(rate_limit_args and rate_limit_args.get("broadcast"))
         request_class = RequestClass.BROADCAST if broadcast else RequestClass.INTERACTIVE
         chat = _chat_key(data)
-        call = _Call(callback, args, kwargs, editing=endpoint.startswith("edit"))
+        call = _Call(callback, args, kwargs, editing=endpoint in EDIT_METHODS)
         if not broadcast:
-            return await self._send(request_class, chat, call)
+            return await self._send(request_class, chat, call, counted=not call.editing)
         if chat is not None and self._per_chat_interval > 0:
             async with self._chat_turn(chat), self._broadcast_slots:
                 return await self._send(request_class, chat, call)
@@ -310,14 +329,20 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         request_class: RequestClass,
         chat: int | str | None,
         call: _Call,
+        *,
+        counted: bool = True,
     ) -> ApiResult:
+        """Send ``call``; ``counted`` is False for an edit in reply (no permit, pauses only)."""
         callback, args, kwargs, editing = call
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             queued_at = loop.time()
-            # A retry is older than anything queued behind it, so it goes to the front.
-            await self._acquire(request_class, front=attempt > 0)
+            if counted:
+                # A retry is older than anything queued behind it, so it goes to the front.
+                await self._acquire(request_class, front=attempt > 0)
+            else:
+                await self._wait_out_pause(request_class)
             self._stats.waited_seconds += loop.time() - queued_at
             try:
                 result = await callback(*args, **kwargs)
@@ -369,6 +394,17 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for cls in paused:
             self._paused_until[cls] = max(self._paused_until[cls], until)
         self._pump()
+
+    async def _wait_out_pause(self, request_class: RequestClass) -> None:
+        """Wait while a 429 holds ``request_class`` back (for requests that take no permit)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self._closed:
+                raise RuntimeError("the rate limiter was shut down")
+            delay = self._paused_until[request_class] - loop.time()
+            if delay <= 0:
+                return
+            await asyncio.sleep(delay)
 
     # --- the global budget -------------------------------------------------------------------
 

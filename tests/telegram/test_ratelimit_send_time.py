@@ -172,16 +172,72 @@ def test_a_fan_out_sends_30_a_second_whatever_the_round_trip(round_trip: float) 
 def test_replies_get_30_a_second_whatever_the_round_trip(round_trip: float) -> None:
     async def burst() -> FakeApi:
         api = FakeApi(PriorityRateLimiter(), round_trip)
-        await asyncio.gather(*(api.call("editMessageText", c) for c in range(90)))
+        await asyncio.gather(*(api.call("sendMessage", c) for c in range(90)))
         return api
 
     api = run_virtual(burst)
 
-    times = api.send_times("editMessageText")
+    times = api.send_times()
     assert most_in_one_window(times) == 30
     # Thirty at once, thirty a second later, thirty after that: the answers do not matter.
     start = times[0]
     assert sorted({round(at - start, 9) for at in times}) == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("method", ["editMessageText", "editMessageReplyMarkup"])
+def test_an_edit_in_reply_takes_no_permit_of_the_global_window(method: str) -> None:
+    async def edits_while_the_window_is_full() -> tuple[FakeApi, float, int]:
+        loop = asyncio.get_running_loop()
+        api = FakeApi(PriorityRateLimiter(), 0.3)
+        fan_out = asyncio.gather(*(api.call("sendMessage", c, broadcast=True) for c in range(60)))
+        replies = asyncio.gather(*(api.call("sendMessage", c) for c in range(100, 140)))
+        await asyncio.sleep(0.5)  # the window is full, broadcasts and replies wait
+        issued = loop.time()
+        await asyncio.gather(*(api.call(method, c) for c in range(200, 290)))
+        waiting = api.limiter.waiting
+        await asyncio.gather(fan_out, replies)
+        return api, issued, waiting
+
+    api, issued, waiting = run_virtual(edits_while_the_window_is_full)
+
+    # Ninety edits of the questions people just answered go at once, past everyone waiting ...
+    edits = api.send_times(method)
+    assert edits == [issued] * 90
+    assert waiting > 0
+    # ... and new messages still keep to 30 in any second, replies and broadcasts together.
+    assert most_in_one_window(api.send_times()) == 30
+    assert api.limiter.stats.sent == 60 + 40 + 90
+
+
+def test_an_edit_as_a_broadcast_takes_a_permit_like_a_send() -> None:
+    async def broadcast_edits() -> FakeApi:
+        api = FakeApi(PriorityRateLimiter(), 0.1)
+        await asyncio.gather(
+            *(api.call("editMessageReplyMarkup", c, broadcast=True) for c in range(60))
+        )
+        return api
+
+    times = run_virtual(broadcast_edits).send_times("editMessageReplyMarkup")
+
+    assert most_in_one_window(times) == 30
+    assert times[-1] - times[0] == pytest.approx(59 / 30)
+
+
+def test_an_edit_in_reply_issued_during_a_pause_waits_for_its_end() -> None:
+    async def edit_during_a_pause() -> tuple[FakeApi, float]:
+        api = FakeApi(PriorityRateLimiter(), 0.1)
+        api.retry_after[5] = 1
+        first = asyncio.ensure_future(api.call("sendMessage", 5))
+        await asyncio.sleep(0.5)  # the 429 came at 0.1 s and paused replies until 1.1 s
+        paused_until = api.sent[0].at + 0.1 + 1.0
+        await api.call("editMessageText", 6)
+        await first
+        return api, paused_until
+
+    api, paused_until = run_virtual(edit_during_a_pause)
+
+    (edit,) = (s for s in api.sent if s.method == "editMessageText")
+    assert edit.at == pytest.approx(paused_until)
 
 
 def test_broadcasts_to_one_chat_wait_a_second_after_the_answer() -> None:
