@@ -19,7 +19,7 @@ from bot.core import confirmations
 from bot.core.checkin_schedule import Reminder, due_week
 from bot.core.comeback import comeback_context, proposal
 from bot.core.contract_actions import skip_with_joker
-from bot.core.contract_view import ledger_of
+from bot.core.contract_view import open_last_week_of
 from bot.core.conversation import Conversation
 from bot.core.due_kinds import Kind
 from bot.core.exit_view import answer_heartbeat, offer_heartbeat
@@ -127,9 +127,7 @@ def catch_up_week(user: UserState, now: datetime) -> str | None:
     That is: its slot passed, it was neither answered nor skipped, and this week's slot has
     not come yet (``week_ledger``: open). From this week's slot on it is missed.
     """
-    ledger = ledger_of(user, now)
-    open_week = ledger.open_week
-    return None if open_week is None or open_week.week == ledger.current else open_week.week
+    return open_last_week_of(user, now)
 
 
 def catch_up(week: str) -> dict[str, object]:

@@ -20,23 +20,59 @@ from bot.core.week_ledger import (
     Ledger,
     Outcome,
     build_ledger,
+    jokers_left_at,
+    open_last_week,
     quarter_of,
     week_after,
 )
 
-__all__ = ["LazyContract", "contract_context", "ledger_of"]
+__all__ = [
+    "LazyContract",
+    "contract_context",
+    "jokers_left_of",
+    "ledger_of",
+    "open_last_week_of",
+]
+
+
+def _budget(user: UserState) -> float:
+    """The weekly hours the user's plan asks for, against which their weeks are judged."""
+    return FocusPlan.from_dict(user.plan).hours_planned if user.plan else 0.0
 
 
 def ledger_of(user: UserState, now: datetime) -> Ledger:
     """The user's weeks at ``now``, judged against their plan's budget."""
-    plan = FocusPlan.from_dict(user.plan) if user.plan else None
     return build_ledger(
         user.checkins,
         user.contract,
         reminder=user.reminder,
         zone=user.zone,
         now=now,
-        budget=plan.hours_planned if plan else 0.0,
+        budget=_budget(user),
+    )
+
+
+def jokers_left_of(user: UserState, now: datetime) -> int:
+    """``ledger_of(user, now).jokers_left()`` without judging every week."""
+    return jokers_left_at(
+        user.checkins,
+        user.contract,
+        reminder=user.reminder,
+        zone=user.zone,
+        now=now,
+        budget=_budget(user),
+    )
+
+
+def open_last_week_of(user: UserState, now: datetime) -> str | None:
+    """Last week while it can still be logged late (``week_ledger.open_last_week``)."""
+    return open_last_week(
+        user.checkins,
+        user.contract,
+        reminder=user.reminder,
+        zone=user.zone,
+        now=now,
+        budget=_budget(user),
     )
 
 
@@ -137,11 +173,16 @@ _GAPS = frozenset(
 
 class LazyContract(Mapping[str, Any]):
     """``contract_context`` worked out on first use: most conditions and most questions never
-    read it, and building the ledger for every condition and every question shown is waste."""
+    read it, and building the ledger for every condition and every question shown is waste.
+
+    ``jokers_left``, which every weekly reminder reads, is worked out on its own (judging this
+    quarter's joker weeks only) until something needs the whole ledger.
+    """
 
     def __init__(self, user: UserState, now: datetime | None) -> None:
         self._user, self._now = user, now
         self._context: dict[str, Any] | None = None
+        self._jokers_left: int | None = None
 
     def _read(self) -> dict[str, Any]:
         if self._context is None:
@@ -149,6 +190,10 @@ class LazyContract(Mapping[str, Any]):
         return self._context
 
     def __getitem__(self, key: str) -> Any:
+        if key == "jokers_left" and self._context is None and self._now is not None:
+            if self._jokers_left is None:
+                self._jokers_left = jokers_left_of(self._user, self._now)
+            return self._jokers_left
         return self._read()[key]
 
     def __iter__(self) -> Iterator[str]:

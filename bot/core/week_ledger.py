@@ -46,8 +46,10 @@ __all__ = [
     "LedgerWeek",
     "Outcome",
     "build_ledger",
+    "jokers_left_at",
     "monday_of",
     "next_week",
+    "open_last_week",
     "quarter_of",
     "week_after",
 ]
@@ -290,9 +292,7 @@ def build_ledger(
     """The ledger of a user's weeks at ``now`` (``zone`` when there is no weekly check-in)."""
     builder = _Builder(checkins, contract, _Slots(reminder, zone), now, budget)
     current = local_week_key(now, str(builder.slots.zone))
-    on_plan = frozenset(
-        week for week, status in builder.statuses.items() if status is WeekStatus.ON_PLAN
-    )
+    on_plan = builder.on_plan_weeks()
     first = _first_week(checkins, reminder)
     weeks: list[LedgerWeek] = []
     if first is not None and first <= current:
@@ -303,6 +303,63 @@ def build_ledger(
                 weeks.append(entry)
             week = week_after(week)
     return Ledger(tuple(weeks), current, contract, on_plan)
+
+
+def open_last_week(
+    checkins: Sequence[Mapping[str, Any]],
+    contract: Contract,
+    *,
+    reminder: Reminder | None,
+    zone: str,
+    now: datetime,
+    budget: float,
+) -> str | None:
+    """Last week's key if it is the ledger's open week (same arguments), else None.
+
+    That is ``build_ledger(...).open_week`` when it is not the current week, worked out by
+    judging two weeks: a week is open from its due instant until the next week's, so only the
+    current week and the one before can be (every older week closed at the due instant of a
+    week before this one). ``/checkin`` asks it on every start; the whole ledger judges every
+    week the user has.
+    """
+    builder = _Builder(checkins, contract, _Slots(reminder, zone), now, budget)
+    last = week_after(local_week_key(now, str(builder.slots.zone)), -1)
+    first = _first_week(checkins, reminder)
+    if first is None or last < first:
+        return None
+    # Were the current week open too, last week would have closed at its due instant.
+    return last if builder.outcome(last) is Outcome.OPEN else None
+
+
+def jokers_left_at(
+    checkins: Sequence[Mapping[str, Any]],
+    contract: Contract,
+    *,
+    reminder: Reminder | None,
+    zone: str,
+    now: datetime,
+    budget: float,
+) -> int:
+    """``build_ledger(...).jokers_left()`` with the same arguments, judging only joker weeks.
+
+    Every weekly reminder says how many jokers are left; the whole ledger judges every week the
+    user has (up to two years of them), while only this quarter's joker weeks decide it.
+    """
+    current = local_week_key(now, reminder.zone if reminder else zone)
+    quarter = quarter_of(current)
+    in_quarter = [joker.week for joker in contract.jokers if quarter_of(joker.week) == quarter]
+    if not in_quarter:
+        return JOKERS_PER_QUARTER
+    wanted = frozenset(in_quarter)
+    # As in the ledger, the last record of a week is the one judged.
+    records = {str(record["week"]): record for record in checkins if str(record["week"]) in wanted}
+    given_back = {
+        week
+        for week, record in records.items()
+        if judge_week(record, budget).status is WeekStatus.ON_PLAN
+    }
+    used = sum(1 for week in in_quarter if week not in given_back)
+    return max(0, JOKERS_PER_QUARTER - used)
 
 
 _LONGEST_PAUSE: Final = timedelta(weeks=max(PAUSE_WEEKS.values()))
@@ -320,9 +377,7 @@ class _Builder:
         budget: float,
     ) -> None:
         self.by_week = {str(record["week"]): record for record in checkins}
-        self.statuses = {
-            week: judge_week(record, budget).status for week, record in self.by_week.items()
-        }
+        self._statuses: dict[str, WeekStatus] = {}  # judged when first asked for
         self.jokers = {joker.week: joker for joker in contract.jokers}
         self.repairs = {repair.week: repair for repair in contract.repairs}
         self.contract = contract
@@ -330,9 +385,23 @@ class _Builder:
         self.now = now
         self.budget = budget
 
+    def status(self, week: str) -> WeekStatus | None:
+        """How the week's check-in went, or None without one."""
+        found = self._statuses.get(week)
+        if found is None:
+            record = self.by_week.get(week)
+            if record is None:
+                return None
+            found = self._statuses[week] = judge_week(record, self.budget).status
+        return found
+
+    def on_plan_weeks(self) -> frozenset[str]:
+        """Every week checked in on plan (judges them all)."""
+        return frozenset(week for week in self.by_week if self.status(week) is WeekStatus.ON_PLAN)
+
     def entry(self, week: str) -> LedgerWeek | None:
         """The week's entry, or None while its check-in is not due."""
-        outcome = self._outcome(week)
+        outcome = self.outcome(week)
         if outcome is None:
             return None
         return LedgerWeek(
@@ -344,9 +413,10 @@ class _Builder:
             repair=self.repairs.get(week),
         )
 
-    def _outcome(self, week: str) -> Outcome | None:
+    def outcome(self, week: str) -> Outcome | None:
+        """The week's outcome, or None while its check-in is not due."""
         joker = self.jokers.get(week)
-        status = self.statuses.get(week)
+        status = self.status(week)
         if status is not None:
             # A declared joker covers a week that did not go to plan; on plan, it is given back.
             covered = joker is not None and status is not WeekStatus.ON_PLAN
@@ -386,6 +456,6 @@ class _Builder:
             # Until the make-up week can no longer be logged, it may still come.
             closes = self.slots.closes(repair.by)
             return Outcome.REPAIRING if self.now < closes else Outcome.MISSED
-        if self.statuses[repair.by] is WeekStatus.ON_PLAN and repair.done:
+        if self.status(repair.by) is WeekStatus.ON_PLAN and repair.done:
             return Outcome.REPAIRED
         return Outcome.MISSED

@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.checkin_schedule import Reminder
 from bot.core.streak_contract import Contract, Joker, JokerHow, Pause, Repair
@@ -19,7 +21,9 @@ from bot.core.week_ledger import (
     Ledger,
     Outcome,
     build_ledger,
+    jokers_left_at,
     monday_of,
+    open_last_week,
     quarter_of,
     week_after,
 )
@@ -282,3 +286,83 @@ def test_pauses_merge_and_end_early() -> None:
     assert contract.ending_pauses(date(2026, 8, 5)).pauses == (
         Pause(date(2026, 8, 1), date(2026, 8, 5)),
     )
+
+
+_WEEKS_2026 = weeks(FIRST, 52)
+_records = st.lists(
+    st.builds(
+        lambda week, kind: {**(on_plan if kind else partly)(week)},
+        st.sampled_from(_WEEKS_2026),
+        st.booleans(),
+    ),
+    max_size=30,
+)
+_jokers = st.lists(
+    st.builds(Joker, st.sampled_from(_WEEKS_2026), st.sampled_from(list(JokerHow))), max_size=6
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(records=_records, jokers=_jokers, now_week=st.sampled_from(_WEEKS_2026))
+def test_jokers_left_without_the_ledger_is_the_ledgers_count(
+    records: list[dict[str, Any]], jokers: list[Joker], now_week: str
+) -> None:
+    # Every reminder reads the jokers left; they are counted without judging every week.
+    contract = Contract(jokers=tuple(jokers))
+    now = slot(now_week) + timedelta(hours=1)
+    reminder = Reminder(4, "08:30", "Europe/Berlin")
+    whole = ledger(records, now, contract).jokers_left()
+    alone = jokers_left_at(
+        records, contract, reminder=reminder, zone="Europe/Berlin", now=now, budget=BUDGET
+    )
+    assert alone == whole
+
+
+_pauses = st.lists(
+    st.builds(
+        lambda start, days: Pause(start, start + timedelta(days=days)),
+        st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+        st.integers(1, 28),
+    ),
+    max_size=2,
+)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    records=_records,
+    jokers=_jokers,
+    pauses=_pauses,
+    now_week=st.sampled_from(_WEEKS_2026),
+    hours_after_slot=st.integers(-200, 200),
+    skipped=st.none() | st.sampled_from(_WEEKS_2026),
+    with_reminder=st.booleans(),
+)
+def test_last_weeks_open_check_is_the_ledgers_open_week(
+    records: list[dict[str, Any]],
+    jokers: list[Joker],
+    pauses: list[Pause],
+    now_week: str,
+    hours_after_slot: int,
+    skipped: str | None,
+    with_reminder: bool,
+) -> None:
+    # /checkin asks on every start whether last week can still be logged late; that is
+    # worked out from two weeks, and must be what the whole ledger says.
+    contract = Contract(jokers=tuple(jokers), pauses=tuple(pauses))
+    now = slot(now_week) + timedelta(hours=hours_after_slot)
+    reminder = (
+        Reminder(4, "08:30", "Europe/Berlin", skipped_week=skipped) if with_reminder else None
+    )
+    book = build_ledger(
+        records, contract, reminder=reminder, zone="Europe/Berlin", now=now, budget=BUDGET
+    )
+    expected = (
+        None
+        if book.open_week is None or book.open_week.week == book.current
+        else (book.open_week.week)
+    )
+    alone = open_last_week(
+        records, contract, reminder=reminder, zone="Europe/Berlin", now=now, budget=BUDGET
+    )
+    assert alone == expected
