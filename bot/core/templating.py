@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from jinja2 import (
@@ -150,6 +150,32 @@ def make_environment(
     return env
 
 
+_RENDERED_LABELS_KEPT: Final = 8192
+# Context values a rendered label may be kept for. A label's template sees nothing but its
+# context, and its filters and ``fresh`` are functions of that context alone (no clock, no
+# chance; ``fresh`` without a ``variety`` in the context takes the first wording), so equal
+# contexts render equal labels.
+_PLAIN_VALUES: Final = (str, int, float, bool, type(None))
+
+
+def _rendered_key(
+    form: tuple[str, str, str | None], context: dict[str, Any]
+) -> tuple[Any, ...] | None:
+    """The cache key of a label rendered with ``context``; None if a value is not plain data.
+
+    The type is part of the key (``Markup("a&b")`` equals ``"a&b"`` but is not escaped, ``1``
+    equals ``True``), and a float goes by its ``repr`` (``-0.0`` equals ``0.0``).
+    """
+    items: list[tuple[str, type, Any]] = []
+    for name, value in context.items():
+        kind = type(value)
+        if kind not in _PLAIN_VALUES:
+            return None
+        items.append((name, kind, repr(value) if kind is float else value))
+    items.sort(key=lambda item: item[0])
+    return (*form, *items)
+
+
 class TextRenderer:
     """Renders templates and short labels for a language from ``prompts/templates/<lang>/``."""
 
@@ -161,6 +187,9 @@ class TextRenderer:
             lang: load_labels(templates_dir / lang / LABELS_FILE) for lang in languages
         }
         self._label_templates: dict[tuple[str, str, str | None], Template | str] = {}
+        # Rendered labels by form and context: the check-in grid alone renders a few dozen per
+        # step, mostly the same captions for every user ("LinkedIn: ✓").
+        self._rendered_labels: dict[tuple[Any, ...], str] = {}
         self._conditions: dict[str, Condition] = {}
         # The message banks (``{{ fresh("checkin_opener") }}``); what is wrong with their files
         # is kept for the checker, which refuses content that has any.
@@ -225,7 +254,16 @@ class TextRenderer:
             self._label_templates[cache_key] = template
         if isinstance(template, str):
             return template
-        return str(template.render(lang=lang, **context)).strip()
+        rendered_key = _rendered_key(cache_key, context)
+        if rendered_key is None:
+            return str(template.render(lang=lang, **context)).strip()
+        rendered = self._rendered_labels.get(rendered_key)
+        if rendered is None:
+            rendered = str(template.render(lang=lang, **context)).strip()
+            if len(self._rendered_labels) >= _RENDERED_LABELS_KEPT:
+                self._rendered_labels.clear()  # bounded; the common captions come back at once
+            self._rendered_labels[rendered_key] = rendered
+        return rendered
 
     def label_keys(self, lang: str) -> set[str]:
         """All label keys defined for ``lang``."""

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import TemplateRuntimeError
+from markupsafe import Markup
 
 from bot.core import templating
 from bot.core.checker import check_prompts
@@ -340,3 +341,30 @@ def test_the_console_hint_fits_the_number_of_buttons(
 ) -> None:
     assert content.texts.render("de", "console/no_such_button", letter="z", last=last).endswith(de)
     assert content.texts.render("en", "console/no_such_button", letter="z", last=last).endswith(en)
+
+
+def test_a_label_rendered_again_with_the_same_context_reads_the_same(tmp_path: Path) -> None:
+    # Rendered labels are kept by context; values equal in Python but shown differently must
+    # not share one: safe HTML and text, True and 1, -0.0 and 0.0.
+    (tmp_path / "en").mkdir()
+    (tmp_path / "en" / "labels.yaml").write_text(
+        'said: "{{ text }}!"\nsign: "({{ value }})"\n', encoding="utf-8"
+    )
+    texts = TextRenderer(tmp_path, ("en",))
+    contexts: list[tuple[str, dict[str, Any]]] = [
+        ("said", {"text": "Q&A"}),
+        ("said", {"text": Markup("<b>Q</b>")}),
+        ("said", {"text": "Q&A"}),
+        ("said", {"text": "<b>Q</b>"}),
+        ("sign", {"value": True}),
+        ("sign", {"value": 1}),
+        ("sign", {"value": 1.0}),
+        ("sign", {"value": 0.0}),
+        ("sign", {"value": -0.0}),
+        ("sign", {"value": 0.0}),
+    ]
+    shown = [texts.label("en", key, **context) for key, context in contexts]
+    fresh = [TextRenderer(tmp_path, ("en",)).label("en", k, **c) for k, c in contexts]
+    assert shown == fresh
+    assert shown[:4] == ["Q&amp;A!", "<b>Q</b>!", "Q&amp;A!", "&lt;b&gt;Q&lt;/b&gt;!"]
+    assert shown[4:] == ["(True)", "(1)", "(1.0)", "(0.0)", "(-0.0)", "(0.0)"]
