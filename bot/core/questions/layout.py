@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import lru_cache
 
 from bot.core.messages import Button
 
@@ -41,6 +42,7 @@ def row_limit(buttons_in_row: int) -> int:
     return _LIMITS.get(buttons_in_row, _NARROW)
 
 
+@lru_cache(maxsize=4096)
 def _char_width(char: str) -> int:
     point = ord(char)
     if point in _ZERO_WIDTH or unicodedata.combining(char) or 0xE0020 <= point <= 0xE007F:
@@ -54,6 +56,9 @@ def _char_width(char: str) -> int:
     return 1
 
 
+# Button captions repeat across users and steps (channel names, ratings, "Weiter"): each is
+# measured once per process, for every step that lays out a keyboard.
+@lru_cache(maxsize=8192)
 def label_width(label: str) -> int:
     """How wide ``label`` shows on a button: an emoji counts two, a joiner nothing."""
     width = 0
