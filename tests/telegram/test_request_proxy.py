@@ -4,7 +4,8 @@
 leaving it to aiohttp's ``trust_env`` (which looks again on every call, in a thread). These
 tests hold it to what ``trust_env`` did: ``HTTP_PROXY``/``HTTPS_PROXY`` carry the calls, as in
 httpx (the same cases run against PTB's ``HTTPXRequest``), ``NO_PROXY`` bypasses the proxy, and
-the proxy's credentials come from its URL or ``~/.netrc``; and they count the lookups.
+the proxy's credentials come from its URL or ``~/.netrc`` (which, as in httpx, gives no
+credentials for the Bot API host itself); and they count the lookups.
 """
 
 from __future__ import annotations
@@ -217,6 +218,8 @@ async def test_the_proxys_credentials_come_from_its_url_or_else_netrc(
     assert [seen.headers.get("proxy-authorization") for seen in proxy.seen] == [
         basic("anna", "geheim")
     ] * 2
+    # ~/.netrc logs in to the proxy only, never to the Bot API host (127.0.0.1 too), as in httpx.
+    assert "authorization" not in proxy.seen[0].headers
 
 
 @dataclass
