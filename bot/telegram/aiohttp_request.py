@@ -1,9 +1,10 @@
-"""PTB's ``BaseRequest`` over aiohttp: the Bot API calls at a third of httpx's CPU per call.
+"""PTB's ``BaseRequest`` over aiohttp: the Bot API calls at a fifth of httpx's CPU per call.
 
-PTB sends through httpx by default; per ``sendMessage`` at 16 in flight that costs about 1.5 ms
-of CPU, most of it in httpx/httpcore/anyio, against about 0.5 ms over aiohttp (bench/README.md,
-"The transport"). ``AiohttpRequest`` is PTB's documented extension point filled with one
-``aiohttp.ClientSession``; it behaves like ``telegram.request.HTTPXRequest`` towards PTB
+PTB sends through httpx by default; per ``sendMessage`` at 16 in flight that costs about 2.7 ms
+of CPU (busy 2-core machine), most of it in httpx/httpcore/anyio, against about 0.5 ms over
+aiohttp (bench/README.md, "The transport" and "Proxy lookup once per host").
+``AiohttpRequest`` is PTB's documented extension point filled with one ``aiohttp.ClientSession``;
+it behaves like ``telegram.request.HTTPXRequest`` towards PTB
 (tests/telegram/test_request_contract.py runs the same tests against both).
 
 How PTB's four timeouts map onto aiohttp (a timeout of ``None`` waits for ever, as in httpx):
