@@ -1,9 +1,10 @@
-"""PTB's ``BaseRequest`` over aiohttp: the Bot API calls at a third of httpx's CPU per call.
+"""PTB's ``BaseRequest`` over aiohttp: the Bot API calls at a fifth of httpx's CPU per call.
 
-PTB sends through httpx by default; per ``sendMessage`` at 16 in flight that costs about 1.5 ms
-of CPU, most of it in httpx/httpcore/anyio, against about 0.5 ms over aiohttp (bench/README.md,
-"The transport"). ``AiohttpRequest`` is PTB's documented extension point filled with one
-``aiohttp.ClientSession``; it behaves like ``telegram.request.HTTPXRequest`` towards PTB
+PTB sends through httpx by default; per ``sendMessage`` at 16 in flight that costs about 2.7 ms
+of CPU (busy 2-core machine), most of it in httpx/httpcore/anyio, against about 0.5 ms over
+aiohttp (bench/README.md, "The transport" and "Proxy lookup once per host").
+``AiohttpRequest`` is PTB's documented extension point filled with one ``aiohttp.ClientSession``;
+it behaves like ``telegram.request.HTTPXRequest`` towards PTB
 (tests/telegram/test_request_contract.py runs the same tests against both).
 
 How PTB's four timeouts map onto aiohttp (a timeout of ``None`` waits for ever, as in httpx):
@@ -27,9 +28,16 @@ Errors are mapped as ``HTTPXRequest`` maps them: any timeout -> ``TimedOut``; an
 error (connection refused, reset, a broken answer) -> ``NetworkError`` naming the aiohttp class
 and the cause; an HTTP status is returned, and ``BaseRequest`` turns it into its error type.
 
-Proxies: like httpx, the session honours ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` from the
-environment (``trust_env``); there is no proxy argument and no SOCKS support. TLS trusts the
-same certificates as httpx (``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi's bundle).
+Proxies: like httpx, calls honour ``HTTP_PROXY``/``HTTPS_PROXY``/``NO_PROXY`` from the
+environment; there is no proxy argument and no SOCKS support. A proxy's credentials come from its
+URL (``http://user:password@host:port``), else from ``~/.netrc`` (or ``$NETRC``) for the proxy's
+host, as aiohttp's ``trust_env`` takes them. The proxy is looked up once per scheme and host of
+a session (aiohttp's ``get_env_proxy_for_url``), not per call: ``trust_env`` would read the
+environment and ``~/.netrc`` again on every call, in a worker thread, about a tenth of the wall
+time of a fan-out (bench/README.md, "Proxy lookup once per host"). So a change to the
+environment applies from the next session (``initialize`` after ``shutdown``). ``~/.netrc`` is
+not used to log in to the Bot API host itself (httpx does not either). TLS trusts the same
+certificates as httpx (``SSL_CERT_FILE``/``SSL_CERT_DIR``, else certifi's bundle).
 """
 
 from __future__ import annotations
@@ -37,14 +45,19 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from typing import Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, NamedTuple
 
 import aiohttp
 import certifi
+from aiohttp import hdrs
+from aiohttp import helpers as aiohttp_helpers
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 __all__ = ["AiohttpRequest"]
 
@@ -54,6 +67,41 @@ POOL_TIMEOUT_MESSAGE: Final = (
     "to Telegram. Consider adjusting the connection pool size or the pool timeout."
 )
 _FORM_URLENCODED: Final = "application/x-www-form-urlencoded"
+
+
+class _Route(NamedTuple):
+    """How calls to one scheme and host travel: directly, or through the environment's proxy."""
+
+    proxy: URL | None = None
+    # Sent to the proxy with a CONNECT (https): the proxy's credentials, if it wants any.
+    proxy_headers: Mapping[str, str] | None = None
+    # Added to each call itself (plain http through a proxy: the proxy reads them there).
+    headers: Mapping[str, str] = MappingProxyType({})
+
+
+_DIRECT: Final = _Route()
+_TUNNELLED_SCHEMES: Final = frozenset({"https", "wss"})
+
+
+def _route_for(url: URL) -> _Route:
+    """The environment's proxy for ``url``'s scheme and host, as aiohttp's ``trust_env`` finds it.
+
+    aiohttp's own lookup: ``NO_PROXY`` first, then ``HTTP_PROXY``/``HTTPS_PROXY``, credentials
+    from the proxy URL or else ``~/.netrc``. It reads a file, so it blocks; it runs once per
+    scheme and host of a session, where aiohttp would run it in a thread on every call.
+    """
+    try:
+        proxy, credentials = aiohttp_helpers.get_env_proxy_for_url(url)
+    except LookupError:  # no proxy for this scheme, or NO_PROXY names the host
+        return _DIRECT
+    if credentials is None:
+        return _Route(proxy)
+    # aiohttp deprecates proxy_auth= (a warning on every call); the header it would build does
+    # the same: on the CONNECT for a tunnel, on the call itself for plain http.
+    authorization: dict[str, str] = {hdrs.PROXY_AUTHORIZATION: credentials.encode()}
+    if url.scheme in _TUNNELLED_SCHEMES:
+        return _Route(proxy, proxy_headers=authorization)
+    return _Route(proxy, headers=authorization)
 
 
 def _total(connect: float | None, write: float | None, read: float | None) -> float | None:
@@ -84,6 +132,7 @@ class AiohttpRequest(BaseRequest):
         "_pool_size",
         "_pool_timeout",
         "_read_timeout",
+        "_routes",
         "_session",
         "_slots",
         "_write_timeout",
@@ -111,6 +160,8 @@ class AiohttpRequest(BaseRequest):
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The route per (scheme, host), looked up on a session's first call there.
+        self._routes: dict[tuple[str, str | None], _Route] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -134,13 +185,15 @@ class AiohttpRequest(BaseRequest):
             headers={"User-Agent": self.USER_AGENT},
             # Our own timeouts are given per call; none from aiohttp's defaults (5 min total).
             timeout=aiohttp.ClientTimeout(total=None),
-            # As httpx: HTTP(S)_PROXY and NO_PROXY from the environment apply.
-            trust_env=True,
+            # HTTP(S)_PROXY and NO_PROXY apply as in httpx, but looked up once per host by
+            # _route_for: trust_env would look them (and ~/.netrc) up on every call.
+            trust_env=False,
             # The body is read as bytes; no cookies are kept between Bot API calls.
             cookie_jar=aiohttp.DummyCookieJar(),
         )
         self._slots = asyncio.Semaphore(self._pool_size)
         self._loop = loop
+        self._routes = {}  # a new session reads the environment anew
 
     async def shutdown(self) -> None:
         """Close the session and its connections; nothing to do if it is not open."""
@@ -179,6 +232,7 @@ class AiohttpRequest(BaseRequest):
         timeout = aiohttp.ClientTimeout(
             total=_total(connect, write, read), sock_connect=connect, sock_read=read
         )
+        target, route = self._route(url)
         if slots.locked():  # all connections busy: wait for one, at most pool_timeout
             try:
                 async with asyncio.timeout(pool):
@@ -188,22 +242,39 @@ class AiohttpRequest(BaseRequest):
         else:
             await slots.acquire()  # free: taken at once, no timer to set up
         try:
-            return await self._send(session, url, method, request_data, limits=timeout)
+            return await self._send(session, target, method, request_data, route, limits=timeout)
         finally:
             slots.release()
+
+    def _route(self, url: str) -> tuple[URL | str, _Route]:
+        """The parsed URL and its route, looked up on the session's first call to its host.
+
+        No await between the lookup and the store: calls arriving together look it up once.
+        A URL yarl cannot parse goes on as it is, for aiohttp to refuse as it always has.
+        """
+        try:
+            target = URL(url)  # parsed here instead of in aiohttp, which takes it as it is
+        except ValueError:
+            return url, _DIRECT
+        key = (target.scheme, target.host)
+        route = self._routes.get(key)
+        if route is None:
+            route = self._routes[key] = _route_for(target)
+        return target, route
 
     @staticmethod
     async def _send(
         session: aiohttp.ClientSession,
-        url: str,
+        url: URL | str,
         method: str,
         request_data: RequestData | None,
+        route: _Route,
         *,
         limits: aiohttp.ClientTimeout,
     ) -> tuple[int, bytes]:
-        """The call itself, with aiohttp's errors turned into PTB's."""
+        """The call itself, along ``route``, with aiohttp's errors turned into PTB's."""
         body: aiohttp.FormData | bytes | None = None
-        headers: dict[str, str] = {}
+        headers: dict[str, str] = {**route.headers}
         if request_data is not None and request_data.contains_files:
             body = _multipart(request_data)
         elif request_data is not None and request_data.json_parameters:
@@ -216,6 +287,8 @@ class AiohttpRequest(BaseRequest):
                 url,
                 data=body,
                 headers=headers,
+                proxy=route.proxy,
+                proxy_headers=route.proxy_headers,
                 timeout=limits,
                 allow_redirects=False,  # as httpx: a redirect is an answer, not followed
             ) as response:
