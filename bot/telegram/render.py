@@ -18,11 +18,12 @@ location button can only be a reply-keyboard button, and one message carries eit
 keyboard, never both, so a short extra message under the question brings it. The next message
 without inline buttons takes the reply keyboard away again (``ReplyKeyboardRemove``).
 
-Inline keyboards go to the Bot API as the JSON Telegram documents (``inline_keyboard_json``),
-passed in ``api_kwargs``, not as PTB's ``InlineKeyboardMarkup``: PTB would build an object per
-button and turn it back into that same JSON for every message, a tenth of the CPU of a sent
-check-in (bench/README.md, "The send path"). The bot sets no ``arbitrary_callback_data``, the
-one ExtBot feature that rewrites ``reply_markup`` and would not see these keyboards.
+Inline keyboards go to the Bot API as the JSON Telegram documents, passed in ``api_kwargs``
+(``_keyboard_kwargs``), not as PTB's ``InlineKeyboardMarkup``: PTB would build an object per
+button and turn it back into that same JSON for every message, about a sixth of the CPU of
+sending a check-in (bench/README.md, "The send path"). The bot sets no
+``arbitrary_callback_data``, the one ExtBot feature that rewrites ``reply_markup`` and would
+not see these keyboards.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ from bot.telegram.splitting import (
     visible_length,
 )
 
-__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer", "inline_keyboard_json"]
+__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer"]
 
 log = logging.getLogger(__name__)
 
@@ -91,26 +92,23 @@ class KnownLive:
         self.after = self.before
 
 
-def inline_keyboard_json(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
-    """The Bot API's ``InlineKeyboardMarkup`` for the button rows, as JSON; None without rows.
+def _keyboard_kwargs(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
+    """``api_kwargs`` carrying the inline keyboard of ``rows`` as Bot API JSON; None without rows.
 
-    The same JSON as PTB's ``InlineKeyboardMarkup(...).to_dict()`` for these buttons
-    (tests/telegram/test_render_calls.py checks it), built without PTB's objects.
+    The JSON PTB sends for an ``InlineKeyboardMarkup`` of these buttons (its ``to_dict()``;
+    tests/telegram/test_render_calls.py and test_checkin_sender.py compare the requests), built
+    without PTB's objects. A new dict each call: ExtBot adds its ``rate_limit_args`` to it.
     """
     if not rows:
         return None
     return {
-        "inline_keyboard": [
-            [{"text": button.label, "callback_data": button.data} for button in row]
-            for row in rows
-        ]
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": button.label, "callback_data": button.data} for button in row]
+                for row in rows
+            ]
+        }
     }
-
-
-def _markup_kwargs(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
-    """``api_kwargs`` that carry the inline keyboard of ``rows`` (None: no keyboard)."""
-    markup = inline_keyboard_json(rows)
-    return None if markup is None else {"reply_markup": markup}
 
 
 def _note_on_the_tapped_question(question: int, replies: Sequence[Reply]) -> int | None:
@@ -302,7 +300,7 @@ class ReplyRenderer:
         message_id = 0
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            buttons = _markup_kwargs(reply.buttons) if last else None
+            buttons = _keyboard_kwargs(reply.buttons) if last else None
             removes = buttons is None and remove_keyboard and chat_id in self._location_keyboards
             quoted = None
             if reply_to is not None and index == 0:
@@ -352,7 +350,7 @@ class ReplyRenderer:
                 reply.text,
                 chat_id=chat_id,
                 message_id=message_id,
-                api_kwargs=_markup_kwargs(reply.buttons),
+                api_kwargs=_keyboard_kwargs(reply.buttons),
             )
         except BadRequest as error:
             if _NOT_MODIFIED in error.message.lower():
