@@ -17,6 +17,13 @@ A question that offers "share my location" keeps its suggestions as inline butto
 location button can only be a reply-keyboard button, and one message carries either kind of
 keyboard, never both, so a short extra message under the question brings it. The next message
 without inline buttons takes the reply keyboard away again (``ReplyKeyboardRemove``).
+
+Inline keyboards go to the Bot API as the JSON Telegram documents, passed in ``api_kwargs``
+(``_keyboard_kwargs``), not as PTB's ``InlineKeyboardMarkup``: PTB would build an object per
+button and turn it back into that same JSON for every message, about a sixth of the CPU of
+sending a check-in (bench/README.md, "The send path"). The bot sets no
+``arbitrary_callback_data``, the one ExtBot feature that rewrites ``reply_markup`` and would
+not see these keyboards.
 """
 
 from __future__ import annotations
@@ -29,8 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -47,7 +52,7 @@ from bot.telegram.splitting import (
     visible_length,
 )
 
-__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer", "keyboard"]
+__all__ = ["KnownLive", "LiveMessages", "ReplyRenderer"]
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +92,23 @@ class KnownLive:
         self.after = self.before
 
 
-def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
-    """Inline keyboard for the engine's button rows; None when there are none."""
+def _keyboard_kwargs(rows: Sequence[Sequence[Button]]) -> dict[str, Any] | None:
+    """``api_kwargs`` carrying the inline keyboard of ``rows`` as Bot API JSON; None without rows.
+
+    The JSON PTB sends for an ``InlineKeyboardMarkup`` of these buttons (its ``to_dict()``;
+    tests/telegram/test_render_calls.py and test_checkin_sender.py compare the requests), built
+    without PTB's objects. A new dict each call: ExtBot adds its ``rate_limit_args`` to it.
+    """
     if not rows:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(button.label, callback_data=button.data) for button in row]
-            for row in rows
-        ]
-    )
+    return {
+        "reply_markup": {
+            "inline_keyboard": [
+                [{"text": button.label, "callback_data": button.data} for button in row]
+                for row in rows
+            ]
+        }
+    }
 
 
 def _note_on_the_tapped_question(question: int, replies: Sequence[Reply]) -> int | None:
@@ -288,18 +300,17 @@ class ReplyRenderer:
         message_id = 0
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
-            markup: InlineKeyboardMarkup | ReplyKeyboardRemove | None = (
-                keyboard(reply.buttons) if last else None
-            )
-            removes = markup is None and remove_keyboard and chat_id in self._location_keyboards
+            buttons = _keyboard_kwargs(reply.buttons) if last else None
+            removes = buttons is None and remove_keyboard and chat_id in self._location_keyboards
             quoted = None
             if reply_to is not None and index == 0:
                 quoted = ReplyParameters(reply_to, allow_sending_without_reply=True)
             message = await bot.send_message(
                 chat_id,
                 part,
-                reply_markup=ReplyKeyboardRemove() if removes else markup,
+                reply_markup=ReplyKeyboardRemove() if removes else None,
                 reply_parameters=quoted,
+                api_kwargs=buttons,
                 rate_limit_args=limits,
             )
             if removes:
@@ -339,7 +350,7 @@ class ReplyRenderer:
                 reply.text,
                 chat_id=chat_id,
                 message_id=message_id,
-                reply_markup=keyboard(reply.buttons),
+                api_kwargs=_keyboard_kwargs(reply.buttons),
             )
         except BadRequest as error:
             if _NOT_MODIFIED in error.message.lower():

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fakebotapi import FakeTelegram, FakeUser
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ExtBot
 
 from bot.core.messages import Button, Reply, ReplyKind
@@ -226,3 +227,28 @@ async def test_a_message_that_got_buttons_back_loses_them_when_superseded(
 
     assert keyboards(user) == [renderer.question_message(CHAT)]
     assert ("editMessageReplyMarkup", audiences) in calls(tg)
+
+
+async def test_a_question_drawn_again_by_an_edit_sends_its_buttons_as_ptb_would(
+    tg: FakeTelegram, user: FakeUser, bot: ExtBot[Any]
+) -> None:
+    renderer = ReplyRenderer()
+    audiences = await shown(renderer, bot, AUDIENCES)
+    ticked = question(AUDIENCES.text, 5, "b2b", "b2c", ticked=("b2b",))
+
+    await renderer.show(bot, CHAT, [redrawn(ticked)], pressed=audiences)
+
+    sent, edit = tg.requests("sendMessage")[-1], tg.requests("editMessageText")[-1]
+    for request, reply in ((sent, AUDIENCES), (edit, ticked)):
+        ptb = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(b.label, callback_data=b.data) for b in r]
+                for r in reply.buttons
+            ]
+        )
+        assert request.params["reply_markup"] == ptb.to_dict()
+    assert edit.params["message_id"] == audiences
+    assert user.messages()[-1].buttons == [
+        [("✅ b2b", "5.t.b2b"), ("b2c", "5.t.b2c")],
+        [("Fertig", "5.d.")],
+    ]

@@ -27,12 +27,14 @@ class _Sent:
 
 @dataclass
 class _Bot:
-    """Records send_message calls; hands out message ids."""
+    """Records send_message calls (text, keyboard); hands out message ids."""
 
     sent: list[tuple[str, Any]] = field(default_factory=list)
 
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> _Sent:
-        self.sent.append((text, kwargs.get("reply_markup")))
+        # Inline keyboards travel as JSON in api_kwargs, reply keyboards as PTB objects.
+        inline = (kwargs.get("api_kwargs") or {}).get("reply_markup")
+        self.sent.append((text, kwargs.get("reply_markup") or inline))
         return _Sent(len(self.sent))
 
     async def edit_message_reply_markup(self, **kwargs: Any) -> None:
