@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import stat
 import tempfile
@@ -18,6 +17,7 @@ from typing import Any, Final, TypeAlias
 
 from tinydb.storages import Storage
 
+from storage import json_codec
 from storage.errors import DamagedDocumentError
 
 __all__ = [
@@ -116,8 +116,8 @@ class AtomicJSONStorage(Storage):
         if not raw:
             return None
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            data = json_codec.decode(raw)
+        except ValueError as exc:  # not UTF-8, not JSON
             raise DamagedDocumentError(self.path, f"not valid JSON ({exc})") from exc
         _check_layout(self.path, data)
         return data  # type: ignore[no-any-return]  # layout checked just above
@@ -129,9 +129,7 @@ class AtomicJSONStorage(Storage):
     def write_signed(self, data: dict[str, dict[str, Any]]) -> Signature:
         """Like ``write``, and return the signature of the file written."""
         # Serialise first: a document that is not JSON leaves no temp file behind.
-        payload = json.dumps(
-            data, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-        ).encode("utf-8")
+        payload = json_codec.encode(data)
         return _signature(replace_atomically(self.path, payload))
 
     def close(self) -> None:
