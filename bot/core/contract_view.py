@@ -7,9 +7,9 @@ the conditions of the rules flow (which joker or repair to offer).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.core.focus_plan import FocusPlan
@@ -35,14 +35,17 @@ __all__ = [
 ]
 
 
+T = TypeVar("T")
+
+
 def _budget(user: UserState) -> float:
     """The weekly hours the user's plan asks for, against which their weeks are judged."""
     return FocusPlan.from_dict(user.plan).hours_planned if user.plan else 0.0
 
 
-def ledger_of(user: UserState, now: datetime) -> Ledger:
-    """The user's weeks at ``now``, judged against their plan's budget."""
-    return build_ledger(
+def _judged(of_weeks: Callable[..., T], user: UserState, now: datetime) -> T:
+    """``of_weeks`` (``build_ledger`` or one of its shortcuts) over the user's weeks at ``now``."""
+    return of_weeks(
         user.checkins,
         user.contract,
         reminder=user.reminder,
@@ -50,30 +53,21 @@ def ledger_of(user: UserState, now: datetime) -> Ledger:
         now=now,
         budget=_budget(user),
     )
+
+
+def ledger_of(user: UserState, now: datetime) -> Ledger:
+    """The user's weeks at ``now``, judged against their plan's budget."""
+    return _judged(build_ledger, user, now)
 
 
 def jokers_left_of(user: UserState, now: datetime) -> int:
     """``ledger_of(user, now).jokers_left()`` without judging every week."""
-    return jokers_left_at(
-        user.checkins,
-        user.contract,
-        reminder=user.reminder,
-        zone=user.zone,
-        now=now,
-        budget=_budget(user),
-    )
+    return _judged(jokers_left_at, user, now)
 
 
 def open_last_week_of(user: UserState, now: datetime) -> str | None:
     """Last week while it can still be logged late (``week_ledger.open_last_week``)."""
-    return open_last_week(
-        user.checkins,
-        user.contract,
-        reminder=user.reminder,
-        zone=user.zone,
-        now=now,
-        budget=_budget(user),
-    )
+    return _judged(open_last_week, user, now)
 
 
 def _number(week: str) -> int:
