@@ -3,7 +3,7 @@
 Every dialogue step and every weekly check-in reads and writes the user's whole file (12 KB
 after a year of check-ins); with the stdlib ``json`` module that was about 0.3 ms of CPU per
 check-in, the largest single item of the fan-out after the Bot API call (bench/README.md,
-"JSON and the document's check"). orjson does the same in a quarter of the time.
+"Session 22"). orjson does the same in a quarter of the time.
 
 What ``encode`` writes is what ``json.dumps(data, ensure_ascii=False, separators=(",", ":"),
 allow_nan=False)`` wrote, read back alike: compact UTF-8, keys in insertion order, non-string
