@@ -142,18 +142,20 @@ def _fit_plan(user: UserState, content: Content, now: datetime) -> list[str]:
     pressure = plan.get("pressure")
     if pressure is not None:
         named.append(pressure["channel"])
+    fits = all(channel in known for channel in named)
+    if fits and user.plan_info is not None:
+        return []  # the usual case, on every load: the answers need not be read
     onboarding = user.onboarding()
     inputs = plan_input(onboarding.answers) if onboarding is not None else None
-    if all(channel in known for channel in named):
-        if user.plan_info is None:
-            # A plan made before plans had versions: version 1, made from today's answers.
-            user.plan_info = {
-                "version": 1,
-                "made_at": None,
-                "reason": PlanChange.FIRST.value,
-                "detail": {},
-                "inputs": None if inputs is None else inputs_record(inputs),
-            }
+    if fits:
+        # A plan made before plans had versions: version 1, made from today's answers.
+        user.plan_info = {
+            "version": 1,
+            "made_at": None,
+            "reason": PlanChange.FIRST.value,
+            "detail": {},
+            "inputs": None if inputs is None else inputs_record(inputs),
+        }
         return []
     if inputs is None:
         set_aside(user)
