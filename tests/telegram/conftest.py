@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from fakebotapi import FakeTelegram
 from tg_harness import Harness
 from tg_offline import TOKEN, RecordingRequest
 
@@ -13,6 +14,18 @@ from bot.core.content import Content
 from bot.core.engine import DialogueEngine
 from bot.telegram.app import build_application
 from storage import TinyDBUserRepository
+
+
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As run_bot sets it: PTB 22 warns (an error here) when a 429's retry_after is an int.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture
+def tg() -> Iterator[FakeTelegram]:
+    """The project's fake Bot API server, running for one test."""
+    yield from FakeTelegram.running()
 
 
 @pytest.fixture

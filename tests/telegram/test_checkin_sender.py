@@ -7,7 +7,7 @@ as the dispatcher's do.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -60,17 +60,6 @@ def ptb_keyboard(rows: tuple[tuple[Button, ...], ...]) -> dict[str, Any]:
         [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in rows]
     )
     return markup.to_dict()
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # As run_bot sets it: PTB 22 warns (an error here) when a 429's retry_after is an int.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dtm
 import itertools
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -26,17 +26,6 @@ from bot.telegram.ratelimit import PriorityRateLimiter, is_sending_method, retry
 
 BROADCAST = {"broadcast": True}
 LimitedBot = ExtBot[dict[str, Any]]
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns (an error here) when RetryAfter.retry_after is read as an int.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 def started_chats(tg: FakeTelegram, count: int, first_id: int = 5001) -> list[int]:

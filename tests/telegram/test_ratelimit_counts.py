@@ -7,7 +7,6 @@ Each sending call is counted once: sent, or given up; every 429 and each retry b
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -17,16 +16,6 @@ from test_ratelimit import BROADCAST, limited_bot, started_chats, until
 
 from bot.core.operations import Event, OperationsRecorder
 from bot.telegram.ratelimit import PriorityRateLimiter
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 def counted(recorder: OperationsRecorder) -> dict[str, int]:

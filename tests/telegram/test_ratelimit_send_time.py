@@ -28,12 +28,6 @@ T = TypeVar("T")
 BROADCAST = {"broadcast": True}
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns (an error here) when RetryAfter.retry_after is read as an int.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 # --- a virtual clock for asyncio --------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ the user sees it on the fake.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Any
 
@@ -66,11 +66,6 @@ class StoredLive:
 
     def note_live_message(self, user_id: str, message_id: int | None) -> None:
         self.ids[user_id] = message_id
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 @pytest.fixture

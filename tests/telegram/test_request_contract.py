@@ -36,12 +36,6 @@ MakeRequest = Callable[..., BaseRequest]
 TRANSPORTS: dict[str, MakeRequest] = {"httpx": HTTPXRequest, "aiohttp": AiohttpRequest}
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns (an error here) when RetryAfter.retry_after is read as an int.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
 @dataclass
 class FakeServer:
     """A Bot API-like server: echoes what arrived, answers a chosen status, sleeps or hangs."""

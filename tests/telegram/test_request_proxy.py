@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import socket
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,11 +115,6 @@ async def proxy() -> AsyncIterator[RecordingProxy]:
     recording.url = f"http://{host}:{port}"
     async with server:
         yield recording
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 @pytest.fixture(params=sorted(TRANSPORTS))
