@@ -8,16 +8,33 @@ migrator the composition root gives the repository.
 
 Keys the schema does not know are allowed (a newer focus-coach of the same schema version may
 add some); values are checked strictly: no string for a number, no ``true`` for a count.
+
+Every read of a document runs this check (each dialogue step, each claim of a check-in), so the
+parts are ``TypedDict``s rather than models: pydantic only checks the dicts and builds no object
+per part (a model per weekly check-in of the year was most of the check's cost). Week keys and
+fixed choices are checked by pydantic's own patterns and literals; a check that needs Python
+(an instant, a zone, a day) stays an ``AfterValidator``.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Required
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    GetPydanticSchema,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from pydantic_core import CoreSchema, core_schema
+
+# pydantic reads TypedDicts from typing_extensions only before Python 3.12.
+from typing_extensions import TypedDict
 
 from bot.core.due_kinds import Kind
 from bot.core.exits import STEP_IDS, Mode
@@ -30,14 +47,19 @@ from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SchemaMigrator
 
 __all__ = ["SCHEMAS", "USER_DOCUMENTS", "check_user_document"]
 
-_WEEK_KEY = re.compile(r"\d{4}-W(0[1-9]|[1-4]\d|5[0-3])")
 _ERRORS_SHOWN = 3
+# Unknown keys are let through unchecked; every part is checked strictly.
+_part = with_config(ConfigDict(strict=True, extra="ignore"))
 
 
-def _week_key(value: str) -> str:
-    if not _WEEK_KEY.fullmatch(value):
-        raise ValueError(f"{value!r} is not an ISO week such as 2026-W48")
-    return value
+def _native(schema: CoreSchema) -> GetPydanticSchema:
+    """A field checked by pydantic's own ``schema`` (no Python call per value)."""
+    return GetPydanticSchema(lambda _source, _handler: schema)
+
+
+def _one_of(allowed: Iterable[str]) -> GetPydanticSchema:
+    """One of ``allowed`` (the values of a choice such as ``DropReason``)."""
+    return _native(core_schema.literal_schema(sorted(str(value) for value in allowed)))
 
 
 def _instant(value: str) -> str:
@@ -65,115 +87,153 @@ def _zone(value: str) -> str:
     return value
 
 
-def _one_of(allowed: frozenset[str]) -> AfterValidator:
-    def check(value: str) -> str:
-        if value not in allowed:
-            raise ValueError(f"{value!r} is none of {sorted(allowed)}")
-        return value
-
-    return AfterValidator(check)
-
-
-WeekKey = Annotated[str, AfterValidator(_week_key)]
-Instant = Annotated[str, AfterValidator(_instant)]
-Reason = Annotated[str, _one_of(frozenset(DropReason))]
+WeekKey = Annotated[
+    str,
+    _native(
+        core_schema.custom_error_schema(
+            core_schema.str_schema(pattern=r"^[0-9]{4}-W(0[1-9]|[1-4][0-9]|5[0-3])$", strict=True),
+            custom_error_type="iso_week",
+            custom_error_message="not an ISO week such as 2026-W48",
+        )
+    ),
+]
+# An instant as ``datetime.isoformat`` writes it, on a day every month has and in years
+# 1000-2999: pydantic's pattern accepts it without a Python call. Anything else it does not
+# accept (the 29th to 31st, other spellings) is parsed by ``_instant``, so exactly what
+# ``datetime.fromisoformat`` reads with an offset passes, as before.
+_USUAL_INSTANT: Final = (
+    r"^[12][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?"
+    r"[+-]([01][0-9]|2[0-3]):[0-5][0-9]$"
+)
+Instant = Annotated[
+    str,
+    _native(
+        core_schema.custom_error_schema(
+            core_schema.union_schema(
+                [
+                    core_schema.str_schema(pattern=_USUAL_INSTANT, strict=True),
+                    core_schema.no_info_after_validator_function(
+                        _instant, core_schema.str_schema(strict=True)
+                    ),
+                ],
+                mode="left_to_right",
+            ),
+            custom_error_type="instant",
+            custom_error_message=(
+                "not an instant with its UTC offset, such as 2026-11-27T09:00:00+01:00"
+            ),
+        )
+    ),
+]
+LocalTime = Annotated[str, AfterValidator(_local_time)]
+Day = Annotated[str, AfterValidator(_day)]
+Reason = Annotated[str, _one_of(DropReason)]
+PlanReason = Annotated[str, _one_of(PlanChange)]
 Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(ge=1)]
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(strict=True, extra="allow")
-
-
-class Dialogue(_Part):
+@_part
+class Dialogue(TypedDict, total=False):
     """Where the user is in a flow (``state.DialogueState``)."""
 
-    flow: str
-    step: str
-    turn: Count = 0
-    history: list[str] = []
-    answers: dict[str, Any] = {}
-    selection: list[str] | None = None
-    return_to: str | None = None
-    confirm: str | None = None
+    flow: Required[str]
+    step: Required[str]
+    turn: Count
+    history: list[str]
+    answers: dict[str, Any]
+    selection: list[str] | None
+    return_to: str | None
+    confirm: str | None
 
 
-class Sending(_Part):
+@_part
+class Sending(TypedDict, total=False):
     """A claimed check-in (``checkin_schedule.Sending``)."""
 
-    week: WeekKey
-    claimed_at: Instant
-    late: bool = False
-    due: Instant | None = None
-    snooze: bool = False
-    kind: Annotated[str, _one_of(frozenset(Kind))] = Kind.CHECKIN.value
+    week: Required[WeekKey]
+    claimed_at: Required[Instant]
+    late: bool
+    due: Instant | None
+    snooze: bool
+    kind: Annotated[str, _one_of(Kind)]
 
 
-class HeartbeatClaim(_Part):
+@_part
+class HeartbeatClaim(TypedDict, total=False):
     """The heartbeat a pending claim is about (``checkin_schedule.HeartbeatClaim``)."""
 
-    channel: str
-    previous: Instant | None = None
+    channel: Required[str]
+    previous: Instant | None
 
 
-class Reminder(_Part):
+@_part
+class Reminder(TypedDict, total=False):
     """The weekly check-in (``checkin_schedule.Reminder``)."""
 
-    weekday: Annotated[int, Field(ge=0, le=6)]
-    time: Annotated[str, AfterValidator(_local_time)]
-    zone: Annotated[str, AfterValidator(_zone)]
-    next_due: Instant | None = None
-    paused_until: Annotated[str, AfterValidator(_day)] | None = None
-    snoozed_until: Instant | None = None
-    snoozed_week: WeekKey | None = None
-    skipped_week: WeekKey | None = None
-    sending: Sending | None = None
-    followup_due: Instant | None = None
-    followup_week: WeekKey | None = None
-    review_offered: Annotated[int, Field(ge=1)] | None = None
-    comeback_offered: WeekKey | None = None
-    heartbeat_offered: dict[str, Instant] = {}
-    heartbeat_claim: HeartbeatClaim | None = None
-    sent_weeks: list[WeekKey] = []
-    missed_weeks: list[WeekKey] = []
+    weekday: Required[Annotated[int, Field(ge=0, le=6)]]
+    time: Required[LocalTime]
+    zone: Required[Annotated[str, AfterValidator(_zone)]]
+    next_due: Instant | None
+    paused_until: Day | None
+    snoozed_until: Instant | None
+    snoozed_week: WeekKey | None
+    skipped_week: WeekKey | None
+    sending: Sending | None
+    followup_due: Instant | None
+    followup_week: WeekKey | None
+    review_offered: Positive | None
+    comeback_offered: WeekKey | None
+    heartbeat_offered: dict[str, Instant]
+    heartbeat_claim: HeartbeatClaim | None
+    sent_weeks: list[WeekKey]
+    missed_weeks: list[WeekKey]
 
 
-class QuietHours(_Part):
-    """When the bot starts nothing (``quiet_hours.QuietHours``); missing: the default."""
-
-    start: Annotated[str, AfterValidator(_local_time)]
-    end: Annotated[str, AfterValidator(_local_time)]
-    on: bool = True
-
-    @model_validator(mode="after")
-    def _not_empty(self) -> QuietHours:
-        if time.fromisoformat(self.start) == time.fromisoformat(self.end):
-            raise ValueError("quiet hours must not start when they end")
-        return self
+@_part
+class _QuietHours(TypedDict, total=False):
+    start: Required[LocalTime]
+    end: Required[LocalTime]
+    on: bool
 
 
-class Rhythm(_Part):
+def _quiet_not_empty(hours: _QuietHours) -> _QuietHours:
+    if time.fromisoformat(hours["start"]) == time.fromisoformat(hours["end"]):
+        raise ValueError("quiet hours must not start when they end")
+    return hours
+
+
+# When the bot starts nothing (``quiet_hours.QuietHours``); missing: the default.
+QuietHours = Annotated[_QuietHours, AfterValidator(_quiet_not_empty)]
+
+
+@_part
+class Rhythm(TypedDict):
     """A smaller rhythm of a kept channel."""
 
-    units: Annotated[int, Field(ge=1)]
-    per: Annotated[str, _one_of(frozenset({"week", "month"}))]
+    units: Positive
+    per: Annotated[str, _one_of(("week", "month"))]
     reply_minutes: Count
 
 
-class KeptChannel(_Part):
+@_part
+class KeptChannel(TypedDict, total=False):
     """A channel the plan keeps (``focus_plan.KeptChannel``)."""
 
-    channel: str
-    hours: float
-    reduced: bool
-    audience_fit: Count
-    goal_fit: Count
-    sources: list[str]
-    in_use: bool = True
-    rhythm: Rhythm | None = None
-    chosen: bool = False
+    channel: Required[str]
+    hours: Required[float]
+    reduced: Required[bool]
+    audience_fit: Required[Count]
+    goal_fit: Required[Count]
+    sources: Required[list[str]]
+    in_use: bool
+    rhythm: Rhythm | None
+    chosen: bool
 
 
-class ProfileOnly(_Part):
+@_part
+class ProfileOnly(TypedDict):
     """A channel kept findable without posting."""
 
     channel: str
@@ -182,123 +242,130 @@ class ProfileOnly(_Part):
     sources: list[str]
 
 
-class DroppedChannel(_Part):
+@_part
+class DroppedChannel(TypedDict, total=False):
     """A channel the plan drops."""
 
-    channel: str
-    reason: Reason
-    sources: list[str]
-    replaced_by: str | None = None
+    channel: Required[str]
+    reason: Required[Reason]
+    sources: Required[list[str]]
+    replaced_by: str | None
 
 
-class ParkedChannel(_Part):
+@_part
+class ParkedChannel(TypedDict, total=False):
     """A good fit parked for later, with when to look again."""
 
-    channel: str
-    reason: Reason
-    sources: list[str] = []
-    trigger_weeks: Count = 4
-    trigger_hours: float = 1.0
+    channel: Required[str]
+    reason: Required[Reason]
+    sources: list[str]
+    trigger_weeks: Count
+    trigger_hours: float
 
 
-class PressureNote(_Part):
+@_part
+class PressureNote(TypedDict):
     """What became of the channel the user felt they must be on."""
 
     channel: str
-    status: Annotated[str, _one_of(frozenset(PressureStatus))]
+    status: Annotated[str, _one_of(PressureStatus)]
     reason: Reason | None
 
 
-class Plan(_Part):
+@_part
+class Plan(TypedDict, total=False):
     """The focus plan (``focus_plan.FocusPlan.to_dict``)."""
 
-    capacity: float
-    max_channels: Count
-    text_only: bool
-    reply_overhead: float
-    kept: list[KeptChannel]
-    profile_only: list[ProfileOnly] = []
-    dropped: list[DroppedChannel]
-    parked: list[ParkedChannel]
-    pressure: PressureNote | None
-    channels_in_use: Count = 0
-    already_focused: bool = False
+    capacity: Required[float]
+    max_channels: Required[Count]
+    text_only: Required[bool]
+    reply_overhead: Required[float]
+    kept: Required[list[KeptChannel]]
+    profile_only: list[ProfileOnly]
+    dropped: Required[list[DroppedChannel]]
+    parked: Required[list[ParkedChannel]]
+    pressure: Required[PressureNote | None]
+    channels_in_use: Count
+    already_focused: bool
 
 
-PlanReason = Annotated[str, _one_of(frozenset(PlanChange))]
-
-
-class PlanInfo(_Part):
+@_part
+class PlanInfo(TypedDict, total=False):
     """The current plan's version, when and why it was made (``plan_versions``)."""
 
-    version: Annotated[int, Field(ge=1)]
-    made_at: Instant | None = None
-    reason: PlanReason
-    detail: dict[str, str] = {}
-    inputs: dict[str, Any] | None = None
+    version: Required[Positive]
+    made_at: Instant | None
+    reason: Required[PlanReason]
+    detail: dict[str, str]
+    inputs: dict[str, Any] | None
 
 
-class PreviousPlan(_Part):
+@_part
+class PreviousPlan(TypedDict, total=False):
     """A plan the current one replaced, with its version, date and reason."""
 
-    version: Annotated[int, Field(ge=1)]
-    made_at: Instant | None = None
-    reason: PlanReason
-    detail: dict[str, str] = {}
-    plan: Plan
+    version: Required[Positive]
+    made_at: Instant | None
+    reason: Required[PlanReason]
+    detail: dict[str, str]
+    plan: Required[Plan]
 
 
-class PendingChange(_Part):
+@_part
+class PendingChange(TypedDict, total=False):
     """An easing plan change waiting out its seven-day cool-off (``cool_off.PendingChange``)."""
 
-    channel: str
-    instead: str | None = None
-    others: list[str] = []
-    plan: Plan
-    reason: PlanReason
-    detail: dict[str, str] = {}
-    inputs: dict[str, Any] | None = None
-    base_version: Count
-    requested_at: Instant
-    effective_at: Instant
+    channel: Required[str]
+    instead: str | None
+    others: list[str]
+    plan: Required[Plan]
+    reason: Required[PlanReason]
+    detail: dict[str, str]
+    inputs: dict[str, Any] | None
+    base_version: Required[Count]
+    requested_at: Required[Instant]
+    effective_at: Required[Instant]
 
 
-class CheckinRecord(_Part):
+@_part
+class CheckinRecord(TypedDict, total=False):
     """One answered weekly check-in (``actions.record_checkin``)."""
 
-    week: WeekKey
-    answered_at: Instant | None = None
-    channels: dict[str, str] = {}
-    hours: float = 0.0
-    creep: str = "none"
-    audit: str | None = None
-    win: str | None = None
-    energy: Annotated[int, Field(ge=1, le=5)] = 3
-    budget: float = 0.0
-    intention: str | None = None
+    week: Required[WeekKey]
+    answered_at: Instant | None
+    channels: dict[str, str]
+    hours: float
+    creep: str
+    audit: str | None
+    win: str | None
+    energy: Annotated[int, Field(ge=1, le=5)]
+    budget: float
+    intention: str | None
     # What the user expected to get in the way of that plan, in words (domain.md 4.1).
-    obstacle: str | None = None
-    intention_kept: Annotated[str, _one_of(frozenset(INTENTION_KEPT))] | None = None
-    in_the_way: Annotated[str, _one_of(frozenset(IN_THE_WAY))] | None = None
-    light: Annotated[str, _one_of(WHY)] | None = None
+    obstacle: str | None
+    intention_kept: Annotated[str, _one_of(INTENTION_KEPT)] | None
+    in_the_way: Annotated[str, _one_of(IN_THE_WAY)] | None
+    light: Annotated[str, _one_of(WHY)] | None
     # The channels that brought a result that week (the grid's 🎯); absent before it existed.
-    results: list[str] | None = None
+    results: list[str] | None
 
 
-class ContractJoker(_Part):
+@_part
+class ContractJoker(TypedDict):
     """A joker week (``streak_contract.Joker``)."""
 
     week: WeekKey
-    how: Annotated[str, _one_of(frozenset(JokerHow))]
+    how: Annotated[str, _one_of(JokerHow)]
 
 
-class ContractRepair(_Part):
+@_part
+class ContractRepair(TypedDict, total=False):
     """A missed week made up in the week ``by`` (``streak_contract.Repair``)."""
 
-    week: WeekKey
-    by: WeekKey
-    action: Annotated[str, Field(min_length=1)]
-    done: bool | None = None
+    week: Required[WeekKey]
+    by: Required[WeekKey]
+    action: Required[Annotated[str, Field(min_length=1)]]
+    done: bool | None
 
 
 def _pause(raw: dict[str, Any]) -> dict[str, Any]:
@@ -315,28 +382,31 @@ def _pause(raw: dict[str, Any]) -> dict[str, Any]:
 ContractPause = Annotated[dict[str, Any], AfterValidator(_pause)]
 
 
-class StreakContract(_Part):
+@_part
+class StreakContract(TypedDict, total=False):
     """The forgiving streak contract (``streak_contract.Contract``)."""
 
-    jokers: list[ContractJoker] = []
-    repairs: list[ContractRepair] = []
-    pauses: list[ContractPause] = []
-    rules_shown: bool = False
+    jokers: list[ContractJoker]
+    repairs: list[ContractRepair]
+    pauses: list[ContractPause]
+    rules_shown: bool
 
 
-class PendingCheckin(_Part):
+@_part
+class PendingCheckin(TypedDict, total=False):
     """The reminder the user has not acted on yet."""
 
-    week: WeekKey
-    late: bool = False
-    catch_up: bool = False  # last week's check-in, logged late (``week_ledger``: open)
-    missed: list[WeekKey] = []
-    snooze: bool = False
-    abandoned: bool = False
-    lapsed: Count = 0
+    week: Required[WeekKey]
+    late: bool
+    catch_up: bool  # last week's check-in, logged late (``week_ledger``: open)
+    missed: list[WeekKey]
+    snooze: bool
+    abandoned: bool
+    lapsed: Count
 
 
-class LightWeek(_Part):
+@_part
+class LightWeek(TypedDict):
     """A week at a smaller rhythm after a lapse (``light_week.LightWeek``)."""
 
     week: WeekKey
@@ -345,75 +415,84 @@ class LightWeek(_Part):
     why: Annotated[str, _one_of(WHY)]
 
 
-class VarietyChoice(_Part):
+@_part
+class VarietyChoice(TypedDict, total=False):
     """A message bank's last wording for the user (``variety.choose``)."""
 
-    key: str
-    index: Count
-    used: list[Count] = []
+    key: Required[str]
+    index: Required[Count]
+    used: list[Count]
 
 
-Days = Annotated[int, Field(ge=1)]
+Days = Positive
 
 
-class Heartbeat(_Part):
-    """The handle heartbeat of a finished exit (``exits.Heartbeat``)."""
-
-    since: Instant
-    days: Days
-    remind_before: Days
-    stopped: bool = False
-    asked: Instant | None = None
-
-    @model_validator(mode="after")
-    def _inside(self) -> Heartbeat:
-        if self.remind_before >= self.days:
-            raise ValueError("the reminder must come before the window ends")
-        return self
+@_part
+class _Heartbeat(TypedDict, total=False):
+    since: Required[Instant]
+    days: Required[Days]
+    remind_before: Required[Days]
+    stopped: bool
+    asked: Instant | None
 
 
-class ExitRecord(_Part):
+def _heartbeat_inside(heartbeat: _Heartbeat) -> _Heartbeat:
+    if heartbeat["remind_before"] >= heartbeat["days"]:
+        raise ValueError("the reminder must come before the window ends")
+    return heartbeat
+
+
+# The handle heartbeat of a finished exit (``exits.Heartbeat``).
+Heartbeat = Annotated[_Heartbeat, AfterValidator(_heartbeat_inside)]
+
+
+@_part
+class ExitRecord(TypedDict, total=False):
     """A tracked exit from one channel (``exits.Exit``)."""
 
-    mode: Annotated[str, _one_of(frozenset(Mode))]
-    started: Annotated[str, AfterValidator(_day)]
-    done: list[Annotated[str, _one_of(frozenset(STEP_IDS))]] = []
-    finished_at: Instant | None = None
-    heartbeat: Heartbeat | None = None
+    mode: Required[Annotated[str, _one_of(Mode)]]
+    started: Required[Day]
+    done: list[Annotated[str, _one_of(STEP_IDS)]]
+    finished_at: Instant | None
+    heartbeat: Heartbeat | None
 
 
-class UserDocumentV1(_Part):
+@_part
+class UserDocumentV1(TypedDict, total=False):
     """Schema version 1 of a user document (``state.UserState.to_document``)."""
 
-    user_id: str
-    lang: str = "de"
-    dialogue: Dialogue | None = None
-    plan: Plan | None = None
-    created_at: str = ""
-    updated_at: str = ""
-    suspended: Dialogue | None = None
-    active: bool = True
-    reminder: Reminder | None = None
-    quiet_hours: QuietHours | None = None
-    checkins: list[CheckinRecord] = []
-    pending_checkin: PendingCheckin | None = None
-    handled: list[int] = []
-    plan_info: PlanInfo | None = None
-    previous_plans: list[PreviousPlan] = []
+    user_id: Required[str]
+    lang: str
+    dialogue: Dialogue | None
+    plan: Plan | None
+    created_at: str
+    updated_at: str
+    suspended: Dialogue | None
+    active: bool
+    reminder: Reminder | None
+    quiet_hours: QuietHours | None
+    checkins: list[CheckinRecord]
+    pending_checkin: PendingCheckin | None
+    handled: list[int]
+    plan_info: PlanInfo | None
+    previous_plans: list[PreviousPlan]
     # A deep link's payload as Telegram allows it (``bot.core.deep_links``).
-    came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
-    live_message: int | None = None
-    light_week: LightWeek | None = None
-    variety: dict[str, VarietyChoice] = {}
-    contract: StreakContract | None = None
-    pending_change: PendingChange | None = None
-    exits: dict[str, ExitRecord] = {}
+    came_from: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None
+    live_message: int | None
+    light_week: LightWeek | None
+    variety: dict[str, VarietyChoice]
+    contract: StreakContract | None
+    pending_change: PendingChange | None
+    exits: dict[str, ExitRecord]
+
+
+_USER_DOCUMENT_V1: Final = TypeAdapter(UserDocumentV1)
 
 
 def check_user_document(document: Mapping[str, Any]) -> None:
     """Raise ValueError naming the first problems if ``document`` is not a version 1 document."""
     try:
-        UserDocumentV1.model_validate(document)
+        _USER_DOCUMENT_V1.validate_python(document)
     except ValidationError as error:
         found = [
             f"{'.'.join(str(part) for part in problem['loc']) or 'document'}: {problem['msg']}"
