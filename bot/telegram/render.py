@@ -45,6 +45,7 @@ from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from bot.core.messages import Button, LocationRequest, Reply, ReplyKind
+from bot.telegram.ratelimit import MESSAGE_ID_ONLY
 from bot.telegram.splitting import (
     MAX_CAPTION_LENGTH,
     MAX_MESSAGE_LENGTH,
@@ -209,7 +210,8 @@ class ReplyRenderer:
         of live-button messages in this call: the check-in sender read the stored one with its
         claim and records the new one with the sent check-in, not by a write of its own.
         """
-        limits = {"broadcast": True} if broadcast else None
+        # Nothing of a sent message but its id is read here: PTB may skip building the rest.
+        limits = {"broadcast": True, MESSAGE_ID_ONLY: True} if broadcast else None
         # While the question that offers a location is asked, its keyboard stays up.
         wants_location = any(reply.location is not None for reply in replies)
         before = await self._recall(chat_id, known_live)
