@@ -58,7 +58,7 @@ async def test_a_message_sent_for_its_id_only_comes_back_as_id_date_and_chat(
     # Nothing else of the echo was built ...
     assert (sent.text, sent.entities, sent.reply_markup, sent.from_user) == (None, (), None, None)
     # ... while the user got all of it.
-    assert shown.text == "Zeit für deinen Check-in"
+    assert shown.buttons == [[("▶️ Los", "15.k.start")]]
     assert shown.buttons == [[("▶️ Los", "15.k.start")]]
 
 
@@ -137,6 +137,9 @@ async def test_the_renderer_asks_for_the_id_only_of_a_checkin_and_keeps_it(
     tg: FakeTelegram, user: FakeUser
 ) -> None:
     limiter = _RecordingLimiter()
+    question = Reply(
+        text="Wie viele Stunden?", kind=ReplyKind.QUESTION, buttons=((Button("2", "9.q.2"),),)
+    )
     checkin = Reply(
         text="<b>Zeit für deinen Check-in</b>",
         kind=ReplyKind.QUESTION,
@@ -146,13 +149,15 @@ async def test_the_renderer_asks_for_the_id_only_of_a_checkin_and_keeps_it(
     async with ExtBot(
         tg.token, base_url=tg.base_url, request=AiohttpRequest(4), rate_limiter=limiter
     ) as bot:
+        await renderer.show(bot, CHAT, [question])  # a reply, as to a person
         await renderer.show(bot, CHAT, [checkin], broadcast=True)
-        await renderer.show(bot, CHAT, [Reply(text="Danke!")])  # a reply, as to a person
 
-    sends = [(endpoint, args) for endpoint, args in limiter.asked if endpoint == "sendMessage"]
-    assert sends == [
-        ("sendMessage", {"broadcast": True, MESSAGE_ID_ONLY: True}),
+    assert [call for call in limiter.asked if call[0] != "getMe"] == [
         ("sendMessage", None),
+        ("sendMessage", {"broadcast": True, MESSAGE_ID_ONLY: True}),
+        # The old question's buttons go as before, an edit in reply: the id only, no permit.
+        ("editMessageReplyMarkup", {MESSAGE_ID_ONLY: True}),
     ]
-    shown = [m for m in user.messages() if m.buttons]
-    assert renderer.question_message(CHAT) == shown[-1].message_id
+    (shown,) = [m for m in user.messages() if m.buttons]
+    assert shown.buttons == [[("▶️ Los", "15.k.start")]]
+    assert renderer.question_message(CHAT) == shown.message_id
