@@ -24,6 +24,12 @@ button and turn it back into that same JSON for every message, about a sixth of 
 sending a check-in (bench/README.md, "The send path"). The bot sets no
 ``arbitrary_callback_data``, the one ExtBot feature that rewrites ``reply_markup`` and would
 not see these keyboards.
+
+Of what Telegram answers, the renderer reads only a sent message's id. For broadcasts (the
+check-ins) it says so to the rate limiter (``MESSAGE_ID_ONLY`` in ``rate_limit_args``), which
+hands PTB the id, date and chat alone to build the ``Message`` from: parsing the echoed text,
+entities and keyboard was about a fifth of a check-in send's CPU (bench/README.md, "The send
+path's CPU"). Replies pass no ``rate_limit_args``, so a bot without a rate limiter can show them.
 """
 
 from __future__ import annotations
