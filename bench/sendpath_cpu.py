@@ -7,7 +7,8 @@ counted), then, in this process, sends check-in reminders the way the bot's fan-
 ``Defaults``, ``PriorityRateLimiter`` with the limits lifted as ``bench.botproc``'s,
 ``AiohttpRequest`` with 128 connections), 32 check-ins in flight, one per chat. Measured: this
 process's CPU time (``time.process_time``) per check-in after a warm-up. With ``--baseline REF``
-the renderer and sender of that git commit run too, interleaved run by run with the worktree's.
+the send path of that git commit (renderer, sender, transport and rate limiter: the four modules
+in ``SEND_PATH``) runs too, interleaved run by run with the worktree's.
 
 Options: ``--runs N`` (3), ``--checkins N`` (3,000 per run), ``--in-flight N`` (32),
 ``--baseline REF`` (none; with it, also the saving of each run's pair), ``--live`` (each chat
@@ -35,9 +36,7 @@ from telegram.ext import Defaults, ExtBot
 from bot.core.checkin_claims import Claim
 from bot.core.keyed_locks import AsyncKeyedLocks
 from bot.core.messages import Button, Reply, ReplyKind
-from bot.telegram import checkin_sender, render
-from bot.telegram.aiohttp_request import AiohttpRequest
-from bot.telegram.ratelimit import PriorityRateLimiter
+from bot.telegram import aiohttp_request, checkin_sender, ratelimit, render
 
 ROOT = Path(__file__).resolve().parent.parent
 _FIRST_CHAT = 6001
@@ -74,12 +73,16 @@ def _serve(chats: int) -> None:
         sys.stdin.read()
 
 
-def _modules_at(ref: str) -> tuple[types.ModuleType, types.ModuleType]:
-    """``bot.telegram.render`` and ``bot.telegram.checkin_sender`` as they were at ``ref``."""
-    loaded = []
+# The modules of the send path, in import order (the sender imports the renderer).
+SEND_PATH = ("ratelimit", "aiohttp_request", "render", "checkin_sender")
+
+
+def _modules_at(ref: str) -> dict[str, types.ModuleType]:
+    """The modules of ``SEND_PATH`` as they were at ``ref``, by their short names."""
+    loaded: dict[str, types.ModuleType] = {}
     saved = sys.modules["bot.telegram.render"]
     try:
-        for name in ("render", "checkin_sender"):
+        for name in SEND_PATH:
             source = subprocess.run(
                 ["git", "show", f"{ref}:bot/telegram/{name}.py"],
                 cwd=ROOT,
@@ -94,14 +97,14 @@ def _modules_at(ref: str) -> tuple[types.ModuleType, types.ModuleType]:
             exec(compile(source, f"{ref}:{name}.py", "exec"), module.__dict__)
             if name == "render":
                 sys.modules["bot.telegram.render"] = module  # the sender imports it
-            loaded.append(module)
+            loaded[name] = module
     finally:
         sys.modules["bot.telegram.render"] = saved
-    return loaded[0], loaded[1]
+    return loaded
 
 
 async def _measure(
-    modules: tuple[types.ModuleType, types.ModuleType],
+    modules: dict[str, types.ModuleType],
     base_url: str,
     token: str,
     chat_ids: list[int],
@@ -109,15 +112,17 @@ async def _measure(
     live: bool,
 ) -> float:
     """CPU ms per check-in for one run: a fresh renderer, each chat once."""
-    render_module, sender_module = modules
+    render_module, sender_module = modules["render"], modules["checkin_sender"]
     bot: ExtBot[Any] = ExtBot(
         token,
         base_url=base_url,
-        request=AiohttpRequest(_POOL),
+        request=modules["aiohttp_request"].AiohttpRequest(_POOL),
         defaults=Defaults(
             parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)
         ),
-        rate_limiter=PriorityRateLimiter(overall_per_second=0, per_chat_interval=0),
+        rate_limiter=modules["ratelimit"].PriorityRateLimiter(
+            overall_per_second=0, per_chat_interval=0
+        ),
     )
     async with bot:
         previous: dict[int, int] = {}
@@ -169,10 +174,15 @@ def main(argv: list[str] | None = None) -> int:
         _serve(args.serve)
         return 0
     chats = args.checkins + _WARM_UP
-    variants: dict[str, tuple[types.ModuleType, types.ModuleType]] = {}
+    variants: dict[str, dict[str, types.ModuleType]] = {}
     if args.baseline:
         variants[args.baseline] = _modules_at(args.baseline)
-    variants["worktree"] = (render, checkin_sender)
+    variants["worktree"] = {
+        "ratelimit": ratelimit,
+        "aiohttp_request": aiohttp_request,
+        "render": render,
+        "checkin_sender": checkin_sender,
+    }
     fake = subprocess.Popen(
         [sys.executable, "-m", "bench.sendpath_cpu", "--serve", str(chats)],
         stdin=subprocess.PIPE,

@@ -51,6 +51,15 @@ with ``rate_limit_args={"broadcast": True}``), in front of one shared budget:
 
 All bookkeeping runs synchronously on the event loop (no locks, no polling); a single timer
 wakes the queues when a permit frees up, a pause ends or the next broadcast is due.
+
+A caller that needs nothing of the answer but the message's id says so with
+``rate_limit_args={..., "message_id_only": True}`` (``MESSAGE_ID_ONLY``): the answer handed back
+to PTB is cut to ``message_id``, ``date`` and ``chat``, the fields PTB's ``Message`` requires.
+Telegram echoes the whole message (its text, entities and keyboard), and PTB's ``Message.de_json``
+of that echo was about a third of the CPU of sending a check-in; ``ReplyRenderer`` reads only
+the id of what it sends (bench/README.md, "The send path's CPU"). Without the key the answer
+is PTB's as it came. The rate limiter is the one public place between PTB's HTTP answer and its
+``Message`` (``BaseRateLimiter.process_request`` returns the answer's ``result``).
 """
 
 from __future__ import annotations
@@ -75,6 +84,7 @@ from bot.core.operations import Event, OperationsRecorder
 
 __all__ = [
     "EDIT_METHODS",
+    "MESSAGE_ID_ONLY",
     "MESSAGE_METHODS",
     "PriorityRateLimiter",
     "RateLimitStats",
@@ -144,6 +154,11 @@ EDIT_METHODS = frozenset(
 """Methods that change a message already in the chat. In reply to a person they take no permit
 of the global window (see the module docstring); as a broadcast they count like a send."""
 
+MESSAGE_ID_ONLY = "message_id_only"
+"""The ``rate_limit_args`` key of a caller that reads only the id of the message it sends."""
+# What a message's answer keeps for such a caller: the fields PTB's Message cannot do without.
+_MESSAGE_IDENTITY = ("message_id", "date", "chat")
+
 # Per-chat "next broadcast not before" times are pruned lazily once this many exist.
 _READY_PRUNE_THRESHOLD = 1024
 
@@ -192,6 +207,13 @@ def retry_after_seconds(error: RetryAfter) -> float:
     if isinstance(value, dtm.timedelta):
         return value.total_seconds()
     return float(value)
+
+
+def _identity_only(result: ApiResult) -> ApiResult:
+    """A message's answer cut to ``_MESSAGE_IDENTITY``; any other answer (True, a list) as is."""
+    if isinstance(result, dict) and "message_id" in result:
+        return {key: result[key] for key in _MESSAGE_IDENTITY if key in result}
+    return result
 
 
 def _chat_key(data: JSONDict) -> int | str | None:
@@ -306,7 +328,24 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
             endpoint: The Bot API method, e.g. ``"sendMessage"``.
             data: The method's parameters (``chat_id`` selects the per-chat gap).
             rate_limit_args: ``{"broadcast": True}`` for a broadcast; anything else is a reply.
+                With ``MESSAGE_ID_ONLY`` true, a message's answer comes back cut to its id
+                (module docstring).
         """
+        result = await self._limited(callback, args, kwargs, endpoint, data, rate_limit_args)
+        if rate_limit_args and rate_limit_args.get(MESSAGE_ID_ONLY):
+            return _identity_only(result)
+        return result
+
+    async def _limited(  # noqa: PLR0917 (process_request's arguments)
+        self,
+        callback: ApiCallback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> ApiResult:
+        """``callback(*args, **kwargs)`` as the limits allow it (``process_request``)."""
         if not is_sending_method(endpoint):
             self._stats.passed_through += 1
             return await callback(*args, **kwargs)
@@ -412,6 +451,8 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
         """Wait for a permit of the global budget, in priority order."""
         if self._closed:
             raise RuntimeError("the rate limiter was shut down")
+        if self._grant_at_once(request_class):
+            return
         waiter: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         queue = self._queues[request_class]
         if front:
@@ -429,6 +470,36 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     self._sent_at.remove(waiter.result())
                 self._pump()
             raise
+
+    def _grant_at_once(self, request_class: RequestClass) -> bool:
+        """Hand out a permit without queueing, if ``_pump`` would hand it to this call now.
+
+        That is when nobody waits in either queue (then nothing can go before this call), its
+        class is not paused, a permit is free and, for a broadcast, its spacing has passed:
+        ``_pump`` would pick this call's waiter at once, note the same send instant and find
+        no waiter left to arm the timer for. Done here, a call spares the future, the queue and
+        the pump (most calls when the bot is below its limits; every call with them lifted).
+        """
+        queues = self._queues
+        if queues[RequestClass.INTERACTIVE] or queues[RequestClass.BROADCAST]:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now < self._paused_until[request_class]:
+            return False
+        broadcast = request_class is RequestClass.BROADCAST
+        if broadcast and now < self._next_broadcast_at:
+            return False
+        if self._permits:
+            self._forget_old_sends(now)
+            if len(self._sent_at) >= self._permits:
+                return False
+            self._sent_at.append(now)
+        if broadcast:
+            self._next_broadcast_at = self._next_broadcast_slot(now)
+        if self._timer is not None:  # _pump's _arm_timer: no waiter left to wake up
+            self._timer.cancel()
+            self._timer = None
+        return True
 
     def _release(self, chat: int | str | None) -> None:
         """An answer arrived: start the chat's gap (the global window counts send instants)."""

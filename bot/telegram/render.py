@@ -24,6 +24,12 @@ button and turn it back into that same JSON for every message, about a sixth of 
 sending a check-in (bench/README.md, "The send path"). The bot sets no
 ``arbitrary_callback_data``, the one ExtBot feature that rewrites ``reply_markup`` and would
 not see these keyboards.
+
+Of what Telegram answers, the renderer reads only a sent message's id. For broadcasts (the
+check-ins) it says so to the rate limiter (``MESSAGE_ID_ONLY`` in ``rate_limit_args``), which
+hands PTB the id, date and chat alone to build the ``Message`` from: parsing the echoed text,
+entities and keyboard was about a fifth of a check-in send's CPU (bench/README.md, "The send
+path's CPU"). Replies pass no ``rate_limit_args``, so a bot without a rate limiter can show them.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ from telegram.error import BadRequest
 from telegram.ext import ExtBot
 
 from bot.core.messages import Button, LocationRequest, Reply, ReplyKind
+from bot.telegram.ratelimit import MESSAGE_ID_ONLY
 from bot.telegram.splitting import (
     MAX_CAPTION_LENGTH,
     MAX_MESSAGE_LENGTH,
@@ -209,7 +216,11 @@ class ReplyRenderer:
         of live-button messages in this call: the check-in sender read the stored one with its
         claim and records the new one with the sent check-in, not by a write of its own.
         """
-        limits = {"broadcast": True} if broadcast else None
+        # Nothing of a sent or edited message but its id is read here, so for a broadcast PTB
+        # is handed only that to build (MESSAGE_ID_ONLY): a fan-out's CPU. (Replies pass no
+        # rate_limit_args: PTB refuses them from a bot without a rate limiter, as in tests.)
+        ids_only = {MESSAGE_ID_ONLY: True} if broadcast else None
+        limits = {"broadcast": True, MESSAGE_ID_ONLY: True} if broadcast else None
         # While the question that offers a location is asked, its keyboard stays up.
         wants_location = any(reply.location is not None for reply in replies)
         before = await self._recall(chat_id, known_live)
@@ -227,7 +238,13 @@ class ReplyRenderer:
             if reply.repeat and pointing is not None:
                 continue  # the question is still in view, its buttons still valid
             if reply.edits_question and await self._rewrite(
-                bot, chat_id, reply, pressed=pressed, settled=settled, limits=limits
+                bot,
+                chat_id,
+                reply,
+                pressed=pressed,
+                settled=settled,
+                limits=limits,
+                ids_only=ids_only,
             ):
                 continue
             message_id = await self._send(
@@ -242,7 +259,7 @@ class ReplyRenderer:
             current = self._questions.get(chat_id)
             for message_id in sorted(superseded - settled):
                 if message_id != current and not self._is_bare(chat_id, message_id):
-                    await self._drop_keyboard(bot, chat_id, message_id)
+                    await self._drop_keyboard(bot, chat_id, message_id, ids_only)
         after = self._questions.get(chat_id)
         if after != before:
             if known_live is not None:
@@ -259,14 +276,19 @@ class ReplyRenderer:
         pressed: int | None,
         settled: set[int],
         limits: dict[str, Any] | None,
+        ids_only: dict[str, Any] | None,
     ) -> bool:
-        """Show the reply on the question's message; False if it must be sent anew instead."""
+        """Show the reply on the question's message; False if it must be sent anew instead.
+
+        ``limits`` go with a message sent along (the location offer); the edit itself is never
+        a broadcast (an edit in reply takes no permit), ``ids_only`` at most.
+        """
         target = pressed if pressed is not None else self._questions.get(chat_id)
         if target is None:
             # Nothing known to rewrite; the user's own message shows an answer.
             return reply.kind is ReplyKind.ANSWERED
         settled.add(target)
-        if not await self._edit(bot, chat_id, target, reply):
+        if not await self._edit(bot, chat_id, target, reply, ids_only):
             return False
         if reply.buttons:
             self._forget_bare(chat_id, target)
@@ -341,7 +363,14 @@ class ReplyRenderer:
         while len(self._location_keyboards) > self._remembered_chats:
             self._location_keyboards.popitem(last=False)
 
-    async def _edit(self, bot: ExtBot[Any], chat_id: int, message_id: int, reply: Reply) -> bool:
+    async def _edit(
+        self,
+        bot: ExtBot[Any],
+        chat_id: int,
+        message_id: int,
+        reply: Reply,
+        ids_only: dict[str, Any] | None,
+    ) -> bool:
         """Rewrite a message with the reply; False if it cannot be (then send a new one)."""
         if len(split_html(reply.text, MAX_MESSAGE_LENGTH)) > 1:
             return False
@@ -351,6 +380,7 @@ class ReplyRenderer:
                 chat_id=chat_id,
                 message_id=message_id,
                 api_kwargs=_keyboard_kwargs(reply.buttons),
+                rate_limit_args=ids_only,
             )
         except BadRequest as error:
             if _NOT_MODIFIED in error.message.lower():
@@ -360,9 +390,13 @@ class ReplyRenderer:
             return False
         return True
 
-    async def _drop_keyboard(self, bot: ExtBot[Any], chat_id: int, message_id: int) -> None:
+    async def _drop_keyboard(
+        self, bot: ExtBot[Any], chat_id: int, message_id: int, ids_only: dict[str, Any] | None
+    ) -> None:
         try:
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, rate_limit_args=ids_only
+            )
         except BadRequest as error:
             # Already without buttons, deleted or too old: nothing left to tidy.
             log.debug("cannot remove buttons of message %s (%s)", message_id, error)

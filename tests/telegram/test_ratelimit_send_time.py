@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 
 import pytest
 import telegram
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from telegram.error import RetryAfter
 
 from bot.telegram.ratelimit import MESSAGE_METHODS, PriorityRateLimiter, is_sending_method
@@ -336,3 +338,87 @@ def test_every_message_method_of_the_bot_api_takes_a_permit() -> None:
     }
     assert message_like - set(_NO_MESSAGE) == MESSAGE_METHODS
     assert not any(is_sending_method(name) for name in _NO_MESSAGE)
+
+
+# --- a permit handed out at once is the permit the queue would have handed out ------------------
+
+_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery")
+
+
+@dataclass(frozen=True)
+class _Call:
+    after: float  # seconds after the call before it was issued
+    method: str
+    chat: int
+    broadcast: bool
+
+
+_calls = st.lists(
+    st.builds(
+        _Call,
+        st.sampled_from([0.0, 0.0, 0.01, 0.05, 0.3, 1.2]),
+        st.sampled_from(_METHODS),
+        st.integers(1, 6),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=80,
+)
+
+
+def _schedule(
+    calls: list[_Call], rejected: dict[int, int], overall: float, per_chat: float
+) -> tuple[tuple[list[Sent], list[str]], int]:
+    """What the fake API saw for ``calls`` (instants, methods, chats, statuses) and what each
+    call ended with, on the virtual clock; and the permits ``_grant_at_once`` handed out."""
+    granted = 0
+    grant_at_once = PriorityRateLimiter._grant_at_once
+
+    def counting(self: PriorityRateLimiter, request_class: Any) -> bool:
+        nonlocal granted
+        at_once = grant_at_once(self, request_class)
+        granted += at_once
+        return at_once
+
+    async def scenario() -> tuple[list[Sent], list[str]]:
+        api = FakeApi(PriorityRateLimiter(overall, per_chat, max_retries=5), 0.1)
+        api.retry_after.update(rejected)
+        tasks = []
+        for call in calls:
+            await asyncio.sleep(call.after)
+            tasks.append(
+                asyncio.ensure_future(api.call(call.method, call.chat, broadcast=call.broadcast))
+            )
+        outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+        return api.sent, [repr(outcome) for outcome in outcomes]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PriorityRateLimiter, "_grant_at_once", counting)
+        return run_virtual(scenario), granted
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    _calls,
+    st.dictionaries(st.integers(1, 6), st.integers(1, 2), max_size=2),
+    st.sampled_from([(30.0, 1.0), (2.0, 1.0), (0.5, 0.0), (0.0, 1.0), (0.0, 0.0)]),
+)
+def test_granting_a_free_permit_at_once_sends_on_the_queues_schedule(
+    calls: list[_Call], rejected: dict[int, int], limits: tuple[float, float]
+) -> None:
+    fast, _ = _schedule(calls, rejected, *limits)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(PriorityRateLimiter, "_grant_at_once", lambda self, request_class: False)
+        queued, none = _schedule(calls, rejected, *limits)
+
+    # The same calls at the same instants, each ending alike (a message, or the last 429).
+    assert fast == queued
+    assert none == 0
+
+
+def test_a_permit_free_for_a_lone_call_is_granted_at_once() -> None:
+    # The property above would hold trivially if nothing were ever granted at once.
+    (sent, _), granted = _schedule([_Call(0.0, "sendMessage", 1, broadcast=True)], {}, 30.0, 1.0)
+
+    assert [s.at for s in sent] == [1000.0]
+    assert granted == 1
