@@ -3,12 +3,14 @@
 A claim works out the hint its confirm will set (``sent_records.due_after_sent``) from the
 document in hand, without writing the reminder out and reading it back; an outlook works out
 the answered weeks once for the several kinds and lapses that ask. Both are checked against
-the long way over generated users in many states (hypothesis).
+the long way over generated users in many states (hypothesis), and so is the lapse, found
+without sorting every answered week.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.datagen import DocumentFactory
-from bot.core.checkin_schedule import REMINDER, Sending
+from bot.core.checkin_schedule import REMINDER, Reminder, Sending
 from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
+from bot.core.lapses import closes_at, lapse
 from bot.core.sent_records import SentRecord, apply_sent, due_after_sent
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
@@ -156,3 +159,51 @@ def test_the_answered_weeks_follow_the_records(documents: list[dict[str, Any]]) 
     assert outlook.answered_weeks == {*weeks, "2027-W01"}
     outlook.checkins = [{"week": "2027-W02"}, "not a record", {"no": "week"}]
     assert outlook.answered_weeks == {"2027-W02"}
+
+
+def _lapse_the_long_way(
+    reminder: Reminder, answered: Collection[str], now: datetime | None, before: str | None
+) -> tuple[str, ...]:
+    """``lapses.lapse`` as first written: every week sorted, walked back from the newest."""
+    at = datetime.max.replace(tzinfo=UTC) - timedelta(days=14) if now is None else now
+    skipped = reminder.skipped_week
+    weeks = sorted(set(reminder.sent_weeks) | set(answered) | ({skipped} if skipped else set()))
+    run: list[str] = []
+    for week in reversed(weeks):
+        if before is not None and week >= before:
+            continue
+        if week in answered or week == skipped:
+            break
+        if closes_at(reminder.slot, week) <= at:
+            run.append(week)
+    return tuple(reversed(run))
+
+
+_WEEKS = st.sampled_from([f"2026-W{number:02d}" for number in range(30, 53)])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    sent=st.lists(_WEEKS, max_size=12),
+    answered=st.lists(_WEEKS, max_size=20),
+    skipped=st.one_of(st.none(), st.just(""), _WEEKS),
+    before=st.one_of(st.none(), _WEEKS),
+    now_days=st.one_of(st.none(), st.integers(-120, 30)),
+    as_list=st.booleans(),
+)
+def test_the_lapse_is_the_one_the_long_way_gives(
+    sent: list[str],
+    answered: list[str],
+    skipped: str | None,
+    before: str | None,
+    now_days: int | None,
+    as_list: bool,
+) -> None:
+    reminder = Reminder(
+        weekday=3, time="18:30", zone="Europe/Berlin", sent_weeks=sent, skipped_week=skipped
+    )
+    weeks: Collection[str] = answered if as_list else frozenset(answered)
+    now = None if now_days is None else NOW + timedelta(days=now_days)
+    assert lapse(reminder, weeks, now, before=before).weeks == _lapse_the_long_way(
+        reminder, weeks, now, before
+    )
