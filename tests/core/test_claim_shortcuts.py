@@ -4,25 +4,34 @@ A claim works out the hint its confirm will set (``sent_records.due_after_sent``
 document in hand, without writing the reminder out and reading it back; an outlook works out
 the answered weeks once for the several kinds and lapses that ask. Both are checked against
 the long way over generated users in many states (hypothesis), and so is the lapse, found
-without sorting every answered week.
+without sorting every answered week. Slots, firing instants, week keys and parsed instants
+are kept per process: what is kept is what would be worked out.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.datagen import DocumentFactory
-from bot.core.checkin_schedule import REMINDER, Reminder, Sending
+from bot.core.checkin_schedule import REMINDER, Reminder, Sending, _instant
 from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
 from bot.core.lapses import closes_at, lapse
+from bot.core.schedule import (
+    WeeklySlot,
+    _local_week_key,
+    _next_occurrence,
+    local_week_key,
+    next_occurrence,
+)
 from bot.core.sent_records import SentRecord, apply_sent, due_after_sent
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
@@ -207,3 +216,32 @@ def test_the_lapse_is_the_one_the_long_way_gives(
     assert lapse(reminder, weeks, now, before=before).weeks == _lapse_the_long_way(
         reminder, weeks, now, before
     )
+
+
+_ZONES = ("Europe/Berlin", "America/Havana", "Australia/Lord_Howe", "Asia/Kolkata", "UTC")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    minutes=st.integers(-600_000, 600_000),
+    weekday=st.integers(0, 6),
+    wall=st.sampled_from(["00:00", "00:30", "02:30", "09:00", "23:59"]),
+    zone=st.sampled_from(_ZONES),
+    local=st.booleans(),
+    fold=st.integers(0, 1),
+)
+def test_kept_instants_and_weeks_are_the_ones_worked_out(
+    minutes: int, weekday: int, wall: str, zone: str, local: bool, fold: int
+) -> None:
+    # Twice each: the second answer comes from what the process kept.
+    instant = NOW + timedelta(minutes=minutes)
+    if local:  # a local time, either pass of a repeated hour: never taken from the kept ones
+        instant = instant.astimezone(ZoneInfo(zone)).replace(fold=fold)
+    slot = Reminder(weekday=weekday, time=wall, zone=zone).slot
+    assert slot == WeeklySlot(weekday, time.fromisoformat(wall), zone)
+    for _ in range(2):
+        assert next_occurrence(slot, instant) == _next_occurrence(slot, instant)
+        assert local_week_key(instant, zone) == _local_week_key(instant, zone)
+        text = instant.isoformat()
+        assert _instant(text) == datetime.fromisoformat(text).astimezone(UTC)
+        assert _instant(text).tzinfo is UTC
