@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -66,8 +67,12 @@ def _monday(week: str) -> date:
     return date.fromisocalendar(int(year), int(number), 1)
 
 
+@lru_cache(maxsize=4096)
 def closes_at(slot: WeeklySlot, week: str) -> datetime:
-    """When ``week`` can no longer be logged late: the slot of the week after it (UTC)."""
+    """When ``week`` can no longer be logged late: the slot of the week after it (UTC).
+
+    Kept per process (a lapse asks it of the same few weeks for every user of a slot).
+    """
     following = _monday(week) + timedelta(days=7)
     start = datetime.combine(following, datetime.min.time(), tzinfo=ZoneInfo(slot.zone))
     return next_occurrence(slot, start - _INSTANT)

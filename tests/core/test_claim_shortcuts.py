@@ -245,3 +245,5 @@ def test_kept_instants_and_weeks_are_the_ones_worked_out(
         text = instant.isoformat()
         assert _instant(text) == datetime.fromisoformat(text).astimezone(UTC)
         assert _instant(text).tzinfo is UTC
+        week = _local_week_key(instant, zone)
+        assert closes_at(slot, week) == closes_at.__wrapped__(slot, week)
