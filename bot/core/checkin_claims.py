@@ -52,7 +52,7 @@ from bot.core.due_kinds import (
 from bot.core.keyed_locks import ThreadKeyedLocks
 from bot.core.messages import Reply
 from bot.core.quiet_hours import QuietHours
-from bot.core.sent_records import SentRecord, SentRecords, apply_sent
+from bot.core.sent_records import SentRecord, SentRecords, due_after_sent
 from storage.errors import DamagedDocumentError
 from storage.repository import UserRepository
 from storage.schedule_index import ScheduleIndex
@@ -582,9 +582,9 @@ class ReminderService:
             self._repository.put(user_id, document)
         # Worked out now, while the document is at hand: the confirm then needs no read.
         record = SentRecord(user_id, due.week, due.kind, sending.claimed_at, missed)
-        after = apply_sent(document, record)
-        if after is not None:
-            self._after_sent[user_id] = effective_due(after, now)
+        applies, after = due_after_sent(document, record, now)
+        if applies:
+            self._after_sent[user_id] = after
         return Claim(
             user_id,
             due.week,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -43,17 +44,33 @@ _WEEK_AND_MORE: Final = timedelta(days=8)
 
 
 def _iso(instant: datetime) -> str:
-    return instant.astimezone(UTC).isoformat()
+    return (instant if instant.tzinfo is UTC else instant.astimezone(UTC)).isoformat()
 
 
 def _instant(value: object) -> datetime:
     """Parse an ISO 8601 instant; naive or malformed values raise."""
+    if type(value) is str:
+        # The users due in one minute share their instants: each text is parsed once.
+        return _parsed_instant(value)
+    return _parse_instant(value)
+
+
+def _parse_instant(value: object) -> datetime:
     if not isinstance(value, str):
         raise TypeError(f"expected an ISO 8601 instant, got {value!r}")
     instant = datetime.fromisoformat(value)
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError(f"instant {value!r} has no UTC offset")
     return instant.astimezone(UTC)
+
+
+_parsed_instant = lru_cache(maxsize=4096)(_parse_instant)
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _slot(weekday: int, local_time: str, zone: str) -> WeeklySlot:
+    """The weekly slot of a reminder's fields (validated as ``WeeklySlot`` validates them)."""
+    return WeeklySlot(weekday, time.fromisoformat(local_time), zone)
 
 
 def _optional_instant(value: object) -> datetime | None:
@@ -201,8 +218,11 @@ class Reminder:
 
     @property
     def slot(self) -> WeeklySlot:
-        """The weekly wall-clock slot."""
-        return WeeklySlot(self.weekday, time.fromisoformat(self.time), self.zone)
+        """The weekly wall-clock slot (one object per slot and process: a claim asks often)."""
+        weekday, local_time, zone = self.weekday, self.time, self.zone
+        if type(weekday) is int and type(local_time) is str and type(zone) is str:
+            return _slot(weekday, local_time, zone)
+        return WeeklySlot(weekday, time.fromisoformat(local_time), zone)
 
     def with_slot(self, weekday: int, local_time: str, zone: str) -> Reminder:
         """The same bookkeeping on a new slot; any snooze or follow-up is dropped."""

@@ -6,6 +6,7 @@ Each prompt is a template and a row of buttons; ``bot.core.engine`` applies the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -134,9 +135,12 @@ PROMPTS: Final = frozenset({*_PROMPTS, LANGUAGE})
 
 
 def confirmation(
-    content: Content, kind: str, lang: str, turn: int, context: dict[str, Any]
+    content: Content, kind: str, lang: str, turn: int, context: Mapping[str, Any]
 ) -> Reply:
-    """Render the pending prompt ``kind`` with buttons carrying ``turn``."""
+    """Render the pending prompt ``kind`` with buttons carrying ``turn``.
+
+    Only what the prompt's template reads is taken from ``context`` (``render_from``).
+    """
     if kind == LANGUAGE:
         prompt = _Prompt(
             "common/choose_language",
@@ -151,5 +155,5 @@ def confirmation(
         for value, key in prompt.choices
     ]
     rows = (tuple(buttons),) if prompt.one_row else tuple((button,) for button in buttons)
-    text = content.texts.render(lang, prompt.template, **context)
+    text = content.texts.render_from(lang, prompt.template, context)
     return Reply(text=text, kind=ReplyKind.QUESTION, buttons=rows)

@@ -30,7 +30,7 @@ from bot.core.plan_answers import PLAN_ANSWERS
 from bot.core.plan_versions import current_plan, set_aside
 from bot.core.plan_view import plan_reply
 from bot.core.progress_view import progress_reply
-from bot.core.question_view import render_question, user_context
+from bot.core.question_view import UserContext, render_question
 from bot.core.questions import Asked, asked
 from bot.core.state import DialogueState, UserState
 from bot.core.templating import Condition
@@ -91,12 +91,10 @@ class Conversation:
         dialogue = self.dialogue
         if dialogue.confirm is not None:
             # "flow" names the side flow a resume prompt is about.
-            context = {
-                **user_context(self.content, self.user, self.clock()),
-                "flow": dialogue.flow,
-            }
+            own: dict[str, Any] = {"flow": dialogue.flow}
             if dialogue.confirm == confirmations.COMEBACK:
-                context["comeback"] = comeback_context(self.content, self.user, self.clock())
+                own["comeback"] = comeback_context(self.content, self.user, self.clock())
+            context = UserContext(self.content, self.user, self.clock(), own)
             return confirmations.confirmation(
                 self.content, dialogue.confirm, self.user.lang, dialogue.turn, context
             )

@@ -119,6 +119,10 @@ class Outlook:
     has_plan: bool = False  # a comeback offers a week of the plan: none without one
     exits: Mapping[str, Exit] = field(default_factory=dict)  # the tracked exits (``exits``)
     left_out: frozenset[str] = frozenset()  # the channels the plan drops or keeps as profile
+    # ``answered_weeks`` as last worked out, with the record list and its length it is of.
+    _answered: tuple[Sequence[Any], int, frozenset[str]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def answered(self, week: str) -> bool:
         """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
@@ -126,10 +130,18 @@ class Outlook:
 
     @property
     def answered_weeks(self) -> frozenset[str]:
-        """The weeks with an answered check-in."""
-        return frozenset(
-            str(r["week"]) for r in self.checkins if isinstance(r, dict) and "week" in r
-        )
+        """The weeks with an answered check-in.
+
+        Worked out once per outlook (a claim asks for it four times: each kind's plan and the
+        lapse), again if ``checkins`` is another list or grew; an outlook lives for one claim or
+        confirm, in which no record is changed in place.
+        """
+        checkins, known = self.checkins, self._answered
+        if known is not None and known[0] is checkins and known[1] == len(checkins):
+            return known[2]
+        weeks = frozenset(str(r["week"]) for r in checkins if isinstance(r, dict) and "week" in r)
+        self._answered = (checkins, len(checkins), weeks)
+        return weeks
 
     def lapse(self, now: datetime | None, *, before: str | None = None) -> Lapse:
         """The weeks missed in a row up to ``now`` (``bot.core.lapses``)."""
@@ -149,6 +161,26 @@ class Outlook:
         return cls(
             reminder,
             QuietHours.from_document(document),
+            document.get("checkins") or (),
+            version,
+            made_at,
+            document.get("plan") is not None,
+            read_exits(document.get(EXITS)),
+            _left_out(document.get("plan")),
+        )
+
+    @classmethod
+    def around(cls, document: dict[str, Any], reminder: Reminder, quiet: QuietHours) -> Outlook:
+        """The outlook of ``document`` with its reminder and quiet hours read already.
+
+        What ``of`` gives when ``document``'s reminder block is ``reminder`` (read, then changed
+        in memory, as a sent record changes it) and the user is active; raises what ``of``
+        raises for a malformed plan_info.
+        """
+        version, made_at = _plan_version(document)
+        return cls(
+            reminder,
+            quiet,
             document.get("checkins") or (),
             version,
             made_at,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -66,8 +67,12 @@ def _monday(week: str) -> date:
     return date.fromisocalendar(int(year), int(number), 1)
 
 
+@lru_cache(maxsize=4096)
 def closes_at(slot: WeeklySlot, week: str) -> datetime:
-    """When ``week`` can no longer be logged late: the slot of the week after it (UTC)."""
+    """When ``week`` can no longer be logged late: the slot of the week after it (UTC).
+
+    Kept per process (a lapse asks it of the same few weeks for every user of a slot).
+    """
     following = _monday(week) + timedelta(days=7)
     start = datetime.combine(following, datetime.min.time(), tzinfo=ZoneInfo(slot.zone))
     return next_occurrence(slot, start - _INSTANT)
@@ -86,17 +91,20 @@ def lapse(
     """
     at = _NEVER if now is None else now
     skipped = reminder.skipped_week
-    weeks = sorted(
-        set(reminder.sent_weeks) | set(answered_weeks) | ({skipped} if skipped else set())
-    )
-    run: list[str] = []
-    for week in reversed(weeks):
-        if before is not None and week >= before:
-            continue
-        if week in answered_weeks or week == skipped:
-            break
-        if closes_at(reminder.slot, week) <= at:
-            run.append(week)
+    # The run goes back from the newest week to the last answered or skipped one: only sent
+    # weeks after that one (and before ``before``) can be in it. Found without sorting the
+    # year of answered weeks: a reminder asks this several times per claim.
+    last_kept: str | None = None
+    for week in (*answered_weeks, skipped) if skipped is not None else answered_weeks:
+        if (before is None or week < before) and (last_kept is None or week > last_kept):
+            last_kept = week
+    run = [
+        week
+        for week in sorted(set(reminder.sent_weeks), reverse=True)
+        if (before is None or week < before)
+        and (last_kept is None or week > last_kept)
+        and closes_at(reminder.slot, week) <= at
+    ]
     return Lapse(tuple(reversed(run)))
 
 

@@ -6,9 +6,11 @@ weekly check-in and plan budget, where the step stands in its flow), plus what i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from bot.core.callbacks import Action, decode
 from bot.core.checkin_stats import parked_ready
@@ -28,7 +30,138 @@ from bot.core.schedule import zone_label
 from bot.core.state import UserState
 from bot.core.variety import chosen_indices
 
-__all__ = ["render_question", "user_context"]
+__all__ = ["UserContext", "render_question", "user_context"]
+
+
+def _reminder(view: UserContext) -> dict[str, Any] | None:
+    # Plain data, not the record: a template must not reach its methods.
+    reminder = view.user.reminder
+    return None if reminder is None else reminder.to_dict()
+
+
+def _reminder_weekday(view: UserContext) -> str | None:
+    reminder, user = view.user.reminder, view.user
+    return (
+        None
+        if reminder is None
+        else view.content.texts.label(user.lang, f"weekday_{reminder.weekday}")
+    )
+
+
+def _reminder_zone(view: UserContext) -> str | None:
+    reminder = view.user.reminder
+    return None if reminder is None else zone_label(reminder.zone, view.user.lang)
+
+
+def _light_week(view: UserContext) -> dict[str, Any] | None:
+    # A week at a smaller rhythm after a lapse (``bot.core.light_week``), as stored.
+    light = LightWeek.from_document(view.user.light_week)
+    return None if light is None else light.to_dict()
+
+
+def _recent(view: UserContext) -> dict[str, Any] | None:
+    # The review's facts: the hours the last check-ins took.
+    recent = recent_hours(view.user.checkins)
+    return None if recent is None else asdict(recent)
+
+
+def _own_results(view: UserContext) -> dict[str, Any] | None:
+    # The review's look at the user's own results: minutes per result, and what decides.
+    # Worked out in the review only: it reads every check-in, and no other step shows it.
+    user = view.user
+    reviewing = user.dialogue is not None and user.dialogue.flow == REVIEW_FLOW
+    return own_results_context(view.content, user) if reviewing else None
+
+
+def _parked_ready(view: UserContext) -> list[str]:
+    # Parked channels now due for a look (the review's facts).
+    plan, user = view.plan, view.user
+    return [
+        view.content.catalogue.channel(channel).label[user.lang]
+        for channel in (parked_ready(plan, user.checkins) if plan else [])
+    ]
+
+
+# What every template may use about the user, in the order ``user_context`` has always given.
+_USER_VALUES: Final[Mapping[str, Callable[[UserContext], Any]]] = MappingProxyType(
+    {
+        "reminder": _reminder,
+        "reminder_weekday": _reminder_weekday,
+        "reminder_zone": _reminder_zone,
+        "quiet_hours": lambda view: view.user.quiet_hours.to_dict(),
+        "budget": lambda view: view.plan.hours_planned if view.plan else None,
+        "capacity": lambda view: view.plan.capacity if view.plan else None,
+        "checkin": lambda view: view.user.pending_checkin,
+        "contract": lambda view: LazyContract(view.user, view.now),
+        "light_week": _light_week,
+        "checkins_count": lambda view: len(view.user.checkins),
+        "recent": _recent,
+        # The handle heartbeat on screen, for its prompt (``exit_view``).
+        "heartbeat": lambda view: heartbeat_context(view.content, view.user),
+        "own_results": _own_results,
+        "parked_ready": _parked_ready,
+        # Which wording of each message bank ``fresh(bank)`` shows (chosen in core).
+        "variety": lambda view: chosen_indices(view.user.variety),
+    }
+)
+
+
+class UserContext(Mapping[str, Any]):
+    """``user_context`` as a mapping that works out each value when it is first asked for.
+
+    ``TextRenderer.render_from`` asks only for what the template can read: the reminder's
+    prompt reads four of these, and the others (the plan parsed, the recent hours, the
+    heartbeat) cost a fifth of composing it. ``extra`` holds values of the caller's own (given,
+    not worked out), which win over the user's of the same name. The user must not change
+    while the mapping is in use: a value is worked out from the user as it is then.
+    """
+
+    __slots__ = ("_extra", "_plan", "_plan_read", "_values", "content", "now", "user")
+
+    content: Content
+    user: UserState
+    now: datetime | None
+
+    def __init__(
+        self,
+        content: Content,
+        user: UserState,
+        now: datetime | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.content = content
+        self.user = user
+        self.now = now
+        self._extra: Mapping[str, Any] = extra or {}
+        self._values: dict[str, Any] = {}
+        self._plan: FocusPlan | None = None
+        self._plan_read = False
+
+    @property
+    def plan(self) -> FocusPlan | None:
+        """The user's plan, read once for the values that need it."""
+        if not self._plan_read:
+            self._plan = FocusPlan.from_dict(self.user.plan) if self.user.plan else None
+            self._plan_read = True
+        return self._plan
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._extra:
+            return self._extra[name]
+        if name in self._values:
+            return self._values[name]
+        make = _USER_VALUES[name]  # KeyError: not a name of this context
+        value = self._values[name] = make(self)
+        return value
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._extra or name in _USER_VALUES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(_USER_VALUES), **dict.fromkeys(self._extra)})
+
+    def __len__(self) -> int:
+        return len({**dict.fromkeys(_USER_VALUES), **dict.fromkeys(self._extra)})
 
 
 def user_context(content: Content, user: UserState, now: datetime | None = None) -> dict[str, Any]:
@@ -37,42 +170,7 @@ def user_context(content: Content, user: UserState, now: datetime | None = None)
     ``contract`` (the streak contract: jokers left, the week that can be logged late until when)
     needs the clock: without ``now`` it has nothing open and nothing to offer.
     """
-    reminder = user.reminder
-    plan = FocusPlan.from_dict(user.plan) if user.plan else None
-    recent = recent_hours(user.checkins)
-    light = LightWeek.from_document(user.light_week)
-    reviewing = user.dialogue is not None and user.dialogue.flow == REVIEW_FLOW
-    return {
-        # Plain data, not the record: a template must not reach its methods.
-        "reminder": None if reminder is None else reminder.to_dict(),
-        "reminder_weekday": (
-            None
-            if reminder is None
-            else content.texts.label(user.lang, f"weekday_{reminder.weekday}")
-        ),
-        "reminder_zone": None if reminder is None else zone_label(reminder.zone, user.lang),
-        "quiet_hours": user.quiet_hours.to_dict(),
-        "budget": plan.hours_planned if plan else None,
-        "capacity": plan.capacity if plan else None,
-        "checkin": user.pending_checkin,
-        "contract": LazyContract(user, now),
-        # A week at a smaller rhythm after a lapse (``bot.core.light_week``), as stored.
-        "light_week": None if light is None else light.to_dict(),
-        "checkins_count": len(user.checkins),
-        # The review's facts: the hours the last check-ins took, parked channels now due.
-        "recent": None if recent is None else asdict(recent),
-        # The handle heartbeat on screen, for its prompt (``exit_view``).
-        "heartbeat": heartbeat_context(content, user),
-        # The review's look at the user's own results: minutes per result, and what decides.
-        # Worked out in the review only: it reads every check-in, and no other step shows it.
-        "own_results": own_results_context(content, user) if reviewing else None,
-        "parked_ready": [
-            content.catalogue.channel(channel).label[user.lang]
-            for channel in (parked_ready(plan, user.checkins) if plan else [])
-        ],
-        # Which wording of each message bank ``fresh(bank)`` shows (chosen in core).
-        "variety": chosen_indices(user.variety),
-    }
+    return dict(UserContext(content, user, now))
 
 
 def _closes(row: tuple[Button, ...]) -> bool:
@@ -99,8 +197,7 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
     step, dialogue, content = asked.step, asked.dialogue, asked.content
     shown = shown_answers(content, asked.user, dialogue)
     progress = asked.flow.progress.get(step.id)
-    context: dict[str, Any] = {
-        **user_context(content, asked.user, asked.now),
+    own: dict[str, Any] = {
         "answers": dialogue.answers,
         "shown": shown,
         "step": {"min": step.min, "max": step.max, "max_length": step.max_length},
@@ -114,7 +211,8 @@ def render_question(asked: Asked, *, extra: dict[str, Any] | None = None) -> Rep
         **asked.kind.context(asked, shown),
         **(extra or {}),
     }
-    text = content.texts.render(asked.lang, step.say, **context)
+    context = UserContext(content, asked.user, asked.now, own)
+    text = content.texts.render_from(asked.lang, step.say, context)
     return Reply(
         text=text,
         kind=ReplyKind.QUESTION,

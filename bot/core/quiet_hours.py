@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -63,12 +64,9 @@ class QuietHours:
         return cls(time.fromisoformat(start), time.fromisoformat(end), on)
 
     def to_dict(self) -> dict[str, Any]:
-        """The stored form."""
-        return {
-            "start": self.start.strftime("%H:%M"),
-            "end": self.end.strftime("%H:%M"),
-            "on": self.on,
-        }
+        """The stored form (a new dict each time: the caller may change it)."""
+        start, end = _shown(self.start, self.end)
+        return {"start": start, "end": end, "on": self.on}
 
     def _windows(self, first: date, last: date, zone: ZoneInfo) -> list[tuple[datetime, datetime]]:
         """The windows starting on the local days ``first`` .. ``last``, as UTC instants."""
@@ -120,6 +118,12 @@ class QuietHours:
         """The first instant of the local ``day`` outside quiet hours."""
         tz = ZoneInfo(zone)
         return self.release(_wall(day, time(0), tz), zone)
+
+
+@lru_cache(maxsize=256)
+def _shown(start: time, end: time) -> tuple[str, str]:
+    """A window's times as stored ("21:00"), kept: every document is saved with them."""
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
 DEFAULT_QUIET: Final = QuietHours(time(21, 0), time(8, 0))

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel.core import get_global
@@ -168,6 +168,10 @@ _TIME_RE = re.compile(
     re.IGNORECASE,
 )
 _HOURS_PER_HALF_DAY = 12
+# Firing instants and week keys kept per process, of UTC instants (two local times can be
+# equal and still be different instants, one either side of a fall-back change): the users
+# due in one minute share their slots, and a claim asks for the same weeks several times.
+_REMEMBERED = 4096
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,13 @@ def next_occurrence(slot: WeeklySlot, after: datetime) -> datetime:
     """
     if after.tzinfo is None or after.utcoffset() is None:
         raise ValueError("after must be a timezone-aware datetime")
+    if type(after) is not datetime or after.tzinfo is not UTC:
+        return _next_occurrence(slot, after)
+    return _remembered_occurrence(slot, after)
+
+
+def _next_occurrence(slot: WeeklySlot, after: datetime) -> datetime:
+    """``next_occurrence`` of an aware ``after``, worked out."""
     zone = slot.tzinfo()
     local_day = after.astimezone(zone).date()
     # Start two days early: a gap across midnight can move a day's firing onto the next date.
@@ -215,6 +226,9 @@ def next_occurrence(slot: WeeklySlot, after: datetime) -> datetime:
         if instant > after:
             return instant
         day += timedelta(days=7)  # firing instants grow with the date, so this ends within 2 steps
+
+
+_remembered_occurrence = lru_cache(maxsize=_REMEMBERED)(_next_occurrence)
 
 
 def _firing_instant(day: date, wall_time: time, zone: ZoneInfo) -> datetime:
@@ -231,10 +245,19 @@ def local_week_key(instant: datetime, zone: str) -> str:
     """The ISO week of ``instant`` on the wall clock of ``zone``, e.g. ``"2026-W44"``."""
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("instant must be a timezone-aware datetime")
+    if type(instant) is not datetime or instant.tzinfo is not UTC or type(zone) is not str:
+        return _local_week_key(instant, zone)
+    return _remembered_week_key(instant, zone)
+
+
+def _local_week_key(instant: datetime, zone: str) -> str:
     if zone not in _zone_keys():
         raise ValueError(f"unknown IANA time zone {zone!r}")
     iso = instant.astimezone(ZoneInfo(zone)).isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
+
+
+_remembered_week_key = lru_cache(maxsize=_REMEMBERED)(_local_week_key)
 
 
 def parse_zone(text: str) -> str | None:

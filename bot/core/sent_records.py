@@ -24,8 +24,8 @@ from pathlib import Path
 from re import Pattern
 from typing import Any, Final, Protocol, Self, runtime_checkable
 
-from bot.core.checkin_schedule import BAD_BLOCK, REMINDER, Reminder
-from bot.core.due_kinds import KINDS, Kind, Outlook, due_of
+from bot.core.checkin_schedule import ACTIVE, BAD_BLOCK, REMINDER, Reminder
+from bot.core.due_kinds import KINDS, Kind, Outlook, due_of, next_send
 from bot.core.quiet_hours import QuietHours
 from storage.journal import AppendJournal
 from storage.repository import UserRepository
@@ -37,6 +37,7 @@ __all__ = [
     "SentRecords",
     "apply_sent",
     "as_recorded",
+    "due_after_sent",
     "journaled",
 ]
 
@@ -106,11 +107,11 @@ def _is_message_id(value: object) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
-def apply_sent(document: dict[str, Any] | None, record: SentRecord) -> dict[str, Any] | None:
-    """The document with ``record`` applied, or None if it holds no such pending claim.
-
-    Pure: ``document`` is not changed (the result is a shallow copy with a new reminder block).
-    """
+def _sent_reminder(
+    document: dict[str, Any] | None, record: SentRecord
+) -> tuple[Reminder, QuietHours] | None:
+    """The document's reminder with ``record`` applied, and its quiet hours; None if it holds
+    no such pending claim (or its blocks do not read)."""
     block = None if document is None else document.get(REMINDER)
     if document is None or not isinstance(block, dict):
         return None
@@ -130,10 +131,40 @@ def apply_sent(document: dict[str, Any] | None, record: SentRecord) -> dict[str,
     outlook = Outlook(reminder, quiet, document.get("checkins") or ())
     KINDS[record.kind].sent(outlook, sending, mentioned=record.mentioned)
     outlook.reminder.sending = None
-    applied = {**document, REMINDER: outlook.reminder.to_dict()}
+    return outlook.reminder, quiet
+
+
+def apply_sent(document: dict[str, Any] | None, record: SentRecord) -> dict[str, Any] | None:
+    """The document with ``record`` applied, or None if it holds no such pending claim.
+
+    Pure: ``document`` is not changed (the result is a shallow copy with a new reminder block).
+    """
+    sent = _sent_reminder(document, record)
+    if document is None or sent is None:
+        return None
+    applied = {**document, REMINDER: sent[0].to_dict()}
     if record.live is not None and document.get(LIVE_MESSAGE) == record.live[0]:
         applied[LIVE_MESSAGE] = record.live[1]
     return applied
+
+
+def due_after_sent(
+    document: dict[str, Any], record: SentRecord, now: datetime
+) -> tuple[bool, datetime | None]:
+    """Whether ``apply_sent`` applies ``record`` to ``document``, and if so the
+    ``effective_due`` of the document it gives, at ``now``.
+
+    The same as ``effective_due(apply_sent(document, record), now)``, without writing the
+    reminder block out and reading it back: it reads back as it was (its instants are UTC, as
+    read), and the rest of the document is the same. Raises what ``effective_due`` raises.
+    """
+    sent = _sent_reminder(document, record)
+    if sent is None:
+        return False, None
+    if document.get(ACTIVE, True) is False:
+        return True, None  # what ``effective_due`` says of an inactive user
+    found = next_send(Outlook.around(document, *sent), now)
+    return True, None if found is None else found[1]
 
 
 @runtime_checkable

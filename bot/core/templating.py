@@ -33,8 +33,10 @@ from jinja2 import (
     Template,
     TemplateNotFound,
     TemplateRuntimeError,
+    nodes,
     pass_context,
 )
+from jinja2.meta import find_undeclared_variables
 from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -150,6 +152,26 @@ def make_environment(
     return env
 
 
+# Statements that hand a template's whole context to another template: what a template with one
+# of them reads cannot be told from its own text.
+_PASSES_CONTEXT: Final = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
+# ``fresh(bank)`` renders the chosen wording with the template's whole context and reads
+# ``variety`` itself (``message_banks.fresh_function``).
+_FRESH: Final = "fresh"
+_FRESH_READS: Final = frozenset({"variety"})
+
+
+def _names_in(source: str, env: SandboxedEnvironment) -> frozenset[str] | None:
+    """The context names a template's text looks up; None if it passes its context on."""
+    tree = env.parse(source)
+    if any(True for _ in tree.find_all(_PASSES_CONTEXT)):
+        return None
+    # The environment's globals (``fresh``) are not "undeclared", but the context can hold a
+    # value of the same name that wins: every name the text loads counts.
+    loaded = {name.name for name in tree.find_all(nodes.Name) if name.ctx == "load"}
+    return frozenset(find_undeclared_variables(tree)) | loaded
+
+
 _RENDERED_LABELS_KEPT: Final = 8192
 # Context values a rendered label may be kept for. A label's template sees nothing but its
 # context, and its filters and ``fresh`` are functions of that context alone (no clock, no
@@ -191,6 +213,10 @@ class TextRenderer:
         # step, mostly the same captions for every user ("LinkedIn: ✓").
         self._rendered_labels: dict[tuple[Any, ...], str] = {}
         self._conditions: dict[str, Condition] = {}
+        # What each template reads from its context (``render_from``), with the template it
+        # was worked out for: one reloaded after an edit is looked at again.
+        self._names_read: dict[str, tuple[Template, tuple[str, ...] | None]] = {}
+        self._bank_names: dict[str, frozenset[str] | None] = {}
         # The message banks (``{{ fresh("checkin_opener") }}``); what is wrong with their files
         # is kept for the checker, which refuses content that has any.
         self.banks: Banks
@@ -208,10 +234,57 @@ class TextRenderer:
     def render(self, lang: str, name: str, **context: Any) -> str:
         """Render ``<lang>/<name>.j2``; the result is HTML with every variable escaped."""
         template = self.env.get_template(f"{lang}/{name}{TEMPLATE_SUFFIX}")
+        return self._render(template, lang, context)
+
+    def render_from(self, lang: str, name: str, context: Mapping[str, Any]) -> str:
+        """``render`` with only the values of ``context`` that the template can read.
+
+        For a context whose values are worked out when asked for (``question_view``'s user
+        context): what the template, the bank wordings it shows (``fresh``) and the filters
+        cannot look up is never computed. The text is the one ``render`` gives with all of
+        ``context``; a template that includes, imports or extends another gets all of it.
+        """
+        template = self.env.get_template(f"{lang}/{name}{TEMPLATE_SUFFIX}")
+        names = self._reads(lang, template)
+        if names is None:
+            return self._render(template, lang, dict(context))
+        return self._render(template, lang, {key: context[key] for key in names if key in context})
+
+    def _render(self, template: Template, lang: str, context: dict[str, Any]) -> str:
         text = template.render(
             lang=lang, label=lambda key, **kw: self.label(lang, key, **kw), **context
         )
         return _BLANK_LINES.sub("\n\n", text).strip()
+
+    def _reads(self, lang: str, template: Template) -> tuple[str, ...] | None:
+        """The context names ``template`` can look up, sorted; None for all of them."""
+        name = template.name or ""
+        known = self._names_read.get(name)
+        if known is None or known[0] is not template:
+            loader = self.env.loader
+            assert loader is not None  # for mypy: make_environment sets one
+            source, _, _ = loader.get_source(self.env, name)
+            names = _names_in(source, self.env)
+            if names is not None and _FRESH in names:
+                shown = self._bank_reads(lang)
+                names = None if shown is None else names | shown | _FRESH_READS
+            read = None if names is None else tuple(sorted(names))
+            known = self._names_read[name] = (template, read)
+        return known[1]
+
+    def _bank_reads(self, lang: str) -> frozenset[str] | None:
+        """What the wordings of ``lang``'s banks look up (``fresh`` renders any of them)."""
+        if lang not in self._bank_names:
+            found: set[str] = set()
+            for wordings in self.banks.get(lang, {}).values():
+                for wording in wordings:
+                    names = _names_in(wording, self.env)
+                    if names is None:
+                        self._bank_names[lang] = None
+                        return None
+                    found |= names
+            self._bank_names[lang] = frozenset(found)
+        return self._bank_names[lang]
 
     def label(self, lang: str, key: str, **context: Any) -> str:
         """Render the short label ``key`` (a button caption or a word) for ``lang``.
