@@ -76,6 +76,7 @@ def test_a_put_makes_no_folder_once_its_shard_is_known(
     tinydb_repo: TinyDBUserRepository, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, second = same_shard_users(2)
+    other = next(f"x{n}" for n in range(1_000) if shard_of(f"x{n}") != shard_of(first))
     tinydb_repo.put(first, {"n": 1})
     made: list[Path] = []
     real_mkdir = Path.mkdir
@@ -87,9 +88,9 @@ def test_a_put_makes_no_folder_once_its_shard_is_known(
     monkeypatch.setattr(Path, "mkdir", mkdir)
     tinydb_repo.put(first, {"n": 2})
     tinydb_repo.put(second, {"n": 3})
-    tinydb_repo.put("u-other-shard", {"n": 4})
+    tinydb_repo.put(other, {"n": 4})
 
-    assert made == [user_file(data_dir, "u-other-shard").parent]
+    assert made == [user_file(data_dir, other).parent]
 
 
 def test_a_missing_file_not_due_to_a_missing_folder_is_raised_as_it_is(
