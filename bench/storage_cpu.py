@@ -8,10 +8,10 @@ call with ``time.process_time`` (this process's user + system CPU; waiting for t
 counted). ``--data-root /dev/shm`` puts the users' folder on tmpfs, where fsync costs nothing:
 what is left is the Python and the system calls themselves. It also times the document's JSON
 alone (``json_codec.encode`` / ``decode``, one document, hot). With ``--due-tick N`` it adds
-``bench.inprocess.measure_due_tick`` over a fresh folder of N due users on disk (claim and
-confirm, send stubbed): the tick's wall time per due user, as the benchmark reports it, and the
-CPU of the whole call per due user (with its set-up: loading the index, reading every user back
-to check, the journal's compaction).
+``bench.inprocess.measure_due_tick`` over a fresh folder of N due users (claim and confirm,
+send stubbed; on tmpfs too with ``--data-root /dev/shm``): the tick's wall time per due user,
+as the benchmark reports it, and the CPU of the whole call per due user (with its set-up:
+loading the index, reading every user back to check, the journal's compaction).
 
 With ``--baseline REF`` the ``storage`` package of that git commit is measured too, in its own
 process, interleaved run by run with the worktree's (``--runs`` pairs); each figure is the
@@ -100,7 +100,7 @@ def _measure(
         from bench.datagen import due_folder
         from bench.inprocess import measure_due_tick
 
-        folder = due_folder(work / "due", due_tick, _DUE)
+        folder = due_folder(data_root / f"storage-cpu-due-{os.getpid()}", due_tick, _DUE)
         started = time.process_time()
         tick = measure_due_tick(folder.path, user_ids(due_tick), _DUE)
         cpu = time.process_time() - started
@@ -108,6 +108,7 @@ def _measure(
             raise SystemExit(f"due tick lost check-ins: {tick}")
         result["tick_ms"] = tick.tick_seconds / due_tick * 1e3
         result["tick_cpu_ms"] = cpu / due_tick * 1e3
+        shutil.rmtree(folder.path, ignore_errors=True)
     return result
 
 
