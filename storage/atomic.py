@@ -28,6 +28,7 @@ __all__ = [
     "TEMP_SUFFIX",
     "AtomicJSONStorage",
     "Signature",
+    "Tables",
     "file_signature",
     "fsync_directory",
     "is_temp_file",
