@@ -55,7 +55,7 @@ _USER_RECORD_KEY: Final = str(_USER_RECORD_ID)
 _SUFFIX: Final = ".json"
 _SHARD_DIGITS: Final = 2
 _SEEN_LIMIT: Final = 8192  # files whose last known state is remembered (a few MB at most)
-_PLACES_LIMIT: Final = 8192  # users whose paths are kept (800 bytes each; then start over)
+_PLACES_LIMIT: Final = 2048  # users whose paths are kept (800 bytes each; then start over)
 
 
 def shard_of(user_id: str) -> str:
