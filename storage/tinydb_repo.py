@@ -7,6 +7,10 @@ TinyDB table ``"user"``; other per-user tables (say ``"checkins"``) can live in 
 are kept when the document is replaced. The repository reads and writes the files through
 ``AtomicJSONStorage`` directly, in TinyDB's layout: a put parses the file once and writes it once,
 where TinyDB's ``Table.update`` parses it twice.
+
+A check-in reads and writes its user's file, so a get and a put keep their Python small: a
+user's paths are worked out once (as ``str``: ``pathlib`` costs microseconds a call) and a shard
+folder is made once per process, not at every put.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from re import Pattern
@@ -24,12 +30,14 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from storage.atomic import (
-    AtomicJSONStorage,
     Signature,
+    Tables,
     file_signature,
     fsync_directory,
     is_temp_file,
+    read_json_tables,
     read_regular_file,
+    write_json_tables,
 )
 from storage.errors import DamagedDocumentError, StorageError
 from storage.ids import check_user_id, is_user_id
@@ -43,14 +51,28 @@ logger = logging.getLogger(__name__)
 USERS_FOLDER: Final = "users"
 USER_TABLE: Final = "user"
 _USER_RECORD_ID: Final = 1
+_USER_RECORD_KEY: Final = str(_USER_RECORD_ID)
 _SUFFIX: Final = ".json"
 _SHARD_DIGITS: Final = 2
 _SEEN_LIMIT: Final = 8192  # files whose last known state is remembered (a few MB at most)
+_PLACES_LIMIT: Final = 2048  # users whose paths are kept (800 bytes each; then start over)
 
 
 def shard_of(user_id: str) -> str:
     """Return the shard folder name of a user: stable across runs, unlike ``hash()``."""
     return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:_SHARD_DIGITS]
+
+
+@dataclass(frozen=True, slots=True)
+class _UserPlace:
+    """Where one user's file lives, worked out once."""
+
+    shard: str
+    """The shard folder's name, two hex digits."""
+    folder: str
+    file: str
+    path: Path
+    """``file`` as a Path: for errors and log lines, which name it as before."""
 
 
 class TinyDBUserRepository:
@@ -64,6 +86,13 @@ class TinyDBUserRepository:
         """
         self.data_dir = data_dir
         self._users_dir = data_dir / USERS_FOLDER
+        self._users_root = os.fspath(self._users_dir)
+        # user id -> where its file lives (valid ids only); bounded, cleared when full.
+        self._places: dict[str, _UserPlace] = {}
+        # Shard folders this process has made sure of: a put into one of them makes no mkdir.
+        # A delete that removes a shard folder takes it out; one removed by hand is made again
+        # when a write finds it missing.
+        self._folders_made: set[str] = set()
         self._migrator = migrator
         data_dir.mkdir(parents=True, exist_ok=True)
         self._lock = DataDirLock(data_dir)
@@ -87,13 +116,13 @@ class TinyDBUserRepository:
         Raises:
             DamagedDocumentError: the file cannot be read; nothing is changed on disk.
         """
-        path = self._path_of(user_id)
-        tables, signature = AtomicJSONStorage(path).read_signed()
-        record = self._user_record(tables, path)
+        place = self._place_of(user_id)
+        tables, signature = read_json_tables(place.file)
+        record = self._user_record(tables, place.path)
         if record is None or tables is None or signature is None:
             return None
         # Checked before it is remembered: a put then finds a bad file and keeps it aside.
-        document = self._migrator.upgrade(record, source=path)
+        document = self._migrator.upgrade(record, source=place.path)
         self._remember(user_id, signature, tables)
         return document
 
@@ -102,34 +131,48 @@ class TinyDBUserRepository:
 
         A damaged file is first moved aside to ``<name>.damaged-<UTC time>``, never overwritten.
         """
-        path = self._path_of(user_id)
+        place = self._place_of(user_id)
         stamped = self._migrator.stamp(document)
-        storage = AtomicJSONStorage(path)
-        with self._shard_locks[path.parent.name]:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        with self._shard_locks[place.shard]:
             # The file's other tables must be kept and damage found; a file unchanged since
             # this process last read or wrote it is not read again (a tenth of a step). TinyDB's
             # Table.update would even parse it twice.
-            tables = self._known_tables(user_id, path)
+            tables = self._known_tables(user_id, place.file)
             if tables is None:
                 try:
-                    tables = storage.read() or {}
-                    record = self._user_record(tables, path)
+                    tables = read_json_tables(place.file)[0] or {}
+                    record = self._user_record(tables, place.path)
                     if record is not None:
-                        self._migrator.validate(record, source=path)
+                        self._migrator.validate(record, source=place.path)
                 except DamagedDocumentError as exc:
                     self._forget(user_id)
-                    _move_aside(path, exc)
+                    _move_aside(place.path, exc)
                     tables = {}
-            tables[USER_TABLE] = {str(_USER_RECORD_ID): stamped}
-            self._remember(user_id, storage.write_signed(tables), tables)
+            tables[USER_TABLE] = {_USER_RECORD_KEY: stamped}
+            self._remember(user_id, self._write(place, tables), tables)
+
+    def _write(self, place: _UserPlace, tables: Tables) -> Signature:
+        """Write the user's file (caller holds its shard's lock); make its folder if need be."""
+        if place.folder not in self._folders_made:
+            Path(place.folder).mkdir(parents=True, exist_ok=True)
+            self._folders_made.add(place.folder)
+        try:
+            return write_json_tables(place.file, tables)
+        except FileNotFoundError:
+            folder = Path(place.folder)
+            if folder.is_dir():
+                raise  # not a missing folder: say what it is
+            # The shard folder was removed underneath this process (by hand): make it again.
+            # Nothing was written (the temp file could not even be made), so write once more.
+            folder.mkdir(parents=True, exist_ok=True)
+            return write_json_tables(place.file, tables)
 
     def delete(self, user_id: str) -> bool:
         """Remove the user's file, damaged copies and temp files, then the shard if empty."""
-        path = self._path_of(user_id)
-        shard = path.parent
+        place = self._place_of(user_id)
+        path, shard = place.path, place.path.parent
         self._forget(user_id)
-        with self._shard_locks[shard.name]:
+        with self._shard_locks[place.shard]:
             try:
                 names = [entry.name for entry in shard.iterdir()]
             except FileNotFoundError:
@@ -147,6 +190,7 @@ class TinyDBUserRepository:
                 fsync_directory(shard)
             with contextlib.suppress(OSError):  # not empty: other users live in this shard
                 shard.rmdir()
+                self._folders_made.discard(place.folder)
                 fsync_directory(self._users_dir)
         return bool(doomed)
 
@@ -241,7 +285,7 @@ class TinyDBUserRepository:
         with self._seen_lock:
             self._seen.pop(user_id, None)
 
-    def _known_tables(self, user_id: str, path: Path) -> dict[str, Any] | None:
+    def _known_tables(self, user_id: str, path: str) -> dict[str, Any] | None:
         """The file's other tables if it is unchanged since we last read or wrote it."""
         with self._seen_lock:
             seen = self._seen.get(user_id)
@@ -249,10 +293,20 @@ class TinyDBUserRepository:
             return None
         return dict(seen[1])
 
-    def _path_of(self, user_id: str) -> Path:
+    def _place_of(self, user_id: str) -> _UserPlace:
+        """Where the user's file lives; checks the id (only valid ids are kept)."""
         self._check_open()
-        check_user_id(user_id)
-        return self._users_dir / shard_of(user_id) / f"{user_id}{_SUFFIX}"
+        place = self._places.get(user_id) if type(user_id) is str else None
+        if place is None:
+            check_user_id(user_id)
+            shard = shard_of(user_id)
+            folder = f"{self._users_root}/{shard}"
+            file = f"{folder}/{user_id}{_SUFFIX}"
+            place = _UserPlace(shard, folder, file, Path(file))
+            if len(self._places) >= _PLACES_LIMIT:
+                self._places.clear()
+            self._places[user_id] = place
+        return place
 
     def _check_open(self) -> None:
         if not self._lock.held:
@@ -268,6 +322,8 @@ class TinyDBUserRepository:
         records = (tables or {}).get(USER_TABLE) or {}
         if not records:
             return None
+        if len(records) == 1 and _USER_RECORD_KEY in records:  # as every put writes it
+            return dict(records[_USER_RECORD_KEY])
         ids = sorted(int(doc_id) for doc_id in records)
         if ids != [_USER_RECORD_ID]:
             raise DamagedDocumentError(path, f"table {USER_TABLE!r} has records {ids}, not [1]")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -71,25 +70,37 @@ def reads_refused(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path, str], None
 
 
 def deny_writes(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    """Make ``folder`` act read-only for this process: no rename, removal or new file in it."""
+    """Make ``folder`` act read-only for this process: no rename, removal or new file in it.
+
+    The ``os`` calls themselves are guarded (``pathlib`` and ``tempfile`` go through them too),
+    so the folder refuses writes whichever way the code under test makes them.
+    """
 
     def inside(path: Any) -> bool:
-        return Path(path).parent == folder or Path(path) == folder
+        return isinstance(path, str | Path) and (
+            Path(path).parent == folder or Path(path) == folder
+        )
 
-    def guard(real: Callable[..., Any], *, first_path: bool = True) -> Callable[..., Any]:
+    def guard(real: Callable[..., Any]) -> Callable[..., Any]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            paths = [args[0]] if first_path else []
-            paths += [a for a in args[1:2] if isinstance(a, str | Path)]
-            if any(inside(p) for p in paths) or inside(kwargs.get("dir", "/")):
-                raise denied(paths[0] if paths else folder)
+            paths = [a for a in args[:2] if inside(a)]
+            if paths:
+                raise denied(paths[0])
             return real(*args, **kwargs)
 
         return guarded
 
-    monkeypatch.setattr(Path, "replace", guard(Path.replace))
-    monkeypatch.setattr(Path, "unlink", guard(Path.unlink))
+    real_open = os.open
+
+    def guarded_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and inside(path):  # opening to read stays allowed
+            raise denied(path)
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded_open)
+    for name in ("replace", "rename", "unlink", "remove"):
+        monkeypatch.setattr(os, name, guard(getattr(os, name)))
     monkeypatch.setattr(shutil, "rmtree", guard(shutil.rmtree))
-    monkeypatch.setattr(tempfile, "mkstemp", guard(tempfile.mkstemp, first_path=False))
 
 
 def chmod_read_only(folder: Path) -> Callable[[], None]:

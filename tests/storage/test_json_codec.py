@@ -103,3 +103,57 @@ def test_what_is_not_json_data_is_refused(value: Any) -> None:
 def test_what_is_not_json_is_refused_on_reading(raw: bytes) -> None:
     with pytest.raises(ValueError):  # orjson's and json's messages differ
         decode(raw)
+
+
+class _Hours(float):
+    """A float subclass: the check looks at it like at a float."""
+
+
+_containers = st.recursive(
+    _leaves,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=5).map(tuple)
+        | st.dictionaries(st.text(), inner, max_size=5)
+        | st.dictionaries(st.text(), inner, max_size=5).map(OrderedDict)
+    ),
+    max_leaves=60,
+)
+
+
+def _with_one_value_replaced(data: Any, index: int, bad: float) -> tuple[Any, bool]:
+    """``data`` with its ``index``-th value (depth first, any depth) replaced by ``bad``."""
+    count = -1
+
+    def rebuild(node: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == index:
+            return bad
+        if isinstance(node, dict):
+            return type(node)((key, rebuild(value)) for key, value in node.items())
+        if isinstance(node, list | tuple):
+            return type(node)(rebuild(value) for value in node)
+        return node
+
+    rebuilt = rebuild(data)
+    return rebuilt, count >= index
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(
+    _containers,
+    st.integers(min_value=0, max_value=200),
+    st.sampled_from([math.nan, math.inf, -math.inf, _Hours("nan"), _Hours("-inf")]),
+)
+def test_a_non_finite_float_at_any_depth_of_any_container_is_refused(
+    data: Any, index: int, bad: float
+) -> None:
+    tuples_as_lists = json.loads(json.dumps(data))
+    assert decode(encode(data)) == tuples_as_lists  # finite as generated: written
+    changed, replaced = _with_one_value_replaced(data, index, bad)
+    if replaced:
+        with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+            encode(changed)
+    else:
+        assert decode(encode(changed)) == tuples_as_lists
