@@ -1,8 +1,9 @@
 """Synthetic data folders: users stored byte for byte the way the app stores them.
 
-Each user has finished onboarding (answers, a plan from ``bot.core.coaching.build_plan``), set
-up a weekly check-in (the reminder block of the issue 4 design) and answered 52 weekly check-ins
-(the record shape of ``bot.core.actions.record_checkin``). Files are written in TinyDB's layout
+Each user has finished onboarding (answers, a plan from ``bot.core.coaching.build_plan`` with
+its version record as ``plan_versions.adopt`` writes it), set up a weekly check-in (the
+reminder block of the issue 4 design) and answered 52 weekly check-ins (the record shape of
+``bot.core.actions.record_checkin``). Files are written in TinyDB's layout
 (``{"user": {"1": document}}``, compact UTF-8 JSON, schema stamped) into the repository's shard
 folders, without fsync: generation only sets the stage. The schedule index is built with
 ``storage.ScheduleIndex.rebuild`` from ``bot.core.due_kinds.effective_due`` of each
@@ -37,6 +38,8 @@ from bot.core.checkin_schedule import Reminder
 from bot.core.coaching import FocusPlan, PlanInput, build_plan
 from bot.core.content import DEFAULT_PROMPTS_DIR, Content
 from bot.core.due_kinds import effective_due
+from bot.core.focus_plan import PlanChange
+from bot.core.plan_versions import inputs_record
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import DialogueState, UserState
 from storage import ScheduleIndex
@@ -59,7 +62,7 @@ FIRST_USER_ID = 5_100_000_000  # Telegram-like numeric ids: the sender only writ
 CHECKIN_WEEKS = 52
 QUIET_MARGIN = timedelta(minutes=45)  # no cached user falls due this long after a run starts
 META = "bench-meta.json"
-_FORMAT = 2  # bump when the documents change shape: cached folders are then rebuilt
+_FORMAT = 3  # bump when the documents change shape: cached folders are then rebuilt
 _SEED = 20_260_302
 _PARALLEL_FROM = 5_000
 
@@ -181,6 +184,15 @@ class DocumentFactory:
             active=True,
             reminder=reminder,
             checkins=checkins,
+            # Made at the end of onboarding, as ``plan_versions.adopt`` records every plan (a
+            # plan without it is one from before plans had versions, repaired on its first load).
+            plan_info={
+                "version": 1,
+                "made_at": UserState.now_iso(created),
+                "reason": PlanChange.FIRST.value,
+                "detail": {},
+                "inputs": inputs_record(plan_input),
+            },
         )
         return DEFAULT_MIGRATOR.stamp(user.to_document())
 
