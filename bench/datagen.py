@@ -165,6 +165,8 @@ class DocumentFactory:
             zone=zone,
             next_due=next_due,
             sent_weeks=weeks[-12:],
+            # A year into the plan: its twelve-week review was offered long ago.
+            review_offered=1,
         )
         created = last_slot - timedelta(days=7 * CHECKIN_WEEKS + rng.randrange(1, 60))
         dialogue = DialogueState(
