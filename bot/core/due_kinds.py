@@ -157,17 +157,7 @@ class Outlook:
         reminder = active_reminder(document)
         if document is None or reminder is None:
             return None
-        version, made_at = _plan_version(document)
-        return cls(
-            reminder,
-            QuietHours.from_document(document),
-            document.get("checkins") or (),
-            version,
-            made_at,
-            document.get("plan") is not None,
-            read_exits(document.get(EXITS)),
-            _left_out(document.get("plan")),
-        )
+        return cls.around(document, reminder, QuietHours.from_document(document))
 
     @classmethod
     def around(cls, document: dict[str, Any], reminder: Reminder, quiet: QuietHours) -> Outlook:
