@@ -216,6 +216,15 @@ def _identity_only(result: ApiResult) -> ApiResult:
     return result
 
 
+def _answering_id_only(callback: ApiCallback) -> ApiCallback:
+    """``callback`` whose answer is cut by ``_identity_only`` (every retry's too)."""
+
+    async def call(*args: Any, **kwargs: Any) -> ApiResult:
+        return _identity_only(await callback(*args, **kwargs))
+
+    return call
+
+
 def _chat_key(data: JSONDict) -> int | str | None:
     """The chat a request goes to, with numeric strings read as ids (``"42"`` is chat 42)."""
     chat_id = data.get("chat_id")
@@ -331,21 +340,8 @@ class PriorityRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 With ``MESSAGE_ID_ONLY`` true, a message's answer comes back cut to its id
                 (module docstring).
         """
-        result = await self._limited(callback, args, kwargs, endpoint, data, rate_limit_args)
         if rate_limit_args and rate_limit_args.get(MESSAGE_ID_ONLY):
-            return _identity_only(result)
-        return result
-
-    async def _limited(  # noqa: PLR0917 (process_request's arguments)
-        self,
-        callback: ApiCallback,
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: dict[str, Any] | None,
-    ) -> ApiResult:
-        """``callback(*args, **kwargs)`` as the limits allow it (``process_request``)."""
+            callback = _answering_id_only(callback)
         if not is_sending_method(endpoint):
             self._stats.passed_through += 1
             return await callback(*args, **kwargs)
