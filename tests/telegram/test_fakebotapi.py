@@ -6,7 +6,7 @@ import asyncio
 import datetime as dtm
 import html
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -38,18 +38,6 @@ CHOICES = InlineKeyboardMarkup(
         ]
     ]
 )
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    # PTB 22 warns (an error under filterwarnings=error) when reading RetryAfter.retry_after
-    # as int; opting in to timedelta is the forward-compatible way.
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-
-
-@pytest.fixture
-def tg() -> Iterator[FakeTelegram]:
-    yield from FakeTelegram.running()
 
 
 @pytest.fixture
