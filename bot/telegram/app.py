@@ -43,6 +43,7 @@ from bot.core.operator_status import (
 from bot.core.user_standings import StandingsRepository
 from bot.core.zone_finder import warm_up
 from bot.dispatcher import Dispatcher
+from bot.heap import settle_heap
 from bot.heartbeat import Health, HeartbeatWriter, check_health
 from bot.telegram.aiohttp_request import AiohttpRequest
 from bot.telegram.checkin_sender import CheckinSender
@@ -217,6 +218,8 @@ class _Lifecycle:
             if self.heartbeat is not None:
                 pulse = self._pulse(self.dispatcher, self.heartbeat)
                 self._pulse_task = asyncio.get_running_loop().create_task(pulse)
+        # Last: the content, the application and the due index are built and stay for good.
+        settle_heap()
         log.info("Fokus-Coach is running as @%s", application.bot.username)
 
     async def post_stop(self, application: CoachApplication) -> None:
