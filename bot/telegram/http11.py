@@ -227,9 +227,7 @@ class _Connection(asyncio.Protocol):
         elif head.length is not None:
             self._state, self._remaining = _SIZED, head.length
         else:
-            self._state = _UNTIL_CLOSE
-        if self._state == _UNTIL_CLOSE:
-            self._keep_alive = False
+            self._state = _UNTIL_CLOSE  # ended by connection_lost: not used again
         return None
 
     def _take_sized_body(self) -> bool | None:
@@ -383,12 +381,16 @@ class ConnectionPool:
     Args:
         tls: The TLS settings for ``https`` hosts.
         user_agent: The ``User-Agent`` of every request.
+        idle_seconds: How long an unused connection is kept for the next call.
     """
 
-    def __init__(self, tls: ssl.SSLContext, user_agent: str) -> None:
+    def __init__(
+        self, tls: ssl.SSLContext, user_agent: str, *, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         """Start without connections; they are opened on the running loop as calls need them."""
         self._tls = tls
         self._user_agent = user_agent
+        self._idle_seconds = idle_seconds
         self._idle: dict[Key, list[_Connection]] = {}
         self._open: set[_Connection] = set()
         # Per host: the start of each request's head (Host and User-Agent), made once.
@@ -460,7 +462,7 @@ class ConnectionPool:
             connection = idle.pop()
             if connection.closed:
                 self._open.discard(connection)
-            elif now - connection.idle_since > IDLE_SECONDS:
+            elif now - connection.idle_since > self._idle_seconds:
                 connection.close()
                 self._open.discard(connection)
             else:
