@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import zlib
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, cast
 
 from yarl import URL
 
@@ -93,8 +93,8 @@ class _Connection(asyncio.Protocol):
     # --- asyncio's side ----------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport (uvloop's is one without deriving from asyncio.Transport).
+        self._transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None:
