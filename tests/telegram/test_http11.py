@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from telegram import InputFile
 from telegram.error import NetworkError
-from telegram.request import RequestData
+from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 from yarl import URL
 
@@ -388,3 +389,33 @@ async def test_an_answer_in_any_pieces_reads_as_the_same_body(
     server.answer(*_split(answer, cuts), pause=0.001)
 
     assert await send(pool, server.url()) == (200, body)
+
+
+async def test_the_request_sends_calls_without_files_the_direct_way_and_uploads_by_aiohttp(
+    server: ScriptedServer,
+) -> None:
+    server.answer(sized())
+    server.answer(sized())
+    form = RequestData([RequestParameter.from_input("chat_id", 5)])
+    upload = RequestData(
+        [
+            RequestParameter.from_input("chat_id", 5),
+            RequestParameter.from_input("document", InputFile(b"a;b\n", filename="x.csv")),
+        ]
+    )
+
+    async with AiohttpRequest(2) as request:
+        assert await request.do_request(str(server.url()), "POST", form) == (200, BODY)
+        assert await request.do_request(str(server.url()), "POST", upload) == (200, BODY)
+
+    direct, by_aiohttp = server.received
+    assert direct.head == (
+        b"POST /bot1:abc/sendMessage HTTP/1.1\r\n"
+        + f"Host: 127.0.0.1:{server.port}\r\n".encode()
+        + f"User-Agent: {BaseRequest.USER_AGENT}\r\n".encode()
+        + b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 9\r\n\r\n"
+    )
+    assert direct.body == b"chat_id=5"
+    assert b"multipart/form-data" in by_aiohttp.head
+    assert b"Accept-Encoding" in by_aiohttp.head  # aiohttp's own header: it sent this one
