@@ -136,6 +136,10 @@ class _Connection(asyncio.Protocol):
         """Write ``request``; the future gets the answer's status and body."""
         assert self._transport is not None
         waiter = self._waiter = self._loop.create_future()
+        if self.closed:
+            # Lost since it was picked: a write would go nowhere and nothing would end the wait.
+            self._fail(AnswerError("the connection was closed before the request was written"))
+            return waiter
         self.reusable = False
         self._state = _HEAD
         self._body.clear()

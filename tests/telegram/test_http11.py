@@ -26,7 +26,7 @@ from telegram.request._requestparameter import RequestParameter
 from yarl import URL
 
 from bot.telegram.aiohttp_request import AiohttpRequest
-from bot.telegram.http11 import AnswerError, ConnectionPool
+from bot.telegram.http11 import AnswerError, ConnectionPool, _Connection
 
 BODY = b'{"ok":true,"result":{"message_id":7}}'
 Answer = list[bytes]  # the pieces one answer is written in, each written and drained alone
@@ -419,3 +419,19 @@ async def test_the_request_sends_calls_without_files_the_direct_way_and_uploads_
     assert direct.body == b"chat_id=5"
     assert b"multipart/form-data" in by_aiohttp.head
     assert b"Accept-Encoding" in by_aiohttp.head  # aiohttp's own header: it sent this one
+
+
+async def test_a_connection_lost_before_its_request_is_written_fails_the_call_at_once(
+    server: ScriptedServer,
+) -> None:
+    loop = asyncio.get_running_loop()
+    _, connection = await loop.create_connection(
+        lambda: _Connection(loop), "127.0.0.1", server.port
+    )
+    connection.close()  # as if lost between being picked and being written to
+
+    # Without a timeout nothing else would ever end the wait.
+    answer = connection.exchange(b"POST / HTTP/1.1\r\n\r\n", None, None)
+
+    with pytest.raises(AnswerError, match="before the request was written"):
+        await asyncio.wait_for(answer, 1)
