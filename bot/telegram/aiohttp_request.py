@@ -369,8 +369,17 @@ class AiohttpRequest(BaseRequest):
 
 
 def _plain_http(url: URL | str) -> TypeGuard[URL]:
-    """Whether ``ConnectionPool`` can carry a call to ``url``: a parsed http(s) URL with a host."""
-    return isinstance(url, URL) and url.scheme in _OWN_SCHEMES and bool(url.raw_host)
+    """Whether ``ConnectionPool`` can carry a call to ``url``: a parsed http(s) URL with a host.
+
+    A URL with credentials in it (``http://user:password@host``, a self-hosted Bot API behind
+    basic authentication) goes through aiohttp, which logs in with them as httpx does.
+    """
+    return (
+        isinstance(url, URL)
+        and url.scheme in _OWN_SCHEMES
+        and bool(url.raw_host)
+        and url.raw_user is None
+    )
 
 
 async def _send_directly(

@@ -13,7 +13,9 @@ What it does of HTTP/1.1 (RFC 9112), as much as a Bot API answer needs:
 
 * One request at a time per connection; a connection is used again only after a complete
   answer that lets it stay open (HTTP/1.1 without ``Connection: close``), and not after it
-  sat idle for ``IDLE_SECONDS`` (aiohttp's keep-alive time: the server may be closing it).
+  sat idle for ``IDLE_SECONDS`` (aiohttp's keep-alive time: the server may be closing it). An
+  idle connection is closed when it is next picked, not by a timer (aiohttp has one): at most
+  the pool's size of them stay open between fan-outs, until the server closes them.
 * An answer's body is framed by ``Content-Length``, ``Transfer-Encoding: chunked`` or the end of
   the connection; 1xx answers before the real one are skipped; 204 and 304 have no body; a
   ``gzip`` or ``deflate`` body (never asked for: no ``Accept-Encoding`` is sent) is unpacked.

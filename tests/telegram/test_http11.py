@@ -435,3 +435,17 @@ async def test_a_connection_lost_before_its_request_is_written_fails_the_call_at
 
     with pytest.raises(AnswerError, match="before the request was written"):
         await asyncio.wait_for(answer, 1)
+
+
+async def test_a_url_with_credentials_goes_through_aiohttp_which_logs_in_with_them(
+    server: ScriptedServer,
+) -> None:
+    server.answer(sized())
+    form = RequestData([RequestParameter.from_input("chat_id", 5)])
+    url = f"http://user:secret@127.0.0.1:{server.port}/bot1:abc/getMe"
+
+    async with AiohttpRequest(2) as request:
+        assert await request.do_request(url, "POST", form) == (200, BODY)
+
+    (received,) = server.received
+    assert b"Authorization: Basic dXNlcjpzZWNyZXQ=\r\n" in received.head
