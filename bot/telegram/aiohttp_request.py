@@ -11,7 +11,8 @@ Almost every call (no files, no proxy: every check-in, every reply) skips aiohtt
 machinery and goes over kept-alive HTTP/1.1 connections of ``http11.ConnectionPool``, the same
 request bytes written to the socket and the answer read by a small asyncio protocol: about 0.2
 ms of CPU less per call (bench/README.md, "The send path without aiohttp's request"). Uploads
-(multipart) and calls through a proxy still go through the aiohttp session. The timeouts below
+(multipart), calls through a proxy and to a URL with credentials in it still go through the
+aiohttp session. The timeouts below
 mean the same on both ways, and so do the errors (``http11.AnswerError``, a broken answer, is a
 ``NetworkError`` as aiohttp's are).
 
