@@ -49,6 +49,7 @@ _MAX_LINE: Final = 8 * 1024
 _HEX_DIGITS: Final = frozenset(b"0123456789abcdefABCDEF")
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 _CRLF: Final = b"\r\n"
+_NEXT_ADDRESS_AFTER: Final = 0.25  # seconds; aiohttp's TCPConnector default
 
 # Where the reading of an answer is: its head, a body of known length, the chunks of a chunked
 # body (a size line, the data, the CRLF after it, the trailer after the last), until the end.
@@ -484,6 +485,8 @@ class ConnectionPool:
             port,
             ssl=tls,
             server_hostname=host if tls is not None else None,
+            # As aiohttp's connector: the next address (IPv4 after a silent IPv6) after 0.25 s.
+            happy_eyeballs_delay=_NEXT_ADDRESS_AFTER,
         )
         self._open.add(connection)
         return connection
