@@ -278,10 +278,11 @@ def wrap_class(ledger: CpuLedger, cls: type, part: str, names: list[str]) -> Non
 
 
 def _wrap_transport(ledger: CpuLedger) -> None:
-    """PTB's Bot API methods, the renderer's ``show``, aiohttp's response protocol."""
+    """PTB's Bot API methods, the renderer's ``show``, the response protocols."""
     from aiohttp.client_proto import ResponseHandler
     from telegram.ext import ExtBot
 
+    from bot.telegram import http11
     from bot.telegram.render import ReplyRenderer
 
     # Every public coroutine of the bot (send_message, edit_message_text, get_updates ...):
@@ -296,6 +297,8 @@ def _wrap_transport(ledger: CpuLedger) -> None:
         wrap_class(ledger, ReplyRenderer, "transport", ["show"])
     # The bytes of an answer are parsed in the protocol's callback, outside the coroutines.
     wrap_class(ledger, ResponseHandler, "transport", ["data_received"])
+    # The same for calls on the direct way (http11.ConnectionPool, most of them).
+    wrap_class(ledger, http11._Connection, "transport", ["data_received", "connection_lost"])
 
 
 # Repository wrappers outside ``storage``: storage too, and what they wrap is looked into.
