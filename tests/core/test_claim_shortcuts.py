@@ -24,6 +24,7 @@ from bench.datagen import DocumentFactory
 from bot.core.checkin_schedule import REMINDER, Reminder, Sending, _instant
 from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
+from bot.core.focus_plan import FocusPlan, hours_planned_of
 from bot.core.lapses import closes_at, lapse
 from bot.core.schedule import (
     WeeklySlot,
@@ -247,3 +248,29 @@ def test_kept_instants_and_weeks_are_the_ones_worked_out(
         assert _instant(text).tzinfo is UTC
         week = _local_week_key(instant, zone)
         assert closes_at(slot, week) == closes_at.__wrapped__(slot, week)
+
+
+# ---- the plan's hours, read from its stored form ---------------------------------------------
+HOURS = st.floats(0, 80, allow_nan=False) | st.integers(0, 80)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(number=st.integers(0, 299), kept=st.lists(HOURS, max_size=6), minutes=st.lists(HOURS))
+def test_a_plans_hours_read_from_its_document_are_those_of_the_plan_built(
+    content: Content, number: int, kept: list[float], minutes: list[float]
+) -> None:
+    """``hours_planned_of`` (the reminder's budget) against ``FocusPlan.from_dict``: the same
+    float, for the generated users' plans and for any hours in them."""
+    plan = DocumentFactory(content).document(str(700_000_000 + number), NOW)["plan"]
+    assert hours_planned_of(plan) == FocusPlan.from_dict(plan).hours_planned
+    for entry, hours in zip(plan["kept"], kept, strict=False):
+        entry["hours"] = hours
+    profiles = plan.get("profile_only", [])
+    for entry, value in zip(profiles, minutes, strict=False):
+        entry["minutes_per_month"] = value
+    if not profiles and minutes:
+        plan["profile_only"] = [
+            {"channel": "xing", "reason": "budget", "minutes_per_month": value, "sources": []}
+            for value in minutes
+        ]
+    assert hours_planned_of(plan) == FocusPlan.from_dict(plan).hours_planned
