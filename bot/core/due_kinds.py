@@ -119,13 +119,21 @@ class Outlook:
     has_plan: bool = False  # a comeback offers a week of the plan: none without one
     exits: Mapping[str, Exit] = field(default_factory=dict)  # the tracked exits (``exits``)
     left_out: frozenset[str] = frozenset()  # the channels the plan drops or keeps as profile
-    # ``answered_weeks`` as last worked out, with the record list and its length it is of.
-    _answered: tuple[Sequence[Any], int, frozenset[str]] | None = field(
+    # ``answered_weeks`` as last worked out, with the record list and its length it is of, and
+    # whether every record's week is a text (then ``answered`` is a look-up in it).
+    _answered: tuple[Sequence[Any], int, frozenset[str], bool] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
     def answered(self, week: str) -> bool:
-        """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
+        """Whether ``week`` has an answered check-in.
+
+        A look-up in ``answered_weeks`` (which the follow-up asks for next anyway) when every
+        stored week is a text, as the schema has them; else each record compared as stored.
+        """
+        _, _, weeks, texts = self._answers()
+        if texts and type(week) is str:
+            return week in weeks
         return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
 
     @property
@@ -136,12 +144,17 @@ class Outlook:
         lapse), again if ``checkins`` is another list or grew; an outlook lives for one claim or
         confirm, in which no record is changed in place.
         """
+        return self._answers()[2]
+
+    def _answers(self) -> tuple[Sequence[Any], int, frozenset[str], bool]:
+        """``_answered`` for the records as they are now (worked out if not known)."""
         checkins, known = self.checkins, self._answered
         if known is not None and known[0] is checkins and known[1] == len(checkins):
-            return known[2]
-        weeks = frozenset(str(r["week"]) for r in checkins if isinstance(r, dict) and "week" in r)
-        self._answered = (checkins, len(checkins), weeks)
-        return weeks
+            return known
+        stored = [r["week"] for r in checkins if isinstance(r, dict) and "week" in r]
+        texts = all(type(week) is str for week in stored)
+        known = self._answered = (checkins, len(checkins), frozenset(map(str, stored)), texts)
+        return known
 
     def lapse(self, now: datetime | None, *, before: str | None = None) -> Lapse:
         """The weeks missed in a row up to ``now`` (``bot.core.lapses``)."""

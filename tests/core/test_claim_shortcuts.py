@@ -26,6 +26,7 @@ from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
 from bot.core.focus_plan import FocusPlan, hours_planned_of
 from bot.core.lapses import closes_at, lapse
+from bot.core.quiet_hours import QuietHours
 from bot.core.schedule import (
     WeeklySlot,
     _local_week_key,
@@ -274,3 +275,30 @@ def test_a_plans_hours_read_from_its_document_are_those_of_the_plan_built(
             for value in minutes
         ]
     assert hours_planned_of(plan) == FocusPlan.from_dict(plan).hours_planned
+
+
+# ---- whether a week was answered -------------------------------------------------------------
+WEEK_VALUES = st.sampled_from(["2026-W48", "2026-W49", "None", "3", "True"]) | st.sampled_from(
+    [None, 3, True, 2026.0]
+)
+RECORDS = st.lists(
+    st.fixed_dictionaries({"week": WEEK_VALUES})
+    | st.fixed_dictionaries({"hours": st.integers(0, 3)})
+    | st.sampled_from(["2026-W49", None, 7]),
+    max_size=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(records=RECORDS, asked=st.lists(WEEK_VALUES, min_size=1, max_size=4))
+def test_answered_is_the_scan_of_the_records_it_was(records: list[Any], asked: list[Any]) -> None:
+    """``Outlook.answered`` by a look-up in the answered weeks, against comparing each record
+    as stored (weeks of other types than text included), before and after the list grew."""
+    reminder = Reminder(weekday=4, time="09:00", zone="Europe/Berlin")
+    outlook = Outlook(reminder, QuietHours.from_document({}), records)
+    for week in asked:
+        scanned = any(isinstance(r, dict) and r.get("week") == week for r in reversed(records))
+        assert outlook.answered(week) == scanned
+    records.append({"week": "2026-W50"})
+    assert outlook.answered("2026-W50")
+    assert "2026-W50" in outlook.answered_weeks
