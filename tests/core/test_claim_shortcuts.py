@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
 from bot.core.focus_plan import FocusPlan, hours_planned_of
 from bot.core.lapses import closes_at, lapse
-from bot.core.quiet_hours import QuietHours
+from bot.core.quiet_hours import DEFAULT_QUIET, QuietHours
 from bot.core.schedule import (
     WeeklySlot,
     _local_week_key,
@@ -133,9 +134,15 @@ def test_the_hint_after_sent_is_the_one_the_long_way_gives(
     )
     now = NOW + timedelta(hours=state["now_hours"])
     before = copy.deepcopy(document)
-    assert _outcome(due_after_sent, document, record, now) == _outcome(
-        _long_way, document, record, now
-    )
+    long_way = _outcome(_long_way, document, record, now)
+    assert _outcome(due_after_sent, document, record, now) == long_way
+    # With the answered weeks of the claim's outlook: of the same records in another list (as
+    # in a composed document), or of other records (one fewer), which must not be taken over.
+    records = document.get("checkins") or []
+    for others in (list(records), records[:-1]):
+        like = Outlook(Reminder(weekday=4, time="09:00", zone="UTC"), DEFAULT_QUIET, others)
+        assert like.answered_weeks is not None
+        assert _outcome(partial(due_after_sent, like=like), document, record, now) == long_way
     assert document == before  # neither changes the document
 
 
@@ -302,3 +309,25 @@ def test_answered_is_the_scan_of_the_records_it_was(records: list[Any], asked: l
     records.append({"week": "2026-W50"})
     assert outlook.answered("2026-W50")
     assert "2026-W50" in outlook.answered_weeks
+
+
+def test_answered_weeks_are_taken_over_only_from_the_very_same_records() -> None:
+    reminder = Reminder(weekday=4, time="09:00", zone="UTC")
+    records = [{"week": "2026-W48"}, {"week": "2026-W49"}]
+    like = Outlook(reminder, DEFAULT_QUIET, records)
+    weeks = like.answered_weeks
+    same = Outlook(reminder, DEFAULT_QUIET, list(records))  # a composed document's new list
+    same.answers_as(like)
+    assert same.answered_weeks is weeks
+    copied = Outlook(reminder, DEFAULT_QUIET, [dict(record) for record in records])
+    copied.answers_as(like)
+    assert copied.answered_weeks is not weeks
+    assert copied.answered_weeks == weeks
+    fewer = Outlook(reminder, DEFAULT_QUIET, records[:1])
+    fewer.answers_as(like)
+    assert fewer.answered_weeks == {"2026-W48"}
+    kept = list(records)
+    grown = Outlook(reminder, DEFAULT_QUIET, kept)
+    grown.answers_as(like)
+    kept.append({"week": "2026-W50"})
+    assert grown.answered_weeks == {"2026-W48", "2026-W49", "2026-W50"}
