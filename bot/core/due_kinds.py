@@ -108,6 +108,10 @@ def due_of(sending: Sending) -> Due:
     return Due(kind, sending.due_at, sending.week, sending.snooze)
 
 
+# What an outlook keeps of its check-in records (``Outlook._answered``).
+_Answers = tuple[Sequence[Any], int, frozenset[str], bool, tuple[str, ...]]
+
+
 @dataclass
 class Outlook:
     """What the kinds look at: the reminder record (changed in place), quiet hours, answers."""
@@ -120,11 +124,10 @@ class Outlook:
     has_plan: bool = False  # a comeback offers a week of the plan: none without one
     exits: Mapping[str, Exit] = field(default_factory=dict)  # the tracked exits (``exits``)
     left_out: frozenset[str] = frozenset()  # the channels the plan drops or keeps as profile
-    # ``answered_weeks`` as last worked out, with the record list and its length it is of, and
-    # whether every record's week is a text (then ``answered`` is a look-up in it).
-    _answered: tuple[Sequence[Any], int, frozenset[str], bool] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    # ``answered_weeks`` as last worked out, with the record list and its length it is of,
+    # whether every record's week is a text (then ``answered`` is a look-up in it), and the
+    # weeks sorted (for the lapses).
+    _answered: _Answers | None = field(default=None, init=False, repr=False, compare=False)
 
     def answered(self, week: str) -> bool:
         """Whether ``week`` has an answered check-in.
@@ -132,7 +135,7 @@ class Outlook:
         A look-up in ``answered_weeks`` (which the follow-up asks for next anyway) when every
         stored week is a text, as the schema has them; else each record compared as stored.
         """
-        _, _, weeks, texts = self._answers()
+        _, _, weeks, texts, _ = self._answers()
         if texts and type(week) is str:
             return week in weeks
         return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
@@ -147,19 +150,21 @@ class Outlook:
         """
         return self._answers()[2]
 
-    def _answers(self) -> tuple[Sequence[Any], int, frozenset[str], bool]:
+    def _answers(self) -> _Answers:
         """``_answered`` for the records as they are now (worked out if not known)."""
         checkins, known = self.checkins, self._answered
         if known is not None and known[0] is checkins and known[1] == len(checkins):
             return known
         stored = [r["week"] for r in checkins if isinstance(r, dict) and "week" in r]
         texts = all(type(week) is str for week in stored)
-        known = self._answered = (checkins, len(checkins), frozenset(map(str, stored)), texts)
+        weeks = frozenset(map(str, stored))
+        known = self._answered = (checkins, len(checkins), weeks, texts, tuple(sorted(weeks)))
         return known
 
     def lapse(self, now: datetime | None, *, before: str | None = None) -> Lapse:
         """The weeks missed in a row up to ``now`` (``bot.core.lapses``)."""
-        return lapse(self.reminder, self.answered_weeks, now, before=before)
+        _, _, weeks, _, in_order = self._answers()
+        return lapse(self.reminder, weeks, now, before=before, answered_in_order=in_order)
 
     def answers_as(self, other: Outlook) -> None:
         """Take ``other``'s answered weeks, if worked out, when its records are these very
@@ -171,7 +176,7 @@ class Outlook:
             and known[1] == len(known[0]) == len(mine)
             and all(map(operator.is_, mine, known[0]))
         ):
-            self._answered = (mine, len(mine), known[2], known[3])
+            self._answered = (mine, len(mine), *known[2:])
 
     @classmethod
     def of(cls, document: dict[str, Any] | None) -> Outlook | None:

@@ -222,8 +222,12 @@ def test_the_lapse_is_the_one_the_long_way_gives(
     )
     weeks: Collection[str] = answered if as_list else frozenset(answered)
     now = None if now_days is None else NOW + timedelta(days=now_days)
-    assert lapse(reminder, weeks, now, before=before).weeks == _lapse_the_long_way(
-        reminder, weeks, now, before
+    long_way = _lapse_the_long_way(reminder, weeks, now, before)
+    assert lapse(reminder, weeks, now, before=before).weeks == long_way
+    # With the answered weeks at hand sorted, as an outlook keeps them.
+    in_order = tuple(sorted(set(answered)))
+    assert lapse(reminder, weeks, now, before=before, answered_in_order=in_order).weeks == (
+        long_way
     )
 
 
