@@ -62,7 +62,7 @@ FIRST_USER_ID = 5_100_000_000  # Telegram-like numeric ids: the sender only writ
 CHECKIN_WEEKS = 52
 QUIET_MARGIN = timedelta(minutes=45)  # no cached user falls due this long after a run starts
 META = "bench-meta.json"
-_FORMAT = 3  # bump when the documents change shape: cached folders are then rebuilt
+_FORMAT = 4  # bump when the documents change shape: cached folders are then rebuilt
 _SEED = 20_260_302
 _PARALLEL_FROM = 5_000
 
@@ -195,6 +195,9 @@ class DocumentFactory:
                 "detail": {},
                 "inputs": inputs_record(plan_input),
             },
+            # Their last step was under this content, which fitted the state to it (a due
+            # user rewritten by ``make_due`` carries the stamp of the content running now).
+            fitted_to=self.content.identity,
         )
         return DEFAULT_MIGRATOR.stamp(user.to_document())
 

@@ -983,7 +983,7 @@ def load_content(prompts_dir: Path) -> Content:
     if content is None:
         raise FlowError(problems)
     seal(mark)
-    return content
+    return replace(content, identity=mark)
 
 
 def flow_to_mermaid(flow: Flow) -> str:

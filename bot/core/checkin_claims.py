@@ -582,7 +582,7 @@ class ReminderService:
             self._repository.put(user_id, document)
         # Worked out now, while the document is at hand: the confirm then needs no read.
         record = SentRecord(user_id, due.week, due.kind, sending.claimed_at, missed)
-        applies, after = due_after_sent(document, record, now)
+        applies, after = due_after_sent(document, record, now, like=outlook)
         if applies:
             self._after_sent[user_id] = after
         return Claim(

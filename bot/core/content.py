@@ -83,6 +83,10 @@ class Content:
     sunset: SunsetRules  # how to leave each channel gracefully
     advice: tuple[AdviceRule, ...] = ()
     languages: tuple[str, ...] = LANGUAGES
+    # The fingerprint of this content and the code that reads it (``content_seal``), when it
+    # was loaded from a folder that could be read: a document fitted to it (``state_repair``)
+    # carries it, so a claim need not fit that document again. None: fit every time.
+    identity: str | None = None
 
     def listed_options(
         self, step: Step, lang: str, plan: Mapping[str, Any] | None = None

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.core.focus_plan import FocusPlan
+from bot.core.focus_plan import hours_planned_of
 from bot.core.state import UserState
 from bot.core.week_ledger import (
     JOKERS_PER_QUARTER,
@@ -40,7 +40,7 @@ T = TypeVar("T")
 
 def _budget(user: UserState) -> float:
     """The weekly hours the user's plan asks for, against which their weeks are judged."""
-    return FocusPlan.from_dict(user.plan).hours_planned if user.plan else 0.0
+    return hours_planned_of(user.plan) if user.plan else 0.0
 
 
 def _judged(of_weeks: Callable[..., T], user: UserState, now: datetime) -> T:

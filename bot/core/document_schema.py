@@ -484,6 +484,8 @@ class UserDocumentV1(TypedDict, total=False):
     contract: StreakContract | None
     pending_change: PendingChange | None
     exits: dict[str, ExitRecord]
+    # The content the state was last fitted to (``Content.identity``, a fingerprint).
+    fitted_to: str | None
 
 
 _USER_DOCUMENT_V1: Final = TypeAdapter(UserDocumentV1)

@@ -25,6 +25,7 @@ engine builds for claims of that kind; the dispatcher, the sender and the index 
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -107,6 +108,10 @@ def due_of(sending: Sending) -> Due:
     return Due(kind, sending.due_at, sending.week, sending.snooze)
 
 
+# What an outlook keeps of its check-in records (``Outlook._answered``).
+_Answers = tuple[Sequence[Any], int, frozenset[str], bool, tuple[str, ...]]
+
+
 @dataclass
 class Outlook:
     """What the kinds look at: the reminder record (changed in place), quiet hours, answers."""
@@ -119,13 +124,20 @@ class Outlook:
     has_plan: bool = False  # a comeback offers a week of the plan: none without one
     exits: Mapping[str, Exit] = field(default_factory=dict)  # the tracked exits (``exits``)
     left_out: frozenset[str] = frozenset()  # the channels the plan drops or keeps as profile
-    # ``answered_weeks`` as last worked out, with the record list and its length it is of.
-    _answered: tuple[Sequence[Any], int, frozenset[str]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    # ``answered_weeks`` as last worked out, with the record list and its length it is of,
+    # whether every record's week is a text (then ``answered`` is a look-up in it), and the
+    # weeks sorted (for the lapses).
+    _answered: _Answers | None = field(default=None, init=False, repr=False, compare=False)
 
     def answered(self, week: str) -> bool:
-        """Whether ``week`` has an answered check-in (newest first: it is usually the last)."""
+        """Whether ``week`` has an answered check-in.
+
+        A look-up in ``answered_weeks`` (which the follow-up asks for next anyway) when every
+        stored week is a text, as the schema has them; else each record compared as stored.
+        """
+        _, _, weeks, texts, _ = self._answers()
+        if texts and type(week) is str:
+            return week in weeks
         return any(isinstance(r, dict) and r.get("week") == week for r in reversed(self.checkins))
 
     @property
@@ -136,16 +148,35 @@ class Outlook:
         lapse), again if ``checkins`` is another list or grew; an outlook lives for one claim or
         confirm, in which no record is changed in place.
         """
+        return self._answers()[2]
+
+    def _answers(self) -> _Answers:
+        """``_answered`` for the records as they are now (worked out if not known)."""
         checkins, known = self.checkins, self._answered
         if known is not None and known[0] is checkins and known[1] == len(checkins):
-            return known[2]
-        weeks = frozenset(str(r["week"]) for r in checkins if isinstance(r, dict) and "week" in r)
-        self._answered = (checkins, len(checkins), weeks)
-        return weeks
+            return known
+        stored = [r["week"] for r in checkins if isinstance(r, dict) and "week" in r]
+        texts = all(type(week) is str for week in stored)
+        weeks = frozenset(map(str, stored))
+        known = self._answered = (checkins, len(checkins), weeks, texts, tuple(sorted(weeks)))
+        return known
 
     def lapse(self, now: datetime | None, *, before: str | None = None) -> Lapse:
         """The weeks missed in a row up to ``now`` (``bot.core.lapses``)."""
-        return lapse(self.reminder, self.answered_weeks, now, before=before)
+        _, _, weeks, _, in_order = self._answers()
+        return lapse(self.reminder, weeks, now, before=before, answered_in_order=in_order)
+
+    def answers_as(self, other: Outlook) -> None:
+        """Take ``other``'s answered weeks, if worked out, when its records are these very
+        records in the same order (a document composed from another keeps its check-in records:
+        the same objects in a new list), instead of working them out again."""
+        known, mine = other._answered, self.checkins
+        if (
+            known is not None
+            and known[1] == len(known[0]) == len(mine)
+            and all(map(operator.is_, mine, known[0]))
+        ):
+            self._answered = (mine, len(mine), *known[2:])
 
     @classmethod
     def of(cls, document: dict[str, Any] | None) -> Outlook | None:

@@ -232,8 +232,14 @@ class DialogueEngine:
         snooze: bool,
         kind: Kind,
     ) -> list[Reply]:
-        """Put the reminder in front of ``user`` (changed in place); [] if there is none."""
-        fit_to_content(user, self.content, language_hint=None, now=self.clock())
+        """Put the reminder in front of ``user`` (changed in place); [] if there is none.
+
+        A state the engine last saved after fitting it to this very content needs no fit (a
+        weekly claim of a user who answered last week's check-in); one fitted to other content
+        (a deploy changed the flows or the code) or to none known is fitted first.
+        """
+        if self.content.identity is None or user.fitted_to != self.content.identity:
+            self._fit(user, language_hint=None)
         if not user.active or user.plan is None or user.dialogue is None:
             return []
         notes = self._settle(user)
@@ -311,8 +317,13 @@ class DialogueEngine:
         user = UserState.from_document(stored)
         before = user.to_document()
         # After ``before``: what had to be repaired is saved with this message.
-        fit_to_content(user, self.content, language_hint=language_hint, now=self.clock())
+        self._fit(user, language_hint=language_hint)
         return user, before, self._settle(user)
+
+    def _fit(self, user: UserState, *, language_hint: str | None) -> None:
+        """Fit ``user`` to the content (``state_repair``) and stamp it as fitted to it."""
+        fit_to_content(user, self.content, language_hint=language_hint, now=self.clock())
+        user.fitted_to = self.content.identity
 
     def _settle(self, user: UserState) -> list[Reply]:
         """A plan change whose cool-off is over becomes the plan (or, if the plan changed

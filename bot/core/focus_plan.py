@@ -23,6 +23,7 @@ __all__ = [
     "PressureStatus",
     "ProfileOnly",
     "Rhythm",
+    "hours_planned_of",
 ]
 
 WEEKS_PER_MONTH = 52 / 12
@@ -262,6 +263,19 @@ class FocusPlan:
             channels_in_use=int(d.get("channels_in_use", 0)),
             already_focused=bool(d.get("already_focused", False)),
         )
+
+
+def hours_planned_of(plan: Mapping[str, Any]) -> float:
+    """``FocusPlan.from_dict(plan).hours_planned`` without building the plan.
+
+    The same sums in the same order, so the same float. For a plan as the document schema lets
+    it be stored (``document_schema.Plan``), which ``from_dict`` always reads; every weekly
+    reminder judges the user's weeks against it.
+    """
+    return sum(float(kept["hours"]) for kept in plan["kept"]) + sum(
+        float(profile["minutes_per_month"]) / WEEKS_PER_MONTH / 60
+        for profile in plan.get("profile_only", ())
+    )
 
 
 def _kept_dict(k: KeptChannel) -> dict[str, Any]:

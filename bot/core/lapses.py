@@ -15,7 +15,8 @@ a new month if that comes first (Dai, Milkman & Riis 2014).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from bisect import bisect_left
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -84,18 +85,28 @@ def lapse(
     now: datetime | None,
     *,
     before: str | None = None,
+    answered_in_order: Sequence[str] | None = None,
 ) -> Lapse:
     """The run of weeks missed up to ``now`` (None: as if every week sent had closed).
 
     ``before``: only weeks before it count (the lapse as the check-in of ``before`` sees it).
+    ``answered_in_order``: ``answered_weeks`` sorted, if at hand (an outlook keeps them so for
+    the several lapses of one claim): the newest one before ``before`` is looked up in it.
     """
     at = _NEVER if now is None else now
     skipped = reminder.skipped_week
     # The run goes back from the newest week to the last answered or skipped one: only sent
-    # weeks after that one (and before ``before``) can be in it. Found without sorting the
-    # year of answered weeks: a reminder asks this several times per claim.
+    # weeks after that one (and before ``before``) can be in it.
     last_kept: str | None = None
-    for week in (*answered_weeks, skipped) if skipped is not None else answered_weeks:
+    if answered_in_order is not None:
+        in_order = answered_in_order
+        older = len(in_order) if before is None else bisect_left(in_order, before)
+        last_kept = in_order[older - 1] if older else None
+        candidates: Collection[str] = () if skipped is None else (skipped,)
+    else:
+        # Without sorting the year of answered weeks, when they are not kept sorted.
+        candidates = (*answered_weeks, skipped) if skipped is not None else answered_weeks
+    for week in candidates:
         if (before is None or week < before) and (last_kept is None or week > last_kept):
             last_kept = week
     run = [

@@ -151,6 +151,7 @@ def fresh_function(env: Environment, templates_dir: Path, banks: Banks) -> Any:
     The wording is the one at ``variety[bank]`` in the template's context (``user_context``);
     without a choice yet (a message rendered outside a check-in) it is the first.
     """
+    # Each wording compiled once; one without Jinja markup kept as the text it renders to.
     compiled: dict[tuple[str, str, int], Any] = {}
 
     @pass_context
@@ -167,11 +168,30 @@ def fresh_function(env: Environment, templates_dir: Path, banks: Banks) -> Any:
         key = (str(lang), bank, index)
         try:
             if key not in compiled:
-                compiled[key] = env.from_string(wordings[index])
+                compiled[key] = _compiled(env, wordings[index])
+            found = compiled[key]
+            if isinstance(found, Markup):
+                return found
             # Autoescaped like the template around it: the result is safe HTML.
-            return Markup(compiled[key].render(context.get_all()).strip())  # noqa: S704
+            return Markup(found.render(context.get_all()).strip())  # noqa: S704
         except TemplateError as error:
             where = shown_path(bank_path(templates_dir, str(lang), bank))
             raise TemplateRuntimeError(f"{where}: wording {index + 1}: {error}") from error
 
     return fresh
+
+
+# What makes a wording more than its own text to Jinja: its markup, and the line endings its
+# lexer rewrites to "\n".
+_JINJA_MARKS: Final = ("{{", "{%", "{#", "\r")
+
+
+def _compiled(env: Environment, wording: str) -> Any:
+    """The wording as a template, or, without Jinja markup, as what rendering it gives.
+
+    Most wordings are plain sentences: a template renders their text as it is (only
+    variables are escaped), so the reminder need not render a second template for its line.
+    """
+    if any(mark in wording for mark in _JINJA_MARKS):
+        return env.from_string(wording)
+    return Markup(wording.strip())  # noqa: S704  # the template's own text is not escaped either

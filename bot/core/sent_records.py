@@ -149,7 +149,7 @@ def apply_sent(document: dict[str, Any] | None, record: SentRecord) -> dict[str,
 
 
 def due_after_sent(
-    document: dict[str, Any], record: SentRecord, now: datetime
+    document: dict[str, Any], record: SentRecord, now: datetime, *, like: Outlook | None = None
 ) -> tuple[bool, datetime | None]:
     """Whether ``apply_sent`` applies ``record`` to ``document``, and if so the
     ``effective_due`` of the document it gives, at ``now``.
@@ -157,13 +157,18 @@ def due_after_sent(
     The same as ``effective_due(apply_sent(document, record), now)``, without writing the
     reminder block out and reading it back: it reads back as it was (its instants are UTC, as
     read), and the rest of the document is the same. Raises what ``effective_due`` raises.
+    ``like``: the outlook of a document with the same check-in records (the claim's, before
+    the reminder was composed into it), whose answered weeks are taken over if it has them.
     """
     sent = _sent_reminder(document, record)
     if sent is None:
         return False, None
     if document.get(ACTIVE, True) is False:
         return True, None  # what ``effective_due`` says of an inactive user
-    found = next_send(Outlook.around(document, *sent), now)
+    outlook = Outlook.around(document, *sent)
+    if like is not None:
+        outlook.answers_as(like)
+    found = next_send(outlook, now)
     return True, None if found is None else found[1]
 
 

@@ -125,6 +125,10 @@ class UserState:
     contract: Contract = field(default_factory=Contract)
     # The tracked exits from dropped channels, by channel id (``bot.core.exits``).
     exits: dict[str, Exit] = field(default_factory=dict)
+    # The content (``Content.identity``) this state was last fitted to (``state_repair``): a
+    # claim skips fitting it again to the same content. Only a hint: None or another content
+    # means "fit it".
+    fitted_to: str | None = None
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
@@ -158,6 +162,7 @@ class UserState:
             "variety": {bank: dict(entry) for bank, entry in self.variety.items()},
             CONTRACT: self.contract.to_document(),
             EXITS: exits_to_document(self.exits),
+            "fitted_to": self.fitted_to,
         }
 
     @property
@@ -202,12 +207,18 @@ class UserState:
             variety=_variety(raw.get("variety")),
             contract=Contract.from_document(raw.get(CONTRACT)),
             exits=read_exits(raw.get(EXITS)),
+            fitted_to=_optional_text(raw.get("fitted_to")),
         )
 
 
 def _optional_dict(value: object) -> dict[str, Any] | None:
     """A block read from a document: a dict, or None for anything else (older documents)."""
     return dict(value) if isinstance(value, dict) else None
+
+
+def _optional_text(value: object) -> str | None:
+    """A hint read from a document: a text, or None for anything else (older documents)."""
+    return value if isinstance(value, str) else None
 
 
 def _optional_int(value: object) -> int | None:

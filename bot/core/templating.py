@@ -124,6 +124,29 @@ def _plural_filter(plural_label: PluralFunction) -> Callable[..., str]:
     return plural
 
 
+# A plain dict's attributes are its methods (and those of ``object``): no instance has more.
+_DICT_ATTRIBUTES: Final = frozenset(dir(dict))
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, reading ``checkin.week`` of a plain dict as its item straight away.
+
+    Jinja looks ``a.b`` up as an attribute first and as an item only when that fails: for the
+    dicts the templates read (the check-in, the plan, a light week ...) an ``AttributeError``
+    raised and caught at every lookup. A plain ``dict`` has no attribute but those of its
+    class, so for any other name the item (or the same undefined) is what Jinja finds too.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """``SandboxedEnvironment.getattr``, without the failing attribute lookup first."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(
     templates_dir: Path, *, plural: PluralFunction | None = None
 ) -> SandboxedEnvironment:
@@ -131,7 +154,7 @@ def make_environment(
 
     ``plural`` (``TextRenderer.plural``) enables the ``plural`` filter, which reads labels.
     """
-    env = SandboxedEnvironment(
+    env = _Sandbox(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=True,
         undefined=StrictUndefined,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,9 @@ from bench.datagen import DocumentFactory
 from bot.core.checkin_schedule import REMINDER, Reminder, Sending, _instant
 from bot.core.content import Content
 from bot.core.due_kinds import Kind, Outlook, effective_due
+from bot.core.focus_plan import FocusPlan, hours_planned_of
 from bot.core.lapses import closes_at, lapse
+from bot.core.quiet_hours import DEFAULT_QUIET, QuietHours
 from bot.core.schedule import (
     WeeklySlot,
     _local_week_key,
@@ -131,9 +134,15 @@ def test_the_hint_after_sent_is_the_one_the_long_way_gives(
     )
     now = NOW + timedelta(hours=state["now_hours"])
     before = copy.deepcopy(document)
-    assert _outcome(due_after_sent, document, record, now) == _outcome(
-        _long_way, document, record, now
-    )
+    long_way = _outcome(_long_way, document, record, now)
+    assert _outcome(due_after_sent, document, record, now) == long_way
+    # With the answered weeks of the claim's outlook: of the same records in another list (as
+    # in a composed document), or of other records (one fewer), which must not be taken over.
+    records = document.get("checkins") or []
+    for others in (list(records), records[:-1]):
+        like = Outlook(Reminder(weekday=4, time="09:00", zone="UTC"), DEFAULT_QUIET, others)
+        assert like.answered_weeks is not None
+        assert _outcome(partial(due_after_sent, like=like), document, record, now) == long_way
     assert document == before  # neither changes the document
 
 
@@ -213,8 +222,12 @@ def test_the_lapse_is_the_one_the_long_way_gives(
     )
     weeks: Collection[str] = answered if as_list else frozenset(answered)
     now = None if now_days is None else NOW + timedelta(days=now_days)
-    assert lapse(reminder, weeks, now, before=before).weeks == _lapse_the_long_way(
-        reminder, weeks, now, before
+    long_way = _lapse_the_long_way(reminder, weeks, now, before)
+    assert lapse(reminder, weeks, now, before=before).weeks == long_way
+    # With the answered weeks at hand sorted, as an outlook keeps them.
+    in_order = tuple(sorted(set(answered)))
+    assert lapse(reminder, weeks, now, before=before, answered_in_order=in_order).weeks == (
+        long_way
     )
 
 
@@ -247,3 +260,78 @@ def test_kept_instants_and_weeks_are_the_ones_worked_out(
         assert _instant(text).tzinfo is UTC
         week = _local_week_key(instant, zone)
         assert closes_at(slot, week) == closes_at.__wrapped__(slot, week)
+
+
+# ---- the plan's hours, read from its stored form ---------------------------------------------
+HOURS = st.floats(0, 80, allow_nan=False) | st.integers(0, 80)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(number=st.integers(0, 299), kept=st.lists(HOURS, max_size=6), minutes=st.lists(HOURS))
+def test_a_plans_hours_read_from_its_document_are_those_of_the_plan_built(
+    content: Content, number: int, kept: list[float], minutes: list[float]
+) -> None:
+    """``hours_planned_of`` (the reminder's budget) against ``FocusPlan.from_dict``: the same
+    float, for the generated users' plans and for any hours in them."""
+    plan = DocumentFactory(content).document(str(700_000_000 + number), NOW)["plan"]
+    assert hours_planned_of(plan) == FocusPlan.from_dict(plan).hours_planned
+    for entry, hours in zip(plan["kept"], kept, strict=False):
+        entry["hours"] = hours
+    profiles = plan.get("profile_only", [])
+    for entry, value in zip(profiles, minutes, strict=False):
+        entry["minutes_per_month"] = value
+    if not profiles and minutes:
+        plan["profile_only"] = [
+            {"channel": "xing", "reason": "budget", "minutes_per_month": value, "sources": []}
+            for value in minutes
+        ]
+    assert hours_planned_of(plan) == FocusPlan.from_dict(plan).hours_planned
+
+
+# ---- whether a week was answered -------------------------------------------------------------
+WEEK_VALUES = st.sampled_from(["2026-W48", "2026-W49", "None", "3", "True"]) | st.sampled_from(
+    [None, 3, True, 2026.0]
+)
+RECORDS = st.lists(
+    st.fixed_dictionaries({"week": WEEK_VALUES})
+    | st.fixed_dictionaries({"hours": st.integers(0, 3)})
+    | st.sampled_from(["2026-W49", None, 7]),
+    max_size=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(records=RECORDS, asked=st.lists(WEEK_VALUES, min_size=1, max_size=4))
+def test_answered_is_the_scan_of_the_records_it_was(records: list[Any], asked: list[Any]) -> None:
+    """``Outlook.answered`` by a look-up in the answered weeks, against comparing each record
+    as stored (weeks of other types than text included), before and after the list grew."""
+    reminder = Reminder(weekday=4, time="09:00", zone="Europe/Berlin")
+    outlook = Outlook(reminder, QuietHours.from_document({}), records)
+    for week in asked:
+        scanned = any(isinstance(r, dict) and r.get("week") == week for r in reversed(records))
+        assert outlook.answered(week) == scanned
+    records.append({"week": "2026-W50"})
+    assert outlook.answered("2026-W50")
+    assert "2026-W50" in outlook.answered_weeks
+
+
+def test_answered_weeks_are_taken_over_only_from_the_very_same_records() -> None:
+    reminder = Reminder(weekday=4, time="09:00", zone="UTC")
+    records = [{"week": "2026-W48"}, {"week": "2026-W49"}]
+    like = Outlook(reminder, DEFAULT_QUIET, records)
+    weeks = like.answered_weeks
+    same = Outlook(reminder, DEFAULT_QUIET, list(records))  # a composed document's new list
+    same.answers_as(like)
+    assert same.answered_weeks is weeks
+    copied = Outlook(reminder, DEFAULT_QUIET, [dict(record) for record in records])
+    copied.answers_as(like)
+    assert copied.answered_weeks is not weeks
+    assert copied.answered_weeks == weeks
+    fewer = Outlook(reminder, DEFAULT_QUIET, records[:1])
+    fewer.answers_as(like)
+    assert fewer.answered_weeks == {"2026-W48"}
+    kept = list(records)
+    grown = Outlook(reminder, DEFAULT_QUIET, kept)
+    grown.answers_as(like)
+    kept.append({"week": "2026-W50"})
+    assert grown.answered_weeks == {"2026-W48", "2026-W49", "2026-W50"}

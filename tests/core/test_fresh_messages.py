@@ -10,18 +10,23 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dialogue_driver import Chat
+from hypothesis import given
+from hypothesis import strategies as st
+from markupsafe import Markup
 from test_engine import onboard_de
 
 from bot.core.content import Content
 from bot.core.document_schema import USER_DOCUMENTS, check_user_document
 from bot.core.due_kinds import Kind
 from bot.core.engine import DialogueEngine
-from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER, feedback_bank
+from bot.core.message_banks import CHECKIN_OPENER, FOLLOWUP_OPENER, _compiled, feedback_bank
 from bot.core.state import UserState
+from bot.core.templating import TextRenderer, make_environment
 from bot.core.variety import choose
 from storage import InMemoryUserRepository
 
@@ -253,3 +258,54 @@ def test_the_schema_refuses_a_variety_of_the_wrong_shape(value: Any) -> None:
     check_user_document(document)  # as written: fine
     with pytest.raises(ValueError, match="variety"):
         check_user_document({**document, "variety": value})
+
+
+def _rendered(env: Any, wording: str) -> str:
+    """A wording as ``fresh`` shows it when it renders it as a template."""
+    return str(Markup(env.from_string(wording).render().strip()))
+
+
+@given(
+    wording=st.text(
+        st.sampled_from(["a", "Ä", " ", "\n", "\t", "&", "<", ">", "{", "}", "%", "#", "-", "'"]),
+        max_size=30,
+    )
+)
+def test_a_wording_without_jinja_is_the_text_its_template_renders(wording: str) -> None:
+    env = make_environment(Path("."))
+    if any(mark in wording for mark in ("{{", "{%", "{#")):
+        return  # a template (the checker refuses one that does not parse)
+    compiled = _compiled(env, wording)
+    assert isinstance(compiled, Markup)  # kept as text: what rendering it would give
+    assert str(compiled) == _rendered(env, wording)
+
+
+def test_every_shipped_wording_shows_as_its_template_renders(content: Content) -> None:
+    env = content.texts.env
+    kept = 0
+    for named in content.texts.banks.values():
+        for wordings in named.values():
+            for wording in wordings:
+                compiled = _compiled(env, wording)
+                if isinstance(compiled, Markup):
+                    kept += 1
+                    assert str(compiled) == _rendered(env, wording)
+    assert kept > 40
+
+
+def test_a_wording_with_jinja_is_still_rendered_with_the_templates_values(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "de" / "banks").mkdir(parents=True)
+    (tmp_path / "de" / "labels.yaml").write_text("ok: OK\n", encoding="utf-8")
+    (tmp_path / "de" / "banks" / "opener.yaml").write_text(
+        "".join(f"- 'Zeile {number} & {{{{ who }}}}'\n" for number in range(4))
+        + "- 'Ohne Variable & <b>fett</b>'\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "de" / "remind.j2").write_text('{{ fresh("opener") }}!', encoding="utf-8")
+    texts = TextRenderer(tmp_path, ("de",))
+    assert texts.render("de", "remind", who="<Anna>", variety={"opener": 2}) == (
+        "Zeile 2 & &lt;Anna&gt;!"
+    )
+    assert texts.render("de", "remind", variety={"opener": 4}) == "Ohne Variable & <b>fett</b>!"

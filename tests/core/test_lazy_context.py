@@ -9,6 +9,7 @@ template with the checker's samples, must give exactly the text of the eager ``r
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,10 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jinja2 import Undefined
+from jinja2.sandbox import SandboxedEnvironment
 
 from bench.datagen import DocumentFactory
 from bot.core.checker import _template_sample
@@ -24,7 +29,7 @@ from bot.core.due_kinds import Kind
 from bot.core.engine import DialogueEngine
 from bot.core.question_view import UserContext, user_context
 from bot.core.state import UserState
-from bot.core.templating import TEMPLATE_SUFFIX, TextRenderer
+from bot.core.templating import TEMPLATE_SUFFIX, TextRenderer, make_environment
 from storage import InMemoryUserRepository
 
 NOW = datetime(2026, 12, 4, 12, tzinfo=UTC)
@@ -192,3 +197,48 @@ def test_the_user_context_is_worked_out_only_where_asked(content: Content) -> No
     assert lazy["parked_ready"] == eager["parked_ready"]
     with pytest.raises(KeyError):
         lazy["nothing"]
+
+
+def _stock_getattr(self: SandboxedEnvironment, obj: Any, attribute: str) -> Any:
+    """Jinja's own lookup of ``obj.attribute``: the attribute first, then the item."""
+    return SandboxedEnvironment.getattr(self, obj, attribute)
+
+
+def test_reminders_of_many_generated_users_are_the_same_with_jinjas_own_lookup(
+    content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factory = DocumentFactory(content)
+    documents = [orjson.dumps(factory.document(str(700_000_000 + n), NOW)) for n in range(150)]
+    direct = _composed(content, documents)
+    monkeypatch.setattr(type(content.texts.env), "getattr", _stock_getattr)
+    stock = _composed(content, documents)
+    assert direct == stock
+
+
+NAMES = st.sampled_from(["week", "late", "items", "keys", "get", "__class__", "__len__", "x"])
+
+
+@given(
+    value=st.dictionaries(NAMES, st.integers() | st.text(max_size=3), max_size=5)
+    | st.builds(OrderedDict, st.dictionaries(NAMES, st.integers(), max_size=3))
+    | st.lists(st.integers(), max_size=3)
+    | st.text(max_size=3),
+    name=NAMES,
+)
+def test_a_dicts_item_is_looked_up_as_jinja_would(value: Any, name: str) -> None:
+    env = make_environment(Path("."))
+    assert _looked_up(env.getattr(value, name)) == _looked_up(
+        SandboxedEnvironment.getattr(env, value, name)
+    )
+
+
+def _looked_up(found: Any) -> tuple[Any, ...]:
+    """What a lookup found; an undefined one by what it says (it cannot be compared)."""
+    if isinstance(found, Undefined):
+        return (
+            type(found),
+            found._undefined_name,
+            id(found._undefined_obj),
+            found._undefined_hint,
+        )
+    return ("found", found)

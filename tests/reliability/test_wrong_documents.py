@@ -397,6 +397,52 @@ def test_a_document_from_before_the_banks_goes_on_as_usual(
     assert stored["variety"]["checkin_opener"]["key"] == "2026-W49"
 
 
+@pytest.mark.parametrize("fitted_to", [7, ["abc"], {"content": "abc"}, True])
+def test_a_wrong_fit_stamp_is_damage_told_once_and_the_reminder_still_goes_out(
+    fitted_to: Any,
+    content: Content,
+    documents: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The stamp of the content a state was fitted to (``fitted_to``) of the wrong type."""
+    assert documents["planned"]["fitted_to"] == content.identity  # its steps stamped it
+    data_dir = tmp_path_factory.mktemp("fitted")
+    raw = write_raw(data_dir, "anna", {**documents["planned"], "fitted_to": fitted_to})
+    write_raw(data_dir, "ben", {**documents["planned"], "user_id": "ben"})
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+        service.load()
+        engine = DialogueEngine(content, repo, clock=clock, reminders=service)
+        first = engine.handle("anna", Command("start"), language_hint="de")
+        reminder = engine.checkin_reminder("ben", week="2026-W49")
+    path = user_file(data_dir, "anna")
+    assert DAMAGED in text_of(first)
+    assert [copy.read_bytes() for copy in path.parent.glob(f"{path.name}.damaged-*")] == [raw]
+    assert "Zeit für deinen Fokus-Check-in (KW 49)" in text_of(reminder)
+
+
+@pytest.mark.parametrize("fitted_to", ["missing", None, "content before a deploy"])
+def test_a_document_without_the_current_fit_stamp_is_fitted_and_goes_on_as_usual(
+    fitted_to: str | None,
+    content: Content,
+    documents: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """Older documents lack the stamp; another content's stamp means "fit it again"."""
+    data_dir = tmp_path_factory.mktemp("unfitted")
+    older = {**documents["planned"], "user_id": "anna", "fitted_to": fitted_to}
+    if fitted_to == "missing":
+        del older["fitted_to"]
+    write_raw(data_dir, "anna", older)
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        engine = DialogueEngine(content, repo, clock=clock)
+        reminder = engine.checkin_reminder("anna", week="2026-W49")
+        stored = repo.get("anna")
+    assert "Zeit für deinen Fokus-Check-in (KW 49)" in text_of(reminder)
+    assert stored is not None
+    assert stored["fitted_to"] == content.identity is not None
+
+
 def test_the_seeded_document_holds_a_streak_contract(documents: dict[str, Any]) -> None:
     """The documents broken above carry the contract block, so its keys get broken too."""
     contract = documents["planned"]["contract"]
