@@ -5,19 +5,20 @@ Run from the repository root::
     .venv/bin/python bench/crash_test.py                  # 300 kills, 4 users
     .venv/bin/python bench/crash_test.py --kills 40 --seed 7 --data-dir /tmp/crash --keep
 
-A child process (forked from this one, so the shipped prompts are loaded only once) opens the
-data folder with the real ``TinyDBUserRepository`` and drives a real ``DialogueEngine`` for
-several users: onboarding, the weekly check-in schedule, then check-ins week after week (from
-``/checkin`` or from the reminder), typing and tapping as a cooperative user would, and going on
-from whatever is stored after each restart. After ``engine.handle`` returns it writes one line
-per saved answer to a pipe: the acknowledgement. The parent kills it with SIGKILL after a random
-delay (sometimes while it still starts up), then checks before anything cleans up that every
-user file is complete JSON of the expected layout and a valid state (no torn document), opens
-the store, and checks that every answer ever acknowledged is stored: onboarding answers in the
+A child process (forked from this one, so the shipped prompts are loaded only once) opens the data
+folder with the real ``TinyDBUserRepository`` and drives a real ``DialogueEngine`` for several
+users: onboarding, the weekly check-in schedule, then check-ins week after week (from ``/checkin``
+or from the reminder), typing and tapping as a cooperative user would, and going on from whatever
+is stored after each restart. After ``engine.handle`` returns it writes one line per saved answer
+to a pipe: the acknowledgement. The parent kills it with SIGKILL after a random delay (sometimes
+while it still starts up; otherwise not before the child's first acknowledged answer, so every such
+kill follows new work however busy the machine), then checks before anything cleans up that every
+user file is complete JSON of the expected layout and a valid state (no torn document), opens the
+store, and checks that every answer ever acknowledged is stored: onboarding answers in the
 onboarding dialogue, schedule answers in the reminder block (or the open settings flow), check-in
-answers in that week's record (or the open check-in). Only records older than the 104 weeks a
-user keeps may be gone (by design). It prints the number of kills and of verified answers and
-exits 1 on any violation.
+answers in that week's record (or the open check-in). Only records older than the 104 weeks a user
+keeps may be gone (by design). It prints the number of kills and of verified answers and exits 1 on
+any violation.
 """
 
 from __future__ import annotations
@@ -288,12 +289,21 @@ def run_child(
     else:
         deadline = time.monotonic() + 30.0  # until ready; a guard, never reached
     ready_seen = False
+    # After start-up a round kills only once its child has acknowledged an answer: on a busy
+    # machine a random delay can run out before the first one, and a run of such rounds would
+    # check nothing new. The delay then starts again from that first answer.
+    answered = waiting_for_answer = False
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            if early or ready_seen:
+            if early or (ready_seen and answered):
                 break
-            tally.problems.append("the child did not get ready in 30 s")
+            if ready_seen and not waiting_for_answer:
+                waiting_for_answer = True
+                deadline = time.monotonic() + 30.0  # a guard, never reached
+                continue
+            what = "acknowledge an answer" if ready_seen else "get ready"
+            tally.problems.append(f"the child did not {what} in 30 s")
             break
         readable, _, _ = select.select([read_end], [], [], remaining)
         if readable:
@@ -305,6 +315,10 @@ def run_child(
             if not early and not ready_seen and received.startswith(READY):
                 ready_seen = True
                 deadline = time.monotonic() + rng.uniform(0, max_delay)
+            if ready_seen and not answered and received.count(b"\n") > 1:
+                answered = True
+                if waiting_for_answer:
+                    deadline = time.monotonic() + rng.uniform(0, max_delay)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     while chunk := os.read(read_end, 65536):

@@ -46,9 +46,9 @@ def test_sigkill_at_random_instants_loses_no_acknowledged_answer(tmp_path: Path)
     assert figures is not None, result.stdout
     acknowledged, verified, too_old = map(int, figures.groups())
     assert verified + too_old == acknowledged
-    # Kills land mid-work: answers keep being acknowledged between them. How many depends on
-    # the disk (each answer is fsynced), so on a busy machine it is fewer than one per kill.
-    assert acknowledged >= KILLS // 4
+    # Kills land mid-work: a kill after start-up (nine in ten) waits for its child's first
+    # acknowledged answer, however slow the machine, so answers pile up between kills.
+    assert acknowledged >= KILLS // 2
     assert "torn documents: 0" in result.stdout
     # And seen from here: every user's document opens and holds their onboarding answers.
     with TinyDBUserRepository(data_dir) as repo:
