@@ -43,6 +43,7 @@ __all__ = [
     "encoded",
     "older_records",
     "side_payload",
+    "side_records",
 ]
 
 HISTORY_KEY: Final = "checkins"
@@ -108,15 +109,7 @@ def older_records(
         DamagedDocumentError: ``raw`` is not a side file, or lacks some of those records. The
             record's own fields are checked with the whole document (the schema's check-in).
     """
-    try:
-        data = json_codec.decode(raw)
-    except ValueError as exc:
-        raise DamagedDocumentError(path, f"not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise DamagedDocumentError(path, f"expected a JSON object, found {type(data).__name__}")
-    base, records = _count(data.get(_FIRST), least=0), data.get(HISTORY_KEY)
-    if base is None or not isinstance(records, list):
-        raise DamagedDocumentError(path, f"needs {_FIRST!r} (a number) and {HISTORY_KEY!r}")
+    base, records = side_records(raw, path)
     start = archive.first - base
     if start < 0 or start + archive.count > len(records):
         raise DamagedDocumentError(
@@ -134,6 +127,24 @@ def older_records(
         # Were it spelt otherwise (by hand), the digest differs and the next put rewrites it.
         return older, digest_of(raw[len(head) : -1])
     return older, digest_of(encoded(older))
+
+
+def side_records(raw: bytes, path: Path | str) -> tuple[int, list[Any]]:
+    """The number of the first record in the side file ``raw``, and its records.
+
+    Raises:
+        DamagedDocumentError: ``raw`` is not ``{"first": b, "checkins": [...]}``.
+    """
+    try:
+        data = json_codec.decode(raw)
+    except ValueError as exc:
+        raise DamagedDocumentError(path, f"not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise DamagedDocumentError(path, f"expected a JSON object, found {type(data).__name__}")
+    base, records = _count(data.get(_FIRST), least=0), data.get(HISTORY_KEY)
+    if base is None or not isinstance(records, list):
+        raise DamagedDocumentError(path, f"needs {_FIRST!r} (a number) and {HISTORY_KEY!r}")
+    return base, records
 
 
 def side_payload(first: int, encoded_records: bytes) -> bytes:

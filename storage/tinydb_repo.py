@@ -231,7 +231,11 @@ class TinyDBUserRepository:
                 self._drop_side(place)
 
     def _stored_tables(self, user_id: str, place: _UserPlace) -> tuple[Tables, Kept]:
-        """The user's file as stored, for a put; a damaged one is moved aside (then empty)."""
+        """The user's file as stored, for a put, and what it keeps aside.
+
+        A damaged file is moved aside (then empty); so is a file whose side file is damaged,
+        with that side file: what ``get`` refused stays on disk as it was, for the operator.
+        """
         try:
             tables = read_json_tables(place.file)[0] or {}
             record = self._user_record(tables, place.path)
@@ -243,7 +247,17 @@ class TinyDBUserRepository:
             self._forget(user_id)
             _move_aside(place.path, exc)
             return {}, None
-        return tables, None if archive is None else (archive, None)
+        if archive is None:
+            return tables, None
+        try:
+            digest = self._read_older(place, archive)[1]
+        except DamagedDocumentError as exc:
+            self._forget(user_id)
+            if Path(place.side).exists():
+                _move_aside(place.side_path, exc)
+            _move_aside(place.path, exc)
+            return {}, None
+        return tables, (archive, digest)
 
     def _split(
         self, place: _UserPlace, stamped: dict[str, Any], kept: Kept
