@@ -43,6 +43,7 @@ from bot.core.plan_versions import inputs_record
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import DialogueState, UserState
 from storage import ScheduleIndex
+from storage.history_archive import ARCHIVE_SUFFIX, split_document
 from storage.migrations import DEFAULT_MIGRATOR
 from storage.tinydb_repo import USER_TABLE, USERS_FOLDER, shard_of
 
@@ -62,7 +63,7 @@ FIRST_USER_ID = 5_100_000_000  # Telegram-like numeric ids: the sender only writ
 CHECKIN_WEEKS = 52
 QUIET_MARGIN = timedelta(minutes=45)  # no cached user falls due this long after a run starts
 META = "bench-meta.json"
-_FORMAT = 3  # bump when the documents change shape: cached folders are then rebuilt
+_FORMAT = 4  # bump when the documents change shape: cached folders are then rebuilt
 _SEED = 20_260_302
 _PARALLEL_FROM = 5_000
 
@@ -306,7 +307,11 @@ def _write_chunk(
         if shard not in made:
             (users_dir / shard).mkdir(parents=True, exist_ok=True)
             made.add(shard)
-        (users_dir / shard / f"{user_id}.json").write_bytes(_encode(document))
+        # As the repository stores it: the older check-ins in the user's side file.
+        record, side = split_document(document)
+        (users_dir / shard / f"{user_id}.json").write_bytes(_encode(record))
+        if side is not None:
+            (users_dir / shard / f"{user_id}{ARCHIVE_SUFFIX}").write_bytes(side)
         instant = effective_due(document)
         if instant is not None:
             entries[user_id] = instant

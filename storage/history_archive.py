@@ -44,6 +44,7 @@ __all__ = [
     "older_records",
     "side_payload",
     "side_records",
+    "split_document",
 ]
 
 HISTORY_KEY: Final = "checkins"
@@ -165,3 +166,19 @@ def digest_of(encoded_records: bytes) -> bytes:
 def encoded(records: Sequence[Any]) -> bytes:
     """Records as the side file holds them (``json_codec.encode``: raises for NaN, sets ...)."""
     return json_codec.encode(list(records))
+
+
+def split_document(document: dict[str, Any]) -> tuple[dict[str, Any], bytes | None]:
+    """What the user's file and the side file hold after the first put of ``document``.
+
+    The record for the user's file, and the side file's bytes (None: all its check-ins stay
+    in the user's file). For writers of data folders outside the repository (the benchmark's
+    generated users), so their files look as the repository's own.
+    """
+    records = document.get(HISTORY_KEY)
+    if type(records) is not list or len(records) <= 2 * WINDOW:
+        return document, None
+    moving = len(records) - WINDOW
+    archive = Archive(0, moving)
+    kept = {**document, HISTORY_KEY: records[moving:], ARCHIVE_KEY: archive.to_json()}
+    return kept, side_payload(0, encoded(records[:moving]))

@@ -85,7 +85,7 @@ def test_a_whole_document_comes_back_whole_whatever_its_history(
     repo.put(USER, stored)
 
     assert repo.get(USER) == {**stored, "schema": 1}
-    main, side = files_of(data_dir)
+    side = files_of(data_dir)[1]
     kept = stored_main(data_dir)
     if count > 2 * WINDOW:
         assert kept["checkins"] == stored["checkins"][-WINDOW:]
@@ -298,9 +298,8 @@ def test_a_crash_after_the_side_file_of_a_changed_older_part_loses_nothing(
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(tinydb_module, "write_json_tables", dies)
-    with TinyDBUserRepository(data_dir) as repo:
-        with pytest.raises(OSError, match="Input/output"):
-            repo.put(USER, changed)
+    with TinyDBUserRepository(data_dir) as repo, pytest.raises(OSError, match="Input/output"):
+        repo.put(USER, changed)
     monkeypatch.undo()
 
     with TinyDBUserRepository(data_dir) as repo:
