@@ -150,19 +150,21 @@ class TinyDBUserRepository:
         if record is None or tables is None or signature is None:
             return None
         archive = archive_of(record, place.path)
-        kept: Kept = None
-        if archive is not None:
-            recent = record.get(HISTORY_KEY)
-            if not isinstance(recent, list):
-                raise DamagedDocumentError(place.path, f"{HISTORY_KEY!r} is not a list")
+        if archive is None:
+            # Checked before it is remembered: a put then finds a bad file and keeps it aside.
+            document = self._migrator.upgrade(record, source=place.path)
+            self._remember(user_id, signature, tables, None)
+            return document
+        try:
             older, digest = self._read_older(place, archive)
-            record[HISTORY_KEY] = older + recent
-            del record[ARCHIVE_KEY]
-            kept = (archive, digest)
-        # Checked (with the older check-ins) before it is remembered: a put then finds a bad
-        # file and keeps it aside.
-        document = self._migrator.upgrade(record, source=place.path)
-        self._remember(user_id, signature, tables, kept)
+            _join_older(record, older, place.path)
+            document = self._migrator.upgrade(record, source=place.path)
+        except DamagedDocumentError:
+            # What a ``get_recent`` remembered of the user's file says nothing of the side
+            # file: a put must look at both again (and keep them aside).
+            self._forget(user_id)
+            raise
+        self._remember(user_id, signature, tables, (archive, digest))
         return document
 
     def get_recent(self, user_id: str) -> dict[str, Any] | None:
@@ -220,7 +222,7 @@ class TinyDBUserRepository:
                     _check_same_older(place.path, stamped, kept)
                     record = stamped
                 else:
-                    record, kept = self._split(place, stamped, kept)
+                    record, kept = self._split(user_id, place, stamped, kept)
                 tables[USER_TABLE] = {_USER_RECORD_KEY: record}
                 signature = self._write(place, tables)
             except BaseException:
@@ -249,18 +251,13 @@ class TinyDBUserRepository:
             return {}, None
         if archive is None:
             return tables, None
-        try:
-            digest = self._read_older(place, archive)[1]
-        except DamagedDocumentError as exc:
-            self._forget(user_id)
-            if Path(place.side).exists():
-                _move_aside(place.side_path, exc)
-            _move_aside(place.path, exc)
+        older, digest = self._stored_older(user_id, place, archive)
+        if older is None:
             return {}, None
         return tables, (archive, digest)
 
     def _split(
-        self, place: _UserPlace, stamped: dict[str, Any], kept: Kept
+        self, user_id: str, place: _UserPlace, stamped: dict[str, Any], kept: Kept
     ) -> tuple[dict[str, Any], Kept]:
         """The user's record for a whole document, and what it keeps aside (caller holds the
         shard's lock); writes the side file first if older check-ins move there.
@@ -279,7 +276,7 @@ class TinyDBUserRepository:
             archive, digest = kept
             count, looked = archive.count, digest is None
             if looked:  # not known to this process: from the side file
-                older, digest = self._stored_older(place, archive)
+                older, digest = self._stored_older(user_id, place, archive)
             # Encoded (and so checked for NaN) even when unchanged, as a whole put did.
             if total >= count and digest == digest_of(encoded(records[:count])):
                 # The older check-ins are as stored: the side file stays as it is ...
@@ -290,7 +287,7 @@ class TinyDBUserRepository:
                 self._write_side(place, archive.first, moved)
                 return _moved(stamped, records, Archive(archive.first, moving), moved)
             if moving and not looked:
-                older = self._stored_older(place, archive)[0]
+                older = self._stored_older(user_id, place, archive)[0]
             if older is not None:
                 first = archive.first + count  # new numbers after the ones the file names
         if not moving:
@@ -317,17 +314,29 @@ class TinyDBUserRepository:
         return older_records(raw, archive, place.side_path)
 
     def _stored_older(
-        self, place: _UserPlace, archive: Archive
+        self, user_id: str, place: _UserPlace, archive: Archive
     ) -> tuple[list[Any] | None, bytes | None]:
-        """``_read_older`` for a put: (None, None) if the side file is damaged (moved aside)."""
+        """``_read_older`` for a put: (None, None) if the side file is damaged.
+
+        Then it is moved aside, and the user's file with it: ``get`` refused the two, and both
+        stay on disk as they were, for the operator, before the put writes a new document.
+        """
         try:
-            return self._read_older(place, archive)
+            older, digest = self._read_older(place, archive)
+            # Checked with the user's file, as ``get`` checks them: a check-in that is not
+            # one is damage too.
+            tables = read_json_tables(place.file)[0]
+            record = self._user_record(tables, place.path)
+            if record is not None:
+                _join_older(record, older, place.path)
+                self._migrator.validate(record, source=place.side_path)
         except DamagedDocumentError as exc:
+            self._forget(user_id)
             if Path(place.side).exists():
                 _move_aside(place.side_path, exc)
-            else:
-                logger.warning("%s; a new document replaces it", exc)
+            _move_aside(place.path, exc)
             return None, None
+        return older, digest
 
     def _write_side(self, place: _UserPlace, first: int, records: bytes) -> None:
         """Write the side file: ``records`` (encoded) numbered from ``first``."""
@@ -532,6 +541,15 @@ class TinyDBUserRepository:
         if ids != [_USER_RECORD_ID]:
             raise DamagedDocumentError(path, f"table {USER_TABLE!r} has records {ids}, not [1]")
         return dict(next(iter(records.values())))
+
+
+def _join_older(record: dict[str, Any], older: list[Any], path: Path) -> None:
+    """Put the older check-ins back in front of the record's own, as the whole document."""
+    recent = record.get(HISTORY_KEY)
+    if not isinstance(recent, list):
+        raise DamagedDocumentError(path, f"{HISTORY_KEY!r} is not a list")
+    record[HISTORY_KEY] = older + recent
+    del record[ARCHIVE_KEY]
 
 
 def _check_same_older(path: Path, stamped: dict[str, Any], kept: Kept) -> None:
