@@ -43,7 +43,6 @@ from bot.core.plan_versions import inputs_record
 from bot.core.schedule import WeeklySlot, next_occurrence
 from bot.core.state import DialogueState, UserState
 from storage import ScheduleIndex
-from storage.history_archive import ARCHIVE_SUFFIX, split_document
 from storage.migrations import DEFAULT_MIGRATOR
 from storage.tinydb_repo import USER_TABLE, USERS_FOLDER, shard_of
 
@@ -274,6 +273,20 @@ def _encode(document: dict[str, Any]) -> bytes:
     return json.dumps(tables, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
+def _split(document: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
+    """The user's record and (suffix, bytes) of their side file, as the repository splits them.
+
+    A ``storage`` without side files (``bench.storage_cpu --baseline`` of an older commit) keeps
+    the whole document in the user's file.
+    """
+    try:
+        from storage.history_archive import ARCHIVE_SUFFIX, split_document
+    except ImportError:
+        return document, None
+    record, side = split_document(document)
+    return record, None if side is None else (ARCHIVE_SUFFIX, side)
+
+
 def _write_users(
     data_dir: Path, ids: list[str], anchor: datetime, due: datetime | None
 ) -> dict[str, datetime]:
@@ -308,10 +321,10 @@ def _write_chunk(
             (users_dir / shard).mkdir(parents=True, exist_ok=True)
             made.add(shard)
         # As the repository stores it: the older check-ins in the user's side file.
-        record, side = split_document(document)
+        record, side = _split(document)
         (users_dir / shard / f"{user_id}.json").write_bytes(_encode(record))
         if side is not None:
-            (users_dir / shard / f"{user_id}{ARCHIVE_SUFFIX}").write_bytes(side)
+            (users_dir / shard / f"{user_id}{side[0]}").write_bytes(side[1])
         instant = effective_due(document)
         if instant is not None:
             entries[user_id] = instant

@@ -52,6 +52,7 @@ from storage.history_archive import (
     HISTORY_KEY,
     WINDOW,
     Archive,
+    Digest,
     archive_of,
     digest_of,
     encoded,
@@ -77,7 +78,7 @@ _SHARD_DIGITS: Final = 2
 _SEEN_LIMIT: Final = 8192  # files whose last known state is remembered (a few MB at most)
 _PLACES_LIMIT: Final = 2048  # users whose paths are kept (800 bytes each; then start over)
 
-Kept: TypeAlias = tuple[Archive, bytes | None] | None
+Kept: TypeAlias = tuple[Archive, Digest | None] | None
 """What a stored user file says of its older check-ins, and the digest of those records
 (``history_archive.digest_of``; None: not known to this process); None: it keeps them all."""
 
@@ -297,7 +298,7 @@ class TinyDBUserRepository:
         self._write_side(place, first - (0 if older is None else len(older)), side)
         return _moved(stamped, records, Archive(first, moving), moved)
 
-    def _read_older(self, place: _UserPlace, archive: Archive) -> tuple[list[Any], bytes]:
+    def _read_older(self, place: _UserPlace, archive: Archive) -> tuple[list[Any], Digest]:
         """The older check-ins ``archive`` names, and their digest.
 
         Raises:
@@ -315,7 +316,7 @@ class TinyDBUserRepository:
 
     def _stored_older(
         self, user_id: str, place: _UserPlace, archive: Archive
-    ) -> tuple[list[Any] | None, bytes | None]:
+    ) -> tuple[list[Any] | None, Digest | None]:
         """``_read_older`` for a put: (None, None) if the side file is damaged.
 
         Then it is moved aside, and the user's file with it: ``get`` refused the two, and both
