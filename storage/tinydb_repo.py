@@ -279,24 +279,55 @@ class TinyDBUserRepository:
             if looked:  # not known to this process: from the side file
                 older, digest = self._stored_older(user_id, place, archive)
             # Encoded (and so checked for NaN) even when unchanged, as a whole put did.
-            if total >= count and digest == digest_of(encoded(records[:count])):
-                # The older check-ins are as stored: the side file stays as it is ...
-                if total - count <= 2 * WINDOW:
-                    return _with_recent(stamped, records[count:], archive), (archive, digest)
-                # ... or gains the ones that move out now, after those it keeps.
-                moved = encoded(records[:moving])
-                self._write_side(place, archive.first, moved)
-                return _moved(stamped, records, Archive(archive.first, moving), moved)
-            if moving and not looked:
+            head = encoded(records[:count]) if total >= count else None
+            if head is not None and digest == digest_of(head):
+                return self._keep_stored(place, stamped, archive, head, dropped=0, digest=digest)
+            if not looked:  # changed: how decides what is written
                 older = self._stored_older(user_id, place, archive)[0]
             if older is not None:
+                dropped = _dropped_front(older, records)
+                if dropped is not None:
+                    stored = encoded(older)
+                    return self._keep_stored(place, stamped, archive, stored, dropped=dropped)
                 first = archive.first + count  # new numbers after the ones the file names
         if not moving:
             return stamped, None
         moved = encoded(records[:moving])
         side = moved if older is None else _joined(encoded(older), moved)
         self._write_side(place, first - (0 if older is None else len(older)), side)
-        return _moved(stamped, records, Archive(first, moving), moved)
+        archive = Archive(first, moving)
+        return _with_recent(stamped, records[moving:], archive), (archive, digest_of(moved))
+
+    def _keep_stored(
+        self,
+        place: _UserPlace,
+        stamped: dict[str, Any],
+        archive: Archive,
+        stored: bytes,
+        *,
+        dropped: int,
+        digest: Digest | None = None,
+    ) -> tuple[dict[str, Any], Kept]:
+        """The user's record when the document's oldest check-ins are the stored older ones
+        (``stored``, encoded) but the first ``dropped`` (a history cut to ``MAX_CHECKINS``).
+
+        The file then names fewer of the same side records and the side file stays as it is;
+        or, if more than twice ``WINDOW`` would stay, the side file gains the records that
+        move out now, after all it holds (``digest``: of the records kept aside, if known).
+        """
+        records: list[Any] = stamped[HISTORY_KEY]
+        still = archive.count - dropped
+        if len(records) - still <= 2 * WINDOW:
+            now = Archive(archive.first + dropped, still)
+            if digest is None:
+                digest = digest_of(encoded(records[:still]))
+            return _with_recent(stamped, records[still:], now), (now, digest)
+        moving = len(records) - WINDOW
+        tail = encoded(records[still:moving])
+        self._write_side(place, archive.first, _joined(stored, tail))
+        aside = _joined(stored if not dropped else encoded(records[:still]), tail)
+        now = Archive(archive.first + dropped, moving)
+        return _with_recent(stamped, records[moving:], now), (now, digest_of(aside))
 
     def _read_older(self, place: _UserPlace, archive: Archive) -> tuple[list[Any], Digest]:
         """The older check-ins ``archive`` names, and their digest.
@@ -568,11 +599,19 @@ def _with_recent(stamped: dict[str, Any], recent: list[Any], archive: Archive) -
     return {**stamped, HISTORY_KEY: recent, ARCHIVE_KEY: archive.to_json()}
 
 
-def _moved(
-    stamped: dict[str, Any], records: list[Any], archive: Archive, moved: bytes
-) -> tuple[dict[str, Any], Kept]:
-    """The user's record after ``archive.count`` check-ins moved out, and what it keeps aside."""
-    return _with_recent(stamped, records[archive.count :], archive), (archive, digest_of(moved))
+def _dropped_front(older: list[Any], records: list[Any]) -> int | None:
+    """How many of the oldest stored records ``records`` lacks, the rest unchanged at its start;
+    None if it is not that (nor unchanged). At least one record must be left."""
+    if not records:
+        return None
+    try:
+        dropped = older.index(records[0])
+    except ValueError:
+        return None
+    still = len(older) - dropped
+    if dropped == 0 or len(records) < still or older[dropped:] != records[:still]:
+        return None
+    return dropped
 
 
 def _joined(before: bytes, after: bytes) -> bytes:

@@ -117,9 +117,12 @@ def test_a_year_of_weekly_answers_rewrites_the_older_part_only_every_few_months(
         last = signature
         assert repo.get(USER) == {**current, "schema": 1}
         assert len(stored_main(data_dir)["checkins"]) <= 2 * WINDOW
+        if side.exists():  # what it holds beyond the named records is bounded too
+            assert len(json.loads(side.read_bytes())["checkins"]) <= 104 + 2 * WINDOW
     assert len(current["checkins"]) == 104
-    # Moves every WINDOW + 1 weeks; beyond 104 the oldest dropped is a change of the older part.
-    assert side_writes <= 104 // (WINDOW + 1) + (130 - 104) + 1
+    # Moves every WINDOW + 1 weeks, and beyond 104 answers the oldest one dropped each week
+    # only shortens what the user's file names: no side write for that.
+    assert side_writes <= 130 // (WINDOW + 1) + 1
 
 
 def test_an_answer_replaced_in_the_older_part_is_stored(
@@ -306,6 +309,35 @@ def test_a_crash_after_the_side_file_of_a_changed_older_part_loses_nothing(
         assert repo.get(USER) == acknowledged
         repo.put(USER, changed)
         assert repo.get(USER) == {**changed, "schema": 1}
+
+
+def test_a_crash_after_the_side_file_of_a_cut_history_loses_nothing(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with TinyDBUserRepository(data_dir) as repo:
+        repo.put(USER, document(104))
+        acknowledged = repo.get(USER)
+        assert acknowledged is not None
+    # The oldest cut off (as record_checkin keeps 104) and enough new ones that more move out.
+    cut = json.loads(json.dumps(acknowledged))
+    cut["checkins"] = [*cut["checkins"], *(record(n) for n in range(104, 124))][-104:]
+
+    def dies(*_args: Any) -> Any:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(tinydb_module, "write_json_tables", dies)
+    with TinyDBUserRepository(data_dir) as repo:
+        repo.get(USER)  # known to the process, as before a dialogue step's put
+        with pytest.raises(OSError, match="Input/output"):
+            repo.put(USER, cut)
+    monkeypatch.undo()
+
+    with TinyDBUserRepository(data_dir) as repo:
+        assert repo.get(USER) == acknowledged
+        repo.get(USER)
+        repo.put(USER, cut)
+        assert repo.get(USER) == {**cut, "schema": 1}
+        assert stored_main(data_dir)[ARCHIVE_KEY] == {"first": 20, "count": 104 - WINDOW}
 
 
 def test_a_failed_side_write_leaves_the_stored_document_as_it_was(
