@@ -22,6 +22,8 @@ from bot.core.checkin_schedule import REMINDER, Reminder
 from bot.core.sent_records import LIVE_MESSAGE, SentRecord, apply_sent
 from bot.core.state import UserState
 from storage.atomic import is_temp_file
+from storage.errors import DamagedDocumentError
+from storage.history_archive import ARCHIVE_SUFFIX, side_records
 from storage.journal import JOURNAL_FOLDER, AppendJournal
 from storage.schedule_index import SCHEDULE_FOLDER
 from storage.tinydb_repo import USERS_FOLDER
@@ -113,6 +115,12 @@ def read_store(data_dir: Path) -> StoreView:
             continue
         if ".damaged-" in path.name:
             view.problems.append(f"damaged copy {path}: a document was found torn")
+            continue
+        if path.name.endswith(ARCHIVE_SUFFIX):  # older check-ins: whole, in their layout
+            try:
+                side_records(path.read_bytes(), path)
+            except DamagedDocumentError as error:
+                view.problems.append(f"torn or invalid side file: {error}")
             continue
         try:
             data = json.loads(path.read_bytes())

@@ -62,6 +62,8 @@ from bot.core.schedule import local_week_key
 from bot.core.state import UserState
 from storage import TinyDBUserRepository
 from storage.atomic import is_temp_file
+from storage.errors import DamagedDocumentError
+from storage.history_archive import ARCHIVE_SUFFIX, side_records
 
 USERS = ("crash-anna", "crash-ben", "crash-cem", "crash-dora", "crash-emil", "crash-fritz")
 FIRST_WEEK = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday noon: same week everywhere
@@ -341,6 +343,12 @@ def check_files(content: Content, data_dir: Path, tally: Tally) -> None:
             continue
         if ".damaged-" in path.name:
             tally.problems.append(f"damaged copy {path}: a document was found torn")
+            continue
+        if path.name.endswith(ARCHIVE_SUFFIX):  # older check-ins: whole, in their layout
+            try:
+                side_records(path.read_bytes(), path)
+            except DamagedDocumentError as error:
+                tally.problems.append(f"torn or invalid side file: {error}")
             continue
         try:
             data = json.loads(path.read_bytes())

@@ -62,7 +62,7 @@ FIRST_USER_ID = 5_100_000_000  # Telegram-like numeric ids: the sender only writ
 CHECKIN_WEEKS = 52
 QUIET_MARGIN = timedelta(minutes=45)  # no cached user falls due this long after a run starts
 META = "bench-meta.json"
-_FORMAT = 4  # bump when the documents change shape: cached folders are then rebuilt
+_FORMAT = 5  # bump when the documents change shape: cached folders are then rebuilt
 _SEED = 20_260_302
 _PARALLEL_FROM = 5_000
 
@@ -276,6 +276,20 @@ def _encode(document: dict[str, Any]) -> bytes:
     return json.dumps(tables, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
+def _split(document: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, bytes] | None]:
+    """The user's record and (suffix, bytes) of their side file, as the repository splits them.
+
+    A ``storage`` without side files (``bench.storage_cpu --baseline`` of an older commit) keeps
+    the whole document in the user's file.
+    """
+    try:
+        from storage.history_archive import ARCHIVE_SUFFIX, split_document
+    except ImportError:
+        return document, None
+    record, side = split_document(document)
+    return record, None if side is None else (ARCHIVE_SUFFIX, side)
+
+
 def _write_users(
     data_dir: Path, ids: list[str], anchor: datetime, due: datetime | None
 ) -> dict[str, datetime]:
@@ -309,7 +323,11 @@ def _write_chunk(
         if shard not in made:
             (users_dir / shard).mkdir(parents=True, exist_ok=True)
             made.add(shard)
-        (users_dir / shard / f"{user_id}.json").write_bytes(_encode(document))
+        # As the repository stores it: the older check-ins in the user's side file.
+        record, side = _split(document)
+        (users_dir / shard / f"{user_id}.json").write_bytes(_encode(record))
+        if side is not None:
+            (users_dir / shard / f"{user_id}{side[0]}").write_bytes(side[1])
         instant = effective_due(document)
         if instant is not None:
             entries[user_id] = instant

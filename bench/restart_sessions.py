@@ -43,6 +43,8 @@ from bot.core.messages import Button, Reply
 from bot.core.state import UserState
 from storage import StorageError, TinyDBUserRepository
 from storage.atomic import is_temp_file
+from storage.errors import DamagedDocumentError
+from storage.history_archive import ARCHIVE_SUFFIX, side_records
 
 __all__ = ["Exchange", "KillPlan", "Session", "Tally", "read_store"]
 
@@ -159,6 +161,12 @@ def read_store(
             continue
         if ".damaged-" in path.name:
             problems.append(f"damaged copy {path}: a document was found torn")
+            continue
+        if path.name.endswith(ARCHIVE_SUFFIX):  # older check-ins: whole, in their layout
+            try:
+                side_records(path.read_bytes(), path)
+            except DamagedDocumentError as error:
+                problems.append(f"torn or invalid side file: {error}")
             continue
         try:
             data = json.loads(path.read_bytes())

@@ -13,9 +13,12 @@ send stubbed; on tmpfs too with ``--data-root /dev/shm``): the tick's wall time 
 as the benchmark reports it, and the CPU of the whole call per due user (with its set-up:
 loading the index, reading every user back to check, the journal's compaction).
 
-With ``--baseline REF`` the ``storage`` package of that git commit is measured too, in its own
-process, interleaved run by run with the worktree's (``--runs`` pairs); each figure is the
-median of a run's rounds, and the table gives min / median / max over the runs.
+Where the store keeps older check-ins aside (``storage.history_archive``), the rounds also
+time ``get_recent`` and the put of what it read: the claim's read and write.
+
+With ``--baseline REF`` the ``storage`` and ``bot`` packages of that git commit are measured
+too, in their own process, interleaved run by run with the worktree's (``--runs`` pairs); each
+figure is the median of a run's rounds, and the table gives min / median / max over the runs.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ _CODEC_LOOPS = 2_000
 _FIGURES = (
     ("get_us", "get, per document (µs CPU)"),
     ("put_us", "put, per document (µs CPU)"),
+    ("recent_get_us", "get_recent (the claim's read), per document (µs CPU)"),
+    ("recent_put_us", "put of that document, per document (µs CPU)"),
     ("encode_us", "json_codec.encode alone (µs CPU)"),
     ("decode_us", "json_codec.decode alone (µs CPU)"),
     ("tick_ms", "due tick per due user (ms wall)"),
@@ -67,17 +72,25 @@ def _measure(
         for user_id, document in documents.items():
             repo.put(user_id, document)
         del documents  # as in the bot: a document lives from its get to its put
+        # As a claim reads and writes (``get_recent``: without the older check-ins, where the
+        # store keeps them aside), and as a dialogue step does (``get``: the whole document).
+        reads = {"": repo.get}
+        recent = getattr(repo, "get_recent", None)
+        if recent is not None:
+            reads["recent_"] = recent
+            passes.update({"recent_get_us": [], "recent_put_us": []})
         for _ in range(rounds):
-            get_seconds = put_seconds = 0.0
-            for user_id in ids:  # a get and a put per user, as a claim does them
-                started = clock()
-                document = repo.get(user_id) or {}
-                got = clock()
-                repo.put(user_id, document)
-                get_seconds += got - started
-                put_seconds += clock() - got
-            passes["get_us"].append(get_seconds / users * 1e6)
-            passes["put_us"].append(put_seconds / users * 1e6)
+            for prefix, read in reads.items():
+                get_seconds = put_seconds = 0.0
+                for user_id in ids:  # a get and a put per user, as a claim does them
+                    started = clock()
+                    document = read(user_id) or {}
+                    got = clock()
+                    repo.put(user_id, document)
+                    get_seconds += got - started
+                    put_seconds += clock() - got
+                passes[f"{prefix}get_us"].append(get_seconds / users * 1e6)
+                passes[f"{prefix}put_us"].append(put_seconds / users * 1e6)
     shutil.rmtree(data_dir, ignore_errors=True)
     tables = {"user": {"1": factory.document(ids[0], _ANCHOR)}}
     raw = json_codec.encode(tables)
@@ -113,9 +126,13 @@ def _measure(
 
 
 def _baseline_tree(ref: str, into: Path) -> Path:
-    """The ``storage`` package of ``ref`` in a folder of its own; that folder."""
+    """The ``storage`` and ``bot`` packages of ``ref`` in a folder of their own; that folder.
+
+    ``bot`` too: the worktree's documents may be read by code the older ``storage`` lacks.
+    """
+    packages = ["storage", "bot", "prompts"]
     archive = subprocess.run(
-        ["git", "archive", ref, "storage"], cwd=ROOT, check=True, capture_output=True
+        ["git", "archive", ref, *packages], cwd=ROOT, check=True, capture_output=True
     ).stdout
     with tarfile.open(fileobj=BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
@@ -190,7 +207,10 @@ def main() -> None:
     for key, label in _FIGURES:
         if key not in results["worktree"][0]:
             continue
-        cells = [_spread([run[key] for run in runs]) for runs in results.values()]
+        cells = [
+            _spread([run[key] for run in runs]) if key in runs[0] else "-"
+            for runs in results.values()
+        ]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 

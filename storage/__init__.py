@@ -25,7 +25,7 @@ from storage.ids import check_user_id, is_user_id
 from storage.lock import DataDirLock
 from storage.memory_repo import InMemoryUserRepository
 from storage.migrations import CURRENT_SCHEMA, MIGRATIONS, SCHEMA_KEY, Migration, SchemaMigrator
-from storage.repository import UserRepository
+from storage.repository import RecentReader, UserRepository, recent_reader
 from storage.schedule_index import ScheduleIndex
 from storage.tinydb_repo import TinyDBUserRepository
 
@@ -40,6 +40,7 @@ __all__ = [
     "InMemoryUserRepository",
     "LockFileError",
     "Migration",
+    "RecentReader",
     "ScheduleIndex",
     "SchemaMigrator",
     "SchemaVersionError",
@@ -50,6 +51,7 @@ __all__ = [
     "check_user_id",
     "is_user_id",
     "open_repository",
+    "recent_reader",
 ]
 
 

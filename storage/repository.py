@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["UserRepository"]
+__all__ = ["RecentReader", "UserRepository", "recent_reader"]
 
 
 @runtime_checkable
@@ -44,3 +44,24 @@ class UserRepository(Protocol):
     def close(self) -> None:
         """Release the data folder; later calls raise StorageError."""
         ...
+
+
+@runtime_checkable
+class RecentReader(Protocol):
+    """A repository that can read a document without its older check-ins (``get_recent``).
+
+    The document then holds the newest check-ins and says where the older ones are kept; a
+    ``put`` of it (or of a document made from it that keeps that) leaves them as they are. For
+    code that never changes an answered check-in: the weekly check-in's claim and confirm.
+    """
+
+    def get_recent(self, user_id: str) -> dict[str, Any] | None:
+        """The user's document without the older check-ins, or None."""
+        ...
+
+
+def recent_reader(repository: UserRepository) -> Callable[[str], dict[str, Any] | None]:
+    """``repository.get_recent`` if it has one, else ``repository.get`` (whole documents)."""
+    if isinstance(repository, RecentReader):
+        return repository.get_recent
+    return repository.get

@@ -54,7 +54,7 @@ from bot.core.messages import Reply
 from bot.core.quiet_hours import QuietHours
 from bot.core.sent_records import SentRecord, SentRecords, due_after_sent
 from storage.errors import DamagedDocumentError
-from storage.repository import UserRepository
+from storage.repository import UserRepository, recent_reader
 from storage.schedule_index import ScheduleIndex
 
 __all__ = [
@@ -151,6 +151,9 @@ class ReminderService:
         if grace < timedelta(0):
             raise ValueError(f"grace must not be negative, got {grace}")
         self._repository = repository
+        # The service never changes an answered check-in: it reads documents without the
+        # older ones where the store keeps them aside (a third of a year-old user's read).
+        self._get = recent_reader(repository)
         self._index = index
         self._grace = grace
         self._clock = clock
@@ -359,7 +362,7 @@ class ReminderService:
             with self._user_locks.hold(user_id):
                 hint = self._after_sent.pop(user_id, _UNSET)
                 if hint is _UNSET:  # the schedule changed since the claim: read it
-                    hint = self._due_or_none(user_id, self._repository.get(user_id))
+                    hint = self._due_or_none(user_id, self._get(user_id))
                 assert hint is None or isinstance(hint, datetime)  # for mypy: not _UNSET
                 self._set_hint(user_id, hint)
                 self._leave_flight(user_id)
@@ -441,7 +444,7 @@ class ReminderService:
         """The user blocked the bot (403): no more check-ins until /start sets active again."""
         with self._user_locks.hold(user_id):
             self._after_sent.pop(user_id, None)
-            document = self._repository.get(user_id)
+            document = self._get(user_id)
             if document is not None:
                 document[ACTIVE] = False
                 block = document.get(REMINDER)
@@ -482,7 +485,7 @@ class ReminderService:
         """Recompute the user's hint from their stored document (after the engine changed it)."""
         with self._user_locks.hold(user_id):
             self._after_sent.pop(user_id, None)
-            self._set_hint(user_id, effective_due(self._repository.get(user_id), self._clock()))
+            self._set_hint(user_id, effective_due(self._get(user_id), self._clock()))
 
     def forget(self, user_id: str) -> None:
         """Drop a deleted user from memory and from the index."""
@@ -496,7 +499,7 @@ class ReminderService:
     # ---- claim ----------------------------------------------------------------------------
     def _claim(self, user_id: str, now: datetime) -> Claim | None:
         self._after_sent.pop(user_id, None)
-        document = self._repository.get(user_id)
+        document = self._get(user_id)
         outlook = Outlook.of(document)
         if document is None or outlook is None:
             self._set_hint(user_id, None)
@@ -600,7 +603,7 @@ class ReminderService:
 
     def _pending(self, claim: Claim) -> tuple[dict[str, Any] | None, Outlook | None]:
         """The document and its outlook, the latter only if it holds this very claim."""
-        document = self._repository.get(claim.user_id)
+        document = self._get(claim.user_id)
         block = None if document is None else document.get(REMINDER)
         if document is None or block is None:
             return document, None
@@ -634,7 +637,7 @@ class ReminderService:
         found: dict[str, datetime] = {}
         for user_id in self._repository.user_ids():
             try:
-                due = effective_due(self._repository.get(user_id), self._clock())
+                due = effective_due(self._get(user_id), self._clock())
             except DamagedDocumentError:
                 logger.exception("cannot read the document of %s; no check-ins", user_id)
                 continue

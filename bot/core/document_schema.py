@@ -351,6 +351,15 @@ class CheckinRecord(TypedDict, total=False):
 
 
 @_part
+class ArchivedCheckins(TypedDict):
+    """Older check-ins kept in the user's side file (``storage.history_archive``): its records
+    numbered ``first`` to ``first + count - 1`` come before the document's own ``checkins``."""
+
+    first: Count
+    count: Positive
+
+
+@_part
 class ContractJoker(TypedDict):
     """A joker week (``streak_contract.Joker``)."""
 
@@ -472,6 +481,8 @@ class UserDocumentV1(TypedDict, total=False):
     reminder: Reminder | None
     quiet_hours: QuietHours | None
     checkins: list[CheckinRecord]
+    # Only in the stored file and in a document read without the side file (``get_recent``).
+    archived_checkins: ArchivedCheckins | None
     pending_checkin: PendingCheckin | None
     handled: list[int]
     plan_info: PlanInfo | None

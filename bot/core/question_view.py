@@ -94,7 +94,7 @@ _USER_VALUES: Final[Mapping[str, Callable[[UserContext], Any]]] = MappingProxyTy
         "checkin": lambda view: view.user.pending_checkin,
         "contract": lambda view: LazyContract(view.user, view.now),
         "light_week": _light_week,
-        "checkins_count": lambda view: len(view.user.checkins),
+        "checkins_count": lambda view: view.user.checkin_count,
         "recent": _recent,
         # The handle heartbeat on screen, for its prompt (``exit_view``).
         "heartbeat": lambda view: heartbeat_context(view.content, view.user),

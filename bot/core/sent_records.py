@@ -28,7 +28,7 @@ from bot.core.checkin_schedule import ACTIVE, BAD_BLOCK, REMINDER, Reminder
 from bot.core.due_kinds import KINDS, Kind, Outlook, due_of, next_send
 from bot.core.quiet_hours import QuietHours
 from storage.journal import AppendJournal
-from storage.repository import UserRepository
+from storage.repository import UserRepository, recent_reader
 from storage.tinydb_repo import TinyDBUserRepository
 
 __all__ = [
@@ -195,6 +195,7 @@ class SentRecords:
         """Wrap ``inner``; call ``load`` before the first ``get``."""
         self.inner = inner
         self.journal = journal
+        self._inner_recent = recent_reader(inner)
         self._lock = threading.Lock()
         # user -> (segment, record) not yet in their document; segment -> users pending in it
         self._pending: dict[str, list[tuple[str, SentRecord]]] = {}
@@ -266,7 +267,7 @@ class SentRecords:
         for user_id in self.pending_users() if users is None else users:
             with hold(user_id):
                 try:
-                    document = self.get(user_id)
+                    document = self.get_recent(user_id)
                 except Exception:
                     # Damaged or newer: the claim stays pending (sent once more after a start).
                     logger.exception("cannot write the sent check-in of %s", user_id)
@@ -297,7 +298,15 @@ class SentRecords:
     # ---- the repository -----------------------------------------------------------------
     def get(self, user_id: str) -> dict[str, Any] | None:
         """The stored document with the user's pending sent records applied."""
-        document = self.inner.get(user_id)
+        return self._with_pending(user_id, self.inner.get(user_id))
+
+    def get_recent(self, user_id: str) -> dict[str, Any] | None:
+        """``get`` without the older check-ins if ``inner`` can leave them (``get_recent``)."""
+        return self._with_pending(user_id, self._inner_recent(user_id))
+
+    def _with_pending(
+        self, user_id: str, document: dict[str, Any] | None
+    ) -> dict[str, Any] | None:
         with self._lock:
             pending = list(self._pending.get(user_id, ()))
         if not pending:

@@ -15,6 +15,7 @@ from bot.core.exits import EXITS, Exit, exits_to_document, read_exits
 from bot.core.quiet_hours import DEFAULT_QUIET, QUIET_HOURS, QuietHours
 from bot.core.schedule import suggested_zone
 from bot.core.streak_contract import CONTRACT, Contract
+from storage.history_archive import ARCHIVE_KEY
 
 __all__ = ["HANDLED_KEPT", "DialogueState", "UserState"]
 
@@ -98,6 +99,10 @@ class UserState:
     reminder: Reminder | None = None
     quiet_hours: QuietHours = DEFAULT_QUIET
     checkins: list[dict[str, Any]] = field(default_factory=list)
+    # Set only in a document read without its older check-ins (``get_recent``, the weekly
+    # check-in's claim): where they are kept, which ``checkins`` then does not hold. Written
+    # back as it was, so the store keeps them (``storage.history_archive``).
+    archived_checkins: dict[str, Any] | None = None
     pending_checkin: dict[str, Any] | None = None
     # The transport's ids of the last messages that changed this document, newest last: a
     # message delivered again after a crash (Telegram resends what the bot did not confirm)
@@ -132,6 +137,13 @@ class UserState:
     # Set when the user confirmed /delete: the engine removes them instead of saving.
     deleted: bool = field(default=False, compare=False)
 
+    @property
+    def checkin_count(self) -> int:
+        """How many check-ins the user answered, those kept aside (``archived_checkins``) too."""
+        archived = self.archived_checkins
+        count = archived.get("count") if archived is not None else 0
+        return len(self.checkins) + (count if isinstance(count, int) else 0)
+
     @staticmethod
     def now_iso(now: datetime) -> str:
         """Format an aware instant as ISO 8601 in UTC."""
@@ -139,7 +151,7 @@ class UserState:
 
     def to_document(self) -> dict[str, Any]:
         """Serialise to a JSON-compatible dict."""
-        return {
+        document: dict[str, Any] = {
             "user_id": self.user_id,
             "lang": self.lang,
             "dialogue": None if self.dialogue is None else self.dialogue.to_document(),
@@ -164,6 +176,9 @@ class UserState:
             EXITS: exits_to_document(self.exits),
             "fitted_to": self.fitted_to,
         }
+        if self.archived_checkins is not None:
+            document[ARCHIVE_KEY] = self.archived_checkins
+        return document
 
     @property
     def zone(self) -> str:
@@ -196,6 +211,8 @@ class UserState:
             reminder=None if reminder is None else Reminder.from_dict(reminder),
             quiet_hours=QuietHours.from_document(raw),
             checkins=list(raw.get("checkins", [])),
+            # As stored: the store checked it, and a put must get back exactly what it gave.
+            archived_checkins=raw.get(ARCHIVE_KEY),
             pending_checkin=raw.get("pending_checkin"),
             handled=[int(delivery) for delivery in raw.get("handled", [])],
             plan_info=raw.get("plan_info"),

@@ -24,7 +24,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.checkin_schedule import ACTIVE, REMINDER
-from storage.repository import UserRepository
+from storage.repository import UserRepository, recent_reader
 
 __all__ = [
     "STANDING_PATTERN",
@@ -177,10 +177,15 @@ class StandingsRepository:
     def __init__(self, inner: UserRepository, standings: UserStandings) -> None:
         self.inner = inner
         self.standings = standings
+        self._inner_recent = recent_reader(inner)
 
     def get(self, user_id: str) -> dict[str, Any] | None:
         """The inner repository's ``get``."""
         return self.inner.get(user_id)
+
+    def get_recent(self, user_id: str) -> dict[str, Any] | None:
+        """The inner repository's ``get_recent`` (``get`` if it has none)."""
+        return self._inner_recent(user_id)
 
     def put(self, user_id: str, document: dict[str, Any]) -> None:
         """Store, then note the new standing (a failed put changes nothing)."""

@@ -536,3 +536,75 @@ def test_a_document_from_before_lapses_reads_as_no_lapse(
         replies = engine.handle("anna", Command("plan"), language_hint="de")
     assert DAMAGED not in text_of(replies)
     assert ("Minimalwoche" in text_of(replies)) is (key != "light_week")
+
+
+# The older check-ins kept aside (``storage.history_archive``): the marker in the user's file.
+@pytest.mark.parametrize(
+    "marker",
+    [
+        [],
+        "0:24",
+        {"first": 0},
+        {"count": 3},
+        {"first": -1, "count": 3},
+        {"first": 0, "count": 0},
+        {"first": "0", "count": 3},
+        {"first": 0, "count": True},
+        {"first": 0.0, "count": 3},
+    ],
+)
+def test_a_wrong_archive_marker_is_damage_and_a_missing_one_is_none(
+    marker: Any, documents: dict[str, Any]
+) -> None:
+    assert fits({**documents["planned"], "archived_checkins": {"first": 0, "count": 3}})
+    assert fits({**documents["planned"], "archived_checkins": None})
+    assert "archived_checkins" not in documents["planned"]  # older documents have none
+    assert not fits({**documents["planned"], "archived_checkins": marker})
+
+
+def a_year_of(document: dict[str, Any], user_id: str) -> dict[str, Any]:
+    """``document`` with forty answered weeks: enough that the older ones are kept aside."""
+    answered = document["checkins"][0]
+    checkins = [{**answered, "week": f"2026-W{week:02d}"} for week in range(1, 41)]
+    return {**json.loads(json.dumps(document)), "user_id": user_id, "checkins": checkins}
+
+
+SIDE_FILES_WRONG = [
+    b"[]",
+    b'{"first": 0}',
+    b'{"first": 0, "checkins": []}',  # lacks the records the user's file names
+    json.dumps({"first": 0, "checkins": [{"week": 5}] * 24}).encode(),  # not check-ins
+    json.dumps({"first": 0, "checkins": [{"week": "2026-W01", "energy": 9}] * 24}).encode(),
+]
+
+
+@pytest.mark.parametrize("side", SIDE_FILES_WRONG)
+def test_a_wrong_side_file_is_damage_told_once_and_both_files_are_kept_aside(
+    side: bytes,
+    content: Content,
+    documents: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    data_dir = tmp_path_factory.mktemp("side")
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        for user_id in ("anna", "ben"):
+            repo.put(user_id, a_year_of(documents["planned"], user_id))
+    path = user_file(data_dir, "anna")
+    side_path = path.with_name("anna.archive.json")
+    side_path.write_bytes(side)
+    raw = path.read_bytes()
+
+    with TinyDBUserRepository(data_dir, migrator=USER_DOCUMENTS) as repo:
+        service = ReminderService(repo, ScheduleIndex(data_dir), clock=clock)
+        service.load()
+        engine = DialogueEngine(content, repo, clock=clock, reminders=service)
+        first = engine.handle("anna", Command("start"), language_hint="de")
+        again = engine.handle("anna", Command("start"), language_hint="de")
+        ben = repo.get("ben")
+
+    assert DAMAGED in text_of(first) and DAMAGED not in text_of(again)
+    assert [copy.read_bytes() for copy in path.parent.glob("anna.json.damaged-*")] == [raw]
+    assert [copy.read_bytes() for copy in path.parent.glob("anna.archive.json.damaged-*")] == [
+        side
+    ]
+    assert ben == {**a_year_of(documents["planned"], "ben"), "schema": 1}
