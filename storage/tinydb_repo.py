@@ -54,6 +54,7 @@ from storage.history_archive import (
     Archive,
     Digest,
     archive_of,
+    compared,
     digest_of,
     encoded,
     older_records,
@@ -278,8 +279,8 @@ class TinyDBUserRepository:
             count, looked = archive.count, digest is None
             if looked:  # not known to this process: from the side file
                 older, digest = self._stored_older(user_id, place, archive)
-            # Encoded (and so checked for NaN) even when unchanged, as a whole put did.
-            head = encoded(records[:count]) if total >= count else None
+            # Compared unchecked; what is written is encoded (and so checked for NaN) below.
+            head = compared(records[:count]) if total >= count else None
             if head is not None and digest == digest_of(head):
                 return self._keep_stored(place, stamped, archive, head, dropped=0, digest=digest)
             if not looked:  # changed: how decides what is written
