@@ -327,6 +327,23 @@ def _storage_objects(holders: list[object]) -> list[object]:
     return list(found.values())
 
 
+def _rebind_kept_methods(holders: list[object], targets: dict[int, object]) -> None:
+    """Point methods of wrapped objects that holders kept as attributes to their timed ones.
+
+    A holder may keep a bound method of a storage object from before the wrapping (the
+    reminder service keeps ``recent_reader(repository)``, the repository's ``get_recent``):
+    called that way it would bypass the wrapper and be charged to its caller.
+    """
+    for holder in holders:
+        for name, value in list(vars(holder).items()):
+            owner = value.__self__ if inspect.ismethod(value) else None
+            if owner is None or id(owner) not in targets:
+                continue
+            timed = vars(owner).get(value.__func__.__name__)  # what wrap_instance set
+            if timed is not None:
+                setattr(holder, name, timed)
+
+
 def _pair_cost() -> float:
     """Process CPU of one timed call's enter and leave, measured on a scratch ledger."""
     scratch = CpuLedger()
@@ -360,6 +377,8 @@ def install(
             wrapped[type(target).__name__] = wrap_instance(ledger, target, "storage")
         for target in engine_side if split else []:
             wrapped[type(target).__name__] = wrap_instance(ledger, target, "engine")
+        if split:
+            _rebind_kept_methods([*engine_side, *storage], {id(t): t for t in storage})
         if reminders is not None and hasattr(reminders, "load"):
             timed_load = reminders.load
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.cpu_split import CpuLedger, wrap_instance
+from bench.cpu_split import CpuLedger, _rebind_kept_methods, wrap_instance
 from bench.run import _rotated
 from bench.stats import Spread
 
@@ -90,6 +90,35 @@ def test_a_storage_call_inside_an_engine_call_is_charged_to_storage_alone() -> N
     assert figures["keys_calls"] == {"engine:Engine.reminder": 2, "storage:Repository.get": 2}
     assert figures["parts_seconds"]["engine"] == 6.0
     assert figures["parts_seconds"]["storage"] == 10.0
+
+
+class KeepingEngine:
+    """Keeps the repository's method itself, made before anything is wrapped."""
+
+    def __init__(self, cpu: FakeCpu, repository: Repository) -> None:
+        self.cpu = cpu
+        self.read = repository.get
+
+    def reminder(self, user_id: str) -> str:
+        self.cpu.work(2.0)
+        return self.read(user_id)["id"]
+
+
+def test_a_storage_method_an_engine_kept_from_before_the_wrapping_is_charged_to_storage() -> None:
+    cpu = FakeCpu()
+    ledger = CpuLedger(clock=cpu)
+    repository = Repository(cpu)
+    engine = KeepingEngine(cpu, repository)
+    wrap_instance(ledger, repository, "storage")
+    wrap_instance(ledger, engine, "engine")
+    _rebind_kept_methods([engine, repository], {id(repository): repository})
+    ledger.start_window()
+
+    assert engine.reminder("7") == "7"
+
+    figures = ledger.figures(pair_cost=0.0)
+    assert figures["parts_seconds"]["storage"] == 5.0
+    assert figures["parts_seconds"]["engine"] == 2.0
 
 
 def test_a_coroutine_is_charged_its_steps_not_the_time_others_run_while_it_waits() -> None:
