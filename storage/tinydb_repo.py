@@ -146,11 +146,10 @@ class TinyDBUserRepository:
         Raises:
             DamagedDocumentError: the file cannot be read; nothing is changed on disk.
         """
-        place = self._place_of(user_id)
-        tables, signature = read_json_tables(place.file)
-        record = self._user_record(tables, place.path)
-        if record is None or tables is None or signature is None:
+        stored = self._stored_record(user_id)
+        if stored is None:
             return None
+        place, tables, signature, record = stored
         archive = archive_of(record, place.path)
         if archive is None:
             # Checked before it is remembered: a put then finds a bad file and keeps it aside.
@@ -180,11 +179,10 @@ class TinyDBUserRepository:
         Raises:
             DamagedDocumentError: the user's file cannot be read; nothing is changed on disk.
         """
-        place = self._place_of(user_id)
-        tables, signature = read_json_tables(place.file)
-        record = self._user_record(tables, place.path)
-        if record is None or tables is None or signature is None:
+        stored = self._stored_record(user_id)
+        if stored is None:
             return None
+        place, tables, signature, record = stored
         archive = archive_of(record, place.path)
         document = self._migrator.upgrade(record, source=place.path)
         kept: Kept = None
@@ -196,6 +194,17 @@ class TinyDBUserRepository:
             kept = (archive, known[1] if known is not None and known[0] == archive else None)
         self._remember(user_id, signature, tables, kept)
         return document
+
+    def _stored_record(
+        self, user_id: str
+    ) -> tuple[_UserPlace, Tables, Signature, dict[str, Any]] | None:
+        """The user's place, file tables, signature and record as stored; None: no user."""
+        place = self._place_of(user_id)
+        tables, signature = read_json_tables(place.file)
+        record = self._user_record(tables, place.path)
+        if record is None or tables is None or signature is None:
+            return None
+        return place, tables, signature, record
 
     def put(self, user_id: str, document: dict[str, Any]) -> None:
         """Store the document stamped with the current schema; fsynced when this returns.
