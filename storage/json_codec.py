@@ -42,10 +42,7 @@ def encode(data: Any) -> bytes:
     """
     if _holds_non_finite(data):
         raise ValueError("Out of range float values are not JSON compliant")
-    try:
-        return orjson.dumps(data, option=_OPTIONS)
-    except orjson.JSONEncodeError as error:  # a TypeError; say what, not in which library
-        raise TypeError(str(error)) from None
+    return encode_unchecked(data)
 
 
 def encode_unchecked(data: Any) -> bytes:
@@ -60,7 +57,7 @@ def encode_unchecked(data: Any) -> bytes:
     """
     try:
         return orjson.dumps(data, option=_OPTIONS)
-    except orjson.JSONEncodeError as error:
+    except orjson.JSONEncodeError as error:  # a TypeError; say what, not in which library
         raise TypeError(str(error)) from None
 
 
